@@ -1,0 +1,7 @@
+mod footer;
+mod header;
+mod theme_toggle;
+
+pub use footer::Footer;
+pub use header::Header;
+pub use theme_toggle::{THEME_BOOTSTRAP_SCRIPT, ThemeToggle};

@@ -1,0 +1,59 @@
+//! Tally's user interface: the page shell, the routes and their components.
+//!
+//! Compiled twice: with `ssr` into the server, which renders every page to
+//! HTML, and with `hydrate` into the browser bundle, which makes that HTML live.
+
+mod components;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use components::{Footer, Header, THEME_BOOTSTRAP_SCRIPT};
+use pages::{Home, NotFound};
+
+/// The HTML document around every page. Only the server renders it.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                // Runs before first paint so a stored dark theme never flashes light.
+                <script>{THEME_BOOTSTRAP_SCRIPT}</script>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tally.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Tally".to_owned() } else { format!("{page} · Tally") }
+        } />
+        <Router>
+            <div class="app">
+                <Header />
+                <main id="main" class="main">
+                    <Routes fallback=NotFound>
+                        <Route path=path!("/") view=Home />
+                    </Routes>
+                </main>
+                <Footer />
+            </div>
+        </Router>
+    }
+}

@@ -1,0 +1,25 @@
+import { test as base, expect, Page } from '@playwright/test';
+
+/// Every test fails if the page logs a console error or throws: a wasm-opt
+/// that breaks the bundle shows up only there.
+export const test = base.extend<{ pageErrors: string[] }>({
+  pageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+      await use(errors);
+      expect(errors, 'console errors and uncaught page errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/// Waits until the wasm bundle has hydrated the page (frontend sets the mark).
+export async function hydrated(page: Page) {
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+}

@@ -1,0 +1,9 @@
+//! Everything Tally does that is not HTTP or HTML: talking to forges, storing
+//! what they say in Postgres, and running background work.
+//!
+//! Only the server links this crate; nothing here may reach the wasm build.
+
+pub mod error;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,5 @@
+//! Types that cross the wire between the browser, the server and API clients.
+//!
+//! Nothing here performs I/O, so the crate compiles for wasm and native alike.
+
+pub mod health;

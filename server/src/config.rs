@@ -1,0 +1,128 @@
+//! Command line and environment: every setting has a flag and a `TALLY_*`
+//! (or conventional) environment variable, flags winning.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tally",
+    version,
+    about = "Contributions across code forges, counted exactly."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve(ServeConfig),
+    /// Manage the private PostgreSQL cluster in a data directory.
+    #[command(subcommand)]
+    Postgres(PostgresCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PostgresCommand {
+    /// Create (on first use) and start the cluster, then print its connection URL.
+    Start(DatabaseConfig),
+    /// Stop the cluster.
+    Stop(DatabaseConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "TALLY_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Directory holding the built site (`pkg/` with the wasm bundle, and static assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    #[command(flatten)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// PostgreSQL to use. Without it, Tally runs a private cluster in `--data-dir`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Where Tally keeps its own files, including the private cluster.
+    #[arg(long, env = "TALLY_DATA_DIR", default_value_os_t = default_data_dir())]
+    pub data_dir: PathBuf,
+
+    /// Directory of the PostgreSQL server binaries (`initdb`, `pg_ctl`); found automatically if unset.
+    #[arg(long, env = "TALLY_PG_BIN_DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+}
+
+/// `/var/lib/tally` for root (whose home the cluster's unprivileged owner
+/// cannot enter), else the XDG data directory.
+fn default_data_dir() -> PathBuf {
+    if nix::unistd::Uid::effective().is_root() {
+        return PathBuf::from("/var/lib/tally");
+    }
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .map_or_else(|| PathBuf::from(".tally"), |base| base.join("tally"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogConfig {
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "TALLY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` syntax, e.g. `info,engine=debug`.
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_command_means_serve_with_defaults() {
+        let cli = Cli::try_parse_from(["tally"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.addr.port(), 3000);
+        assert_eq!(cli.serve.log.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn a_bad_address_is_rejected_naming_the_flag() {
+        let error = Cli::try_parse_from(["tally", "--addr", "not-an-address"]).unwrap_err();
+        assert!(error.to_string().contains("--addr"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_log_format_is_rejected_listing_the_choices() {
+        let error = Cli::try_parse_from(["tally", "--log-format", "xml"]).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("text") && message.contains("json"),
+            "{message}"
+        );
+    }
+}

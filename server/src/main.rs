@@ -1,0 +1,125 @@
+//! `tally`: the web server and the operator's commands.
+
+mod config;
+mod database;
+mod error;
+mod health;
+mod router;
+mod state;
+mod telemetry;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use config::{Cli, Command, PostgresCommand, ServeConfig};
+use database::Database;
+use error::ServerError;
+use state::AppState;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log = match &cli.command {
+        Some(Command::Serve(serve)) => &serve.log,
+        _ => &cli.serve.log,
+    };
+    if let Err(error) = telemetry::init(log) {
+        eprintln!("tally: {error}");
+        return ExitCode::FAILURE;
+    }
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Postgres(command)) => postgres(command).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "tally stopped");
+            eprintln!("tally: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: ServeConfig) -> Result<(), ServerError> {
+    let database = Database::open(&config.database).await?;
+    // Whatever happens while serving, the private cluster must be stopped after.
+    let result = serve_with(&config, &database).await;
+    database.close().await;
+    result
+}
+
+async fn serve_with(config: &ServeConfig, database: &Database) -> Result<(), ServerError> {
+    database.store.migrate().await?;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    let state = AppState {
+        store: database.store.clone(),
+        leptos_options: leptos_options(config, addr),
+    };
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, router::build(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(ServerError::Serve)?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Leptos needs to know where the built site lives; cargo-leptos names the
+/// bundle after `output-name` in Cargo.toml.
+fn leptos_options(config: &ServeConfig, addr: std::net::SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("tally")
+        .site_root(config.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+async fn postgres(command: PostgresCommand) -> Result<(), ServerError> {
+    match command {
+        PostgresCommand::Start(config) => {
+            let cluster = database::private_cluster(&config)?;
+            cluster.start().await?;
+            println!("{}", cluster.url());
+            Ok(())
+        }
+        PostgresCommand::Stop(config) => Ok(database::private_cluster(&config)?.stop().await?),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

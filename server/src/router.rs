@@ -1,0 +1,33 @@
+//! Every route the server answers, in one place.
+
+use axum::Router;
+use axum::routing::get;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::health;
+use crate::state::AppState;
+
+pub fn build(state: AppState) -> Router {
+    let pages = generate_route_list(app::App);
+    let store = state.store.clone();
+    Router::new()
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .leptos_routes_with_context(
+            &state,
+            pages,
+            move || leptos::context::provide_context(store.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

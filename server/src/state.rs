@@ -1,0 +1,10 @@
+use axum::extract::FromRef;
+use engine::store::Store;
+use leptos::config::LeptosOptions;
+
+/// What every handler can reach. Cheap to clone: each field is a handle.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub store: Store,
+    pub leptos_options: LeptosOptions,
+}
