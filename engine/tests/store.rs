@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 use engine::store::testing::TestDb;
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! `tally` with no DATABASE_URL runs its own PostgreSQL: it must create the
 //! cluster in an empty data directory, become ready, stop the cluster on
 //! shutdown, and reuse the same cluster (and data) on the next start.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -42,22 +43,26 @@ fn start_tally(data_dir: &Path) -> RunningTally {
             }
         }
     });
+    match wait_for_listening(&log) {
+        Ok(url) => RunningTally { child, url, log },
+        Err(seen) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tally did not start listening; its log:\n{seen}");
+        }
+    }
+}
+
+/// The URL from the "listening on" line, or everything logged before giving up.
+fn wait_for_listening(log: &mpsc::Receiver<String>) -> Result<String, String> {
     let mut seen = Vec::new();
-    loop {
-        let line = log
-            .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_else(|_| {
-                panic!(
-                    "tally did not start listening; its log:\n{}",
-                    seen.join("\n")
-                )
-            });
+    while let Ok(line) = log.recv_timeout(Duration::from_secs(120)) {
         if let Some(at) = line.find("listening on http://") {
-            let url = line[at + "listening on ".len()..].trim().to_owned();
-            return RunningTally { child, url, log };
+            return Ok(line[at + "listening on ".len()..].trim().to_owned());
         }
         seen.push(line);
     }
+    Err(seen.join("\n"))
 }
 
 impl RunningTally {

@@ -39,7 +39,9 @@ pub fn Home() -> impl IntoView {
             <h1 class="hero__title">"Every contribution, counted once, across every forge."</h1>
             <p class="hero__lead">
                 "Tally gathers commits, reviews, issues and comments from "
-                {FORGES.join(", ")}
+                {FORGES[..FORGES.len() - 1].join(", ")}
+                " and "
+                {FORGES[FORGES.len() - 1]}
                 " into one self-hosted place. Every number links to the items behind it."
             </p>
             <ul class="forge-list" aria-label="Supported forges">
