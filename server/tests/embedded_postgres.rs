@@ -145,3 +145,24 @@ fn a_bad_database_url_is_reported_naming_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("DATABASE_URL"), "{stderr}");
 }
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args(["--addr", "127.0.0.1:0", "--log-format", "json"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let json_lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(
+        json_lines
+            .iter()
+            .any(|line| line["level"] == "ERROR" && line["error"].is_string()),
+        "{stderr}"
+    );
+}

@@ -1,2 +1,7 @@
-//! The forge simulator. Its worlds, endpoints and fault injection arrive with
-//! the simulator issue; the crate exists now so the workspace layout is final.
+//! The forge simulator: a generated [`world`] that tests, benchmarks and the
+//! offline demo query through the real wire formats of GitHub, GitLab,
+//! Bitbucket, Gerrit and Phabricator, and the [`truth`] about it that tests
+//! compare Tally's numbers with.
+
+pub mod truth;
+pub mod world;

@@ -375,3 +375,33 @@ fn tail_of(path: &Path) -> String {
     let lines: Vec<&str> = text.lines().rev().take(5).collect();
     lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_without_server_binaries_is_refused_with_what_to_do() {
+        let empty = tempfile::tempdir().unwrap();
+        let error = PrivateCluster::new(empty.path(), Some(empty.path())).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("holds no initdb and pg_ctl"), "{message}");
+        assert!(message.contains("apt-get install postgresql"), "{message}");
+        assert!(message.contains("DATABASE_URL"), "{message}");
+    }
+
+    #[test]
+    fn an_overlong_socket_path_is_refused_before_anything_is_created() {
+        let base = tempfile::tempdir().unwrap();
+        let root = base.path().join("d".repeat(120));
+        let Ok(cluster) = PrivateCluster::new(&root, None) else {
+            return; // no PostgreSQL binaries on this machine: covered by the test above
+        };
+        let message = cluster.prepare_directories().unwrap_err().to_string();
+        assert!(
+            message.contains("too long") && message.contains("--data-dir"),
+            "{message}"
+        );
+        assert!(!root.exists());
+    }
+}

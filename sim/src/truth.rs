@@ -1,0 +1,163 @@
+//! Ground truth: what the world really holds for one account over a range of
+//! days, counted straight from the generated data. Tests compare Tally's
+//! numbers with these.
+//!
+//! Counting rules (what Tally must reproduce):
+//! - a commit counts for its author on the UTC day it was authored;
+//! - a pull/merge request, Gerrit change or Differential revision counts as
+//!   "opened" for its author on its creation day, and GitHub/GitLab/Bitbucket
+//!   requests also as "merged" on their merge day;
+//! - a review counts for the reviewer on the day it was submitted;
+//! - an issue (Phabricator: task) counts for its author on its creation day,
+//!   and each comment for its author on the day it was written.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::world::{Forge, Id, Status, World};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Commit,
+    PullRequestOpened,
+    PullRequestMerged,
+    Review,
+    IssueOpened,
+    IssueComment,
+    GerritChange,
+    PhabricatorTask,
+    DifferentialRevision,
+}
+
+/// Counts for one account over `[from, to]` (inclusive UTC days).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Truth {
+    pub total: u64,
+    pub by_kind: BTreeMap<Kind, u64>,
+    /// Only kinds that have a status (requests, changes, revisions, issues, tasks).
+    pub by_kind_and_status: BTreeMap<Kind, BTreeMap<Status, u64>>,
+    /// Keyed by the repository's `owner/name`.
+    pub by_repo: BTreeMap<String, u64>,
+    pub by_day: BTreeMap<NaiveDate, u64>,
+}
+
+impl Truth {
+    fn add(&mut self, kind: Kind, status: Option<Status>, repo: String, at: DateTime<Utc>) {
+        self.total += 1;
+        *self.by_kind.entry(kind).or_default() += 1;
+        if let Some(status) = status {
+            *self
+                .by_kind_and_status
+                .entry(kind)
+                .or_default()
+                .entry(status)
+                .or_default() += 1;
+        }
+        *self.by_repo.entry(repo).or_default() += 1;
+        *self.by_day.entry(at.date_naive()).or_default() += 1;
+    }
+}
+
+/// The truth for `account` between `from` and `to`, both inclusive.
+pub fn truth(world: &World, account: Id, from: NaiveDate, to: NaiveDate) -> Truth {
+    let in_range = |at: DateTime<Utc>| (from..=to).contains(&at.date_naive());
+    let forge = world.account(account).forge;
+    let repo_name = |repo: Id| world.full_name(world.repo(repo));
+    let mut truth = Truth::default();
+
+    for commit in world
+        .commits
+        .iter()
+        .filter(|c| c.author == account && in_range(c.authored_at))
+    {
+        truth.add(
+            Kind::Commit,
+            None,
+            repo_name(commit.repo),
+            commit.authored_at,
+        );
+    }
+    let opened_kind = match forge {
+        Forge::Gerrit => Kind::GerritChange,
+        Forge::Phabricator => Kind::DifferentialRevision,
+        _ => Kind::PullRequestOpened,
+    };
+    for change in world
+        .changes
+        .iter()
+        .filter(|c| world.repo(c.repo).forge == forge)
+    {
+        if change.author == account && in_range(change.created_at) {
+            truth.add(
+                opened_kind,
+                Some(change.status),
+                repo_name(change.repo),
+                change.created_at,
+            );
+        }
+        if let Some(merged_at) = change.merged_at
+            && change.author == account
+            && opened_kind == Kind::PullRequestOpened
+            && in_range(merged_at)
+        {
+            truth.add(
+                Kind::PullRequestMerged,
+                Some(Status::Merged),
+                repo_name(change.repo),
+                merged_at,
+            );
+        }
+        for review in change
+            .reviews
+            .iter()
+            .filter(|r| r.reviewer == account && in_range(r.submitted_at))
+        {
+            truth.add(
+                Kind::Review,
+                None,
+                repo_name(change.repo),
+                review.submitted_at,
+            );
+        }
+    }
+    let issue_kind = if forge == Forge::Phabricator {
+        Kind::PhabricatorTask
+    } else {
+        Kind::IssueOpened
+    };
+    for issue in world
+        .issues
+        .iter()
+        .filter(|i| world.repo(i.repo).forge == forge)
+    {
+        if issue.author == account && in_range(issue.created_at) {
+            let status = if issue.closed_at.is_some() {
+                Status::Closed
+            } else {
+                Status::Open
+            };
+            truth.add(
+                issue_kind,
+                Some(status),
+                repo_name(issue.repo),
+                issue.created_at,
+            );
+        }
+        for comment in issue
+            .comments
+            .iter()
+            .filter(|c| c.author == account && in_range(c.created_at))
+        {
+            truth.add(
+                Kind::IssueComment,
+                None,
+                repo_name(issue.repo),
+                comment.created_at,
+            );
+        }
+    }
+    truth
+}

@@ -1,0 +1,238 @@
+//! Everything a simulated forge knows, generated deterministically from a
+//! [`WorldConfig`]. Forge endpoints only read it; [`crate::truth`] counts it.
+
+mod generate;
+mod names;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use generate::generate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Forge {
+    GitHub,
+    GitLab,
+    Bitbucket,
+    Gerrit,
+    Phabricator,
+}
+
+impl Forge {
+    pub const ALL: [Forge; 5] = [
+        Forge::GitHub,
+        Forge::GitLab,
+        Forge::Bitbucket,
+        Forge::Gerrit,
+        Forge::Phabricator,
+    ];
+
+    /// Forges whose repositories hold commits, pull/merge requests and issues.
+    pub fn hosts_code(self) -> bool {
+        matches!(self, Forge::GitHub | Forge::GitLab | Forge::Bitbucket)
+    }
+}
+
+/// What a world is generated from. The same config always gives the same world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorldConfig {
+    pub seed: u64,
+    pub people: usize,
+    pub repos: usize,
+    pub years: u32,
+    /// The world's "now": activity ends here and spans `years` before it.
+    pub until: DateTime<Utc>,
+}
+
+pub type Id = u32;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub id: Id,
+    pub name: String,
+    pub accounts: Vec<Id>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: Id,
+    pub person: Id,
+    pub forge: Forge,
+    /// The current username; a renamed account answers only to this one.
+    pub username: String,
+    pub previous_username: Option<String>,
+    pub display_name: String,
+    pub email: String,
+    /// Offset from UTC of the account's local time, in minutes.
+    pub utc_offset_minutes: i32,
+    pub created_at: DateTime<Utc>,
+    pub deleted: bool,
+    pub followers: Vec<Id>,
+    pub following: Vec<Id>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    pub id: Id,
+    pub forge: Forge,
+    pub login: String,
+    pub name: String,
+    pub members: Vec<Id>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Owner {
+    Account(Id),
+    Org(Id),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Repo {
+    pub id: Id,
+    pub forge: Forge,
+    pub owner: Owner,
+    pub name: String,
+    pub previous_name: Option<String>,
+    pub description: String,
+    pub language: &'static str,
+    /// Bytes of code per language, largest first.
+    pub languages: Vec<(&'static str, u64)>,
+    pub topics: Vec<&'static str>,
+    pub fork_of: Option<Id>,
+    pub stargazers: Vec<(Id, DateTime<Utc>)>,
+    pub watchers: Vec<Id>,
+    pub created_at: DateTime<Utc>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Commit {
+    pub sha: String,
+    pub repo: Id,
+    pub author: Id,
+    pub committer: Id,
+    pub co_authors: Vec<Id>,
+    pub authored_at: DateTime<Utc>,
+    pub committed_at: DateTime<Utc>,
+    /// Author's local offset when committing, in minutes (as git records it).
+    pub utc_offset_minutes: i32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Open,
+    Merged,
+    Abandoned,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ReviewState {
+    Approved,
+    ChangesRequested,
+    Commented,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    pub id: Id,
+    pub reviewer: Id,
+    pub state: ReviewState,
+    pub submitted_at: DateTime<Utc>,
+    /// Gerrit's Code-Review vote (-2..=2); zero elsewhere.
+    pub vote: i8,
+}
+
+/// A GitHub pull request, GitLab merge request, Bitbucket pull request,
+/// Gerrit change or Phabricator Differential revision.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRequest {
+    pub id: Id,
+    /// Per-repository number (GitHub/Bitbucket number, GitLab iid, Gerrit
+    /// change number, Phabricator `D` number).
+    pub number: u32,
+    pub repo: Id,
+    pub author: Id,
+    pub title: String,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub merged_at: Option<DateTime<Utc>>,
+    pub reviews: Vec<Review>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Issue {
+    pub id: Id,
+    /// Per-repository number (`T` number for Phabricator tasks).
+    pub number: u32,
+    pub repo: Id,
+    pub author: Id,
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<&'static str>,
+    pub assignees: Vec<Id>,
+    /// Phabricator priority / GitLab-style weight, 0 (lowest) to 4 (unbreak now).
+    pub priority: u8,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comment {
+    pub id: Id,
+    pub author: Id,
+    pub created_at: DateTime<Utc>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub people: Vec<Person>,
+    pub accounts: Vec<Account>,
+    pub orgs: Vec<Org>,
+    pub repos: Vec<Repo>,
+    /// Sorted by `authored_at`.
+    pub commits: Vec<Commit>,
+    /// Sorted by `created_at`.
+    pub changes: Vec<ChangeRequest>,
+    /// Sorted by `created_at`.
+    pub issues: Vec<Issue>,
+}
+
+impl World {
+    pub fn account(&self, id: Id) -> &Account {
+        &self.accounts[id as usize]
+    }
+
+    pub fn repo(&self, id: Id) -> &Repo {
+        &self.repos[id as usize]
+    }
+
+    /// The live account on `forge` answering to `username` (case-insensitive,
+    /// as every forge but Gerrit treats usernames).
+    pub fn find_account(&self, forge: Forge, username: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.forge == forge && !a.deleted && a.username.eq_ignore_ascii_case(username))
+    }
+
+    pub fn owner_login(&self, owner: Owner) -> &str {
+        match owner {
+            Owner::Account(id) => &self.account(id).username,
+            Owner::Org(id) => &self.orgs[id as usize].login,
+        }
+    }
+
+    /// `owner/name` of a live repository.
+    pub fn full_name(&self, repo: &Repo) -> String {
+        format!("{}/{}", self.owner_login(repo.owner), repo.name)
+    }
+}
