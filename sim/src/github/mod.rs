@@ -1,0 +1,581 @@
+//! GitHub REST v3 as api.github.com serves it: the same paths, paging, rate
+//! limit headers, conditional requests and error bodies.
+
+mod reply;
+pub mod shapes;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::server::SimState;
+use crate::server::paging::PageRequest;
+use crate::world::{Account, ChangeRequest, Forge, Issue, Owner, Repo, Status, World};
+use reply::{Answer, Caller, GitHubError, Resource, reply};
+
+type Shared = State<Arc<SimState>>;
+type Params = Query<BTreeMap<String, String>>;
+
+pub fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .route("/rate_limit", get(rate_limit))
+        .route("/users/{user}", get(user))
+        .route("/users/{user}/repos", get(user_repos))
+        .route("/users/{user}/followers", get(followers))
+        .route("/users/{user}/following", get(following))
+        .route("/orgs/{org}", get(org))
+        .route("/orgs/{org}/repos", get(org_repos))
+        .route("/repos/{owner}/{repo}", get(repo))
+        .route("/repos/{owner}/{repo}/commits", get(commits))
+        .route("/repos/{owner}/{repo}/issues", get(issues))
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(issue_comments),
+        )
+        .route("/repos/{owner}/{repo}/pulls", get(pulls))
+        .route("/repos/{owner}/{repo}/pulls/{number}/reviews", get(reviews))
+        .route("/repos/{owner}/{repo}/stargazers", get(stargazers))
+        .route("/repos/{owner}/{repo}/languages", get(languages))
+        .route("/repos/{owner}/{repo}/topics", get(topics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found(State(state): Shared, caller: Caller) -> Response {
+    reply(&state, &caller, Resource::Core, Err(GitHubError::NotFound))
+}
+
+async fn rate_limit(State(state): Shared, caller: Caller) -> Response {
+    reply::rate_limit(&state, &caller)
+}
+
+async fn user(State(state): Shared, caller: Caller, Path(login): Path<String>) -> Response {
+    let world = &state.world;
+    let body = match (find_user(world, &login), find_org(world, &login)) {
+        (Ok(account), _) => Ok(shapes::public_user(&state.base_url, world, account)),
+        (Err(_), Some(org)) => Ok(shapes::organization(&state.base_url, world, org)),
+        (Err(error), None) => Err(error),
+    };
+    reply(&state, &caller, Resource::Core, body.map(Answer::single))
+}
+
+async fn user_repos(
+    State(state): Shared,
+    caller: Caller,
+    Path(login): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_user(&state.world, &login).map(|account| {
+        let repos = owned_repos(&state.world, Owner::Account(account.id));
+        list(
+            &state,
+            &format!("/users/{login}/repos"),
+            &query,
+            &repos,
+            |r| shapes::repository(&state.base_url, &state.world, r),
+        )
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn followers(
+    State(state): Shared,
+    caller: Caller,
+    Path(login): Path<String>,
+    Query(query): Params,
+) -> Response {
+    social(&state, &caller, &login, &query, "followers", |a| {
+        &a.followers
+    })
+}
+
+async fn following(
+    State(state): Shared,
+    caller: Caller,
+    Path(login): Path<String>,
+    Query(query): Params,
+) -> Response {
+    social(&state, &caller, &login, &query, "following", |a| {
+        &a.following
+    })
+}
+
+fn social(
+    state: &SimState,
+    caller: &Caller,
+    login: &str,
+    query: &BTreeMap<String, String>,
+    which: &str,
+    pick: impl Fn(&Account) -> &Vec<u32>,
+) -> Response {
+    let world = &state.world;
+    let outcome = find_user(world, login).map(|account| {
+        let people: Vec<&Account> = pick(account)
+            .iter()
+            .map(|id| world.account(*id))
+            .filter(|a| !a.deleted)
+            .collect();
+        list(
+            state,
+            &format!("/users/{login}/{which}"),
+            query,
+            &people,
+            |a| shapes::account_user(&state.base_url, a),
+        )
+    });
+    reply(state, caller, Resource::Core, outcome)
+}
+
+async fn org(State(state): Shared, caller: Caller, Path(login): Path<String>) -> Response {
+    let outcome = find_org(&state.world, &login)
+        .map(|org| Answer::single(shapes::organization(&state.base_url, &state.world, org)))
+        .ok_or(GitHubError::NotFound);
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn org_repos(
+    State(state): Shared,
+    caller: Caller,
+    Path(login): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_org(&state.world, &login)
+        .ok_or(GitHubError::NotFound)
+        .map(|org| {
+            let repos = owned_repos(&state.world, Owner::Org(org.id));
+            list(
+                &state,
+                &format!("/orgs/{login}/repos"),
+                &query,
+                &repos,
+                |r| shapes::repository(&state.base_url, &state.world, r),
+            )
+        });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn repo(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name)): Path<(String, String)>,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "")
+        .map(|repo| Answer::single(shapes::repository(&state.base_url, &state.world, repo)));
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn commits(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "/commits").and_then(|repo| {
+        let world = &state.world;
+        let since = time_param(&query, "since")?;
+        let until = time_param(&query, "until")?;
+        let author = query.get("author");
+        let mut found: Vec<_> = world
+            .commits
+            .iter()
+            .filter(|c| c.repo == repo.id)
+            .filter(|c| {
+                since.is_none_or(|t| c.committed_at >= t)
+                    && until.is_none_or(|t| c.committed_at <= t)
+            })
+            .filter(|c| {
+                author.is_none_or(|wanted| {
+                    let account = world.account(c.author);
+                    account.username.eq_ignore_ascii_case(wanted)
+                        || account.email.eq_ignore_ascii_case(wanted)
+                })
+            })
+            .collect();
+        found.sort_by_key(|c| std::cmp::Reverse(c.committed_at));
+        let path = format!("/repos/{owner}/{name}/commits");
+        Ok(list(&state, &path, &query, &found, |c| {
+            shapes::commit(&state.base_url, world, c)
+        }))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+/// An issue or a pull request, as the issues endpoint mixes them.
+enum IssueLike<'a> {
+    Issue(&'a Issue),
+    Pull(&'a ChangeRequest),
+}
+
+impl IssueLike<'_> {
+    fn created_at(&self) -> DateTime<Utc> {
+        match self {
+            Self::Issue(i) => i.created_at,
+            Self::Pull(p) => p.created_at,
+        }
+    }
+
+    fn updated_at(&self) -> DateTime<Utc> {
+        match self {
+            Self::Issue(i) => i.updated_at,
+            Self::Pull(p) => p.updated_at,
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        match self {
+            Self::Issue(i) => i.closed_at.is_none(),
+            Self::Pull(p) => p.status == Status::Open,
+        }
+    }
+
+    fn comments(&self) -> usize {
+        match self {
+            Self::Issue(i) => i.comments.len(),
+            Self::Pull(_) => 0,
+        }
+    }
+
+    fn has_labels(&self, wanted: &[&str]) -> bool {
+        match self {
+            Self::Issue(i) => wanted
+                .iter()
+                .all(|w| i.labels.iter().any(|l| l.eq_ignore_ascii_case(w))),
+            Self::Pull(_) => wanted.is_empty(),
+        }
+    }
+
+    fn number(&self) -> u32 {
+        match self {
+            Self::Issue(i) => i.number,
+            Self::Pull(p) => p.number,
+        }
+    }
+}
+
+async fn issues(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "/issues").and_then(|repo| {
+        let world = &state.world;
+        let since = time_param(&query, "since")?;
+        let state_filter = state_param(&query)?;
+        let labels: Vec<&str> = query
+            .get("labels")
+            .map(|l| l.split(',').filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        let mut found: Vec<IssueLike> = world
+            .issues
+            .iter()
+            .filter(|i| i.repo == repo.id)
+            .map(IssueLike::Issue)
+            .chain(
+                world
+                    .changes
+                    .iter()
+                    .filter(|c| c.repo == repo.id)
+                    .map(IssueLike::Pull),
+            )
+            .filter(|i| state_filter.accepts(i.is_open()))
+            .filter(|i| since.is_none_or(|t| i.updated_at() >= t))
+            .filter(|i| i.has_labels(&labels))
+            .collect();
+        sort_issue_likes(&mut found, &query)?;
+        let path = format!("/repos/{owner}/{name}/issues");
+        Ok(list(&state, &path, &query, &found, |item| match item {
+            IssueLike::Issue(i) => shapes::issue(&state.base_url, world, i),
+            IssueLike::Pull(p) => shapes::pull_as_issue(&state.base_url, world, p),
+        }))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+fn sort_issue_likes(
+    items: &mut [IssueLike],
+    query: &BTreeMap<String, String>,
+) -> Result<(), GitHubError> {
+    let ascending = match query.get("direction").map(String::as_str) {
+        None | Some("desc") => false,
+        Some("asc") => true,
+        Some(_) => return Err(GitHubError::invalid("direction")),
+    };
+    match query.get("sort").map(String::as_str) {
+        None | Some("created") => items.sort_by_key(|i| (i.created_at(), i.number())),
+        Some("updated") => items.sort_by_key(|i| (i.updated_at(), i.number())),
+        Some("comments") => items.sort_by_key(|i| (i.comments(), i.number())),
+        Some(_) => return Err(GitHubError::invalid("sort")),
+    }
+    if !ascending {
+        items.reverse();
+    }
+    Ok(())
+}
+
+async fn issue_comments(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name, number)): Path<(String, String, u32)>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "").and_then(|repo| {
+        let world = &state.world;
+        let since = time_param(&query, "since")?;
+        let issue = world
+            .issues
+            .iter()
+            .find(|i| i.repo == repo.id && i.number == number);
+        let is_pull = world
+            .changes
+            .iter()
+            .any(|c| c.repo == repo.id && c.number == number);
+        let comments: Vec<_> = match issue {
+            Some(issue) => issue
+                .comments
+                .iter()
+                .filter(|c| since.is_none_or(|t| c.created_at >= t))
+                .map(|c| (issue, c))
+                .collect(),
+            None if is_pull => Vec::new(),
+            None => return Err(GitHubError::NotFound),
+        };
+        let path = format!("/repos/{owner}/{name}/issues/{number}/comments");
+        Ok(list(
+            &state,
+            &path,
+            &query,
+            &comments,
+            |(issue, comment)| shapes::comment(&state.base_url, world, issue, comment),
+        ))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn pulls(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "/pulls").and_then(|repo| {
+        let world = &state.world;
+        let state_filter = state_param(&query)?;
+        let mut found: Vec<&ChangeRequest> = world
+            .changes
+            .iter()
+            .filter(|c| c.repo == repo.id && state_filter.accepts(c.status == Status::Open))
+            .collect();
+        let ascending = query.get("direction").is_some_and(|d| d == "asc");
+        match query.get("sort").map(String::as_str) {
+            None | Some("created") => found.sort_by_key(|c| (c.created_at, c.number)),
+            Some("updated") => found.sort_by_key(|c| (c.updated_at, c.number)),
+            Some(_) => return Err(GitHubError::invalid("sort")),
+        }
+        if !ascending {
+            found.reverse();
+        }
+        let path = format!("/repos/{owner}/{name}/pulls");
+        Ok(list(&state, &path, &query, &found, |c| {
+            shapes::pull(&state.base_url, world, c)
+        }))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn reviews(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name, number)): Path<(String, String, u32)>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "").and_then(|repo| {
+        let world = &state.world;
+        let change = world
+            .changes
+            .iter()
+            .find(|c| c.repo == repo.id && c.number == number)
+            .ok_or(GitHubError::NotFound)?;
+        let mut found: Vec<_> = change.reviews.iter().collect();
+        found.sort_by_key(|r| (r.submitted_at, r.id));
+        let path = format!("/repos/{owner}/{name}/pulls/{number}/reviews");
+        Ok(list(&state, &path, &query, &found, |r| {
+            shapes::review(&state.base_url, world, change, r)
+        }))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn stargazers(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "/stargazers").map(|repo| {
+        let world = &state.world;
+        let with_dates = caller.accepts("application/vnd.github.star+json");
+        let path = format!("/repos/{owner}/{name}/stargazers");
+        list(&state, &path, &query, &repo.stargazers, |(account, at)| {
+            let user = shapes::account_user(&state.base_url, world.account(*account));
+            if with_dates {
+                json!({ "starred_at": shapes::time(*at), "user": user })
+            } else {
+                user
+            }
+        })
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn languages(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name)): Path<(String, String)>,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "/languages").map(|repo| {
+        let map: serde_json::Map<String, Value> = repo
+            .languages
+            .iter()
+            .map(|(l, bytes)| ((*l).to_owned(), json!(bytes)))
+            .collect();
+        Answer::single(Value::Object(map))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+async fn topics(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name)): Path<(String, String)>,
+) -> Response {
+    let outcome = find_repo(&state, &owner, &name, "/topics")
+        .map(|repo| Answer::single(json!({ "names": repo.topics })));
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+/// One page of `items`, rendered, with its `link` header.
+fn list<T>(
+    state: &SimState,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    items: &[T],
+    render: impl Fn(&T) -> Value,
+) -> Answer {
+    let page = PageRequest::from_query(query, 30, 100);
+    let mut rest = query.clone();
+    rest.remove("page");
+    rest.remove("per_page");
+    Answer {
+        body: Value::Array(page.slice(items).iter().map(render).collect()),
+        link: page.link_header(&state.base_url, path, &rest, items.len()),
+        last_modified: None,
+    }
+}
+
+fn find_user<'w>(world: &'w World, login: &str) -> Result<&'w Account, GitHubError> {
+    world
+        .find_account(Forge::GitHub, login)
+        .ok_or(GitHubError::NotFound)
+}
+
+fn find_org<'w>(world: &'w World, login: &str) -> Option<&'w crate::world::Org> {
+    world
+        .orgs
+        .iter()
+        .find(|o| o.forge == Forge::GitHub && o.login.eq_ignore_ascii_case(login))
+}
+
+fn owned_repos(world: &World, owner: Owner) -> Vec<&Repo> {
+    let mut repos: Vec<&Repo> = world
+        .repos
+        .iter()
+        .filter(|r| r.owner == owner && !r.deleted)
+        .collect();
+    repos.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+    repos
+}
+
+/// A live repository by `owner/name`. A repository's old name answers with a
+/// 301 to the new location (`suffix` is the rest of the path); GitHub points
+/// at `/repositories/{id}`, which clients follow the same way.
+fn find_repo<'s>(
+    state: &'s SimState,
+    owner: &str,
+    name: &str,
+    suffix: &str,
+) -> Result<&'s Repo, GitHubError> {
+    let world = &state.world;
+    let candidates = world.repos.iter().filter(|r| {
+        r.forge == Forge::GitHub
+            && !r.deleted
+            && world.owner_login(r.owner).eq_ignore_ascii_case(owner)
+    });
+    let mut renamed = None;
+    for repo in candidates {
+        if repo.name.eq_ignore_ascii_case(name) {
+            return Ok(repo);
+        }
+        if repo
+            .previous_name
+            .as_deref()
+            .is_some_and(|old| old.eq_ignore_ascii_case(name))
+        {
+            renamed = Some(repo);
+        }
+    }
+    match renamed {
+        Some(repo) => Err(GitHubError::Moved(format!(
+            "{}/repos/{}{suffix}",
+            state.base_url,
+            world.full_name(repo)
+        ))),
+        None => Err(GitHubError::NotFound),
+    }
+}
+
+fn time_param(
+    query: &BTreeMap<String, String>,
+    key: &'static str,
+) -> Result<Option<DateTime<Utc>>, GitHubError> {
+    query
+        .get(key)
+        .map(|value| {
+            DateTime::parse_from_rfc3339(value)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| GitHubError::invalid(key))
+        })
+        .transpose()
+}
+
+#[derive(Clone, Copy)]
+enum StateFilter {
+    Open,
+    Closed,
+    All,
+}
+
+impl StateFilter {
+    fn accepts(self, is_open: bool) -> bool {
+        match self {
+            Self::Open => is_open,
+            Self::Closed => !is_open,
+            Self::All => true,
+        }
+    }
+}
+
+fn state_param(query: &BTreeMap<String, String>) -> Result<StateFilter, GitHubError> {
+    match query.get("state").map(String::as_str) {
+        None | Some("open") => Ok(StateFilter::Open),
+        Some("closed") => Ok(StateFilter::Closed),
+        Some("all") => Ok(StateFilter::All),
+        Some(_) => Err(GitHubError::invalid("state")),
+    }
+}
