@@ -27,6 +27,24 @@ pub enum Command {
     /// Manage the private PostgreSQL cluster in a data directory.
     #[command(subcommand)]
     Postgres(PostgresCommand),
+    /// Serve a simulated world in the forges' own wire formats (for tests, benchmarks and demos).
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// The world is a function of seed and size: the same values give the same world.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 200)]
+    pub people: usize,
+    #[arg(long, default_value_t = 100)]
+    pub repos: usize,
+    #[arg(long, default_value_t = 3)]
+    pub years: u32,
+    /// Address of the simulated GitHub (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub github_addr: SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,7 +14,7 @@ use clap::Parser;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use config::{Cli, Command, PostgresCommand, ServeConfig};
+use config::{Cli, Command, PostgresCommand, ServeConfig, SimArgs};
 use database::Database;
 use error::ServerError;
 use state::AppState;
@@ -34,6 +34,7 @@ async fn main() -> ExitCode {
         None => serve(cli.serve).await,
         Some(Command::Serve(config)) => serve(config).await,
         Some(Command::Postgres(command)) => postgres(command).await,
+        Some(Command::Sim(args)) => simulate(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,6 +97,44 @@ async fn postgres(command: PostgresCommand) -> Result<(), ServerError> {
         }
         PostgresCommand::Stop(config) => Ok(database::private_cluster(&config)?.stop().await?),
     }
+}
+
+/// Generates the world, serves it, prints each forge's base URL and waits for Ctrl-C.
+async fn simulate(args: SimArgs) -> Result<(), ServerError> {
+    let config = sim::world::WorldConfig {
+        seed: args.seed,
+        people: args.people,
+        repos: args.repos,
+        years: args.years,
+        until: chrono::Utc::now(),
+    };
+    let started = std::time::Instant::now();
+    let world = std::sync::Arc::new(sim::world::generate(config));
+    tracing::info!(
+        "generated {} people, {} repositories, {} commits in {:.2} s",
+        world.people.len(),
+        world.repos.len(),
+        world.commits.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let simulator = sim::server::Simulator::start_on(
+        world,
+        sim::server::SimConfig::default(),
+        args.github_addr,
+    )
+    .await
+    .map_err(|source| ServerError::Bind {
+        addr: args.github_addr,
+        source,
+    })?;
+    for forge in sim::world::Forge::ALL {
+        if let Some(url) = simulator.url(forge) {
+            println!("{forge:?} {url}");
+        }
+    }
+    shutdown_signal().await;
+    simulator.stop().await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before exit.

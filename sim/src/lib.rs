@@ -3,6 +3,7 @@
 //! Bitbucket, Gerrit and Phabricator, and the [`truth`] about it that tests
 //! compare Tally's numbers with.
 
+pub mod admin;
 pub mod github;
 pub mod server;
 pub mod truth;

@@ -22,7 +22,8 @@ use reply::{Answer, Caller, GitHubError, Resource, reply};
 type Shared = State<Arc<SimState>>;
 type Params = Query<BTreeMap<String, String>>;
 
-pub fn router(state: Arc<SimState>) -> Router {
+/// GitHub's routes; unknown paths get GitHub's 404.
+pub fn router() -> Router<Arc<SimState>> {
     Router::new()
         .route("/rate_limit", get(rate_limit))
         .route("/users/{user}", get(user))
@@ -44,7 +45,6 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/repos/{owner}/{repo}/languages", get(languages))
         .route("/repos/{owner}/{repo}/topics", get(topics))
         .fallback(not_found)
-        .with_state(state)
 }
 
 async fn not_found(State(state): Shared, caller: Caller) -> Response {

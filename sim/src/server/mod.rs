@@ -124,12 +124,10 @@ impl Simulator {
             budgets: Budgets::default(),
             base_url: base_url.clone(),
         });
-        simulator.serve(
-            Forge::GitHub,
-            listener,
-            base_url,
-            crate::github::router(state),
-        );
+        let router = crate::github::router()
+            .merge(crate::admin::router())
+            .with_state(state);
+        simulator.serve(Forge::GitHub, listener, base_url, router);
         Ok(simulator)
     }
 
