@@ -502,3 +502,103 @@ async fn issues_and_labels_match_the_recorded_shapes() {
     assert_same_shape(&label["response"][0], &simulated["labels"][0], "label", &[]);
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn search_counts_exactly_what_the_world_holds_and_charges_the_search_budget() {
+    let (simulator, url) = start(SimConfig::default()).await;
+    let world = &simulator.world;
+    let author = world
+        .accounts
+        .iter()
+        .filter(|a| a.forge == Forge::GitHub && !a.deleted)
+        .max_by_key(|a| world.changes.iter().filter(|c| c.author == a.id).count())
+        .unwrap();
+    let from = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+    let to = Utc.with_ymd_and_hms(2026, 7, 31, 23, 59, 59).unwrap();
+    let expected = world
+        .changes
+        .iter()
+        .filter(|c| {
+            c.author == author.id
+                && !world.repo(c.repo).deleted
+                && c.created_at >= from
+                && c.created_at <= to
+        })
+        .count();
+    let q = format!(
+        "is:pr author:{} created:2026-02-01..2026-07-31",
+        author.username
+    );
+    let response = client()
+        .get(format!("{url}/search/issues"))
+        .query(&[("q", q.as_str()), ("per_page", "100")])
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "x-ratelimit-resource"), "search");
+    assert_eq!(header(&response, "x-ratelimit-limit"), "30");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["total_count"], expected);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), expected.min(100));
+    assert!(
+        items.iter().all(
+            |i| i["pull_request"].is_object() && i["user"]["login"] == author.username.as_str()
+        )
+    );
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn search_serves_only_the_first_thousand_results() {
+    let world = Arc::new(generate(WorldConfig {
+        seed: 2,
+        people: 120,
+        repos: 40,
+        years: 1,
+        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+    }));
+    let pulls = world
+        .changes
+        .iter()
+        .filter(|c| world.repo(c.repo).forge == Forge::GitHub && !world.repo(c.repo).deleted)
+        .count();
+    assert!(
+        pulls > 1000,
+        "the test needs more than 1,000 pull requests, got {pulls}"
+    );
+    let simulator = Simulator::start(world, SimConfig::default()).await.unwrap();
+    let url = simulator.url(Forge::GitHub).unwrap();
+    let page = |n: u32| {
+        client()
+            .get(format!("{url}/search/issues"))
+            .query(&[
+                ("q", "is:pr"),
+                ("per_page", "100"),
+                ("page", &n.to_string()),
+            ])
+            .bearer_auth(TOKEN)
+            .send()
+    };
+    let tenth = page(10).await.unwrap();
+    assert_eq!(tenth.status(), StatusCode::OK);
+    assert!(
+        next_link(&tenth).is_none(),
+        "no link beyond the 1,000th result"
+    );
+    let body: Value = tenth.json().await.unwrap();
+    assert_eq!(
+        body["total_count"], pulls,
+        "the total still tells the truth"
+    );
+    assert_eq!(body["items"].as_array().unwrap().len(), 100);
+    let eleventh = page(11).await.unwrap();
+    assert_eq!(eleventh.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = eleventh.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "Only the first 1000 search results are available"
+    );
+    simulator.stop().await;
+}

@@ -2,6 +2,7 @@
 //! limit headers, conditional requests and error bodies.
 
 mod reply;
+mod search;
 pub mod shapes;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ type Params = Query<BTreeMap<String, String>>;
 pub fn router() -> Router<Arc<SimState>> {
     Router::new()
         .route("/rate_limit", get(rate_limit))
+        .route("/search/issues", get(search_issues))
         .route("/users/{user}", get(user))
         .route("/users/{user}/repos", get(user_repos))
         .route("/users/{user}/followers", get(followers))
@@ -49,6 +51,15 @@ pub fn router() -> Router<Arc<SimState>> {
 
 async fn not_found(State(state): Shared, caller: Caller) -> Response {
     reply(&state, &caller, Resource::Core, Err(GitHubError::NotFound))
+}
+
+async fn search_issues(State(state): Shared, caller: Caller, Query(query): Params) -> Response {
+    reply(
+        &state,
+        &caller,
+        Resource::Search,
+        search::search_issues(&state, &query),
+    )
 }
 
 async fn rate_limit(State(state): Shared, caller: Caller) -> Response {

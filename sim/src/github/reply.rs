@@ -52,6 +52,8 @@ pub enum GitHubError {
     Moved(String),
     /// A parameter GitHub would reject with 422.
     Invalid(&'static str),
+    /// A 422 with GitHub's own message.
+    Unprocessable(&'static str),
 }
 
 impl GitHubError {
@@ -254,22 +256,39 @@ fn problem_response(
             set(response.headers_mut(), header::LOCATION, &location);
             response
         }
-        GitHubError::Invalid(field) => {
-            let body = json!({
+        GitHubError::Invalid(field) => json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({
                 "message": "Validation Failed",
                 "errors": [{ "resource": "Search", "field": field, "code": "invalid" }],
                 "documentation_url": "https://docs.github.com/rest",
                 "status": "422",
-            });
-            let mut response = (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                serde_json::to_vec(&body).unwrap_or_default(),
-            )
-                .into_response();
-            common_headers(response.headers_mut(), standing, resource);
-            response
-        }
+            }),
+            standing,
+            resource,
+        ),
+        GitHubError::Unprocessable(message) => json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({
+                "message": message,
+                "documentation_url": "https://docs.github.com/v3/search/",
+                "status": "422",
+            }),
+            standing,
+            resource,
+        ),
     }
+}
+
+fn json_response(
+    status: StatusCode,
+    body: &Value,
+    standing: Standing,
+    resource: Resource,
+) -> Response {
+    let mut response = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    common_headers(response.headers_mut(), standing, resource);
+    response
 }
 
 fn error(status: StatusCode, message: &str, standing: Standing, resource: Resource) -> Response {
@@ -278,9 +297,7 @@ fn error(status: StatusCode, message: &str, standing: Standing, resource: Resour
         "documentation_url": "https://docs.github.com/rest",
         "status": status.as_u16().to_string(),
     });
-    let mut response = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
-    common_headers(response.headers_mut(), standing, resource);
-    response
+    json_response(status, &body, standing, resource)
 }
 
 fn rate_limited(state: &SimState, standing: Standing, resource: Resource) -> Response {
@@ -293,9 +310,7 @@ fn rate_limited(state: &SimState, standing: Standing, resource: Resource) -> Res
         "message": "API rate limit exceeded for user. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
         "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
     });
-    let mut response = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
-    common_headers(response.headers_mut(), standing, resource);
-    response
+    json_response(status, &body, standing, resource)
 }
 
 /// The headers api.github.com sends on every response (names as in the recorded fixtures).

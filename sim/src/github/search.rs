@@ -1,0 +1,198 @@
+//! `GET /search/issues`: the qualifiers Tally uses, GitHub's result envelope,
+//! its search budget, and its cap of 1,000 reachable results per query.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Value, json};
+
+use super::reply::{Answer, GitHubError};
+use super::shapes;
+use crate::server::SimState;
+use crate::server::paging::PageRequest;
+use crate::world::{Forge, Status};
+
+/// GitHub serves at most this many results of one query, however it is paged.
+pub const RESULT_CAP: usize = 1000;
+
+#[derive(Debug, Default)]
+struct Query {
+    pull_requests: Option<bool>,
+    author: Option<String>,
+    repo: Option<String>,
+    open: Option<bool>,
+    merged: bool,
+    created: Option<(NaiveDate, NaiveDate)>,
+    merged_in: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// One hit: an issue or a pull request, with the fields filters need.
+struct Hit<'a> {
+    created_at: DateTime<Utc>,
+    render: Box<dyn Fn() -> Value + 'a>,
+}
+
+pub fn search_issues(
+    state: &SimState,
+    params: &BTreeMap<String, String>,
+) -> Result<Answer, GitHubError> {
+    let q = params.get("q").ok_or(GitHubError::invalid("q"))?;
+    let query = parse(q)?;
+    let page = PageRequest::from_query(params, 30, 100);
+    if (page.page - 1) * page.per_page >= RESULT_CAP {
+        return Err(GitHubError::Unprocessable(
+            "Only the first 1000 search results are available",
+        ));
+    }
+    let mut hits = matching(state, &query);
+    hits.sort_by_key(|h| std::cmp::Reverse(h.created_at));
+    let total = hits.len();
+    let reachable = &hits[..total.min(RESULT_CAP)];
+    let items: Vec<Value> = page
+        .slice(reachable)
+        .iter()
+        .map(|hit| {
+            let mut item = (hit.render)();
+            if let Value::Object(map) = &mut item {
+                map.insert("score".into(), json!(1.0));
+            }
+            item
+        })
+        .collect();
+    let mut rest = params.clone();
+    rest.remove("page");
+    rest.remove("per_page");
+    Ok(Answer {
+        body: json!({ "total_count": total, "incomplete_results": false, "items": items }),
+        link: page.link_header(&state.base_url, "/search/issues", &rest, reachable.len()),
+        last_modified: None,
+    })
+}
+
+fn matching<'a>(state: &'a SimState, query: &Query) -> Vec<Hit<'a>> {
+    let world = &state.world;
+    let api = state.base_url.as_str();
+    let in_repo = |repo: u32| {
+        let repo = world.repo(repo);
+        repo.forge == Forge::GitHub
+            && !repo.deleted
+            && query
+                .repo
+                .as_deref()
+                .is_none_or(|wanted| world.full_name(repo).eq_ignore_ascii_case(wanted))
+    };
+    let by_author = |author: u32| {
+        query
+            .author
+            .as_deref()
+            .is_none_or(|wanted| world.account(author).username.eq_ignore_ascii_case(wanted))
+    };
+    let within = |at: DateTime<Utc>, range: Option<(NaiveDate, NaiveDate)>| {
+        range.is_none_or(|(from, to)| (from..=to).contains(&at.date_naive()))
+    };
+    let mut hits: Vec<Hit> = Vec::new();
+    if query.pull_requests != Some(true) && !query.merged && query.merged_in.is_none() {
+        hits.extend(
+            world
+                .issues
+                .iter()
+                .filter(|i| {
+                    in_repo(i.repo) && by_author(i.author) && within(i.created_at, query.created)
+                })
+                .filter(|i| query.open.is_none_or(|open| open == i.closed_at.is_none()))
+                .map(|i| Hit {
+                    created_at: i.created_at,
+                    render: Box::new(move || shapes::issue(api, world, i)),
+                }),
+        );
+    }
+    if query.pull_requests != Some(false) {
+        hits.extend(
+            world
+                .changes
+                .iter()
+                .filter(|c| {
+                    in_repo(c.repo) && by_author(c.author) && within(c.created_at, query.created)
+                })
+                .filter(|c| {
+                    query
+                        .open
+                        .is_none_or(|open| open == (c.status == Status::Open))
+                })
+                .filter(|c| !query.merged || c.status == Status::Merged)
+                .filter(|c| {
+                    query.merged_in.is_none()
+                        || c.merged_at.is_some_and(|at| within(at, query.merged_in))
+                })
+                .map(|c| Hit {
+                    created_at: c.created_at,
+                    render: Box::new(move || shapes::pull_as_issue(api, world, c)),
+                }),
+        );
+    }
+    hits
+}
+
+fn parse(q: &str) -> Result<Query, GitHubError> {
+    let mut query = Query::default();
+    for term in q.split_whitespace() {
+        let Some((key, value)) = term.split_once(':') else {
+            return Err(GitHubError::invalid("q"));
+        };
+        match (key, value) {
+            ("is" | "type", "pr") => query.pull_requests = Some(true),
+            ("is" | "type", "issue") => query.pull_requests = Some(false),
+            ("is" | "state", "open") => query.open = Some(true),
+            ("is" | "state", "closed") => query.open = Some(false),
+            ("is", "merged") => query.merged = true,
+            ("author", login) => query.author = Some(login.to_owned()),
+            ("repo", name) => query.repo = Some(name.to_owned()),
+            ("created", range) => query.created = Some(date_range(range)?),
+            ("merged", range) => query.merged_in = Some(date_range(range)?),
+            _ => return Err(GitHubError::invalid("q")),
+        }
+    }
+    Ok(query)
+}
+
+/// `2024-01-01..2024-12-31`, `>=2024-01-01` or a single day.
+fn date_range(text: &str) -> Result<(NaiveDate, NaiveDate), GitHubError> {
+    let day =
+        |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| GitHubError::invalid("q"));
+    if let Some((from, to)) = text.split_once("..") {
+        return Ok((day(from)?, day(to)?));
+    }
+    if let Some(from) = text.strip_prefix(">=") {
+        return Ok((day(from)?, NaiveDate::MAX));
+    }
+    if let Some(to) = text.strip_prefix("<=") {
+        return Ok((NaiveDate::MIN, day(to)?));
+    }
+    let single = day(text)?;
+    Ok((single, single))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_qualifiers_tally_sends_are_understood() {
+        let query = parse("is:pr author:Octocat created:2024-01-01..2024-12-31 is:merged").unwrap();
+        assert_eq!(query.pull_requests, Some(true));
+        assert_eq!(query.author.as_deref(), Some("Octocat"));
+        assert!(query.merged);
+        let (from, to) = query.created.unwrap();
+        assert_eq!(
+            (from.to_string(), to.to_string()),
+            ("2024-01-01".into(), "2024-12-31".into())
+        );
+    }
+
+    #[test]
+    fn unknown_qualifiers_and_bad_dates_are_rejected() {
+        assert!(parse("label:bug").is_err());
+        assert!(parse("created:2024-13-01..2024-12-31").is_err());
+        assert!(parse("just words").is_err());
+    }
+}
