@@ -13,11 +13,33 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::server::SimState;
+use crate::server::faults::Faults;
 use crate::truth::{Truth, truth};
 use crate::world::Forge;
 
 pub fn router() -> Router<Arc<SimState>> {
-    Router::new().route("/_sim/truth", get(ground_truth))
+    Router::new()
+        .route("/_sim/truth", get(ground_truth))
+        .route("/_sim/faults", get(faults).put(set_faults))
+}
+
+async fn faults(State(state): State<Arc<SimState>>) -> Json<Faults> {
+    Json(state.faults())
+}
+
+/// `PUT /_sim/faults` with the whole [`Faults`] object; omitted fields are zero.
+async fn set_faults(
+    State(state): State<Arc<SimState>>,
+    Json(faults): Json<Faults>,
+) -> Result<Json<Faults>, (StatusCode, Json<Value>)> {
+    faults.validate().map_err(|message| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": message })),
+        )
+    })?;
+    state.set_faults(faults.clone());
+    Ok(Json(faults))
 }
 
 #[derive(Debug, Deserialize)]

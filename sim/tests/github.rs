@@ -171,7 +171,11 @@ async fn a_budget_runs_out_with_403_and_renews_at_reset() {
         },
         ..GitHubLimits::default()
     };
-    let (simulator, url) = start(SimConfig { github: limits }).await;
+    let (simulator, url) = start(SimConfig {
+        github: limits,
+        ..SimConfig::default()
+    })
+    .await;
     let target = format!("{url}/rate_limit");
     let user_url = format!(
         "{url}/users/{}",

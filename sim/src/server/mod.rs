@@ -2,10 +2,11 @@
 //! has its own base URL exactly as a client would configure it.
 
 pub mod budget;
+pub mod faults;
 pub mod paging;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +16,9 @@ use tokio::task::JoinHandle;
 
 use crate::world::{Forge, World};
 use budget::{Budgets, Limit};
+use faults::Faults;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// GitHub's budgets; the defaults are github.com's.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +65,8 @@ impl Default for GitHubLimits {
 #[derive(Debug, Clone, Default)]
 pub struct SimConfig {
     pub github: GitHubLimits,
+    /// Faults in force from the start; `PUT /_sim/faults` changes them.
+    pub faults: Faults,
 }
 
 /// What every handler of every forge reads.
@@ -70,11 +76,34 @@ pub struct SimState {
     pub budgets: Budgets,
     /// The base URL of the forge this state serves, for links in bodies and headers.
     pub base_url: String,
+    faults: RwLock<Faults>,
+    /// Seeded, so a run with the same faults fails the same requests.
+    fault_rng: Mutex<ChaCha8Rng>,
 }
 
 impl SimState {
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.faults
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        *self
+            .faults
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = faults;
+    }
+
+    pub fn fault_rng(&self) -> MutexGuard<'_, ChaCha8Rng> {
+        self.fault_rng
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Tokens the simulated forges accept: any of the form `sim_…` (tests and
@@ -120,12 +149,18 @@ impl Simulator {
         let base_url = format!("http://{}", listener.local_addr()?);
         let state = Arc::new(SimState {
             world: simulator.world.clone(),
+            faults: RwLock::new(config.faults.clone()),
+            fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(0)),
             config,
             budgets: Budgets::default(),
             base_url: base_url.clone(),
         });
         let router = crate::github::router()
             .merge(crate::admin::router())
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                faults::inject,
+            ))
             .with_state(state);
         simulator.serve(Forge::GitHub, listener, base_url, router);
         Ok(simulator)
