@@ -1,22 +1,16 @@
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use serde_json::Value;
 use sim::server::{SimConfig, Simulator};
 use sim::truth::truth;
-use sim::world::{Forge, WorldConfig, generate};
+use sim::world::Forge;
 
 #[tokio::test]
 async fn ground_truth_over_http_equals_the_library_call() {
-    let world = Arc::new(generate(WorldConfig {
-        seed: 4,
-        people: 30,
-        repos: 20,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    }));
+    let world = common::one_year_world(4, 30, 20);
     let simulator = Simulator::start(world.clone(), SimConfig::default())
         .await
         .unwrap();

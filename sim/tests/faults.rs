@@ -1,24 +1,18 @@
 //! Each injected fault does to a client what it says, and can be changed at run time.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
-use sim::world::{Forge, WorldConfig, generate};
+use sim::world::Forge;
 
 async fn start(faults: Faults) -> (Simulator, String, String) {
-    let world = Arc::new(generate(WorldConfig {
-        seed: 9,
-        people: 20,
-        repos: 10,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    }));
+    let world = common::one_year_world(9, 20, 10);
     let repo = world
         .repos
         .iter()

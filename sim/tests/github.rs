@@ -3,6 +3,8 @@
 //! shared/fixtures/github as the contract for shapes and headers.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,18 +14,12 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sim::server::budget::Limit;
 use sim::server::{GitHubLimits, SimConfig, Simulator};
-use sim::world::{Forge, Owner, World, WorldConfig, generate};
+use sim::world::{Forge, Owner, World};
 
 const TOKEN: &str = "sim_test_token";
 
 fn world() -> Arc<World> {
-    Arc::new(generate(WorldConfig {
-        seed: 21,
-        people: 40,
-        repos: 30,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    }))
+    common::one_year_world(21, 40, 30)
 }
 
 async fn start(config: SimConfig) -> (Simulator, String) {
@@ -556,13 +552,7 @@ async fn search_counts_exactly_what_the_world_holds_and_charges_the_search_budge
 
 #[tokio::test]
 async fn search_serves_only_the_first_thousand_results() {
-    let world = Arc::new(generate(WorldConfig {
-        seed: 2,
-        people: 120,
-        repos: 40,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    }));
+    let world = common::one_year_world(2, 120, 40);
     let pulls = world
         .changes
         .iter()

@@ -144,3 +144,29 @@ fn truth_adds_up_and_respects_the_range() {
     let second = truth(&world, busiest.id, june_30.succ_opt().unwrap(), to);
     assert_eq!(first.total + second.total, year.total);
 }
+
+#[test]
+fn issues_and_pull_requests_share_one_number_sequence_in_opening_order() {
+    let world = generate(config(13));
+    let repo = world
+        .repos
+        .iter()
+        .max_by_key(|r| world.issues.iter().filter(|i| i.repo == r.id).count())
+        .unwrap();
+    let mut opened: Vec<(chrono::DateTime<Utc>, u32)> = world
+        .issues
+        .iter()
+        .filter(|i| i.repo == repo.id)
+        .map(|i| (i.created_at, i.number))
+        .chain(
+            world
+                .changes
+                .iter()
+                .filter(|c| c.repo == repo.id)
+                .map(|c| (c.created_at, c.number)),
+        )
+        .collect();
+    opened.sort();
+    let numbers: Vec<u32> = opened.iter().map(|(_, n)| *n).collect();
+    assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>());
+}

@@ -83,13 +83,11 @@ async fn user_repos(
     Query(query): Params,
 ) -> Response {
     let outcome = find_user(&state.world, &login).map(|account| {
-        let repos = owned_repos(&state.world, Owner::Account(account.id));
-        list(
+        repo_list(
             &state,
             &format!("/users/{login}/repos"),
             &query,
-            &repos,
-            |r| shapes::repository(&state.base_url, &state.world, r),
+            Owner::Account(account.id),
         )
     });
     reply(&state, &caller, Resource::Core, outcome)
@@ -159,13 +157,11 @@ async fn org_repos(
     let outcome = find_org(&state.world, &login)
         .ok_or(GitHubError::NotFound)
         .map(|org| {
-            let repos = owned_repos(&state.world, Owner::Org(org.id));
-            list(
+            repo_list(
                 &state,
                 &format!("/orgs/{login}/repos"),
                 &query,
-                &repos,
-                |r| shapes::repository(&state.base_url, &state.world, r),
+                Owner::Org(org.id),
             )
         });
     reply(&state, &caller, Resource::Core, outcome)
@@ -503,14 +499,23 @@ fn find_org<'w>(world: &'w World, login: &str) -> Option<&'w crate::world::Org> 
         .find(|o| o.forge == Forge::GitHub && o.login.eq_ignore_ascii_case(login))
 }
 
-fn owned_repos(world: &World, owner: Owner) -> Vec<&Repo> {
-    let mut repos: Vec<&Repo> = world
+/// A page of the live repositories of `owner`, newest first (GitHub's default).
+fn repo_list(
+    state: &SimState,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    owner: Owner,
+) -> Answer {
+    let mut repos: Vec<&Repo> = state
+        .world
         .repos
         .iter()
         .filter(|r| r.owner == owner && !r.deleted)
         .collect();
     repos.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-    repos
+    list(state, path, query, &repos, |r| {
+        shapes::repository(&state.base_url, &state.world, r)
+    })
 }
 
 /// A live repository by `owner/name`. A repository's old name answers with a

@@ -529,26 +529,51 @@ impl Generator {
         world.commits.sort_by_key(|c| (c.authored_at, c.repo));
         world.changes.sort_by_key(|c| (c.created_at, c.repo));
         world.issues.sort_by_key(|i| (i.created_at, i.repo));
-        let mut next_number = vec![0u32; world.repos.len()];
         let mut next_review = 1;
         for (index, change) in world.changes.iter_mut().enumerate() {
             change.id = index as Id + 1;
-            next_number[change.repo as usize] += 1;
-            change.number = next_number[change.repo as usize];
             for review in &mut change.reviews {
                 review.id = next_review;
                 next_review += 1;
             }
         }
-        // Issues and pull requests share one number sequence per repository, as on GitHub.
         let mut next_comment = 1;
         for (index, issue) in world.issues.iter_mut().enumerate() {
             issue.id = index as Id + 1;
-            next_number[issue.repo as usize] += 1;
-            issue.number = next_number[issue.repo as usize];
             for comment in &mut issue.comments {
                 comment.id = next_comment;
                 next_comment += 1;
+            }
+        }
+        // Issues and pull requests share one number sequence per repository,
+        // handed out in the order they were opened, as on GitHub.
+        let mut opened: Vec<(DateTime<Utc>, bool, usize)> = world
+            .changes
+            .iter()
+            .enumerate()
+            .map(|(index, c)| (c.created_at, false, index))
+            .chain(
+                world
+                    .issues
+                    .iter()
+                    .enumerate()
+                    .map(|(index, i)| (i.created_at, true, index)),
+            )
+            .collect();
+        opened.sort_unstable();
+        let mut next_number = vec![0u32; world.repos.len()];
+        for (_, is_issue, index) in opened {
+            let repo = if is_issue {
+                world.issues[index].repo
+            } else {
+                world.changes[index].repo
+            };
+            next_number[repo as usize] += 1;
+            let number = next_number[repo as usize];
+            if is_issue {
+                world.issues[index].number = number;
+            } else {
+                world.changes[index].number = number;
             }
         }
         self.world

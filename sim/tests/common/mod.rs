@@ -1,0 +1,18 @@
+//! Helpers shared by the simulator's integration tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use sim::world::{World, WorldConfig, generate};
+
+/// A world of one year ending 2026-11-01, small enough for debug builds.
+pub fn one_year_world(seed: u64, people: usize, repos: usize) -> Arc<World> {
+    Arc::new(generate(WorldConfig {
+        seed,
+        people,
+        repos,
+        years: 1,
+        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+    }))
+}
