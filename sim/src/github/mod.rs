@@ -189,9 +189,7 @@ async fn commits(
         let until = time_param(&query, "until")?;
         let author = query.get("author");
         let mut found: Vec<_> = world
-            .commits
-            .iter()
-            .filter(|c| c.repo == repo.id)
+            .commits_in(repo.id)
             .filter(|c| {
                 since.is_none_or(|t| c.committed_at >= t)
                     && until.is_none_or(|t| c.committed_at <= t)
@@ -280,17 +278,9 @@ async fn issues(
             .map(|l| l.split(',').filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
         let mut found: Vec<IssueLike> = world
-            .issues
-            .iter()
-            .filter(|i| i.repo == repo.id)
+            .issues_in(repo.id)
             .map(IssueLike::Issue)
-            .chain(
-                world
-                    .changes
-                    .iter()
-                    .filter(|c| c.repo == repo.id)
-                    .map(IssueLike::Pull),
-            )
+            .chain(world.changes_in(repo.id).map(IssueLike::Pull))
             .filter(|i| state_filter.accepts(i.is_open()))
             .filter(|i| since.is_none_or(|t| i.updated_at() >= t))
             .filter(|i| i.has_labels(&labels))
@@ -335,14 +325,8 @@ async fn issue_comments(
     let outcome = find_repo(&state, &owner, &name, "").and_then(|repo| {
         let world = &state.world;
         let since = time_param(&query, "since")?;
-        let issue = world
-            .issues
-            .iter()
-            .find(|i| i.repo == repo.id && i.number == number);
-        let is_pull = world
-            .changes
-            .iter()
-            .any(|c| c.repo == repo.id && c.number == number);
+        let issue = world.issues_in(repo.id).find(|i| i.number == number);
+        let is_pull = world.changes_in(repo.id).any(|c| c.number == number);
         let comments: Vec<_> = match issue {
             Some(issue) => issue
                 .comments
@@ -375,9 +359,8 @@ async fn pulls(
         let world = &state.world;
         let state_filter = state_param(&query)?;
         let mut found: Vec<&ChangeRequest> = world
-            .changes
-            .iter()
-            .filter(|c| c.repo == repo.id && state_filter.accepts(c.status == Status::Open))
+            .changes_in(repo.id)
+            .filter(|c| state_filter.accepts(c.status == Status::Open))
             .collect();
         let ascending = query.get("direction").is_some_and(|d| d == "asc");
         match query.get("sort").map(String::as_str) {
@@ -405,9 +388,8 @@ async fn reviews(
     let outcome = find_repo(&state, &owner, &name, "").and_then(|repo| {
         let world = &state.world;
         let change = world
-            .changes
-            .iter()
-            .find(|c| c.repo == repo.id && c.number == number)
+            .changes_in(repo.id)
+            .find(|c| c.number == number)
             .ok_or(GitHubError::NotFound)?;
         let mut found: Vec<_> = change.reviews.iter().collect();
         found.sort_by_key(|r| (r.submitted_at, r.id));

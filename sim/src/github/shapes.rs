@@ -149,21 +149,18 @@ pub fn repository(api: &str, world: &World, repo: &Repo) -> Value {
         .filter(|r| r.fork_of == Some(repo.id))
         .count();
     let open_issues = world
-        .issues
-        .iter()
-        .filter(|i| i.repo == repo.id && i.closed_at.is_none())
+        .issues_in(repo.id)
+        .filter(|i| i.closed_at.is_none())
         .count()
         + world
-            .changes
-            .iter()
-            .filter(|c| c.repo == repo.id && c.status == Status::Open)
+            .changes_in(repo.id)
+            .filter(|c| c.status == Status::Open)
             .count();
     let pushed_at = world
-        .commits
-        .iter()
-        .rev()
-        .find(|c| c.repo == repo.id)
-        .map_or(repo.created_at, |c| c.committed_at);
+        .commits_in(repo.id)
+        .map(|c| c.committed_at)
+        .max()
+        .unwrap_or(repo.created_at);
     let mut object = json!({
         "id": repo_number(repo.id),
         "node_id": node_id("R", repo_number(repo.id)),

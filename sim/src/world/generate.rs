@@ -576,6 +576,16 @@ impl Generator {
                 world.changes[index].number = number;
             }
         }
+        world.by_repo = vec![RepoItems::default(); world.repos.len()];
+        for (index, commit) in world.commits.iter().enumerate() {
+            world.by_repo[commit.repo as usize].commits.push(index);
+        }
+        for (index, change) in world.changes.iter().enumerate() {
+            world.by_repo[change.repo as usize].changes.push(index);
+        }
+        for (index, issue) in world.issues.iter().enumerate() {
+            world.by_repo[issue.repo as usize].issues.push(index);
+        }
         self.world
     }
 }

@@ -207,6 +207,16 @@ pub struct World {
     pub changes: Vec<ChangeRequest>,
     /// Sorted by `created_at`.
     pub issues: Vec<Issue>,
+    /// Per repository, the positions of its items in the lists above, so a
+    /// request about one repository does not scan the whole world.
+    pub(crate) by_repo: Vec<RepoItems>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RepoItems {
+    pub commits: Vec<usize>,
+    pub changes: Vec<usize>,
+    pub issues: Vec<usize>,
 }
 
 impl World {
@@ -216,6 +226,30 @@ impl World {
 
     pub fn repo(&self, id: Id) -> &Repo {
         &self.repos[id as usize]
+    }
+
+    /// A repository's commits, oldest first.
+    pub fn commits_in(&self, repo: Id) -> impl DoubleEndedIterator<Item = &Commit> {
+        self.by_repo[repo as usize]
+            .commits
+            .iter()
+            .map(|i| &self.commits[*i])
+    }
+
+    /// A repository's pull/merge requests, changes or revisions, oldest first.
+    pub fn changes_in(&self, repo: Id) -> impl DoubleEndedIterator<Item = &ChangeRequest> {
+        self.by_repo[repo as usize]
+            .changes
+            .iter()
+            .map(|i| &self.changes[*i])
+    }
+
+    /// A repository's issues or tasks, oldest first.
+    pub fn issues_in(&self, repo: Id) -> impl DoubleEndedIterator<Item = &Issue> {
+        self.by_repo[repo as usize]
+            .issues
+            .iter()
+            .map(|i| &self.issues[*i])
     }
 
     /// The live account on `forge` answering to `username` (case-insensitive,
