@@ -3,7 +3,9 @@
 //! Compiled twice: with `ssr` into the server, which renders every page to
 //! HTML, and with `hydrate` into the browser bundle, which makes that HTML live.
 
+pub mod api;
 mod components;
+pub mod error;
 mod pages;
 
 use leptos::prelude::*;
@@ -11,7 +13,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use components::{Footer, Header, THEME_BOOTSTRAP_SCRIPT};
+use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
 use pages::{Home, NotFound};
 
 /// The HTML document around every page. Only the server renders it.
@@ -46,6 +48,7 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <div class="app">
+                <DemoBanner />
                 <Header />
                 <main id="main" class="main">
                     <Routes fallback=NotFound>

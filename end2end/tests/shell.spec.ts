@@ -5,10 +5,13 @@ test('home page is server-rendered, then hydrated', async ({ page }) => {
   expect(response?.status()).toBe(200);
   const html = await response!.text();
   expect(html).toContain('Every contribution, counted once');
+  // scripts/test configures no forge, so Tally serves its simulated demo forges and says so.
+  expect(html).toContain('Demo data.');
   await hydrated(page);
   await expect(page).toHaveTitle('Tally');
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+  await expect(page.getByRole('note')).toContainText('simulated');
 });
 
 test('theme toggle changes the page and is remembered', async ({ page }) => {

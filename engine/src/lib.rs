@@ -4,6 +4,7 @@
 //! Only the server links this crate; nothing here may reach the wasm build.
 
 pub mod error;
+pub mod forge;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -2,4 +2,6 @@
 //!
 //! Nothing here performs I/O, so the crate compiles for wasm and native alike.
 
+pub mod forge;
 pub mod health;
+pub mod instance;

@@ -69,7 +69,22 @@ pub struct ServeConfig {
     pub database: DatabaseConfig,
 
     #[command(flatten)]
+    pub forges: ForgeConfig,
+
+    #[command(flatten)]
     pub log: LogConfig,
+}
+
+/// Where the forges are. With none configured, Tally runs simulated demo forges.
+#[derive(Debug, Clone, Args)]
+pub struct ForgeConfig {
+    /// GitHub's API base URL: `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise.
+    #[arg(long, env = "TALLY_GITHUB_API_URL")]
+    pub github_api_url: Option<String>,
+
+    /// A GitHub token; without one, GitHub allows 60 requests an hour.
+    #[arg(long, env = "TALLY_GITHUB_TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

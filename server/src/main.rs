@@ -3,6 +3,7 @@
 mod config;
 mod database;
 mod error;
+mod forges;
 mod health;
 mod router;
 mod state;
@@ -49,12 +50,25 @@ async fn main() -> ExitCode {
 async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let database = Database::open(&config.database).await?;
     // Whatever happens while serving, the private cluster must be stopped after.
-    let result = serve_with(&config, &database).await;
+    let result = match forges::configure(&config.forges).await {
+        Ok(setup) => {
+            let result = serve_with(&config, &database, setup.forges).await;
+            if let Some(simulator) = setup.demo {
+                simulator.stop().await;
+            }
+            result
+        }
+        Err(error) => Err(error),
+    };
     database.close().await;
     result
 }
 
-async fn serve_with(config: &ServeConfig, database: &Database) -> Result<(), ServerError> {
+async fn serve_with(
+    config: &ServeConfig,
+    database: &Database,
+    forges: engine::forge::Forges,
+) -> Result<(), ServerError> {
     database.store.migrate().await?;
     let listener = TcpListener::bind(config.addr)
         .await
@@ -65,6 +79,7 @@ async fn serve_with(config: &ServeConfig, database: &Database) -> Result<(), Ser
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     let state = AppState {
         store: database.store.clone(),
+        forges: std::sync::Arc::new(forges),
         leptos_options: leptos_options(config, addr),
     };
     tracing::info!("listening on http://{addr}");

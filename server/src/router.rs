@@ -12,18 +12,19 @@ use crate::state::AppState;
 pub fn build(state: AppState) -> Router {
     let pages = generate_route_list(app::App);
     let store = state.store.clone();
+    let instance = state.forges.info();
+    // What pages and server functions may take from context.
+    let context = move || {
+        leptos::context::provide_context(store.clone());
+        leptos::context::provide_context(instance.clone());
+    };
     Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .leptos_routes_with_context(
-            &state,
-            pages,
-            move || leptos::context::provide_context(store.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, pages, context, {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

@@ -1,4 +1,7 @@
+use std::sync::Arc;
+
 use axum::extract::FromRef;
+use engine::forge::Forges;
 use engine::store::Store;
 use leptos::config::LeptosOptions;
 
@@ -6,5 +9,6 @@ use leptos::config::LeptosOptions;
 #[derive(Clone, Debug, FromRef)]
 pub struct AppState {
     pub store: Store,
+    pub forges: Arc<Forges>,
     pub leptos_options: LeptosOptions,
 }

@@ -17,6 +17,8 @@ pub struct TestDb {
     pub store: Store,
     admin: PgConnectOptions,
     name: String,
+    /// The database's URL, for handing to another process.
+    pub url: String,
 }
 
 impl TestDb {
@@ -59,7 +61,24 @@ impl TestDb {
         let store = Store::connect(admin.clone().database(&name))
             .await
             .expect("connect to test database");
-        Self { store, admin, name }
+        Self {
+            store,
+            admin,
+            url: with_database(&url, &name),
+            name,
+        }
+    }
+}
+
+/// `url` with its database name replaced, keeping any `?query`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
     }
 }
 

@@ -9,32 +9,7 @@ use serde::Serialize;
 
 pub use generate::generate;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Forge {
-    GitHub,
-    GitLab,
-    Bitbucket,
-    Gerrit,
-    Phabricator,
-}
-
-impl Forge {
-    pub const ALL: [Forge; 5] = [
-        Forge::GitHub,
-        Forge::GitLab,
-        Forge::Bitbucket,
-        Forge::Gerrit,
-        Forge::Phabricator,
-    ];
-
-    /// Forges whose repositories hold commits, pull/merge requests and issues.
-    pub fn hosts_code(self) -> bool {
-        matches!(self, Forge::GitHub | Forge::GitLab | Forge::Bitbucket)
-    }
-}
+pub use model::forge::Forge;
 
 /// What a world is generated from. The same config always gives the same world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

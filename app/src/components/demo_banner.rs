@@ -1,0 +1,27 @@
+use leptos::prelude::*;
+
+use crate::api::get_instance_info;
+
+/// Says plainly when the forges are simulated, on every page.
+#[component]
+pub fn DemoBanner() -> impl IntoView {
+    let info = Resource::new(|| (), |_| get_instance_info());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                info.get()
+                    .and_then(Result::ok)
+                    .filter(|info| info.demo)
+                    .map(|_| {
+                        view! {
+                            <p class="demo-banner" role="note">
+                                <strong>"Demo data. "</strong>
+                                "The forges here are simulated and every number is made up. "
+                                "Configure a forge to see real contributions."
+                            </p>
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}

@@ -1,0 +1,12 @@
+use serde::{Deserialize, Serialize};
+
+use crate::forge::Forge;
+
+/// What the browser may know about this Tally installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceInfo {
+    /// No real forge is configured: the forges are simulated and the data made up.
+    pub demo: bool,
+    /// The forges this installation reads from.
+    pub forges: Vec<Forge>,
+}

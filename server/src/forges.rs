@@ -1,0 +1,68 @@
+//! The forges Tally reads: the configured ones, or, with none configured,
+//! a small simulated world served in-process (the demo).
+
+use std::sync::Arc;
+
+use engine::forge::{Endpoint, Forges};
+use model::forge::Forge;
+use sim::server::{SimConfig, Simulator};
+use sim::world::{WorldConfig, generate};
+
+use crate::config::ForgeConfig;
+use crate::error::ServerError;
+
+/// The token the demo uses against its simulated forges.
+const DEMO_TOKEN: &str = "sim_demo";
+
+/// The forges, and the simulator behind them when they are the demo's.
+pub struct ForgeSetup {
+    pub forges: Forges,
+    pub demo: Option<Simulator>,
+}
+
+pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> {
+    if let Some(api_url) = &config.github_api_url {
+        let endpoint = Endpoint {
+            forge: Forge::GitHub,
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            token: config.github_token.clone(),
+        };
+        return Ok(ForgeSetup {
+            forges: Forges {
+                endpoints: vec![endpoint],
+                demo: false,
+            },
+            demo: None,
+        });
+    }
+    let world = Arc::new(generate(WorldConfig {
+        seed: 1,
+        people: 80,
+        repos: 40,
+        years: 2,
+        until: chrono::Utc::now(),
+    }));
+    let simulator = Simulator::start(world, SimConfig::default())
+        .await
+        .map_err(|error| {
+            ServerError::Config(format!("could not start the demo forges: {error}"))
+        })?;
+    let endpoints = Forge::ALL
+        .into_iter()
+        .filter_map(|forge| {
+            Some(Endpoint {
+                forge,
+                api_url: simulator.url(forge)?.to_owned(),
+                token: Some(DEMO_TOKEN.to_owned()),
+            })
+        })
+        .collect();
+    tracing::info!("no forge is configured: serving demo data from simulated forges");
+    Ok(ForgeSetup {
+        forges: Forges {
+            endpoints,
+            demo: true,
+        },
+        demo: Some(simulator),
+    })
+}
