@@ -18,14 +18,18 @@ log() { printf '\033[1m[tally]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[tally] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # `stage NAME COMMAND...` runs a command and records how long it took.
+# A failing command ends the script (set -e); CURRENT_STAGE then names it.
 STAGE_TIMES=()
+CURRENT_STAGE=""
 stage() {
   local name="$1"; shift
   local started=$SECONDS
+  CURRENT_STAGE="$name"
   log "── $name"
   "$@"
   local took=$((SECONDS - started))
   STAGE_TIMES+=("$(printf '%-28s %4ds' "$name" "$took")")
+  CURRENT_STAGE=""
   log "── $name: ${took}s"
 }
 
