@@ -42,9 +42,13 @@ pub struct SimArgs {
     pub repos: usize,
     #[arg(long, default_value_t = 3)]
     pub years: u32,
-    /// Address of the simulated GitHub (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub github_addr: SocketAddr,
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: std::net::IpAddr,
+    /// First port: the forges take consecutive ports from it (GitHub first).
+    /// 0 gives each a free port.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
 }
 
 #[derive(Debug, Subcommand)]

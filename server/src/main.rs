@@ -135,11 +135,12 @@ async fn simulate(args: SimArgs) -> Result<(), ServerError> {
     let simulator = sim::server::Simulator::start_on(
         world,
         sim::server::SimConfig::default(),
-        args.github_addr,
+        args.ip,
+        args.port,
     )
     .await
     .map_err(|source| ServerError::Bind {
-        addr: args.github_addr,
+        addr: std::net::SocketAddr::new(args.ip, args.port),
         source,
     })?;
     for forge in sim::world::Forge::ALL {

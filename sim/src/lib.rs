@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod github;
+pub mod gitlab;
 pub mod server;
 pub mod truth;
 pub mod world;

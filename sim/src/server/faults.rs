@@ -15,6 +15,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::SimState;
+use crate::world::Forge;
 
 /// Each rate is a probability per request, from 0 to 1.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -82,7 +83,7 @@ pub async fn inject(State(state): State<Arc<SimState>>, request: Request, next: 
         Fate::ServerError(status) => {
             return (status, "{\"message\":\"Server Error\"}").into_response();
         }
-        Fate::Storm => return storm(&faults),
+        Fate::Storm => return storm(state.forge, &faults),
         _ => {}
     }
     let response = next.run(request).await;
@@ -136,9 +137,17 @@ fn decide(state: &SimState, faults: &Faults) -> (Duration, Fate) {
     (delay, fate)
 }
 
-fn storm(faults: &Faults) -> Response {
-    let body = "{\"message\":\"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.\",\"documentation_url\":\"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits\"}";
-    let mut response = (StatusCode::FORBIDDEN, body).into_response();
+/// A burst of throttling as each forge words it: GitHub's secondary rate
+/// limit (403), everyone else's plain 429.
+fn storm(forge: Forge, faults: &Faults) -> Response {
+    let mut response = match forge {
+        Forge::GitHub => (
+            StatusCode::FORBIDDEN,
+            "{\"message\":\"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.\",\"documentation_url\":\"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits\"}",
+        )
+            .into_response(),
+        _ => (StatusCode::TOO_MANY_REQUESTS, "Retry later\n").into_response(),
+    };
     if let Ok(value) = HeaderValue::try_from(faults.retry_after_secs.max(1).to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }

@@ -5,7 +5,7 @@ pub mod budget;
 pub mod faults;
 pub mod paging;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -62,9 +62,33 @@ impl Default for GitHubLimits {
     }
 }
 
+/// GitLab's budgets per minute; the defaults are gitlab.com's.
+#[derive(Debug, Clone, Copy)]
+pub struct GitLabLimits {
+    pub authenticated: Limit,
+    pub unauthenticated: Limit,
+}
+
+impl Default for GitLabLimits {
+    fn default() -> Self {
+        const MINUTE: Duration = Duration::from_secs(60);
+        Self {
+            authenticated: Limit {
+                units: 2000,
+                window: MINUTE,
+            },
+            unauthenticated: Limit {
+                units: 500,
+                window: MINUTE,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SimConfig {
     pub github: GitHubLimits,
+    pub gitlab: GitLabLimits,
     /// Faults in force from the start; `PUT /_sim/faults` changes them.
     pub faults: Faults,
 }
@@ -74,6 +98,8 @@ pub struct SimState {
     pub world: Arc<World>,
     pub config: SimConfig,
     pub budgets: Budgets,
+    /// The forge this state serves.
+    pub forge: Forge,
     /// The base URL of the forge this state serves, for links in bodies and headers.
     pub base_url: String,
     faults: RwLock<Faults>,
@@ -113,6 +139,15 @@ impl SimState {
     }
 }
 
+/// The routes of each forge the simulator implements so far.
+fn forge_routes(forge: Forge) -> Option<axum::Router<Arc<SimState>>> {
+    match forge {
+        Forge::GitHub => Some(crate::github::router()),
+        Forge::GitLab => Some(crate::gitlab::router()),
+        Forge::Bitbucket | Forge::Gerrit | Forge::Phabricator => None,
+    }
+}
+
 /// A running simulator. Dropping it leaves the servers running until the
 /// runtime ends; [`Simulator::stop`] ends them at once.
 pub struct Simulator {
@@ -125,19 +160,17 @@ pub struct Simulator {
 impl Simulator {
     /// Serves `world` on free loopback ports, one per implemented forge.
     pub async fn start(world: Arc<World>, config: SimConfig) -> std::io::Result<Self> {
-        Self::start_on(
-            world,
-            config,
-            "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
-        )
-        .await
+        Self::start_on(world, config, IpAddr::from([127, 0, 0, 1]), 0).await
     }
 
-    /// Like [`Simulator::start`], with GitHub on `github_addr` (port 0 picks one).
+    /// Like [`Simulator::start`] on `ip`. With `first_port` 0 every forge gets
+    /// a free port; otherwise the forges take consecutive ports from it, in
+    /// the order of [`Forge::ALL`] (GitHub first).
     pub async fn start_on(
         world: Arc<World>,
         config: SimConfig,
-        github_addr: SocketAddr,
+        ip: IpAddr,
+        first_port: u16,
     ) -> std::io::Result<Self> {
         let mut simulator = Self {
             world,
@@ -145,24 +178,35 @@ impl Simulator {
             stops: Vec::new(),
             tasks: Vec::new(),
         };
-        let listener = TcpListener::bind(github_addr).await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        let state = Arc::new(SimState {
-            world: simulator.world.clone(),
-            faults: RwLock::new(config.faults.clone()),
-            fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(0)),
-            config,
-            budgets: Budgets::default(),
-            base_url: base_url.clone(),
-        });
-        let router = crate::github::router()
-            .merge(crate::admin::router())
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                faults::inject,
-            ))
-            .with_state(state);
-        simulator.serve(Forge::GitHub, listener, base_url, router);
+        for (offset, forge) in Forge::ALL.into_iter().enumerate() {
+            let Some(routes) = forge_routes(forge) else {
+                continue;
+            };
+            let port = if first_port == 0 {
+                0
+            } else {
+                first_port.saturating_add(offset as u16)
+            };
+            let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
+            let base_url = format!("http://{}", listener.local_addr()?);
+            let state = Arc::new(SimState {
+                world: simulator.world.clone(),
+                forge,
+                faults: RwLock::new(config.faults.clone()),
+                fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(offset as u64)),
+                config: config.clone(),
+                budgets: Budgets::default(),
+                base_url: base_url.clone(),
+            });
+            let router = routes
+                .merge(crate::admin::router())
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    faults::inject,
+                ))
+                .with_state(state);
+            simulator.serve(forge, listener, base_url, router);
+        }
         Ok(simulator)
     }
 

@@ -1,0 +1,538 @@
+//! GitLab REST v4 under `/api/v4`: users, groups, projects (by id or
+//! URL-encoded path), commits, merge requests, issues and notes, with
+//! GitLab's paging headers, `RateLimit-*` headers and error bodies.
+
+mod shapes;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::server::SimState;
+use crate::server::budget::{Principal, Standing};
+use crate::server::paging::PageRequest;
+use crate::world::{Forge, Issue, Owner, Repo, Status, World};
+
+type Shared = State<Arc<SimState>>;
+type Params = Query<BTreeMap<String, String>>;
+
+pub fn router() -> Router<Arc<SimState>> {
+    Router::new()
+        .route("/api/v4/users", get(users))
+        .route("/api/v4/users/{id}", get(user))
+        .route("/api/v4/groups/{id}", get(group))
+        .route("/api/v4/groups/{id}/projects", get(group_projects))
+        .route("/api/v4/projects/{id}", get(project))
+        .route("/api/v4/projects/{id}/repository/commits", get(commits))
+        .route("/api/v4/projects/{id}/merge_requests", get(merge_requests))
+        .route("/api/v4/projects/{id}/issues", get(issues))
+        .route("/api/v4/projects/{id}/issues/{iid}/notes", get(notes))
+        .fallback(unknown_route)
+}
+
+/// A page of results, or one object, and whether GitLab would count the total.
+enum Answer {
+    One(Value),
+    Page {
+        items: Vec<Value>,
+        headers: Vec<(&'static str, String)>,
+    },
+}
+
+#[derive(Debug)]
+enum GitLabError {
+    /// `404 {what} Not Found`, e.g. "Project".
+    NotFound(&'static str),
+    /// A parameter Grape rejects: `{"error": "<name> is invalid"}`.
+    Invalid(&'static str),
+    /// No such route: GitLab answers with `error`, not `message`.
+    UnknownRoute,
+}
+
+/// The caller's credentials: `PRIVATE-TOKEN`, `Authorization: Bearer`, or
+/// the `private_token`/`access_token` query parameters.
+struct Caller {
+    principal: Principal,
+    bad_credentials: bool,
+}
+
+impl FromRequestParts<Arc<SimState>> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<SimState>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let from_query = parts.uri.query().and_then(|query| {
+            query.split('&').find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                matches!(key, "private_token" | "access_token").then(|| value.to_owned())
+            })
+        });
+        let token = header("private-token")
+            .or_else(|| {
+                header("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned))
+            })
+            .or(from_query);
+        let bad_credentials = token.as_deref().is_some_and(|t| !state.token_is_valid(t));
+        Ok(Self {
+            principal: token
+                .filter(|_| !bad_credentials)
+                .map_or(Principal::Anonymous, Principal::Token),
+            bad_credentials,
+        })
+    }
+}
+
+fn reply(state: &SimState, caller: &Caller, outcome: Result<Answer, GitLabError>) -> Response {
+    if caller.bad_credentials {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "message": "401 Unauthorized" }),
+            None,
+        );
+    }
+    let limits = &state.config.gitlab;
+    let limit = match caller.principal {
+        Principal::Token(_) => limits.authenticated,
+        Principal::Anonymous => limits.unauthenticated,
+    };
+    let standing = match state
+        .budgets
+        .charge(&caller.principal, "api", limit, 1, state.now())
+    {
+        Ok(standing) => standing,
+        Err(standing) => return retry_later(standing),
+    };
+    let mut response = match outcome {
+        Ok(Answer::One(body)) => json_response(StatusCode::OK, &body, None),
+        Ok(Answer::Page { items, headers }) => {
+            json_response(StatusCode::OK, &Value::Array(items), Some(headers))
+        }
+        Err(GitLabError::NotFound(what)) => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "message": format!("404 {what} Not Found") }),
+            None,
+        ),
+        Err(GitLabError::Invalid(name)) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({ "error": format!("{name} is invalid") }),
+            None,
+        ),
+        Err(GitLabError::UnknownRoute) => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": "404 Not Found" }),
+            None,
+        ),
+    };
+    rate_limit_headers(response.headers_mut(), standing, false);
+    response
+}
+
+async fn unknown_route(State(state): Shared, caller: Caller) -> Response {
+    reply(&state, &caller, Err(GitLabError::UnknownRoute))
+}
+
+/// GitLab's throttle: 429, plain text `Retry later`, and when to come back.
+fn retry_later(standing: Standing) -> Response {
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, "Retry later\n").into_response();
+    let headers = response.headers_mut();
+    rate_limit_headers(headers, standing, true);
+    set(headers, "content-type", "text/plain");
+    let wait = (standing.reset - Utc::now().timestamp()).max(1);
+    set(headers, "retry-after", &wait.to_string());
+    response
+}
+
+fn rate_limit_headers(headers: &mut HeaderMap, standing: Standing, exhausted: bool) {
+    set(headers, "ratelimit-limit", &standing.limit.to_string());
+    set(
+        headers,
+        "ratelimit-observed",
+        &(standing.used + u32::from(exhausted)).to_string(),
+    );
+    set(
+        headers,
+        "ratelimit-remaining",
+        &standing.remaining.to_string(),
+    );
+    set(headers, "ratelimit-reset", &standing.reset.to_string());
+    set(headers, "ratelimit-name", "throttle_authenticated_api");
+    if exhausted && let Some(at) = DateTime::from_timestamp(standing.reset, 0) {
+        set(
+            headers,
+            "ratelimit-resettime",
+            &at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+        );
+    }
+}
+
+fn json_response(
+    status: StatusCode,
+    body: &Value,
+    headers: Option<Vec<(&'static str, String)>>,
+) -> Response {
+    let mut response = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    set(response.headers_mut(), "content-type", "application/json");
+    for (name, value) in headers.unwrap_or_default() {
+        set(response.headers_mut(), name, &value);
+    }
+    response
+}
+
+fn set(headers: &mut HeaderMap, name: &str, value: &str) {
+    if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+        headers.insert(name, value);
+    }
+}
+
+/// One page with GitLab's headers. `with_totals` is false where GitLab omits
+/// `x-total`, `x-total-pages` and `rel="last"` (the commits API).
+fn page<T>(
+    state: &SimState,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    items: &[T],
+    with_totals: bool,
+    render: impl Fn(&T) -> Value,
+) -> Answer {
+    let request = PageRequest::from_query(query, 20, 100);
+    let mut rest = query.clone();
+    rest.remove("page");
+    rest.remove("per_page");
+    let last = request.last_page(items.len());
+    let next = if request.page < last {
+        (request.page + 1).to_string()
+    } else {
+        String::new()
+    };
+    let prev = if request.page > 1 {
+        (request.page - 1).to_string()
+    } else {
+        String::new()
+    };
+    let mut headers = vec![
+        ("x-page", request.page.to_string()),
+        ("x-per-page", request.per_page.to_string()),
+        ("x-next-page", next),
+        ("x-prev-page", prev),
+    ];
+    if with_totals {
+        headers.push(("x-total", items.len().to_string()));
+        headers.push(("x-total-pages", last.to_string()));
+    }
+    if let Some(link) = request.link_header(&state.base_url, path, &rest, items.len()) {
+        let link = if with_totals {
+            link
+        } else {
+            link.split(", ")
+                .filter(|l| !l.ends_with("rel=\"last\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        headers.push(("link", link));
+    }
+    Answer::Page {
+        items: request.slice(items).iter().map(render).collect(),
+        headers,
+    }
+}
+
+async fn users(State(state): Shared, caller: Caller, Query(query): Params) -> Response {
+    let world = &state.world;
+    let found: Vec<_> = match query.get("username") {
+        Some(name) => world
+            .find_account(Forge::GitLab, name)
+            .into_iter()
+            .collect(),
+        None => world
+            .accounts
+            .iter()
+            .filter(|a| a.forge == Forge::GitLab && !a.deleted)
+            .collect(),
+    };
+    let answer = page(&state, "/api/v4/users", &query, &found, true, |a| {
+        shapes::user(&state.base_url, a)
+    });
+    reply(&state, &caller, Ok(answer))
+}
+
+async fn user(State(state): Shared, caller: Caller, Path(id): Path<String>) -> Response {
+    let world = &state.world;
+    let outcome =
+        id.parse::<u64>()
+            .ok()
+            .and_then(|number| {
+                world.accounts.iter().find(|a| {
+                    a.forge == Forge::GitLab && !a.deleted && shapes::user_id(a.id) == number
+                })
+            })
+            .map(|account| Answer::One(shapes::user(&state.base_url, account)))
+            .ok_or(GitLabError::NotFound("User"));
+    reply(&state, &caller, outcome)
+}
+
+fn find_group<'w>(world: &'w World, id: &str) -> Option<&'w crate::world::Org> {
+    world
+        .orgs
+        .iter()
+        .filter(|o| o.forge == Forge::GitLab)
+        .find(|o| {
+            o.login.eq_ignore_ascii_case(id)
+                || id.parse::<u64>().is_ok_and(|n| shapes::group_id(o.id) == n)
+        })
+}
+
+async fn group(State(state): Shared, caller: Caller, Path(id): Path<String>) -> Response {
+    let outcome = find_group(&state.world, &id)
+        .map(|org| Answer::One(shapes::group(&state.base_url, org)))
+        .ok_or(GitLabError::NotFound("Group"));
+    reply(&state, &caller, outcome)
+}
+
+async fn group_projects(
+    State(state): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let world = &state.world;
+    let outcome = find_group(world, &id)
+        .ok_or(GitLabError::NotFound("Group"))
+        .map(|org| {
+            let projects: Vec<&Repo> = world
+                .repos
+                .iter()
+                .filter(|r| r.owner == Owner::Org(org.id) && !r.deleted)
+                .collect();
+            let path = format!("/api/v4/groups/{id}/projects");
+            page(&state, &path, &query, &projects, true, |r| {
+                shapes::project(&state.base_url, world, r)
+            })
+        });
+    reply(&state, &caller, outcome)
+}
+
+/// A live project by numeric id or by its path (`group/name`, URL-encoded).
+fn find_project<'w>(world: &'w World, id: &str) -> Result<&'w Repo, GitLabError> {
+    world
+        .repos
+        .iter()
+        .filter(|r| r.forge == Forge::GitLab && !r.deleted)
+        .find(|r| {
+            id.parse::<u64>().map_or_else(
+                |_| world.full_name(r).eq_ignore_ascii_case(id),
+                |n| shapes::project_id(r.id) == n,
+            )
+        })
+        .ok_or(GitLabError::NotFound("Project"))
+}
+
+async fn project(State(state): Shared, caller: Caller, Path(id): Path<String>) -> Response {
+    let outcome = find_project(&state.world, &id)
+        .map(|r| Answer::One(shapes::project(&state.base_url, &state.world, r)));
+    reply(&state, &caller, outcome)
+}
+
+fn time_param(
+    query: &BTreeMap<String, String>,
+    key: &'static str,
+) -> Result<Option<DateTime<Utc>>, GitLabError> {
+    query
+        .get(key)
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| GitLabError::Invalid(key))
+        })
+        .transpose()
+}
+
+async fn commits(
+    State(state): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let world = &state.world;
+    let outcome = find_project(world, &id).and_then(|repo| {
+        let since = time_param(&query, "since")?;
+        let until = time_param(&query, "until")?;
+        let author = query.get("author");
+        let mut found: Vec<_> = world
+            .commits_in(repo.id)
+            .filter(|c| {
+                since.is_none_or(|t| c.committed_at >= t)
+                    && until.is_none_or(|t| c.committed_at <= t)
+            })
+            .filter(|c| {
+                author.is_none_or(|wanted| {
+                    let a = world.account(c.author);
+                    a.display_name.eq_ignore_ascii_case(wanted)
+                        || a.email.eq_ignore_ascii_case(wanted)
+                })
+            })
+            .collect();
+        found.sort_by_key(|c| std::cmp::Reverse(c.committed_at));
+        let path = format!(
+            "/api/v4/projects/{}/repository/commits",
+            shapes::project_id(repo.id)
+        );
+        Ok(page(&state, &path, &query, &found, false, |c| {
+            shapes::commit(&state.base_url, world, c)
+        }))
+    });
+    reply(&state, &caller, outcome)
+}
+
+/// `state=opened|closed|merged|locked|all` for merge requests (`opened|closed|all` for issues).
+fn mr_state_accepts(state: Option<&String>, status: Status) -> Result<bool, GitLabError> {
+    Ok(match state.map(String::as_str) {
+        None | Some("all") => true,
+        Some("opened") => status == Status::Open,
+        Some("merged") => status == Status::Merged,
+        Some("closed") => matches!(status, Status::Closed | Status::Abandoned),
+        Some("locked") => false,
+        Some(_) => return Err(GitLabError::Invalid("state")),
+    })
+}
+
+async fn merge_requests(
+    State(state): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let world = &state.world;
+    let outcome = find_project(world, &id).and_then(|repo| {
+        let created_after = time_param(&query, "created_after")?;
+        let created_before = time_param(&query, "created_before")?;
+        let updated_after = time_param(&query, "updated_after")?;
+        let author = query.get("author_username");
+        let mut found = Vec::new();
+        for change in world.changes_in(repo.id) {
+            let by_author = author.is_none_or(|a| {
+                world
+                    .account(change.author)
+                    .username
+                    .eq_ignore_ascii_case(a)
+            });
+            if mr_state_accepts(query.get("state"), change.status)?
+                && by_author
+                && created_after.is_none_or(|t| change.created_at >= t)
+                && created_before.is_none_or(|t| change.created_at <= t)
+                && updated_after.is_none_or(|t| change.updated_at >= t)
+            {
+                found.push(change);
+            }
+        }
+        sort_by_order(&mut found, &query, |c| (c.created_at, c.updated_at))?;
+        let path = format!(
+            "/api/v4/projects/{}/merge_requests",
+            shapes::project_id(repo.id)
+        );
+        Ok(page(&state, &path, &query, &found, true, |c| {
+            shapes::merge_request(&state.base_url, world, c)
+        }))
+    });
+    reply(&state, &caller, outcome)
+}
+
+async fn issues(
+    State(state): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let world = &state.world;
+    let outcome = find_project(world, &id).and_then(|repo| {
+        let updated_after = time_param(&query, "updated_after")?;
+        let wanted_open = match query.get("state").map(String::as_str) {
+            None | Some("all") => None,
+            Some("opened") => Some(true),
+            Some("closed") => Some(false),
+            Some(_) => return Err(GitLabError::Invalid("state")),
+        };
+        let labels: Vec<&str> = query
+            .get("labels")
+            .map(|l| l.split(',').filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        let mut found: Vec<&Issue> = world
+            .issues_in(repo.id)
+            .filter(|i| wanted_open.is_none_or(|open| open == i.closed_at.is_none()))
+            .filter(|i| updated_after.is_none_or(|t| i.updated_at >= t))
+            .filter(|i| {
+                labels
+                    .iter()
+                    .all(|w| i.labels.iter().any(|l| l.eq_ignore_ascii_case(w)))
+            })
+            .collect();
+        sort_by_order(&mut found, &query, |i| (i.created_at, i.updated_at))?;
+        let path = format!("/api/v4/projects/{}/issues", shapes::project_id(repo.id));
+        Ok(page(&state, &path, &query, &found, true, |i| {
+            shapes::issue(&state.base_url, world, i)
+        }))
+    });
+    reply(&state, &caller, outcome)
+}
+
+/// `order_by=created_at|updated_at` (default created_at), `sort=asc|desc` (default desc).
+fn sort_by_order<T>(
+    items: &mut [T],
+    query: &BTreeMap<String, String>,
+    times: impl Fn(&T) -> (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(), GitLabError> {
+    match query.get("order_by").map(String::as_str) {
+        None | Some("created_at") => items.sort_by_key(|i| times(i).0),
+        Some("updated_at") => items.sort_by_key(|i| times(i).1),
+        Some(_) => return Err(GitLabError::Invalid("order_by")),
+    }
+    match query.get("sort").map(String::as_str) {
+        None | Some("desc") => items.reverse(),
+        Some("asc") => {}
+        Some(_) => return Err(GitLabError::Invalid("sort")),
+    }
+    Ok(())
+}
+
+async fn notes(
+    State(state): Shared,
+    caller: Caller,
+    Path((id, iid)): Path<(String, u32)>,
+    Query(query): Params,
+) -> Response {
+    let world = &state.world;
+    let outcome = find_project(world, &id).and_then(|repo| {
+        let issue = world
+            .issues_in(repo.id)
+            .find(|i| i.number == iid)
+            .ok_or(GitLabError::NotFound("Issue"))?;
+        let mut notes: Vec<_> = issue.comments.iter().collect();
+        if query.get("sort").is_none_or(|s| s == "desc") {
+            notes.reverse();
+        }
+        let path = format!(
+            "/api/v4/projects/{}/issues/{iid}/notes",
+            shapes::project_id(repo.id)
+        );
+        Ok(page(&state, &path, &query, &notes, true, |c| {
+            shapes::note(&state.base_url, world, issue, c)
+        }))
+    });
+    reply(&state, &caller, outcome)
+}
