@@ -187,22 +187,14 @@ async fn commits(
         let world = &state.world;
         let since = time_param(&query, "since")?;
         let until = time_param(&query, "until")?;
+        // GitHub's `author` is a login or an email.
         let author = query.get("author");
-        let mut found: Vec<_> = world
-            .commits_in(repo.id)
-            .filter(|c| {
-                since.is_none_or(|t| c.committed_at >= t)
-                    && until.is_none_or(|t| c.committed_at <= t)
+        let found = world.commits_matching(repo.id, since, until, |account| {
+            author.is_none_or(|wanted| {
+                account.username.eq_ignore_ascii_case(wanted)
+                    || account.email.eq_ignore_ascii_case(wanted)
             })
-            .filter(|c| {
-                author.is_none_or(|wanted| {
-                    let account = world.account(c.author);
-                    account.username.eq_ignore_ascii_case(wanted)
-                        || account.email.eq_ignore_ascii_case(wanted)
-                })
-            })
-            .collect();
-        found.sort_by_key(|c| std::cmp::Reverse(c.committed_at));
+        });
         let path = format!("/repos/{owner}/{name}/commits");
         Ok(list(&state, &path, &query, &found, |c| {
             shapes::commit(&state.base_url, world, c)

@@ -373,22 +373,14 @@ async fn commits(
     let outcome = find_project(world, &id).and_then(|repo| {
         let since = time_param(&query, "since")?;
         let until = time_param(&query, "until")?;
+        // GitLab's `author` searches the author's name or email.
         let author = query.get("author");
-        let mut found: Vec<_> = world
-            .commits_in(repo.id)
-            .filter(|c| {
-                since.is_none_or(|t| c.committed_at >= t)
-                    && until.is_none_or(|t| c.committed_at <= t)
+        let found = world.commits_matching(repo.id, since, until, |account| {
+            author.is_none_or(|wanted| {
+                account.display_name.eq_ignore_ascii_case(wanted)
+                    || account.email.eq_ignore_ascii_case(wanted)
             })
-            .filter(|c| {
-                author.is_none_or(|wanted| {
-                    let a = world.account(c.author);
-                    a.display_name.eq_ignore_ascii_case(wanted)
-                        || a.email.eq_ignore_ascii_case(wanted)
-                })
-            })
-            .collect();
-        found.sort_by_key(|c| std::cmp::Reverse(c.committed_at));
+        });
         let path = format!(
             "/api/v4/projects/{}/repository/commits",
             shapes::project_id(repo.id)

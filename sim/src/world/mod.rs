@@ -211,6 +211,27 @@ impl World {
             .map(|i| &self.commits[*i])
     }
 
+    /// A repository's commits committed within `since..=until` whose author
+    /// passes `author`, newest first: what every forge's commit list answers.
+    pub fn commits_matching(
+        &self,
+        repo: Id,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        author: impl Fn(&Account) -> bool,
+    ) -> Vec<&Commit> {
+        let mut found: Vec<&Commit> = self
+            .commits_in(repo)
+            .filter(|c| {
+                since.is_none_or(|t| c.committed_at >= t)
+                    && until.is_none_or(|t| c.committed_at <= t)
+            })
+            .filter(|c| author(self.account(c.author)))
+            .collect();
+        found.sort_by_key(|c| std::cmp::Reverse(c.committed_at));
+        found
+    }
+
     /// A repository's pull/merge requests, changes or revisions, oldest first.
     pub fn changes_in(&self, repo: Id) -> impl DoubleEndedIterator<Item = &ChangeRequest> {
         self.by_repo[repo as usize]
