@@ -596,3 +596,40 @@ async fn search_serves_only_the_first_thousand_results() {
     );
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn if_modified_since_answers_304_for_free_and_200_when_older() {
+    let (simulator, url) = start(SimConfig::default()).await;
+    let repo_url = format!("{url}/repos/{}", busiest_repo(&simulator.world));
+    let first = get(&repo_url).await;
+    let modified = header(&first, "last-modified");
+    let remaining: u32 = header(&first, "x-ratelimit-remaining").parse().unwrap();
+    assert!(modified.ends_with("GMT"), "{modified}");
+
+    let fresh = client()
+        .get(&repo_url)
+        .bearer_auth(TOKEN)
+        .header("if-modified-since", &modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        header(&fresh, "x-ratelimit-remaining"),
+        remaining.to_string()
+    );
+
+    let old = client()
+        .get(&repo_url)
+        .bearer_auth(TOKEN)
+        .header("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::OK);
+    assert_eq!(
+        header(&old, "x-ratelimit-remaining"),
+        (remaining - 1).to_string()
+    );
+    simulator.stop().await;
+}

@@ -143,7 +143,12 @@ fn social(
 
 async fn org(State(state): Shared, caller: Caller, Path(login): Path<String>) -> Response {
     let outcome = find_org(&state.world, &login)
-        .map(|org| Answer::single(shapes::organization(&state.base_url, &state.world, org)))
+        .map(|org| {
+            Answer::modified(
+                shapes::organization(&state.base_url, &state.world, org),
+                org.created_at,
+            )
+        })
         .ok_or(GitHubError::NotFound);
     reply(&state, &caller, Resource::Core, outcome)
 }
@@ -172,8 +177,10 @@ async fn repo(
     caller: Caller,
     Path((owner, name)): Path<(String, String)>,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "")
-        .map(|repo| Answer::single(shapes::repository(&state.base_url, &state.world, repo)));
+    let outcome = find_repo(&state, &owner, &name, "").map(|repo| {
+        let body = shapes::repository(&state.base_url, &state.world, repo);
+        Answer::modified(body, shapes::pushed_at(&state.world, repo))
+    });
     reply(&state, &caller, Resource::Core, outcome)
 }
 

@@ -43,6 +43,14 @@ impl Answer {
             last_modified: None,
         }
     }
+
+    /// One object that also answers `If-Modified-Since`.
+    pub fn modified(body: Value, at: DateTime<Utc>) -> Self {
+        Self {
+            last_modified: Some(at),
+            ..Self::single(body)
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -67,6 +75,7 @@ pub struct Caller {
     principal: Principal,
     bad_credentials: bool,
     if_none_match: Option<String>,
+    if_modified_since: Option<DateTime<Utc>>,
     accept: String,
     query: Option<String>,
 }
@@ -74,6 +83,18 @@ pub struct Caller {
 impl Caller {
     pub fn accepts(&self, media_type: &str) -> bool {
         self.accept.contains(media_type)
+    }
+
+    /// Whether the caller's copy is current: its ETag matches, or, without
+    /// an ETag, it is no older than the last modification (RFC 9110 §13.2.2).
+    fn is_fresh(&self, etag: &str, last_modified: Option<DateTime<Utc>>) -> bool {
+        match (&self.if_none_match, self.if_modified_since, last_modified) {
+            (Some(tags), _, _) => tags
+                .split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag),
+            (None, Some(since), Some(modified)) => modified.timestamp() <= since.timestamp(),
+            _ => false,
+        }
     }
 }
 
@@ -104,6 +125,9 @@ impl FromRequestParts<Arc<SimState>> for Caller {
                 .map_or(Principal::Anonymous, Principal::Token),
             bad_credentials,
             if_none_match: header(header::IF_NONE_MATCH),
+            if_modified_since: header(header::IF_MODIFIED_SINCE)
+                .and_then(|value| DateTime::parse_from_rfc2822(&value).ok())
+                .map(|at| at.with_timezone(&Utc)),
             accept: header(header::ACCEPT).unwrap_or_default(),
             query: parts.uri.query().map(str::to_owned),
         })
@@ -162,12 +186,7 @@ pub fn reply(
     // GitHub answers a matching conditional request with 304 and does not
     // count it, as long as the request was authorised.
     let authorised = matches!(caller.principal, Principal::Token(_));
-    if authorised
-        && caller.if_none_match.as_deref().is_some_and(|tags| {
-            tags.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag)
-        })
-    {
+    if authorised && caller.is_fresh(&etag, answer.last_modified) {
         let standing = state
             .budgets
             .peek(&caller.principal, resource.name(), limit, now);

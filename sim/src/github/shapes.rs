@@ -156,11 +156,7 @@ pub fn repository(api: &str, world: &World, repo: &Repo) -> Value {
             .changes_in(repo.id)
             .filter(|c| c.status == Status::Open)
             .count();
-    let pushed_at = world
-        .commits_in(repo.id)
-        .map(|c| c.committed_at)
-        .max()
-        .unwrap_or(repo.created_at);
+    let pushed_at = pushed_at(world, repo);
     let mut object = json!({
         "id": repo_number(repo.id),
         "node_id": node_id("R", repo_number(repo.id)),
@@ -267,6 +263,15 @@ pub fn repository(api: &str, world: &World, repo: &Repo) -> Value {
         map.insert("organization".into(), owner(api, world, repo.owner));
     }
     object
+}
+
+/// When the repository last changed: its newest commit, else its creation.
+pub fn pushed_at(world: &World, repo: &Repo) -> DateTime<Utc> {
+    world
+        .commits_in(repo.id)
+        .map(|c| c.committed_at)
+        .max()
+        .unwrap_or(repo.created_at)
 }
 
 pub fn repo_number(id: Id) -> u64 {
