@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::server::SimState;
 use crate::server::paging::PageRequest;
+use crate::server::params;
 use crate::world::{Account, ChangeRequest, Forge, Issue, Owner, Repo, Status, World};
 use reply::{Answer, Caller, GitHubError, Resource, reply};
 
@@ -541,14 +542,7 @@ fn time_param(
     query: &BTreeMap<String, String>,
     key: &'static str,
 ) -> Result<Option<DateTime<Utc>>, GitHubError> {
-    query
-        .get(key)
-        .map(|value| {
-            DateTime::parse_from_rfc3339(value)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| GitHubError::invalid(key))
-        })
-        .transpose()
+    params::time_param(query, key).map_err(GitHubError::invalid)
 }
 
 #[derive(Clone, Copy)]

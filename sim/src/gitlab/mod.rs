@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use crate::server::SimState;
 use crate::server::budget::{Principal, Standing};
 use crate::server::paging::PageRequest;
+use crate::server::params;
 use crate::world::{Forge, Issue, Owner, Repo, Status, World};
 
 type Shared = State<Arc<SimState>>;
@@ -353,14 +354,7 @@ fn time_param(
     query: &BTreeMap<String, String>,
     key: &'static str,
 ) -> Result<Option<DateTime<Utc>>, GitLabError> {
-    query
-        .get(key)
-        .map(|v| {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| GitLabError::Invalid(key))
-        })
-        .transpose()
+    params::time_param(query, key).map_err(GitLabError::Invalid)
 }
 
 async fn commits(

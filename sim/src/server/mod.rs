@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod faults;
 pub mod paging;
+pub mod params;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
