@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::header;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -31,14 +33,6 @@ async fn get(url: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
 }
 
 fn busiest_project(world: &World) -> &Repo {

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::server::SimState;
 use crate::server::budget::{Limit, Principal, Standing};
+use crate::server::params::header_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -105,13 +106,7 @@ impl FromRequestParts<Arc<SimState>> for Caller {
         parts: &mut Parts,
         state: &Arc<SimState>,
     ) -> Result<Self, Self::Rejection> {
-        let header = |name: HeaderName| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        let header = |name: HeaderName| header_text(&parts.headers, name.as_str());
         let token = header(header::AUTHORIZATION).and_then(|value| {
             let (scheme, token) = value.split_once(' ')?;
             matches!(scheme.to_ascii_lowercase().as_str(), "bearer" | "token")

@@ -72,13 +72,7 @@ impl FromRequestParts<Arc<SimState>> for Caller {
         parts: &mut Parts,
         state: &Arc<SimState>,
     ) -> Result<Self, Self::Rejection> {
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        let header = |name: &str| params::header_text(&parts.headers, name);
         let from_query = parts.uri.query().and_then(|query| {
             query.split('&').find_map(|pair| {
                 let (key, value) = pair.split_once('=')?;

@@ -6,6 +6,15 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use sim::world::{World, WorldConfig, generate};
 
+/// A response header as text, empty when absent.
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
 /// A world of one year ending 2026-11-01, small enough for debug builds.
 pub fn one_year_world(seed: u64, people: usize, repos: usize) -> Arc<World> {
     Arc::new(generate(WorldConfig {
