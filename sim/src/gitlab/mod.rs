@@ -10,8 +10,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -20,6 +20,7 @@ use crate::server::SimState;
 use crate::server::budget::{Principal, Standing};
 use crate::server::paging::PageRequest;
 use crate::server::params;
+use crate::server::respond::{self, set_header as set};
 use crate::world::{Forge, Issue, Owner, Repo, Status, World};
 
 type Shared = State<Arc<SimState>>;
@@ -145,12 +146,14 @@ async fn unknown_route(State(state): Shared, caller: Caller) -> Response {
 
 /// GitLab's throttle: 429, plain text `Retry later`, and when to come back.
 fn retry_later(standing: Standing) -> Response {
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, "Retry later\n").into_response();
+    let mut response = respond::text(StatusCode::TOO_MANY_REQUESTS, "Retry later\n");
     let headers = response.headers_mut();
     rate_limit_headers(headers, standing, true);
-    set(headers, "content-type", "text/plain");
-    let wait = (standing.reset - Utc::now().timestamp()).max(1);
-    set(headers, "retry-after", &wait.to_string());
+    set(
+        headers,
+        "retry-after",
+        &respond::seconds_until(standing.reset).to_string(),
+    );
     response
 }
 
@@ -182,18 +185,11 @@ fn json_response(
     body: &Value,
     headers: Option<Vec<(&'static str, String)>>,
 ) -> Response {
-    let mut response = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
-    set(response.headers_mut(), "content-type", "application/json");
+    let mut response = respond::json(status, body);
     for (name, value) in headers.unwrap_or_default() {
         set(response.headers_mut(), name, &value);
     }
     response
-}
-
-fn set(headers: &mut HeaderMap, name: &str, value: &str) {
-    if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-        headers.insert(name, value);
-    }
 }
 
 /// One page with GitLab's headers. `with_totals` is false where GitLab omits

@@ -5,6 +5,7 @@ pub mod budget;
 pub mod faults;
 pub mod paging;
 pub mod params;
+pub mod respond;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -145,7 +146,8 @@ fn forge_routes(forge: Forge) -> Option<axum::Router<Arc<SimState>>> {
     match forge {
         Forge::GitHub => Some(crate::github::router()),
         Forge::GitLab => Some(crate::gitlab::router()),
-        Forge::Bitbucket | Forge::Gerrit | Forge::Phabricator => None,
+        Forge::Gerrit => Some(crate::gerrit::router()),
+        Forge::Bitbucket | Forge::Phabricator => None,
     }
 }
 

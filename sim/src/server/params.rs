@@ -27,3 +27,34 @@ pub fn time_param(
         })
         .transpose()
 }
+
+/// The user and password of an `Authorization: Basic` header, if it is one
+/// and decodes; `Some(Err(()))` for a Basic header that does not decode.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
+    use base64::Engine;
+    let value = header_text(headers, "authorization")?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    Some(
+        decoded
+            .and_then(|text| {
+                let (user, password) = text.split_once(':')?;
+                Some((user.to_owned(), password.to_owned()))
+            })
+            .ok_or(()),
+    )
+}
+
+/// The token of an `Authorization: Bearer` (or GitHub's `token`) header.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = header_text(headers, "authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    matches!(scheme.to_ascii_lowercase().as_str(), "bearer" | "token")
+        .then(|| token.trim().to_owned())
+}

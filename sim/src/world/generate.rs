@@ -152,7 +152,7 @@ impl Generator {
     }
 
     fn repos(&mut self, count: usize) {
-        let mut names: HashSet<(Forge, Owner, String)> = HashSet::new();
+        let mut names: HashSet<(Forge, Option<Owner>, String)> = HashSet::new();
         for (forge, share) in REPO_SHARE {
             let accounts = self.accounts_on(forge);
             let orgs: Vec<Id> = self
@@ -172,7 +172,8 @@ impl Generator {
                     _ => Owner::Account(*accounts.choose(&mut self.rng).unwrap_or(&accounts[0])),
                 };
                 let mut name = repo_name(&mut self.rng, forge);
-                while !names.insert((forge, owner, name.clone())) {
+                let namespace = names_repos_by_owner(forge).then_some(owner);
+                while !names.insert((forge, namespace, name.clone())) {
                     name = format!("{name}-{}", self.rng.random_range(2..100));
                 }
                 self.push_repo(forge, owner, name, &accounts);

@@ -24,6 +24,12 @@ pub struct WorldConfig {
 
 pub type Id = u32;
 
+/// Whether a forge puts repositories under an owner (`owner/name`); Gerrit
+/// and Phabricator name them once for the whole instance.
+pub fn names_repos_by_owner(forge: Forge) -> bool {
+    !matches!(forge, Forge::Gerrit | Forge::Phabricator)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Person {
     pub id: Id,
@@ -263,8 +269,13 @@ impl World {
         }
     }
 
-    /// `owner/name` of a live repository.
+    /// The name a forge shows for a repository: `owner/name`, or just the
+    /// name on forges without owners (Gerrit projects, Phabricator repositories).
     pub fn full_name(&self, repo: &Repo) -> String {
-        format!("{}/{}", self.owner_login(repo.owner), repo.name)
+        if names_repos_by_owner(repo.forge) {
+            format!("{}/{}", self.owner_login(repo.owner), repo.name)
+        } else {
+            repo.name.clone()
+        }
     }
 }
