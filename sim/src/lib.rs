@@ -4,6 +4,7 @@
 //! compare Tally's numbers with.
 
 pub mod admin;
+pub mod bitbucket;
 pub mod gerrit;
 pub mod github;
 pub mod gitlab;

@@ -15,6 +15,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::SimState;
+use super::respond;
 use crate::world::Forge;
 
 /// Each rate is a probability per request, from 0 to 1.
@@ -138,15 +139,26 @@ fn decide(state: &SimState, faults: &Faults) -> (Duration, Fate) {
 }
 
 /// A burst of throttling as each forge words it: GitHub's secondary rate
-/// limit (403), everyone else's plain 429.
+/// limit (403), everyone else's 429 in their own body.
 fn storm(forge: Forge, faults: &Faults) -> Response {
     let mut response = match forge {
-        Forge::GitHub => (
+        Forge::GitHub => respond::json(
             StatusCode::FORBIDDEN,
-            "{\"message\":\"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.\",\"documentation_url\":\"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits\"}",
-        )
-            .into_response(),
-        _ => (StatusCode::TOO_MANY_REQUESTS, "Retry later\n").into_response(),
+            &serde_json::json!({
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+            }),
+        ),
+        Forge::GitLab => respond::text(StatusCode::TOO_MANY_REQUESTS, "Retry later\n"),
+        Forge::Bitbucket => respond::json(
+            StatusCode::TOO_MANY_REQUESTS,
+            &serde_json::json!({ "type": "error", "error": { "message": "Rate limit for this resource has been exceeded" } }),
+        ),
+        Forge::Gerrit => respond::text(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
+        Forge::Phabricator => respond::text(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO MANY REQUESTS\nYou (\"127.0.0.1\") are issuing too many requests too quickly.",
+        ),
     };
     if let Ok(value) = HeaderValue::try_from(faults.retry_after_secs.max(1).to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -87,10 +87,35 @@ impl Default for GitLabLimits {
     }
 }
 
+/// Bitbucket Cloud's hourly budgets for `/2.0/repositories/*` (the
+/// defaults are bitbucket.org's, before any scaling for large workspaces).
+#[derive(Debug, Clone, Copy)]
+pub struct BitbucketLimits {
+    pub authenticated: Limit,
+    pub anonymous: Limit,
+}
+
+impl Default for BitbucketLimits {
+    fn default() -> Self {
+        const HOUR: Duration = Duration::from_secs(3600);
+        Self {
+            authenticated: Limit {
+                units: 1000,
+                window: HOUR,
+            },
+            anonymous: Limit {
+                units: 60,
+                window: HOUR,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SimConfig {
     pub github: GitHubLimits,
     pub gitlab: GitLabLimits,
+    pub bitbucket: BitbucketLimits,
     /// Faults in force from the start; `PUT /_sim/faults` changes them.
     pub faults: Faults,
 }
@@ -107,6 +132,8 @@ pub struct SimState {
     faults: RwLock<Faults>,
     /// Seeded, so a run with the same faults fails the same requests.
     fault_rng: Mutex<ChaCha8Rng>,
+    /// Access tokens issued by the OAuth server, and whom they act for.
+    issued_tokens: Mutex<std::collections::HashMap<String, crate::world::Id>>,
 }
 
 impl SimState {
@@ -134,6 +161,16 @@ impl SimState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The account an access token acts for, if it was issued to one
+    /// (by the simulated OAuth servers).
+    pub fn token_owner(&self, token: &str) -> Option<crate::world::Id> {
+        self.issued_tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(token)
+            .copied()
+    }
+
     /// Tokens the simulated forges accept: any of the form `sim_…` (tests and
     /// the demo make them up freely). Anything else is a bad credential.
     pub fn token_is_valid(&self, token: &str) -> bool {
@@ -147,7 +184,8 @@ fn forge_routes(forge: Forge) -> Option<axum::Router<Arc<SimState>>> {
         Forge::GitHub => Some(crate::github::router()),
         Forge::GitLab => Some(crate::gitlab::router()),
         Forge::Gerrit => Some(crate::gerrit::router()),
-        Forge::Bitbucket | Forge::Phabricator => None,
+        Forge::Bitbucket => Some(crate::bitbucket::router()),
+        Forge::Phabricator => None,
     }
 }
 
@@ -200,6 +238,7 @@ impl Simulator {
                 config: config.clone(),
                 budgets: Budgets::default(),
                 base_url: base_url.clone(),
+                issued_tokens: Mutex::default(),
             });
             let router = routes
                 .merge(crate::admin::router())

@@ -24,6 +24,11 @@ pub struct WorldConfig {
 
 pub type Id = u32;
 
+/// Whether an issue label is one of the bug synonyms the world uses.
+pub fn is_bug_label(label: &str) -> bool {
+    names::BUG_LABELS.contains(&label)
+}
+
 /// Whether a forge puts repositories under an owner (`owner/name`); Gerrit
 /// and Phabricator name them once for the whole instance.
 pub fn names_repos_by_owner(forge: Forge) -> bool {
