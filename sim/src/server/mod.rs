@@ -178,14 +178,14 @@ impl SimState {
     }
 }
 
-/// The routes of each forge the simulator implements so far.
-fn forge_routes(forge: Forge) -> Option<axum::Router<Arc<SimState>>> {
+/// The routes of each forge.
+fn forge_routes(forge: Forge) -> axum::Router<Arc<SimState>> {
     match forge {
-        Forge::GitHub => Some(crate::github::router()),
-        Forge::GitLab => Some(crate::gitlab::router()),
-        Forge::Gerrit => Some(crate::gerrit::router()),
-        Forge::Bitbucket => Some(crate::bitbucket::router()),
-        Forge::Phabricator => None,
+        Forge::GitHub => crate::github::router(),
+        Forge::GitLab => crate::gitlab::router(),
+        Forge::Gerrit => crate::gerrit::router(),
+        Forge::Bitbucket => crate::bitbucket::router(),
+        Forge::Phabricator => crate::phabricator::router(),
     }
 }
 
@@ -220,9 +220,7 @@ impl Simulator {
             tasks: Vec::new(),
         };
         for (offset, forge) in Forge::ALL.into_iter().enumerate() {
-            let Some(routes) = forge_routes(forge) else {
-                continue;
-            };
+            let routes = forge_routes(forge);
             let port = if first_port == 0 {
                 0
             } else {

@@ -29,6 +29,15 @@ pub fn is_bug_label(label: &str) -> bool {
     names::BUG_LABELS.contains(&label)
 }
 
+/// Every label an issue can carry, in a fixed order.
+pub fn all_labels() -> impl Iterator<Item = &'static str> {
+    names::BUG_LABELS
+        .iter()
+        .chain(names::PERFORMANCE_LABELS)
+        .chain(names::OTHER_LABELS)
+        .copied()
+}
+
 /// Whether a forge puts repositories under an owner (`owner/name`); Gerrit
 /// and Phabricator name them once for the whole instance.
 pub fn names_repos_by_owner(forge: Forge) -> bool {
