@@ -215,7 +215,8 @@ async fn users_and_projects_resolve_names_to_phids() {
 #[tokio::test]
 async fn errors_come_as_codes_in_a_200() {
     let (simulator, url) = start().await;
-    let cases: Vec<(Vec<(String, String)>, &str, &str)> = vec![
+    type Fields = Vec<(String, String)>;
+    let cases: Vec<(Fields, &str, &str)> = vec![
         (vec![], "ERR-INVALID-SESSION", "Session key is not present."),
         (
             vec![field("api.token", "api-short")],
