@@ -1,6 +1,7 @@
 //! GitHub REST v3 as api.github.com serves it: the same paths, paging, rate
 //! limit headers, conditional requests and error bodies.
 
+mod graphql;
 mod reply;
 mod search;
 pub mod shapes;
@@ -28,6 +29,7 @@ type Params = Query<BTreeMap<String, String>>;
 pub fn router() -> Router<Arc<SimState>> {
     Router::new()
         .route("/rate_limit", get(rate_limit))
+        .route("/graphql", axum::routing::post(graphql::graphql))
         .route("/search/issues", get(search_issues))
         .route("/users/{user}", get(user))
         .route("/users/{user}/repos", get(user_repos))

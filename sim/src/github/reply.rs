@@ -18,6 +18,7 @@ use crate::server::params::header_text;
 pub enum Resource {
     Core,
     Search,
+    GraphQl,
 }
 
 impl Resource {
@@ -25,6 +26,7 @@ impl Resource {
         match self {
             Self::Core => "core",
             Self::Search => "search",
+            Self::GraphQl => "graphql",
         }
     }
 }
@@ -82,6 +84,14 @@ pub struct Caller {
 }
 
 impl Caller {
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub fn has_bad_credentials(&self) -> bool {
+        self.bad_credentials
+    }
+
     pub fn accepts(&self, media_type: &str) -> bool {
         self.accept.contains(media_type)
     }
@@ -129,18 +139,21 @@ impl FromRequestParts<Arc<SimState>> for Caller {
     }
 }
 
-fn limit_for(state: &SimState, principal: &Principal, resource: Resource) -> Limit {
+pub(super) fn limit_for(state: &SimState, principal: &Principal, resource: Resource) -> Limit {
     let limits = &state.config.github;
     match (principal, resource) {
         (Principal::Token(_), Resource::Core) => limits.core,
         (Principal::Token(_), Resource::Search) => limits.search,
         (Principal::Anonymous, Resource::Core) => limits.unauthenticated_core,
         (Principal::Anonymous, Resource::Search) => limits.unauthenticated_search,
+        (Principal::Token(_), Resource::GraphQl) => limits.graphql,
+        // GraphQL refuses anonymous callers before counting anything.
+        (Principal::Anonymous, Resource::GraphQl) => limits.unauthenticated_core,
     }
 }
 
 /// The 401 for a token the forge does not know, whatever was asked.
-fn bad_credentials(state: &SimState, resource: Resource) -> Response {
+pub(super) fn bad_credentials(state: &SimState, resource: Resource) -> Response {
     let limit = limit_for(state, &Principal::Anonymous, resource);
     let standing = state
         .budgets
@@ -294,7 +307,7 @@ fn problem_response(
     }
 }
 
-fn json_response(
+pub(super) fn json_response(
     status: StatusCode,
     body: &Value,
     standing: Standing,
