@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::oauth::Approval;
 use crate::server::SimState;
 use crate::server::faults::Faults;
 use crate::truth::{Truth, truth};
@@ -21,6 +22,7 @@ pub fn router() -> Router<Arc<SimState>> {
     Router::new()
         .route("/_sim/truth", get(ground_truth))
         .route("/_sim/faults", get(faults).put(set_faults))
+        .route("/_sim/oauth", get(oauth).put(set_oauth))
 }
 
 async fn faults(State(state): State<Arc<SimState>>) -> Json<Faults> {
@@ -40,6 +42,27 @@ async fn set_faults(
     })?;
     state.set_faults(faults.clone());
     Ok(Json(faults))
+}
+
+async fn oauth(State(state): State<Arc<SimState>>) -> Json<Approval> {
+    Json(state.oauth.approval())
+}
+
+/// `PUT /_sim/oauth` with `{"approve_as": "username"}` approves every
+/// authorize request at once as that account; `{"approve_as": null}` shows
+/// the consent page again.
+async fn set_oauth(
+    State(state): State<Arc<SimState>>,
+    Json(approval): Json<Approval>,
+) -> Result<Json<Approval>, (StatusCode, Json<Value>)> {
+    if let Some(username) = &approval.approve_as
+        && state.world.find_account(state.forge, username).is_none()
+    {
+        let message = format!("no account {username:?} on {:?}", state.forge);
+        return Err((StatusCode::NOT_FOUND, Json(json!({ "error": message }))));
+    }
+    state.oauth.set_approval(approval.clone());
+    Ok(Json(approval))
 }
 
 #[derive(Debug, Deserialize)]

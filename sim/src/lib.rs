@@ -8,6 +8,7 @@ pub mod bitbucket;
 pub mod gerrit;
 pub mod github;
 pub mod gitlab;
+pub mod oauth;
 pub mod phabricator;
 pub mod server;
 pub mod truth;

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::server::SimState;
+use crate::server::budget::Principal;
 use crate::server::paging::PageRequest;
 use crate::server::params;
 use crate::world::{Account, ChangeRequest, Forge, Issue, Owner, Repo, Status, World};
@@ -31,6 +32,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/rate_limit", get(rate_limit))
         .route("/graphql", axum::routing::post(graphql::graphql))
         .route("/search/issues", get(search_issues))
+        .route("/user", get(authenticated_user))
         .route("/users/{user}", get(user))
         .route("/users/{user}/repos", get(user_repos))
         .route("/users/{user}/followers", get(followers))
@@ -67,6 +69,27 @@ async fn search_issues(State(state): Shared, caller: Caller, Query(query): Param
 
 async fn rate_limit(State(state): Shared, caller: Caller) -> Response {
     reply::rate_limit(&state, &caller)
+}
+
+/// `GET /user`: the account the token acts for (an OAuth token's owner, or
+/// for a made-up `sim_…` token the first live account).
+async fn authenticated_user(State(state): Shared, caller: Caller) -> Response {
+    let world = &state.world;
+    let outcome = match caller.principal() {
+        Principal::Anonymous => Err(GitHubError::RequiresAuthentication),
+        Principal::Token(token) => state
+            .token_owner(token)
+            .map(|id| world.account(id))
+            .or_else(|| {
+                world
+                    .accounts
+                    .iter()
+                    .find(|a| a.forge == Forge::GitHub && !a.deleted)
+            })
+            .map(|account| Answer::single(shapes::public_user(&state.base_url, world, account)))
+            .ok_or(GitHubError::NotFound),
+    };
+    reply(&state, &caller, Resource::Core, outcome)
 }
 
 async fn user(State(state): Shared, caller: Caller, Path(login): Path<String>) -> Response {

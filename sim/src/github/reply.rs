@@ -59,6 +59,8 @@ impl Answer {
 #[derive(Debug)]
 pub enum GitHubError {
     NotFound,
+    /// `/user` and other endpoints about the caller, called anonymously.
+    RequiresAuthentication,
     /// A renamed repository: 301 to its new URL.
     Moved(String),
     /// A parameter GitHub would reject with 422.
@@ -264,6 +266,12 @@ fn problem_response(
 ) -> Response {
     match problem {
         GitHubError::NotFound => error(StatusCode::NOT_FOUND, "Not Found", standing, resource),
+        GitHubError::RequiresAuthentication => error(
+            StatusCode::UNAUTHORIZED,
+            "Requires authentication",
+            standing,
+            resource,
+        ),
         GitHubError::Moved(location) => {
             let location = match &caller.query {
                 Some(query) => format!("{location}?{query}"),

@@ -28,6 +28,7 @@ type Params = Query<BTreeMap<String, String>>;
 
 pub fn router() -> Router<Arc<SimState>> {
     Router::new()
+        .route("/api/v4/user", get(current_user))
         .route("/api/v4/users", get(users))
         .route("/api/v4/users/{id}", get(user))
         .route("/api/v4/groups/{id}", get(group))
@@ -242,6 +243,33 @@ fn page<T>(
         items: request.slice(items).iter().map(render).collect(),
         headers,
     }
+}
+
+/// `GET /user`: the token's account (see GitHub's `/user` for made-up tokens).
+async fn current_user(State(state): Shared, caller: Caller) -> Response {
+    let world = &state.world;
+    if caller.principal == Principal::Anonymous {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "message": "401 Unauthorized" }),
+            None,
+        );
+    }
+    let owner = match &caller.principal {
+        Principal::Token(token) => state.token_owner(token),
+        Principal::Anonymous => None,
+    };
+    let outcome = owner
+        .map(|id| world.account(id))
+        .or_else(|| {
+            world
+                .accounts
+                .iter()
+                .find(|a| a.forge == Forge::GitLab && !a.deleted)
+        })
+        .map(|account| Answer::One(shapes::user(&state.base_url, account)))
+        .ok_or(GitLabError::NotFound("User"));
+    reply(&state, &caller, outcome)
 }
 
 async fn users(State(state): Shared, caller: Caller, Query(query): Params) -> Response {

@@ -132,8 +132,8 @@ pub struct SimState {
     faults: RwLock<Faults>,
     /// Seeded, so a run with the same faults fails the same requests.
     fault_rng: Mutex<ChaCha8Rng>,
-    /// Access tokens issued by the OAuth server, and whom they act for.
-    issued_tokens: Mutex<std::collections::HashMap<String, crate::world::Id>>,
+    /// This forge's OAuth authorization server, with the tokens it issued.
+    pub oauth: crate::oauth::Server,
 }
 
 impl SimState {
@@ -164,11 +164,7 @@ impl SimState {
     /// The account an access token acts for, if it was issued to one
     /// (by the simulated OAuth servers).
     pub fn token_owner(&self, token: &str) -> Option<crate::world::Id> {
-        self.issued_tokens
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(token)
-            .copied()
+        self.oauth.token_owner(token)
     }
 
     /// Tokens the simulated forges accept: any of the form `sim_…` (tests and
@@ -236,9 +232,10 @@ impl Simulator {
                 config: config.clone(),
                 budgets: Budgets::default(),
                 base_url: base_url.clone(),
-                issued_tokens: Mutex::default(),
+                oauth: crate::oauth::Server::default(),
             });
             let router = routes
+                .merge(crate::oauth::router(forge))
                 .merge(crate::admin::router())
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
