@@ -11,9 +11,6 @@ use sim::world::{WorldConfig, generate};
 use crate::config::ForgeConfig;
 use crate::error::ServerError;
 
-/// The token the demo uses against its simulated forges.
-const DEMO_TOKEN: &str = "sim_demo";
-
 /// The forges, and the simulator behind them when they are the demo's.
 pub struct ForgeSetup {
     pub forges: Forges,
@@ -53,7 +50,7 @@ pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> 
             Some(Endpoint {
                 forge,
                 api_url: simulator.url(forge)?.to_owned(),
-                token: Some(DEMO_TOKEN.to_owned()),
+                token: Some(sim::server::demo_token(forge).to_owned()),
             })
         })
         .collect();

@@ -254,3 +254,57 @@ async fn a_rate_limit_storm_on_gitlab_is_a_plain_429() {
     assert_eq!(response.text().await.unwrap().trim(), "Retry later");
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn user_events_filter_by_action_and_exclusive_dates() {
+    let (simulator, url) = start(SimConfig::default()).await;
+    let world = &simulator.world;
+    let account = world
+        .accounts
+        .iter()
+        .filter(|a| a.forge == Forge::GitLab && !a.deleted)
+        .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())
+        .unwrap();
+    let after = chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+    let before = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+    let expected = world
+        .commits
+        .iter()
+        .filter(|c| c.author == account.id && world.repo(c.repo).forge == Forge::GitLab)
+        .filter(|c| {
+            let day = c.committed_at.date_naive();
+            day > after && day < before
+        })
+        .count();
+    assert!(
+        expected > 20,
+        "the test needs several pages, got {expected}"
+    );
+    let mut seen = 0;
+    let mut page = "1".to_owned();
+    while !page.is_empty() {
+        let response = get(&format!(
+            "{url}/api/v4/users/{}/events?action=pushed&after=2026-01-31&before=2026-07-01&per_page=20&page={page}",
+            account.username
+        ))
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        page = header(&response, "x-next-page");
+        let events: Vec<Value> = response.json().await.unwrap();
+        for event in &events {
+            assert_eq!(event["action_name"], "pushed to");
+            assert_eq!(event["push_data"]["commit_count"], 1);
+            let day = &event["created_at"].as_str().unwrap()[..10];
+            assert!(day > "2026-01-31" && day < "2026-07-01", "{day}");
+        }
+        seen += events.len();
+    }
+    assert_eq!(seen, expected);
+    let bad = get(&format!(
+        "{url}/api/v4/users/{}/events?after=yesterday",
+        account.username
+    ))
+    .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    simulator.stop().await;
+}

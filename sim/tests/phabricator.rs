@@ -243,6 +243,13 @@ async fn errors_come_as_codes_in_a_200() {
         assert_eq!(envelope["error_code"], code, "{envelope}");
         assert_eq!(envelope["error_info"], info);
     }
+    let demo = sim::server::demo_token(Forge::Phabricator);
+    let accepted = call_form(&url, "user.whoami", &[field("api.token", demo)]).await;
+    assert_eq!(
+        accepted["error_code"],
+        Value::Null,
+        "the demo token is well-formed"
+    );
     let unknown = call_form(&url, "maniphest.frobnicate", &[field("api.token", TOKEN)]).await;
     assert_eq!(unknown["error_code"], "ERR-CONDUIT-CALL");
     simulator.stop().await;

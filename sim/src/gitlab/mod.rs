@@ -31,6 +31,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/api/v4/user", get(current_user))
         .route("/api/v4/users", get(users))
         .route("/api/v4/users/{id}", get(user))
+        .route("/api/v4/users/{id}/events", get(user_events))
         .route("/api/v4/groups/{id}", get(group))
         .route("/api/v4/groups/{id}/projects", get(group_projects))
         .route("/api/v4/projects/{id}", get(project))
@@ -292,17 +293,102 @@ async fn users(State(state): Shared, caller: Caller, Query(query): Params) -> Re
 }
 
 async fn user(State(state): Shared, caller: Caller, Path(id): Path<String>) -> Response {
+    let outcome = find_user(&state.world, &id)
+        .map(|account| Answer::One(shapes::user(&state.base_url, account)));
+    reply(&state, &caller, outcome)
+}
+
+/// A live GitLab account by numeric id or username.
+fn find_user<'w>(world: &'w World, id: &str) -> Result<&'w crate::world::Account, GitLabError> {
+    world
+        .accounts
+        .iter()
+        .filter(|a| a.forge == Forge::GitLab && !a.deleted)
+        .find(|a| {
+            id.parse::<u64>().map_or_else(
+                |_| a.username.eq_ignore_ascii_case(id),
+                |n| shapes::user_id(a.id) == n,
+            )
+        })
+        .ok_or(GitLabError::NotFound("User"))
+}
+
+/// `after`/`before` of the events API: dates, both exclusive.
+fn date_param(
+    query: &BTreeMap<String, String>,
+    key: &'static str,
+) -> Result<Option<chrono::NaiveDate>, GitLabError> {
+    query
+        .get(key)
+        .map(|v| {
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| GitLabError::Invalid(key))
+        })
+        .transpose()
+}
+
+/// `GET /users/:id/events`: what the user did, newest first, filtered by
+/// `action`, `target_type` and the exclusive dates `after` and `before`.
+async fn user_events(
+    State(state): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Params,
+) -> Response {
     let world = &state.world;
-    let outcome =
-        id.parse::<u64>()
-            .ok()
-            .and_then(|number| {
-                world.accounts.iter().find(|a| {
-                    a.forge == Forge::GitLab && !a.deleted && shapes::user_id(a.id) == number
-                })
-            })
-            .map(|account| Answer::One(shapes::user(&state.base_url, account)))
-            .ok_or(GitLabError::NotFound("User"));
+    let outcome = find_user(world, &id).and_then(|account| {
+        let after = date_param(&query, "after")?;
+        let before = date_param(&query, "before")?;
+        let action = query.get("action").map(String::as_str);
+        let target = query.get("target_type").map(|t| t.to_lowercase());
+        let on_gitlab = |repo: crate::world::Id| world.repo(repo).forge == Forge::GitLab;
+        let me = account.id;
+        let mut events: Vec<shapes::Event<'_>> = Vec::new();
+        events.extend(
+            world
+                .commits
+                .iter()
+                .filter(|c| c.author == me && on_gitlab(c.repo))
+                .map(shapes::Event::Pushed),
+        );
+        for change in world.changes.iter().filter(|c| on_gitlab(c.repo)) {
+            if change.author == me {
+                events.push(shapes::Event::Opened(change));
+                if change.merged_at.is_some() {
+                    events.push(shapes::Event::Merged(change));
+                }
+            }
+            for review in change.reviews.iter().filter(|r| r.reviewer == me) {
+                events.push(if review.state == crate::world::ReviewState::Approved {
+                    shapes::Event::Approved(change, review)
+                } else {
+                    shapes::Event::Reviewed(change, review)
+                });
+            }
+        }
+        for issue in world.issues.iter().filter(|i| on_gitlab(i.repo)) {
+            if issue.author == me {
+                events.push(shapes::Event::IssueOpened(issue));
+            }
+            for comment in issue.comments.iter().filter(|c| c.author == me) {
+                events.push(shapes::Event::Commented(issue, comment));
+            }
+        }
+        events.retain(|e| {
+            let day = e.at().date_naive();
+            after.is_none_or(|d| day > d)
+                && before.is_none_or(|d| day < d)
+                && action.is_none_or(|a| a == e.action())
+                && target.as_deref().is_none_or(|t| e.target_kind() == Some(t))
+        });
+        events.sort_by_key(|e| e.at());
+        if query.get("sort").is_none_or(|s| s == "desc") {
+            events.reverse();
+        }
+        let path = format!("/api/v4/users/{id}/events");
+        Ok(page(&state, &path, &query, &events, true, |e| {
+            shapes::event(&state.base_url, world, me, e)
+        }))
+    });
     reply(&state, &caller, outcome)
 }
 

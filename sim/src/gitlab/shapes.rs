@@ -199,3 +199,116 @@ pub fn note(base: &str, world: &World, issue: &Issue, comment: &Comment) -> Valu
         "noteable_iid": issue.number,
     })
 }
+
+/// One entry of `GET /users/:id/events`. Every variant names its action and
+/// target the way GitLab's `Event` entity does.
+pub enum Event<'w> {
+    Pushed(&'w Commit),
+    Opened(&'w ChangeRequest),
+    Merged(&'w ChangeRequest),
+    Approved(&'w ChangeRequest, &'w crate::world::Review),
+    Reviewed(&'w ChangeRequest, &'w crate::world::Review),
+    IssueOpened(&'w Issue),
+    Commented(&'w Issue, &'w Comment),
+}
+
+impl Event<'_> {
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            Self::Pushed(c) => c.committed_at,
+            Self::Opened(c) => c.created_at,
+            Self::Merged(c) => c.merged_at.unwrap_or(c.updated_at),
+            Self::Approved(_, r) | Self::Reviewed(_, r) => r.submitted_at,
+            Self::IssueOpened(i) => i.created_at,
+            Self::Commented(_, c) => c.created_at,
+        }
+    }
+
+    /// The `action` filter value this event answers to.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::Pushed(_) => "pushed",
+            Self::Opened(_) | Self::IssueOpened(_) => "created",
+            Self::Merged(_) => "merged",
+            Self::Approved(..) => "approved",
+            Self::Reviewed(..) | Self::Commented(..) => "commented",
+        }
+    }
+
+    /// The `target_type` filter value, lowercase as the parameter takes it.
+    pub fn target_kind(&self) -> Option<&'static str> {
+        match self {
+            Self::Pushed(_) => None,
+            Self::Opened(_) | Self::Merged(_) | Self::Approved(..) => Some("merge_request"),
+            Self::IssueOpened(_) => Some("issue"),
+            Self::Reviewed(..) | Self::Commented(..) => Some("note"),
+        }
+    }
+
+    fn id(&self) -> u64 {
+        let (kind, n) = match self {
+            Self::Pushed(c) => (1, u64::from_str_radix(&c.sha[..8], 16).unwrap_or(0)),
+            Self::Opened(c) => (2, u64::from(c.id)),
+            Self::Merged(c) => (3, u64::from(c.id)),
+            Self::Approved(_, r) => (4, u64::from(r.id)),
+            Self::Reviewed(_, r) => (5, u64::from(r.id)),
+            Self::IssueOpened(i) => (6, u64::from(i.id)),
+            Self::Commented(_, c) => (7, u64::from(c.id)),
+        };
+        kind * 10_000_000_000 + n
+    }
+
+    fn repo(&self) -> Id {
+        match self {
+            Self::Pushed(c) => c.repo,
+            Self::Opened(c) | Self::Merged(c) | Self::Approved(c, _) | Self::Reviewed(c, _) => {
+                c.repo
+            }
+            Self::IssueOpened(i) | Self::Commented(i, _) => i.repo,
+        }
+    }
+}
+
+pub fn event(base: &str, world: &World, author: Id, event: &Event<'_>) -> Value {
+    let mut body = json!({
+        "id": event.id(),
+        "project_id": project_id(event.repo()),
+        "author_id": user_id(author),
+        "author": user_or_ghost(base, world, author),
+        "author_username": world.account(author).username,
+        "created_at": time(event.at()),
+        "imported": false,
+        "imported_from": "none",
+    });
+    let extra = match event {
+        Event::Pushed(commit) => json!({
+            "action_name": "pushed to", "target_id": null, "target_iid": null, "target_type": null, "target_title": null,
+            "push_data": { "commit_count": 1, "action": "pushed", "ref_type": "branch", "commit_from": null,
+                "commit_to": commit.sha, "ref": "main", "commit_title": commit.message, "ref_count": null },
+        }),
+        Event::Opened(c) | Event::Merged(c) | Event::Approved(c, _) => json!({
+            "action_name": match event { Event::Opened(_) => "opened", Event::Merged(_) => "accepted", _ => "approved" },
+            "target_id": 300_000 + u64::from(c.id), "target_iid": c.number, "target_type": "MergeRequest", "target_title": c.title,
+        }),
+        Event::IssueOpened(i) => json!({
+            "action_name": "opened", "target_id": 700_000 + u64::from(i.id), "target_iid": i.number,
+            "target_type": "Issue", "target_title": i.title,
+        }),
+        Event::Reviewed(c, r) => json!({
+            "action_name": "commented on", "target_id": 900_000 + u64::from(r.id), "target_iid": 900_000 + u64::from(r.id),
+            "target_type": "DiffNote", "target_title": c.title,
+            "note": { "id": 900_000 + u64::from(r.id), "type": "DiffNote", "body": "Looks reasonable.", "system": false,
+                "noteable_id": 300_000 + u64::from(c.id), "noteable_type": "MergeRequest", "noteable_iid": c.number,
+                "created_at": time(r.submitted_at) },
+        }),
+        Event::Commented(i, c) => json!({
+            "action_name": "commented on", "target_id": 800_000 + u64::from(c.id), "target_iid": 800_000 + u64::from(c.id),
+            "target_type": "Note", "target_title": i.title,
+            "note": note(base, world, i, c),
+        }),
+    };
+    if let (Value::Object(map), Value::Object(more)) = (&mut body, extra) {
+        map.extend(more);
+    }
+    body
+}

@@ -174,6 +174,15 @@ impl SimState {
     }
 }
 
+/// A token each simulated forge accepts, for the demo and examples:
+/// Phabricator insists on its own 32-character `api-` format.
+pub fn demo_token(forge: Forge) -> &'static str {
+    match forge {
+        Forge::Phabricator => "api-simdemosimdemosimdemosimdemo",
+        _ => "sim_demo",
+    }
+}
+
 /// The routes of each forge.
 fn forge_routes(forge: Forge) -> axum::Router<Arc<SimState>> {
     match forge {
