@@ -49,6 +49,24 @@ pub struct SimArgs {
     /// 0 gives each a free port.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Faults one forge injects from the start, as `FORGE=JSON`, e.g.
+    /// `--faults 'github={"error_rate":0.1,"jitter_ms":300}'`. Repeatable.
+    #[arg(long = "faults", value_parser = parse_faults)]
+    pub faults: Vec<(sim::world::Forge, sim::server::faults::Faults)>,
+}
+
+fn parse_faults(text: &str) -> Result<(sim::world::Forge, sim::server::faults::Faults), String> {
+    let (forge, json) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORGE=JSON, got {text:?}"))?;
+    let forge: sim::world::Forge =
+        serde_json::from_value(serde_json::Value::String(forge.to_lowercase())).map_err(|_| {
+            format!("unknown forge {forge:?}; use github, gitlab, bitbucket, gerrit or phabricator")
+        })?;
+    let faults: sim::server::faults::Faults =
+        serde_json::from_str(json).map_err(|error| format!("faults for {forge:?}: {error}"))?;
+    faults.validate()?;
+    Ok((forge, faults))
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +156,29 @@ pub enum LogFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sim_faults_name_their_forge_and_are_checked() {
+        let parsed =
+            Cli::try_parse_from(["tally", "sim", "--faults", r#"gitlab={"error_rate":0.25}"#])
+                .unwrap();
+        let Some(Command::Sim(args)) = parsed.command else {
+            panic!("expected the sim command");
+        };
+        assert_eq!(args.faults.len(), 1);
+        assert_eq!(args.faults[0].0, sim::world::Forge::GitLab);
+        for bad in [
+            "gitlab",
+            "nowhere={}",
+            r#"github={"error_rate":2}"#,
+            "github={oops",
+        ] {
+            assert!(
+                Cli::try_parse_from(["tally", "sim", "--faults", bad]).is_err(),
+                "{bad} should be refused"
+            );
+        }
+    }
 
     #[test]
     fn no_command_means_serve_with_defaults() {

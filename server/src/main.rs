@@ -132,17 +132,16 @@ async fn simulate(args: SimArgs) -> Result<(), ServerError> {
         world.commits.len(),
         started.elapsed().as_secs_f64()
     );
-    let simulator = sim::server::Simulator::start_on(
-        world,
-        sim::server::SimConfig::default(),
-        args.ip,
-        args.port,
-    )
-    .await
-    .map_err(|source| ServerError::Bind {
-        addr: std::net::SocketAddr::new(args.ip, args.port),
-        source,
-    })?;
+    let sim_config = sim::server::SimConfig {
+        faults: args.faults.iter().cloned().collect(),
+        ..sim::server::SimConfig::default()
+    };
+    let simulator = sim::server::Simulator::start_on(world, sim_config, args.ip, args.port)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: std::net::SocketAddr::new(args.ip, args.port),
+            source,
+        })?;
     for forge in sim::world::Forge::ALL {
         if let Some(url) = simulator.url(forge) {
             println!("{forge:?} {url}");

@@ -22,7 +22,7 @@ async fn start(faults: Faults) -> (Simulator, String, String) {
     let simulator = Simulator::start(
         world,
         SimConfig {
-            faults,
+            faults: [(Forge::GitHub, faults)].into(),
             ..SimConfig::default()
         },
     )
@@ -234,5 +234,20 @@ async fn faults_change_at_run_time_and_bad_settings_are_refused() {
         get(&format!("{url}{path}")).await.unwrap().status(),
         StatusCode::OK
     );
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn faults_at_start_belong_to_one_forge() {
+    let faults = Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    };
+    let (simulator, url, path) = start(faults).await;
+    let failing = get(&format!("{url}{path}")).await.unwrap();
+    assert!(failing.status().is_server_error());
+    let gitlab = simulator.url(Forge::GitLab).unwrap();
+    let healthy = get(&format!("{gitlab}/api/v4/users")).await.unwrap();
+    assert_eq!(healthy.status(), StatusCode::OK);
     simulator.stop().await;
 }

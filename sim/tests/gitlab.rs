@@ -244,7 +244,7 @@ async fn a_rate_limit_storm_on_gitlab_is_a_plain_429() {
         ..Default::default()
     };
     let (simulator, url) = start(SimConfig {
-        faults,
+        faults: [(Forge::GitLab, faults)].into(),
         ..SimConfig::default()
     })
     .await;

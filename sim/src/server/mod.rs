@@ -116,8 +116,9 @@ pub struct SimConfig {
     pub github: GitHubLimits,
     pub gitlab: GitLabLimits,
     pub bitbucket: BitbucketLimits,
-    /// Faults in force from the start; `PUT /_sim/faults` changes them.
-    pub faults: Faults,
+    /// Faults in force from the start, per forge; `PUT /_sim/faults` on a
+    /// forge's listener changes that forge's.
+    pub faults: std::collections::BTreeMap<Forge, Faults>,
 }
 
 /// What every handler of every forge reads.
@@ -236,7 +237,7 @@ impl Simulator {
             let state = Arc::new(SimState {
                 world: simulator.world.clone(),
                 forge,
-                faults: RwLock::new(config.faults.clone()),
+                faults: RwLock::new(config.faults.get(&forge).cloned().unwrap_or_default()),
                 fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(offset as u64)),
                 config: config.clone(),
                 budgets: Budgets::default(),
