@@ -18,6 +18,40 @@ pub enum Error {
     #[error("embedded PostgreSQL: {problem}. {hint}")]
     EmbeddedPostgres { problem: String, hint: String },
 
+    /// A user, repository, project or instance the forge does not know.
+    #[error("not found: {what}")]
+    NotFound { what: String },
+
+    /// The forge refused the credentials (401).
+    #[error("{url}: the forge refused the credentials: {message}")]
+    Refused { url: String, message: String },
+
+    /// An answer Tally does not expect, after any retries.
+    #[error("{url}: HTTP {status}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+
+    /// A body that did not decode even after retrying: never taken as a
+    /// partial answer.
+    #[error("{url}: malformed answer: {problem}")]
+    Malformed { url: String, problem: String },
+
+    /// The forge could not be reached, or kept failing, after retries.
+    #[error("{url}: {problem}")]
+    Unreachable { url: String, problem: String },
+
+    /// The forge's answer contradicts itself or the question (for example a
+    /// count that the items behind it do not add up to).
+    #[error("{0}")]
+    Inconsistent(String),
+
+    /// Input Tally cannot ask a forge about.
+    #[error("{0}")]
+    Invalid(String),
+
     #[error("I/O error on {path}: {source}")]
     Io {
         path: PathBuf,

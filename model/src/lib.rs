@@ -2,6 +2,7 @@
 //!
 //! Nothing here performs I/O, so the crate compiles for wasm and native alike.
 
+pub mod contribution;
 pub mod forge;
 pub mod health;
 pub mod instance;

@@ -23,7 +23,9 @@ struct Query {
     open: Option<bool>,
     merged: bool,
     created: Option<(NaiveDate, NaiveDate)>,
+    updated: Option<(NaiveDate, NaiveDate)>,
     merged_in: Option<(NaiveDate, NaiveDate)>,
+    commenter: Option<String>,
 }
 
 /// One hit: an issue or a pull request, with the fields filters need.
@@ -97,7 +99,20 @@ fn matching<'a>(state: &'a SimState, query: &Query) -> Vec<Hit<'a>> {
                 .issues
                 .iter()
                 .filter(|i| {
-                    in_repo(i.repo) && by_author(i.author) && within(i.created_at, query.created)
+                    in_repo(i.repo)
+                        && by_author(i.author)
+                        && within(i.created_at, query.created)
+                        && within(i.updated_at, query.updated)
+                })
+                .filter(|i| {
+                    query.commenter.as_deref().is_none_or(|wanted| {
+                        i.comments.iter().any(|c| {
+                            world
+                                .account(c.author)
+                                .username
+                                .eq_ignore_ascii_case(wanted)
+                        })
+                    })
                 })
                 .filter(|i| query.open.is_none_or(|open| open == i.closed_at.is_none()))
                 .map(|i| Hit {
@@ -106,13 +121,17 @@ fn matching<'a>(state: &'a SimState, query: &Query) -> Vec<Hit<'a>> {
                 }),
         );
     }
-    if query.pull_requests != Some(false) {
+    // Pull requests in this world carry reviews, not comments.
+    if query.pull_requests != Some(false) && query.commenter.is_none() {
         hits.extend(
             world
                 .changes
                 .iter()
                 .filter(|c| {
-                    in_repo(c.repo) && by_author(c.author) && within(c.created_at, query.created)
+                    in_repo(c.repo)
+                        && by_author(c.author)
+                        && within(c.created_at, query.created)
+                        && within(c.updated_at, query.updated)
                 })
                 .filter(|c| {
                     query
@@ -148,6 +167,8 @@ fn parse(q: &str) -> Result<Query, GitHubError> {
             ("author", login) => query.author = Some(login.to_owned()),
             ("repo", name) => query.repo = Some(name.to_owned()),
             ("created", range) => query.created = Some(date_range(range)?),
+            ("updated", range) => query.updated = Some(date_range(range)?),
+            ("commenter", login) => query.commenter = Some(login.to_owned()),
             ("merged", range) => query.merged_in = Some(date_range(range)?),
             _ => return Err(GitHubError::invalid("q")),
         }

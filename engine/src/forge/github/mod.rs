@@ -1,0 +1,720 @@
+//! GitHub (github.com or Enterprise): GraphQL `contributionsCollection` in
+//! windows of at most a year for what a person did, and REST for the detail
+//! GraphQL lacks (each commit, merges of older pull requests, comments).
+
+mod graphql;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::future::try_join_all;
+use model::contribution::{Contribution, ContributionKind, Status};
+use model::forge::Forge;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::governor::Governor;
+use super::http::{Auth, Call, Http, RetryPolicy};
+use super::paging::{day_windows, next_link};
+use super::{Endpoint, instance_of};
+use crate::error::{Error, Result};
+
+/// GitHub's search serves at most this many results per query.
+const SEARCH_CAP: u64 = 1000;
+/// `contributionsCollection` spans at most a year; 365 days always fits.
+const WINDOW_DAYS: u32 = 365;
+
+pub struct GitHub {
+    api: String,
+    graphql: String,
+    instance: String,
+    http: Http,
+}
+
+/// A range of whole UTC days, inclusive.
+#[derive(Debug, Clone, Copy)]
+struct Days {
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+impl Days {
+    fn start(self) -> DateTime<Utc> {
+        self.from.and_time(chrono::NaiveTime::MIN).and_utc()
+    }
+
+    fn end(self) -> DateTime<Utc> {
+        self.to
+            .and_hms_opt(23, 59, 59)
+            .map_or_else(|| self.start(), |t| t.and_utc())
+    }
+
+    fn contains(self, at: DateTime<Utc>) -> bool {
+        (self.from..=self.to).contains(&at.date_naive())
+    }
+
+    fn search_range(self) -> String {
+        format!("{}..{}", self.from, self.to)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RepoName {
+    name_with_owner: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo {
+    has_next_page: bool,
+    end_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Connection<T> {
+    #[serde(rename = "pageInfo")]
+    page_info: PageInfo,
+    nodes: Vec<T>,
+}
+
+impl GitHub {
+    pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
+        let auth = endpoint.token.clone().map_or(Auth::None, Auth::Bearer);
+        let api = endpoint.api_url.trim_end_matches('/').to_owned();
+        Ok(Self {
+            graphql: graphql::endpoint(&api),
+            instance: instance_of(&api),
+            http: Http::new(auth, governor, 4, RetryPolicy::default())?,
+            api,
+        })
+    }
+
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    fn contribution(&self, kind: ContributionKind, author: &str) -> Contribution {
+        Contribution {
+            forge: Forge::GitHub,
+            instance: self.instance.clone(),
+            id: String::new(),
+            kind,
+            status: None,
+            repository: String::new(),
+            title: String::new(),
+            url: String::new(),
+            author: author.to_owned(),
+            occurred_at: DateTime::<Utc>::MIN_UTC,
+            utc_offset_minutes: None,
+        }
+    }
+
+    async fn graphql<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> Result<graphql::Answer<T>> {
+        let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let call = Call::post(&self.graphql, "graphql", "application/json", body);
+        Ok(self.http.fetch(&call, graphql::decode::<T>).await?.value)
+    }
+
+    /// Everything `login` contributed on the UTC days `from..=to`.
+    pub async fn contributions(
+        &self,
+        login: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Contribution>> {
+        if from > to {
+            return Err(Error::Invalid(format!(
+                "the range starts ({from}) after it ends ({to})"
+            )));
+        }
+        let login = self.canonical_login(login).await?;
+        let range = Days { from, to };
+        let windows = day_windows(from, to, WINDOW_DAYS);
+        let mut found = Vec::new();
+        for (from, to) in windows {
+            let window = Days { from, to };
+            let (commits, issues, pulls, reviews) = tokio::try_join!(
+                self.commits(&login, window),
+                self.opened_issues(&login, window),
+                self.opened_pulls(&login, window),
+                self.reviews(&login, window),
+            )?;
+            found.extend(commits);
+            found.extend(issues);
+            found.extend(pulls);
+            found.extend(reviews);
+        }
+        let (merged, comments) = tokio::try_join!(
+            self.merged_pulls(&login, range),
+            self.issue_comments(&login, range)
+        )?;
+        found.extend(merged);
+        found.extend(comments);
+        found.sort_by(|a, b| {
+            a.occurred_at
+                .cmp(&b.occurred_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(found)
+    }
+
+    /// The login as GitHub spells it, or [`Error::NotFound`].
+    async fn canonical_login(&self, login: &str) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Data {
+            user: Option<User>,
+        }
+        #[derive(Deserialize)]
+        struct User {
+            login: String,
+        }
+        let answer: graphql::Answer<Data> = self
+            .graphql(
+                "query($login: String!) { user(login: $login) { login } }",
+                json!({ "login": login }),
+            )
+            .await?;
+        match answer.data.as_ref().and_then(|d| d.user.as_ref()) {
+            Some(user) => Ok(user.login.clone()),
+            None if answer.error_of_type("NOT_FOUND").is_some() => Err(Error::NotFound {
+                what: format!("GitHub user `{login}` on {}", self.instance),
+            }),
+            None => Err(graphql_failure(&self.graphql, &answer)),
+        }
+    }
+
+    /// One page of a `contributionsCollection` connection.
+    async fn collection_page<T: DeserializeOwned>(
+        &self,
+        login: &str,
+        window: Days,
+        field: &str,
+        selection: &str,
+        after: Option<String>,
+    ) -> Result<Connection<T>> {
+        let query = format!(
+            "query($login: String!, $from: DateTime!, $to: DateTime!, $after: String) {{
+              user(login: $login) {{ contributionsCollection(from: $from, to: $to) {{
+                {field}(first: 100, after: $after, orderBy: {{direction: ASC}}) {{
+                  pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }} }} }}"
+        );
+        let variables =
+            json!({ "login": login, "from": window.start(), "to": window.end(), "after": after });
+        let answer: graphql::Answer<Value> = self.graphql(&query, variables).await?;
+        let connection = answer
+            .data
+            .as_ref()
+            .and_then(|d| d.pointer(&format!("/user/contributionsCollection/{field}")))
+            .cloned()
+            .ok_or_else(|| graphql_failure(&self.graphql, &answer))?;
+        serde_json::from_value(connection).map_err(|e| Error::Malformed {
+            url: self.graphql.clone(),
+            problem: format!("{field}: {e}"),
+        })
+    }
+
+    /// Every node of a `contributionsCollection` connection, page by page.
+    async fn collection_all<T: DeserializeOwned>(
+        &self,
+        login: &str,
+        window: Days,
+        field: &str,
+        selection: &str,
+    ) -> Result<Vec<T>> {
+        let mut nodes = Vec::new();
+        let mut after = None;
+        loop {
+            let page: Connection<T> = self
+                .collection_page(login, window, field, selection, after)
+                .await?;
+            nodes.extend(page.nodes);
+            if !page.page_info.has_next_page {
+                return Ok(nodes);
+            }
+            after = page.page_info.end_cursor;
+        }
+    }
+
+    async fn opened_issues(&self, login: &str, window: Days) -> Result<Vec<Contribution>> {
+        #[derive(Deserialize)]
+        struct Node {
+            issue: Item,
+        }
+        let nodes: Vec<Node> = self
+            .collection_all(
+                login,
+                window,
+                "issueContributions",
+                &format!("issue {{ {ITEM} }}"),
+            )
+            .await?;
+        Ok(nodes
+            .into_iter()
+            .map(|n| self.item(ContributionKind::IssueOpened, login, n.issue, None))
+            .collect())
+    }
+
+    async fn opened_pulls(&self, login: &str, window: Days) -> Result<Vec<Contribution>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Node {
+            pull_request: Item,
+        }
+        let nodes: Vec<Node> = self
+            .collection_all(
+                login,
+                window,
+                "pullRequestContributions",
+                &format!("pullRequest {{ {ITEM} }}"),
+            )
+            .await?;
+        Ok(nodes
+            .into_iter()
+            .map(|n| {
+                self.item(
+                    ContributionKind::PullRequestOpened,
+                    login,
+                    n.pull_request,
+                    None,
+                )
+            })
+            .collect())
+    }
+
+    async fn reviews(&self, login: &str, window: Days) -> Result<Vec<Contribution>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Node {
+            occurred_at: DateTime<Utc>,
+            pull_request_review: Review,
+            pull_request: Item,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Review {
+            database_id: u64,
+            url: String,
+        }
+        let nodes: Vec<Node> = self
+            .collection_all(
+                login,
+                window,
+                "pullRequestReviewContributions",
+                &format!(
+                    "occurredAt pullRequestReview {{ databaseId url }} pullRequest {{ {ITEM} }}"
+                ),
+            )
+            .await?;
+        Ok(nodes
+            .into_iter()
+            .map(|n| Contribution {
+                id: n.pull_request_review.database_id.to_string(),
+                repository: n.pull_request.repository.name_with_owner.clone(),
+                title: n.pull_request.title.clone(),
+                url: n.pull_request_review.url,
+                occurred_at: n.occurred_at,
+                ..self.contribution(ContributionKind::Review, login)
+            })
+            .collect())
+    }
+
+    /// An issue or pull request as a contribution of `kind`, at its creation
+    /// unless `at` says otherwise.
+    fn item(
+        &self,
+        kind: ContributionKind,
+        login: &str,
+        item: Item,
+        at: Option<DateTime<Utc>>,
+    ) -> Contribution {
+        let status = match item.state.as_str() {
+            "OPEN" => Status::Open,
+            "MERGED" => Status::Merged,
+            _ => Status::Closed,
+        };
+        Contribution {
+            id: format!("{}#{}", item.repository.name_with_owner, item.number),
+            status: Some(status),
+            repository: item.repository.name_with_owner,
+            title: item.title,
+            url: item.url,
+            occurred_at: at.unwrap_or(item.created_at),
+            ..self.contribution(kind, login)
+        }
+    }
+
+    /// Commits: GraphQL names the repositories and the total; REST lists
+    /// each commit. A window with 100 repositories (GraphQL's cap) whose
+    /// commits fall short of the total is split in two.
+    async fn commits(&self, login: &str, window: Days) -> Result<Vec<Contribution>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Collection {
+            total_commit_contributions: u64,
+            commit_contributions_by_repository: Vec<ByRepo>,
+        }
+        #[derive(Deserialize)]
+        struct ByRepo {
+            repository: RepoName,
+        }
+        let query = "query($login: String!, $from: DateTime!, $to: DateTime!) {
+          user(login: $login) { contributionsCollection(from: $from, to: $to) {
+            totalCommitContributions commitContributionsByRepository(maxRepositories: 100) { repository { nameWithOwner } } } } }";
+        let answer: graphql::Answer<Value> = self
+            .graphql(
+                query,
+                json!({ "login": login, "from": window.start(), "to": window.end() }),
+            )
+            .await?;
+        let collection: Collection = answer
+            .data
+            .as_ref()
+            .and_then(|d| d.pointer("/user/contributionsCollection"))
+            .cloned()
+            .ok_or_else(|| graphql_failure(&self.graphql, &answer))
+            .and_then(|v| {
+                serde_json::from_value(v).map_err(|e| Error::Malformed {
+                    url: self.graphql.clone(),
+                    problem: e.to_string(),
+                })
+            })?;
+        let repos = collection.commit_contributions_by_repository;
+        let lists = try_join_all(
+            repos
+                .iter()
+                .map(|r| self.repo_commits(login, &r.repository.name_with_owner, window)),
+        )
+        .await?;
+        let commits: Vec<Contribution> = lists.into_iter().flatten().collect();
+        let listed = commits.len() as u64;
+        if listed == collection.total_commit_contributions {
+            return Ok(commits);
+        }
+        if repos.len() == 100 && window.from < window.to {
+            let middle = window.from + (window.to - window.from) / 2;
+            let (early, late) = tokio::try_join!(
+                Box::pin(self.commits(
+                    login,
+                    Days {
+                        from: window.from,
+                        to: middle
+                    }
+                )),
+                Box::pin(self.commits(
+                    login,
+                    Days {
+                        from: middle + chrono::Duration::days(1),
+                        to: window.to
+                    }
+                ))
+            )?;
+            return Ok(early.into_iter().chain(late).collect());
+        }
+        Err(Error::Inconsistent(format!(
+            "GitHub counts {} commits by {login} from {} to {}, but its commit lists hold {listed}",
+            collection.total_commit_contributions, window.from, window.to
+        )))
+    }
+
+    /// `login`'s commits in one repository authored within the window. The
+    /// REST filter is on commit time, so a day either side is asked for and
+    /// the author time decides.
+    async fn repo_commits(
+        &self,
+        login: &str,
+        repo: &str,
+        window: Days,
+    ) -> Result<Vec<Contribution>> {
+        #[derive(Deserialize)]
+        struct Item {
+            sha: String,
+            html_url: String,
+            commit: Inner,
+            author: Option<Login>,
+        }
+        #[derive(Deserialize)]
+        struct Inner {
+            author: Signature,
+            message: String,
+        }
+        #[derive(Deserialize)]
+        struct Signature {
+            date: DateTime<Utc>,
+        }
+        let margin = chrono::Duration::days(1);
+        let first = Call::get(format!("{}/repos/{repo}/commits", self.api), "core")
+            .query("author", login)
+            .query("since", (window.start() - margin).to_rfc3339())
+            .query("until", (window.end() + margin).to_rfc3339())
+            .query("per_page", 100);
+        let items: Vec<Item> = self
+            .rest_all(first, |what| format!("repository `{repo}` ({what})"))
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter(|c| window.contains(c.commit.author.date))
+            .filter(|c| {
+                c.author
+                    .as_ref()
+                    .is_some_and(|a| a.login.eq_ignore_ascii_case(login))
+            })
+            .map(|c| Contribution {
+                id: c.sha,
+                repository: repo.to_owned(),
+                title: c
+                    .commit
+                    .message
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                url: c.html_url,
+                occurred_at: c.commit.author.date,
+                ..self.contribution(ContributionKind::Commit, login)
+            })
+            .collect())
+    }
+
+    /// Every item of a REST list, following `link: rel="next"`.
+    async fn rest_all<T: DeserializeOwned>(
+        &self,
+        first: Call,
+        name: impl Fn(&str) -> String,
+    ) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut call = first;
+        loop {
+            let page = self
+                .http
+                .fetch(&call, |body| {
+                    serde_json::from_slice::<Vec<T>>(body).map_err(|e| e.to_string())
+                })
+                .await
+                .map_err(|e| match e {
+                    Error::NotFound { what } => Error::NotFound { what: name(&what) },
+                    other => other,
+                })?;
+            items.extend(page.value);
+            match next_link(&page.headers) {
+                Some(next) => call = Call::get(next, call.bucket),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Search results for `q`, all pages. Above GitHub's 1,000-result cap
+    /// the day range is halved until each part fits.
+    async fn search_all(
+        &self,
+        q: impl Fn(Days) -> String + Copy,
+        range: Days,
+    ) -> Result<Vec<SearchItem>> {
+        #[derive(Deserialize)]
+        struct Page {
+            total_count: u64,
+            items: Vec<SearchItem>,
+        }
+        let first = Call::get(format!("{}/search/issues", self.api), "search")
+            .query("q", q(range))
+            .query("per_page", 100);
+        let decode = |body: &[u8]| serde_json::from_slice::<Page>(body).map_err(|e| e.to_string());
+        let page = self.http.fetch(&first, decode).await?;
+        if page.value.total_count > SEARCH_CAP {
+            if range.from == range.to {
+                return Err(Error::Inconsistent(format!(
+                    "GitHub search `{}` finds {} results on one day, more than the {SEARCH_CAP} it serves",
+                    q(range),
+                    page.value.total_count
+                )));
+            }
+            let middle = range.from + (range.to - range.from) / 2;
+            let early = Box::pin(self.search_all(
+                q,
+                Days {
+                    from: range.from,
+                    to: middle,
+                },
+            ))
+            .await?;
+            let late = Box::pin(self.search_all(
+                q,
+                Days {
+                    from: middle + chrono::Duration::days(1),
+                    to: range.to,
+                },
+            ))
+            .await?;
+            return Ok(early.into_iter().chain(late).collect());
+        }
+        let expected = page.value.total_count;
+        let mut items = page.value.items;
+        let mut next = next_link(&page.headers);
+        while let Some(url) = next {
+            let page = self.http.fetch(&Call::get(url, "search"), decode).await?;
+            items.extend(page.value.items);
+            next = next_link(&page.headers);
+        }
+        if items.len() as u64 != expected {
+            return Err(Error::Inconsistent(format!(
+                "GitHub search `{}` reported {expected} results but served {}",
+                q(range),
+                items.len()
+            )));
+        }
+        Ok(items)
+    }
+
+    /// Pull requests `login` authored that were merged within the range,
+    /// whenever they were opened.
+    async fn merged_pulls(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
+        let items = self
+            .search_all(
+                |days| format!("is:pr author:{login} merged:{}", days.search_range()),
+                range,
+            )
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| {
+                let merged_at = item.pull_request.as_ref()?.merged_at?;
+                range.contains(merged_at).then(|| Contribution {
+                    id: format!("{}#{}", item.repository(), item.number),
+                    status: Some(Status::Merged),
+                    repository: item.repository(),
+                    title: item.title.clone(),
+                    url: item.html_url.clone(),
+                    occurred_at: merged_at,
+                    ..self.contribution(ContributionKind::PullRequestMerged, login)
+                })
+            })
+            .collect())
+    }
+
+    /// Comments `login` wrote on issues within the range: search finds the
+    /// issues they commented on, each issue's comments give the detail.
+    async fn issue_comments(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
+        let issues = self
+            .search_all(
+                |days| format!("is:issue commenter:{login} updated:>={}", days.from),
+                Days {
+                    from: range.from,
+                    to: range.from,
+                },
+            )
+            .await?;
+        let lists = try_join_all(
+            issues
+                .iter()
+                .map(|issue| self.comments_on(login, issue, range)),
+        )
+        .await?;
+        Ok(lists.into_iter().flatten().collect())
+    }
+
+    async fn comments_on(
+        &self,
+        login: &str,
+        issue: &SearchItem,
+        range: Days,
+    ) -> Result<Vec<Contribution>> {
+        #[derive(Deserialize)]
+        struct Comment {
+            id: u64,
+            html_url: String,
+            user: Option<Login>,
+            created_at: DateTime<Utc>,
+        }
+        let repo = issue.repository();
+        let first = Call::get(
+            format!("{}/repos/{repo}/issues/{}/comments", self.api, issue.number),
+            "core",
+        )
+        .query("since", range.start().to_rfc3339())
+        .query("per_page", 100);
+        let comments: Vec<Comment> = self
+            .rest_all(first, |what| {
+                format!("issue {repo}#{} ({what})", issue.number)
+            })
+            .await?;
+        Ok(comments
+            .into_iter()
+            .filter(|c| {
+                c.user
+                    .as_ref()
+                    .is_some_and(|u| u.login.eq_ignore_ascii_case(login))
+            })
+            .filter(|c| range.contains(c.created_at))
+            .map(|c| Contribution {
+                id: c.id.to_string(),
+                repository: repo.clone(),
+                title: issue.title.clone(),
+                url: c.html_url,
+                occurred_at: c.created_at,
+                ..self.contribution(ContributionKind::IssueComment, login)
+            })
+            .collect())
+    }
+}
+
+/// The fields of an issue or pull request the queries select.
+const ITEM: &str = "number title url state createdAt repository { nameWithOwner }";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Item {
+    number: u64,
+    title: String,
+    url: String,
+    state: String,
+    created_at: DateTime<Utc>,
+    repository: RepoName,
+}
+
+#[derive(Debug, Deserialize)]
+struct Login {
+    login: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchItem {
+    number: u64,
+    title: String,
+    html_url: String,
+    repository_url: String,
+    pull_request: Option<PullRef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PullRef {
+    merged_at: Option<DateTime<Utc>>,
+}
+
+impl SearchItem {
+    /// `owner/name` from `…/repos/owner/name`.
+    fn repository(&self) -> String {
+        let mut parts = self.repository_url.rsplit('/');
+        let name = parts.next().unwrap_or_default();
+        let owner = parts.next().unwrap_or_default();
+        format!("{owner}/{name}")
+    }
+}
+
+fn graphql_failure<T>(url: &str, answer: &graphql::Answer<T>) -> Error {
+    let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
+    Error::Status {
+        url: url.to_owned(),
+        status: 200,
+        message: if messages.is_empty() {
+            "GraphQL answered without data".into()
+        } else {
+            messages.join("; ")
+        },
+    }
+}

@@ -1,0 +1,224 @@
+//! Keeps Tally within a forge's rate limit. One governor is shared by every
+//! request to one forge instance with one token; it learns the budget from
+//! the forge's own headers and makes callers wait for the reset rather than
+//! spend the last unit (or, capped, the share left for others).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+
+/// A budget as the forge last reported it, plus what is in flight.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    limit: u64,
+    remaining: u64,
+    /// When the window renews, in epoch seconds.
+    reset: u64,
+    in_flight: u64,
+}
+
+#[derive(Debug)]
+pub struct Governor {
+    buckets: Mutex<HashMap<String, Bucket>>,
+    /// The fraction of each budget Tally may spend (1.0: all of it).
+    share: f64,
+    lowest_remaining: Mutex<Option<u64>>,
+}
+
+impl Default for Governor {
+    fn default() -> Self {
+        Self::new(1.0)
+    }
+}
+
+fn now_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The rate-limit figures a response carries: GitHub's `x-ratelimit-*` or
+/// GitLab's `ratelimit-*` (limit, remaining, reset in epoch seconds).
+pub fn read_headers(headers: &HeaderMap) -> Option<(u64, u64, u64)> {
+    let number =
+        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    let pick = |names: [&str; 2]| names.iter().find_map(|n| number(n));
+    Some((
+        pick(["x-ratelimit-limit", "ratelimit-limit"])?,
+        pick(["x-ratelimit-remaining", "ratelimit-remaining"])?,
+        pick(["x-ratelimit-reset", "ratelimit-reset"])?,
+    ))
+}
+
+impl Governor {
+    /// `share` is clamped to (0, 1].
+    pub fn new(share: f64) -> Self {
+        Self {
+            buckets: Mutex::new(HashMap::new()),
+            share: share.clamp(0.01, 1.0),
+            lowest_remaining: Mutex::new(None),
+        }
+    }
+
+    fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
+        self.buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Units of a budget kept back for other users of the token.
+    fn reserve(&self, limit: u64) -> u64 {
+        limit - (limit as f64 * self.share).floor() as u64
+    }
+
+    /// Waits until `cost` units of `bucket` may be spent, then holds them
+    /// until [`Governor::settle`]. Returns how long it waited.
+    pub async fn acquire(&self, bucket: &str, cost: u64) -> Duration {
+        let mut waited = Duration::ZERO;
+        loop {
+            let wait = {
+                let mut buckets = self.buckets();
+                match buckets.get_mut(bucket) {
+                    None => None,
+                    Some(b) => {
+                        let now = now_epoch();
+                        if now >= b.reset {
+                            // The window renewed since the forge last spoke.
+                            b.remaining = b.limit;
+                        }
+                        let usable = b.remaining.saturating_sub(self.reserve(b.limit));
+                        if b.in_flight + cost <= usable || b.limit == 0 {
+                            b.in_flight += cost;
+                            None
+                        } else if b.in_flight > 0 && now < b.reset {
+                            // Others hold units that may come back; look again soon.
+                            Some(Duration::from_millis(50))
+                        } else {
+                            Some(Duration::from_secs(b.reset.saturating_sub(now).max(1)))
+                        }
+                    }
+                }
+            };
+            match wait {
+                None => return waited,
+                Some(pause) => {
+                    tracing::debug!(
+                        bucket,
+                        ?pause,
+                        "rate-limit budget spent; waiting for the reset"
+                    );
+                    tokio::time::sleep(pause).await;
+                    waited += pause;
+                }
+            }
+        }
+    }
+
+    /// Gives back the units held for a request and takes in what the forge
+    /// says about the budget now.
+    pub fn settle(&self, bucket: &str, cost: u64, headers: Option<&HeaderMap>) {
+        let reported = headers.and_then(read_headers);
+        let mut buckets = self.buckets();
+        if let Some(b) = buckets.get_mut(bucket) {
+            b.in_flight = b.in_flight.saturating_sub(cost);
+        }
+        if let Some((limit, remaining, reset)) = reported {
+            let in_flight = buckets.get(bucket).map_or(0, |b| b.in_flight);
+            buckets.insert(
+                bucket.to_owned(),
+                Bucket {
+                    limit,
+                    remaining,
+                    reset,
+                    in_flight,
+                },
+            );
+            let mut lowest = self
+                .lowest_remaining
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            *lowest = Some(lowest.map_or(remaining, |l| l.min(remaining)));
+        }
+    }
+
+    /// Marks a budget as spent until `reset` (epoch seconds), after the forge
+    /// refused a request for it.
+    pub fn exhausted(&self, bucket: &str, reset: u64) {
+        let mut buckets = self.buckets();
+        let entry = buckets.entry(bucket.to_owned()).or_insert(Bucket {
+            limit: 1,
+            remaining: 0,
+            reset,
+            in_flight: 0,
+        });
+        entry.remaining = 0;
+        entry.reset = entry.reset.max(reset);
+    }
+
+    /// The least remaining budget any response reported: never below zero,
+    /// and zero only when the governor then waited.
+    pub fn lowest_remaining(&self) -> Option<u64> {
+        *self
+            .lowest_remaining
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(limit: u64, remaining: u64, reset: u64) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in [
+            ("x-ratelimit-limit", limit),
+            ("x-ratelimit-remaining", remaining),
+            ("x-ratelimit-reset", reset),
+        ] {
+            map.insert(name, HeaderValue::from(value));
+        }
+        map
+    }
+
+    #[tokio::test]
+    async fn an_unknown_budget_does_not_wait() {
+        let governor = Governor::default();
+        assert_eq!(governor.acquire("core", 1).await, Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn a_spent_budget_waits_for_its_reset() {
+        let governor = Governor::default();
+        governor.acquire("core", 1).await;
+        governor.settle("core", 1, Some(&headers(10, 0, now_epoch() + 1)));
+        let waited = governor.acquire("core", 1).await;
+        assert!(waited >= Duration::from_secs(1), "{waited:?}");
+        assert_eq!(governor.lowest_remaining(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_share_keeps_the_rest_of_the_budget_free() {
+        let governor = Governor::new(0.5);
+        governor.settle("core", 0, Some(&headers(100, 60, now_epoch() + 3600)));
+        // 60 left, 50 reserved: ten requests may go at once, the eleventh waits.
+        for _ in 0..10 {
+            assert_eq!(governor.acquire("core", 1).await, Duration::ZERO);
+        }
+        let eleventh =
+            tokio::time::timeout(Duration::from_millis(200), governor.acquire("core", 1)).await;
+        assert!(eleventh.is_err(), "the eleventh request must wait");
+    }
+
+    #[test]
+    fn gitlab_headers_are_read_too() {
+        let mut map = HeaderMap::new();
+        map.insert("ratelimit-limit", HeaderValue::from(2000));
+        map.insert("ratelimit-remaining", HeaderValue::from(1999));
+        map.insert("ratelimit-reset", HeaderValue::from(1_700_000_000u64));
+        assert_eq!(read_headers(&map), Some((2000, 1999, 1_700_000_000)));
+    }
+}

@@ -1,0 +1,440 @@
+//! HTTP for every forge client: one place that bounds concurrency, asks the
+//! [`Governor`] before spending budget, retries what is worth retrying
+//! (transport errors, timeouts, 5xx, rate-limit refusals, and bodies that do
+//! not parse, such as truncated ones), and answers unchanged data from
+//! stored ETags with conditional requests.
+//!
+//! Retries live here, around sending *and* decoding, rather than in a
+//! reqwest middleware: a truncated body is only found when it is decoded.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use tokio::sync::Semaphore;
+
+use super::governor::Governor;
+use crate::error::{Error, Result};
+
+/// How hard to try.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per request for errors (5xx, transport, bad bodies).
+    pub attempts: u32,
+    /// Waits imposed by rate limiting, per request, before giving up.
+    pub rate_limit_waits: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 8,
+            rate_limit_waits: 20,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(20),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counters for the operator (`tally fetch` prints them).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub not_modified: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub waited_ms: AtomicU64,
+}
+
+impl Stats {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// One request: what to send and which budget it draws on.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    pub url: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(HeaderName, String)>,
+    pub body: Option<(String, Vec<u8>)>,
+    /// The governor bucket: `core`, `search`, `graphql`, …
+    pub bucket: &'static str,
+    /// Units the request costs (GraphQL points; 1 elsewhere).
+    pub cost: u64,
+}
+
+impl Call {
+    pub fn get(url: impl Into<String>, bucket: &'static str) -> Self {
+        Self {
+            method: Method::GET,
+            url: url.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            bucket,
+            cost: 1,
+        }
+    }
+
+    pub fn post(
+        url: impl Into<String>,
+        bucket: &'static str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Self {
+        Self {
+            method: Method::POST,
+            body: Some((content_type.to_owned(), body)),
+            ..Self::get(url, bucket)
+        }
+    }
+
+    pub fn query(mut self, key: &str, value: impl ToString) -> Self {
+        self.query.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    /// The URL with its query, for messages and the ETag cache.
+    pub fn full_url(&self) -> String {
+        if self.query.is_empty() {
+            return self.url.clone();
+        }
+        let encoded = serde_urlencoded::to_string(&self.query).unwrap_or_default();
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}{encoded}", self.url)
+    }
+}
+
+/// A decoded answer and the headers that came with it.
+#[derive(Debug)]
+pub struct Fetched<T> {
+    pub value: T,
+    pub headers: HeaderMap,
+}
+
+/// How the credentials go on a request.
+#[derive(Clone)]
+pub enum Auth {
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// `PRIVATE-TOKEN: <token>` (GitLab).
+    Header(HeaderName, String),
+    /// HTTP Basic (Gerrit's HTTP password, Bitbucket's API token).
+    Basic(String, String),
+}
+
+pub struct Http {
+    client: reqwest::Client,
+    auth: Auth,
+    governor: Arc<Governor>,
+    /// Requests in flight to this forge with this token.
+    permits: Semaphore,
+    policy: RetryPolicy,
+    etags: Mutex<HashMap<String, (String, Vec<u8>)>>,
+    pub stats: Stats,
+}
+
+impl Http {
+    pub fn new(
+        auth: Auth,
+        governor: Arc<Governor>,
+        concurrency: usize,
+        policy: RetryPolicy,
+    ) -> Result<Self> {
+        // reqwest is built without a default TLS provider; ring is the one
+        // that builds without cmake. A second install is a harmless no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("tally/", env!("CARGO_PKG_VERSION")))
+            .timeout(policy.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Unreachable {
+                url: String::new(),
+                problem: format!("could not set up HTTP: {e}"),
+            })?;
+        Ok(Self {
+            client,
+            auth,
+            governor,
+            permits: Semaphore::new(concurrency.max(1)),
+            policy,
+            etags: Mutex::new(HashMap::new()),
+            stats: Stats::default(),
+        })
+    }
+
+    pub fn governor(&self) -> &Governor {
+        &self.governor
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .policy
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt))
+            .min(self.policy.max_delay);
+        // Full jitter: callers that failed together do not retry together.
+        let millis = rand::rng().random_range(0..=ceiling.as_millis() as u64);
+        Duration::from_millis(millis)
+    }
+
+    fn build(&self, call: &Call, etag: Option<&str>) -> reqwest::RequestBuilder {
+        let mut request = self.client.request(call.method.clone(), &call.url);
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        request = match &self.auth {
+            Auth::None => request,
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::Header(name, token) => request.header(name.clone(), token.as_str()),
+            Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
+        };
+        for (name, value) in &call.headers {
+            request = request.header(name.clone(), value.as_str());
+        }
+        if let Some(tag) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        if let Some((content_type, body)) = &call.body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                .body(body.clone());
+        }
+        request
+    }
+
+    /// Sends `call` and decodes a successful body with `decode`, retrying as
+    /// the module explains. Statuses other than success come back as errors:
+    /// 404 as [`Error::NotFound`], 401 as [`Error::Refused`], others as
+    /// [`Error::Status`] with the body's text.
+    pub async fn fetch<T>(
+        &self,
+        call: &Call,
+        decode: impl Fn(&[u8]) -> std::result::Result<T, String>,
+    ) -> Result<Fetched<T>> {
+        let url = call.full_url();
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Unreachable {
+                url: url.clone(),
+                problem: "the client is shutting down".into(),
+            })?;
+        let mut failures = 0;
+        let mut rate_limit_waits = 0;
+        let mut last_problem = String::new();
+        loop {
+            if failures >= self.policy.attempts {
+                return Err(if last_problem.starts_with("malformed: ") {
+                    Error::Malformed {
+                        url,
+                        problem: last_problem.trim_start_matches("malformed: ").to_owned(),
+                    }
+                } else {
+                    Error::Unreachable {
+                        url,
+                        problem: last_problem,
+                    }
+                });
+            }
+            let waited = self.governor.acquire(call.bucket, call.cost).await;
+            self.stats
+                .waited_ms
+                .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
+            let cached = self.cached(&url);
+            Stats::bump(&self.stats.requests);
+            let sent = self
+                .build(call, cached.as_ref().map(|(tag, _)| tag.as_str()))
+                .send()
+                .await;
+            let response = match sent {
+                Ok(response) => response,
+                Err(error) => {
+                    self.governor.settle(call.bucket, call.cost, None);
+                    last_problem = describe(&error);
+                    failures += 1;
+                    self.retry_after(self.backoff(failures)).await;
+                    continue;
+                }
+            };
+            let status = response.status();
+            let headers = response.headers().clone();
+            self.governor.settle(call.bucket, call.cost, Some(&headers));
+            if let Some(pause) = rate_limit_pause(status, &headers) {
+                Stats::bump(&self.stats.rate_limited);
+                rate_limit_waits += 1;
+                if rate_limit_waits > self.policy.rate_limit_waits {
+                    return Err(Error::Status {
+                        url,
+                        status: status.as_u16(),
+                        message: "still rate limited after waiting repeatedly".into(),
+                    });
+                }
+                if let Some((_, _, reset)) = super::governor::read_headers(&headers)
+                    && header_number(&headers, "x-ratelimit-remaining") == Some(0)
+                {
+                    self.governor.exhausted(call.bucket, reset);
+                }
+                self.retry_after(pause).await;
+                continue;
+            }
+            let body = match response.bytes().await {
+                Ok(body) => body.to_vec(),
+                Err(error) => {
+                    last_problem = describe(&error);
+                    failures += 1;
+                    self.retry_after(self.backoff(failures)).await;
+                    continue;
+                }
+            };
+            if status.is_server_error() {
+                last_problem = format!("{status} from the forge");
+                failures += 1;
+                self.retry_after(self.backoff(failures)).await;
+                continue;
+            }
+            let body = if status == StatusCode::NOT_MODIFIED {
+                match cached {
+                    Some((_, body)) => {
+                        Stats::bump(&self.stats.not_modified);
+                        body
+                    }
+                    None => body,
+                }
+            } else if status.is_success() {
+                body
+            } else {
+                return Err(status_error(url, status, &body));
+            };
+            match decode(&body) {
+                Ok(value) => {
+                    if status.is_success() {
+                        self.remember(&url, &headers, body);
+                    }
+                    return Ok(Fetched { value, headers });
+                }
+                Err(problem) => {
+                    last_problem = format!("malformed: {problem}");
+                    failures += 1;
+                    self.retry_after(self.backoff(failures)).await;
+                }
+            }
+        }
+    }
+
+    async fn retry_after(&self, pause: Duration) {
+        Stats::bump(&self.stats.retries);
+        tokio::time::sleep(pause).await;
+    }
+
+    fn cached(&self, url: &str) -> Option<(String, Vec<u8>)> {
+        self.etags
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(url)
+            .cloned()
+    }
+
+    fn remember(&self, url: &str, headers: &HeaderMap, body: Vec<u8>) {
+        if let Some(tag) = headers
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+        {
+            self.etags
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(url.to_owned(), (tag.to_owned(), body));
+        }
+    }
+}
+
+fn header_number(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Whether a response is a rate-limit refusal, and how long to wait: 429,
+/// or 403 with a spent budget or a `retry-after` (GitHub's primary and
+/// secondary limits).
+fn rate_limit_pause(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+    let retry_after = header_number(headers, "retry-after").map(Duration::from_secs);
+    let spent = header_number(headers, "x-ratelimit-remaining") == Some(0);
+    let reset_in = || {
+        let reset = header_number(headers, "x-ratelimit-reset")?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
+    };
+    let limited = status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN && (spent || retry_after.is_some()));
+    if !limited {
+        return None;
+    }
+    Some(
+        retry_after
+            .or_else(|| spent.then(reset_in).flatten())
+            .unwrap_or(Duration::from_secs(5)),
+    )
+}
+
+fn status_error(url: String, status: StatusCode, body: &[u8]) -> Error {
+    let text = String::from_utf8_lossy(body);
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .or_else(|| v.get("error").and_then(|e| e.get("message").or(Some(e))))
+                .and_then(|m| m.as_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| text.trim().chars().take(200).collect());
+    match status {
+        StatusCode::NOT_FOUND => Error::NotFound { what: url },
+        StatusCode::UNAUTHORIZED => Error::Refused { url, message },
+        _ => Error::Status {
+            url,
+            status: status.as_u16(),
+            message,
+        },
+    }
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".into()
+    } else if error.is_connect() {
+        format!("could not connect: {error}")
+    } else {
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            text.push_str(&format!(": {inner}"));
+            source = inner.source();
+        }
+        text
+    }
+}
+
+/// A header value from text, for callers building [`Call::headers`].
+pub fn header_value(text: &str) -> Option<HeaderValue> {
+    HeaderValue::try_from(text).ok()
+}

@@ -1,0 +1,131 @@
+//! The forges: where each is, how to authenticate, and the clients that
+//! read them into the normalized model of [`model::contribution`].
+
+pub mod github;
+pub mod governor;
+pub mod http;
+pub mod paging;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use model::contribution::Contribution;
+use model::forge::Forge;
+use model::instance::InstanceInfo;
+
+use crate::error::{Error, Result};
+use governor::Governor;
+
+/// One forge instance Tally talks to.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub forge: Forge,
+    /// The API base URL, e.g. `https://api.github.com` or a simulator's address.
+    pub api_url: String,
+    pub token: Option<String>,
+}
+
+// Written by hand so a token never reaches a log line.
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("forge", &self.forge)
+            .field("api_url", &self.api_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The forges of this installation.
+#[derive(Debug, Clone)]
+pub struct Forges {
+    pub endpoints: Vec<Endpoint>,
+    /// The endpoints are simulated: nothing shown is real.
+    pub demo: bool,
+}
+
+impl Forges {
+    pub fn info(&self) -> InstanceInfo {
+        let mut forges: Vec<Forge> = self.endpoints.iter().map(|e| e.forge).collect();
+        forges.sort();
+        forges.dedup();
+        InstanceInfo {
+            demo: self.demo,
+            forges,
+        }
+    }
+}
+
+/// The instance name of an API base URL: its host (and port), with
+/// `api.github.com` standing for `github.com`.
+pub fn instance_of(api_url: &str) -> String {
+    let without_scheme = api_url.split_once("://").map_or(api_url, |(_, rest)| rest);
+    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
+    host.strip_prefix("api.").unwrap_or(host).to_owned()
+}
+
+/// A client for one endpoint, whatever its forge.
+pub enum Client {
+    GitHub(github::GitHub),
+}
+
+impl Client {
+    /// A client sharing `governor` with every other client of the same
+    /// instance and token.
+    pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
+        match endpoint.forge {
+            Forge::GitHub => Ok(Self::GitHub(github::GitHub::new(endpoint, governor)?)),
+            other => Err(Error::Invalid(format!(
+                "fetching from {} is not available yet",
+                other.name()
+            ))),
+        }
+    }
+
+    /// Everything `username` contributed on the UTC days `from..=to`.
+    pub async fn contributions(
+        &self,
+        username: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Contribution>> {
+        match self {
+            Self::GitHub(client) => client.contributions(username, from, to).await,
+        }
+    }
+
+    pub fn http(&self) -> &http::Http {
+        match self {
+            Self::GitHub(client) => client.http(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_are_hosts() {
+        assert_eq!(instance_of("https://api.github.com"), "github.com");
+        assert_eq!(
+            instance_of("https://ghe.example.com/api/v3"),
+            "ghe.example.com"
+        );
+        assert_eq!(instance_of("http://127.0.0.1:4000"), "127.0.0.1:4000");
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_token() {
+        let endpoint = Endpoint {
+            forge: Forge::GitHub,
+            api_url: "https://api.github.com".into(),
+            token: Some("ghp_secret".into()),
+        };
+        let printed = format!("{endpoint:?}");
+        assert!(
+            !printed.contains("ghp_secret") && printed.contains("redacted"),
+            "{printed}"
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! Paging helpers shared by the clients of forges that page alike.
+
+use reqwest::header::HeaderMap;
+
+/// The `rel="next"` target of an RFC 8288 `link` header (GitHub, GitLab).
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(reqwest::header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+    })
+}
+
+/// Splits the inclusive day range `[from, to]` into pieces of at most
+/// `days` days, in order.
+pub fn day_windows(
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    days: u32,
+) -> Vec<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let mut windows = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = (start + chrono::Duration::days(i64::from(days) - 1)).min(to);
+        windows.push((start, end));
+        start = end + chrono::Duration::days(1);
+    }
+    windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn the_next_link_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "link",
+            HeaderValue::from_static(
+                "<https://api.github.com/x?page=1>; rel=\"prev\", <https://api.github.com/x?page=3>; rel=\"next\", <https://api.github.com/x?page=9>; rel=\"last\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&headers).as_deref(),
+            Some("https://api.github.com/x?page=3")
+        );
+        headers.insert(
+            "link",
+            HeaderValue::from_static("<https://h/x?page=1>; rel=\"first\""),
+        );
+        assert_eq!(next_link(&headers), None);
+    }
+
+    #[test]
+    fn windows_cover_the_range_without_overlap() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let windows = day_windows(day("2024-01-01"), day("2026-03-01"), 365);
+        assert_eq!(windows.len(), 3);
+        assert_eq!(windows[0], (day("2024-01-01"), day("2024-12-30")));
+        assert_eq!(windows[1].0, day("2024-12-31"));
+        assert_eq!(windows[2].1, day("2026-03-01"));
+        assert!(day_windows(day("2024-01-02"), day("2024-01-01"), 365).is_empty());
+    }
+}
