@@ -124,7 +124,10 @@ async fn assert_matches_truth(
         .await
         .unwrap();
     let expected = serde_json::to_value(truth(world, account.id, day(from), day(to))).unwrap();
-    assert!(expected["total"].as_u64().unwrap() > 0, "{login} did something in {from}..{to}");
+    assert!(
+        expected["total"].as_u64().unwrap() > 0,
+        "{login} did something in {from}..{to}"
+    );
     assert_eq!(tally(&fetched), expected, "{login} {from}..{to}");
 }
 

@@ -29,6 +29,62 @@ pub enum Command {
     Postgres(PostgresCommand),
     /// Serve a simulated world in the forges' own wire formats (for tests, benchmarks and demos).
     Sim(SimArgs),
+    /// Fetch from a forge with the server's own clients and print normalized
+    /// JSON lines; requests, 304s, retries and budget go to stderr.
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// The forge to ask.
+    #[arg(value_enum)]
+    pub forge: FetchForge,
+    /// What to fetch.
+    #[arg(value_enum)]
+    pub what: FetchWhat,
+    /// Whose or which: a username for `contributions`.
+    pub target: String,
+    /// First UTC day, inclusive (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// Last UTC day, inclusive (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: chrono::NaiveDate,
+    /// The API base URL: GitHub Enterprise, a self-hosted instance, or a simulator.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// The token to use; without one the forge's anonymous budget applies.
+    #[arg(long, env = "TALLY_FETCH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The share of the rate-limit budget to use, leaving the rest for
+    /// other users of the same token.
+    #[arg(long, default_value_t = 1.0)]
+    pub budget_share: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FetchForge {
+    Github,
+}
+
+impl FetchForge {
+    pub fn forge(self) -> model::forge::Forge {
+        match self {
+            Self::Github => model::forge::Forge::GitHub,
+        }
+    }
+
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            Self::Github => "https://api.github.com",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FetchWhat {
+    /// Everything a person contributed in the range.
+    Contributions,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -3,6 +3,7 @@
 mod config;
 mod database;
 mod error;
+mod fetch;
 mod forges;
 mod health;
 mod router;
@@ -36,6 +37,7 @@ async fn main() -> ExitCode {
         Some(Command::Serve(config)) => serve(config).await,
         Some(Command::Postgres(command)) => postgres(command).await,
         Some(Command::Sim(args)) => simulate(args).await,
+        Some(Command::Fetch(args)) => fetch::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

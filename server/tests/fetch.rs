@@ -1,0 +1,78 @@
+//! `tally fetch` against the simulator: JSON lines on stdout that add up to
+//! the truth, costs on stderr, and a named failure for an unknown user.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Output;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use model::forge::Forge;
+use sim::server::{SimConfig, Simulator};
+use sim::world::{WorldConfig, generate};
+use tokio::process::Command;
+
+async fn fetch(base_url: &str, login: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args([
+            "fetch",
+            "github",
+            "contributions",
+            login,
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-06-30",
+            "--base-url",
+            base_url,
+        ])
+        .env("TALLY_FETCH_TOKEN", "sim_cli")
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn prints_one_json_line_per_contribution_and_the_costs() {
+    let world = Arc::new(generate(WorldConfig {
+        seed: 8,
+        people: 30,
+        repos: 20,
+        years: 1,
+        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+    }));
+    let simulator = Simulator::start(world, SimConfig::default()).await.unwrap();
+    let base_url = simulator.url(Forge::GitHub).unwrap().to_owned();
+    let world = &simulator.world;
+    let account = world
+        .accounts
+        .iter()
+        .filter(|a| a.forge == Forge::GitHub && !a.deleted)
+        .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())
+        .unwrap();
+    let output = fetch(&base_url, &account.username).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let expected = sim::truth::truth(world, account.id, day("2026-01-01"), day("2026-06-30"));
+    assert_eq!(lines.len() as u64, expected.total);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["url"].as_str().unwrap().starts_with("http"))
+    );
+    assert!(
+        stderr.contains("requests ") && stderr.contains("retries "),
+        "{stderr}"
+    );
+
+    let missing = fetch(&base_url, "nobody-by-this-name").await;
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("nobody-by-this-name"), "{stderr}");
+    simulator.stop().await;
+}
