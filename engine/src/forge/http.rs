@@ -397,7 +397,7 @@ fn rate_limit_pause(status: StatusCode, headers: &HeaderMap) -> Option<Duration>
     )
 }
 
-fn status_error(url: String, status: StatusCode, body: &[u8]) -> Error {
+pub(crate) fn status_error(url: String, status: StatusCode, body: &[u8]) -> Error {
     let text = String::from_utf8_lossy(body);
     let message = serde_json::from_slice::<serde_json::Value>(body)
         .ok()

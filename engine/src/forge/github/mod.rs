@@ -718,3 +718,83 @@ fn graphql_failure<T>(url: &str, answer: &graphql::Answer<T>) -> Error {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+    /// A recorded api.github.com exchange from `shared/fixtures/github`
+    /// (TALLY_SHARED_DIR overrides where `shared/` is).
+    fn recorded(name: &str) -> Value {
+        let shared = std::env::var("TALLY_SHARED_DIR")
+            .unwrap_or_else(|_| format!("{}/../../shared", env!("CARGO_MANIFEST_DIR")));
+        let path = format!("{shared}/fixtures/github/{name}");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e} (set TALLY_SHARED_DIR to the shared/ folder)"));
+        serde_json::from_str::<Value>(&text).unwrap()[0].clone()
+    }
+
+    fn headers(exchange: &Value) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in exchange["headers"].as_object().unwrap() {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::try_from(text),
+            ) {
+                map.insert(name, value);
+            }
+        }
+        map
+    }
+
+    #[test]
+    fn a_recorded_search_page_decodes() {
+        #[derive(Deserialize)]
+        struct Page {
+            total_count: u64,
+            items: Vec<SearchItem>,
+        }
+        let exchange = recorded("search-issues.json");
+        let page: Page = serde_json::from_value(exchange["response"].clone()).unwrap();
+        assert_eq!(page.total_count, page.items.len() as u64);
+        assert_eq!(
+            page.items[0].repository(),
+            "octokit-fixture-org/search-issues"
+        );
+        let limits = super::super::governor::read_headers(&headers(&exchange)).unwrap();
+        assert!(limits.0 > 0 && limits.1 <= limits.0, "{limits:?}");
+    }
+
+    #[test]
+    fn recorded_headers_feed_the_governor() {
+        for name in [
+            "get-repository.json",
+            "get-organization.json",
+            "labels.json",
+        ] {
+            let exchange = recorded(name);
+            let (limit, remaining, reset) =
+                super::super::governor::read_headers(&headers(&exchange))
+                    .unwrap_or_else(|| panic!("{name} has rate-limit headers"));
+            assert!(remaining <= limit && reset > 1_500_000_000, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_recorded_validation_error_keeps_its_message() {
+        let exchange = recorded("errors.json");
+        let body = serde_json::to_vec(&exchange["response"]).unwrap();
+        let status =
+            reqwest::StatusCode::from_u16(exchange["status"].as_u64().unwrap() as u16).unwrap();
+        let error =
+            super::super::http::status_error("https://api.github.com/x".into(), status, &body);
+        assert_eq!(
+            error.to_string(),
+            "https://api.github.com/x: HTTP 422: Validation Failed"
+        );
+    }
+}
