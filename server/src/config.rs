@@ -65,18 +65,21 @@ pub struct FetchArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FetchForge {
     Github,
+    Gitlab,
 }
 
 impl FetchForge {
     pub fn forge(self) -> model::forge::Forge {
         match self {
             Self::Github => model::forge::Forge::GitHub,
+            Self::Gitlab => model::forge::Forge::GitLab,
         }
     }
 
     pub fn default_base_url(self) -> &'static str {
         match self {
             Self::Github => "https://api.github.com",
+            Self::Gitlab => "https://gitlab.com",
         }
     }
 }

@@ -2,13 +2,14 @@
 //! read them into the normalized model of [`model::contribution`].
 
 pub mod github;
+pub mod gitlab;
 pub mod governor;
 pub mod http;
 pub mod paging;
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use model::contribution::Contribution;
 use model::forge::Forge;
 use model::instance::InstanceInfo;
@@ -56,6 +57,43 @@ impl Forges {
     }
 }
 
+/// A range of whole UTC days, inclusive.
+#[derive(Debug, Clone, Copy)]
+pub struct Days {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Days {
+    /// The days `from..=to`; a range that ends before it starts is refused.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self> {
+        if from > to {
+            return Err(Error::Invalid(format!(
+                "the range starts ({from}) after it ends ({to})"
+            )));
+        }
+        Ok(Self { from, to })
+    }
+
+    pub fn start(self) -> DateTime<Utc> {
+        self.from.and_time(chrono::NaiveTime::MIN).and_utc()
+    }
+
+    pub fn end(self) -> DateTime<Utc> {
+        self.to
+            .and_hms_opt(23, 59, 59)
+            .map_or_else(|| self.start(), |t| t.and_utc())
+    }
+
+    pub fn contains(self, at: DateTime<Utc>) -> bool {
+        (self.from..=self.to).contains(&at.date_naive())
+    }
+
+    pub fn search_range(self) -> String {
+        format!("{}..{}", self.from, self.to)
+    }
+}
+
 /// The instance name of an API base URL: its host (and port), with
 /// `api.github.com` standing for `github.com`.
 pub fn instance_of(api_url: &str) -> String {
@@ -67,6 +105,7 @@ pub fn instance_of(api_url: &str) -> String {
 /// A client for one endpoint, whatever its forge.
 pub enum Client {
     GitHub(github::GitHub),
+    GitLab(gitlab::GitLab),
 }
 
 impl Client {
@@ -75,6 +114,7 @@ impl Client {
     pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
         match endpoint.forge {
             Forge::GitHub => Ok(Self::GitHub(github::GitHub::new(endpoint, governor)?)),
+            Forge::GitLab => Ok(Self::GitLab(gitlab::GitLab::new(endpoint, governor)?)),
             other => Err(Error::Invalid(format!(
                 "fetching from {} is not available yet",
                 other.name()
@@ -91,12 +131,14 @@ impl Client {
     ) -> Result<Vec<Contribution>> {
         match self {
             Self::GitHub(client) => client.contributions(username, from, to).await,
+            Self::GitLab(client) => client.contributions(username, from, to).await,
         }
     }
 
     pub fn http(&self) -> &http::Http {
         match self {
             Self::GitHub(client) => client.http(),
+            Self::GitLab(client) => client.http(),
         }
     }
 }

@@ -1,6 +1,37 @@
 //! Paging helpers shared by the clients of forges that page alike.
 
 use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use super::http::{Call, Http};
+use crate::error::{Error, Result};
+
+/// Every item of a JSON-array list, following `link: rel="next"` (GitHub,
+/// GitLab). A 404 is reported as `name(url)`, saying what was not found.
+pub async fn linked_pages<T: DeserializeOwned>(
+    http: &Http,
+    first: Call,
+    name: impl Fn(&str) -> String,
+) -> Result<Vec<T>> {
+    let mut items = Vec::new();
+    let mut call = first;
+    loop {
+        let page = http
+            .fetch(&call, |body| {
+                serde_json::from_slice::<Vec<T>>(body).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { what } => Error::NotFound { what: name(&what) },
+                other => other,
+            })?;
+        items.extend(page.value);
+        match next_link(&page.headers) {
+            Some(next) => call = Call::get(next, call.bucket),
+            None => return Ok(items),
+        }
+    }
+}
 
 /// The `rel="next"` target of an RFC 8288 `link` header (GitHub, GitLab).
 pub fn next_link(headers: &HeaderMap) -> Option<String> {

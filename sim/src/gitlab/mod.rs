@@ -490,6 +490,43 @@ async fn commits(
     reply(&state, &caller, outcome)
 }
 
+/// The filters merge request and issue lists share: `author_username`,
+/// `created_after`, `created_before`, `updated_after`, `updated_before`.
+struct ListFilters<'q> {
+    author: Option<&'q String>,
+    created_after: Option<DateTime<Utc>>,
+    created_before: Option<DateTime<Utc>>,
+    updated_after: Option<DateTime<Utc>>,
+    updated_before: Option<DateTime<Utc>>,
+}
+
+impl<'q> ListFilters<'q> {
+    fn parse(query: &'q BTreeMap<String, String>) -> Result<Self, GitLabError> {
+        Ok(Self {
+            author: query.get("author_username"),
+            created_after: time_param(query, "created_after")?,
+            created_before: time_param(query, "created_before")?,
+            updated_after: time_param(query, "updated_after")?,
+            updated_before: time_param(query, "updated_before")?,
+        })
+    }
+
+    fn accepts(
+        &self,
+        world: &World,
+        author: crate::world::Id,
+        created: DateTime<Utc>,
+        updated: DateTime<Utc>,
+    ) -> bool {
+        self.author
+            .is_none_or(|a| world.account(author).username.eq_ignore_ascii_case(a))
+            && self.created_after.is_none_or(|t| created >= t)
+            && self.created_before.is_none_or(|t| created <= t)
+            && self.updated_after.is_none_or(|t| updated >= t)
+            && self.updated_before.is_none_or(|t| updated <= t)
+    }
+}
+
 /// `state=opened|closed|merged|locked|all` for merge requests (`opened|closed|all` for issues).
 fn mr_state_accepts(state: Option<&String>, status: Status) -> Result<bool, GitLabError> {
     Ok(match state.map(String::as_str) {
@@ -510,23 +547,11 @@ async fn merge_requests(
 ) -> Response {
     let world = &state.world;
     let outcome = find_project(world, &id).and_then(|repo| {
-        let created_after = time_param(&query, "created_after")?;
-        let created_before = time_param(&query, "created_before")?;
-        let updated_after = time_param(&query, "updated_after")?;
-        let author = query.get("author_username");
+        let filters = ListFilters::parse(&query)?;
         let mut found = Vec::new();
         for change in world.changes_in(repo.id) {
-            let by_author = author.is_none_or(|a| {
-                world
-                    .account(change.author)
-                    .username
-                    .eq_ignore_ascii_case(a)
-            });
             if mr_state_accepts(query.get("state"), change.status)?
-                && by_author
-                && created_after.is_none_or(|t| change.created_at >= t)
-                && created_before.is_none_or(|t| change.created_at <= t)
-                && updated_after.is_none_or(|t| change.updated_at >= t)
+                && filters.accepts(world, change.author, change.created_at, change.updated_at)
             {
                 found.push(change);
             }
@@ -551,7 +576,7 @@ async fn issues(
 ) -> Response {
     let world = &state.world;
     let outcome = find_project(world, &id).and_then(|repo| {
-        let updated_after = time_param(&query, "updated_after")?;
+        let filters = ListFilters::parse(&query)?;
         let wanted_open = match query.get("state").map(String::as_str) {
             None | Some("all") => None,
             Some("opened") => Some(true),
@@ -565,7 +590,7 @@ async fn issues(
         let mut found: Vec<&Issue> = world
             .issues_in(repo.id)
             .filter(|i| wanted_open.is_none_or(|open| open == i.closed_at.is_none()))
-            .filter(|i| updated_after.is_none_or(|t| i.updated_at >= t))
+            .filter(|i| filters.accepts(world, i.author, i.created_at, i.updated_at))
             .filter(|i| {
                 labels
                     .iter()

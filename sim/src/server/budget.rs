@@ -64,7 +64,17 @@ impl Budgets {
                 used: 0,
             });
         let length = chrono::Duration::from_std(limit.window).unwrap_or(chrono::Duration::hours(1));
-        if now >= window.started + length {
+        // Windows end on a whole second, as the `reset` the forges report does.
+        let ends = |started: DateTime<Utc>| {
+            let end = started + length;
+            let whole = end.timestamp();
+            if end.timestamp_subsec_nanos() > 0 {
+                whole + 1
+            } else {
+                whole
+            }
+        };
+        if now.timestamp() >= ends(window.started) {
             *window = Window {
                 started: now,
                 used: 0,
@@ -78,7 +88,7 @@ impl Budgets {
             limit: limit.units,
             used: window.used,
             remaining: limit.units.saturating_sub(window.used),
-            reset: (window.started + length).timestamp(),
+            reset: ends(window.started),
         };
         if fits { Ok(standing) } else { Err(standing) }
     }
@@ -110,7 +120,7 @@ mod tests {
     fn a_budget_runs_out_then_renews_with_the_window() {
         let budgets = Budgets::default();
         let token = Principal::Token("t".into());
-        let t0 = Utc::now();
+        let t0 = chrono::TimeZone::timestamp_opt(&Utc, 1_700_000_000, 500_000_000).unwrap();
         for expected_remaining in [2, 1, 0] {
             assert_eq!(
                 budgets
@@ -122,12 +132,22 @@ mod tests {
         }
         let refused = budgets.charge(&token, "core", LIMIT, 1, t0).unwrap_err();
         assert_eq!(refused.remaining, 0);
-        assert_eq!(
-            refused.reset,
-            (t0 + chrono::Duration::seconds(60)).timestamp()
+        // Half a second past a whole second: the window ends on the next one.
+        assert_eq!(refused.reset, 1_700_000_061);
+        let just_before = t0 + chrono::Duration::milliseconds(60_400);
+        assert!(
+            budgets
+                .charge(&token, "core", LIMIT, 1, just_before)
+                .is_err()
         );
         let renewed = budgets
-            .charge(&token, "core", LIMIT, 1, t0 + chrono::Duration::seconds(60))
+            .charge(
+                &token,
+                "core",
+                LIMIT,
+                1,
+                t0 + chrono::Duration::milliseconds(60_500),
+            )
             .unwrap();
         assert_eq!(renewed.remaining, 2);
     }

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 
 use super::governor::Governor;
 use super::http::{Auth, Call, Http, RetryPolicy};
-use super::paging::{day_windows, next_link};
-use super::{Endpoint, instance_of};
+use super::paging::{day_windows, linked_pages, next_link};
+use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
 
 /// GitHub's search serves at most this many results per query.
@@ -30,33 +30,6 @@ pub struct GitHub {
     graphql: String,
     instance: String,
     http: Http,
-}
-
-/// A range of whole UTC days, inclusive.
-#[derive(Debug, Clone, Copy)]
-struct Days {
-    from: NaiveDate,
-    to: NaiveDate,
-}
-
-impl Days {
-    fn start(self) -> DateTime<Utc> {
-        self.from.and_time(chrono::NaiveTime::MIN).and_utc()
-    }
-
-    fn end(self) -> DateTime<Utc> {
-        self.to
-            .and_hms_opt(23, 59, 59)
-            .map_or_else(|| self.start(), |t| t.and_utc())
-    }
-
-    fn contains(self, at: DateTime<Utc>) -> bool {
-        (self.from..=self.to).contains(&at.date_naive())
-    }
-
-    fn search_range(self) -> String {
-        format!("{}..{}", self.from, self.to)
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -454,9 +427,10 @@ impl GitHub {
             .query("since", (window.start() - margin).to_rfc3339())
             .query("until", (window.end() + margin).to_rfc3339())
             .query("per_page", 100);
-        let items: Vec<Item> = self
-            .rest_all(first, |what| format!("repository `{repo}` ({what})"))
-            .await?;
+        let items: Vec<Item> = linked_pages(&self.http, first, |what| {
+            format!("repository `{repo}` ({what})")
+        })
+        .await?;
         Ok(items
             .into_iter()
             .filter(|c| window.contains(c.commit.author.date))
@@ -480,33 +454,6 @@ impl GitHub {
                 ..self.contribution(ContributionKind::Commit, login)
             })
             .collect())
-    }
-
-    /// Every item of a REST list, following `link: rel="next"`.
-    async fn rest_all<T: DeserializeOwned>(
-        &self,
-        first: Call,
-        name: impl Fn(&str) -> String,
-    ) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut call = first;
-        loop {
-            let page = self
-                .http
-                .fetch(&call, |body| {
-                    serde_json::from_slice::<Vec<T>>(body).map_err(|e| e.to_string())
-                })
-                .await
-                .map_err(|e| match e {
-                    Error::NotFound { what } => Error::NotFound { what: name(&what) },
-                    other => other,
-                })?;
-            items.extend(page.value);
-            match next_link(&page.headers) {
-                Some(next) => call = Call::get(next, call.bucket),
-                None => return Ok(items),
-            }
-        }
     }
 
     /// Search results for `q`, all pages. Above GitHub's 1,000-result cap
@@ -638,11 +585,10 @@ impl GitHub {
         )
         .query("since", range.start().to_rfc3339())
         .query("per_page", 100);
-        let comments: Vec<Comment> = self
-            .rest_all(first, |what| {
-                format!("issue {repo}#{} ({what})", issue.number)
-            })
-            .await?;
+        let comments: Vec<Comment> = linked_pages(&self.http, first, |what| {
+            format!("issue {repo}#{} ({what})", issue.number)
+        })
+        .await?;
         Ok(comments
             .into_iter()
             .filter(|c| {
