@@ -144,7 +144,7 @@ impl GitLab {
                 .into_iter()
                 .map(|p| (p.id, p))
                 .collect();
-        let mut found = self.from_events(&user, &events, &projects, range);
+        let mut found = self.event_contributions(&user, &events, &projects, range);
         let per_project =
             try_join_all(projects.values().map(|p| self.in_project(&user, p, range))).await?;
         found.extend(per_project.into_iter().flatten());
@@ -158,7 +158,7 @@ impl GitLab {
 
     /// Reviews (approvals and review notes on merge requests) and issue
     /// comments, which only events carry.
-    fn from_events(
+    fn event_contributions(
         &self,
         user: &User,
         events: &[Event],
