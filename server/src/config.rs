@@ -66,6 +66,7 @@ pub struct FetchArgs {
 pub enum FetchForge {
     Github,
     Gitlab,
+    Gerrit,
 }
 
 impl FetchForge {
@@ -73,6 +74,7 @@ impl FetchForge {
         match self {
             Self::Github => model::forge::Forge::GitHub,
             Self::Gitlab => model::forge::Forge::GitLab,
+            Self::Gerrit => model::forge::Forge::Gerrit,
         }
     }
 
@@ -80,6 +82,7 @@ impl FetchForge {
         match self {
             Self::Github => "https://api.github.com",
             Self::Gitlab => "https://gitlab.com",
+            Self::Gerrit => "https://gerrit-review.googlesource.com",
         }
     }
 }

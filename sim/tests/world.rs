@@ -170,3 +170,19 @@ fn issues_and_pull_requests_share_one_number_sequence_in_opening_order() {
     let numbers: Vec<u32> = opened.iter().map(|(_, n)| *n).collect();
     assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>());
 }
+
+#[test]
+fn nobody_reviews_their_own_change_or_works_across_forges() {
+    let world = generate(config(12));
+    for change in &world.changes {
+        let forge = world.repo(change.repo).forge;
+        for review in &change.reviews {
+            assert_ne!(
+                review.reviewer, change.author,
+                "self-review on change {}",
+                change.id
+            );
+            assert_eq!(world.account(review.reviewer).forge, forge);
+        }
+    }
+}

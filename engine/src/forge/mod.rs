@@ -1,6 +1,7 @@
 //! The forges: where each is, how to authenticate, and the clients that
 //! read them into the normalized model of [`model::contribution`].
 
+pub mod gerrit;
 pub mod github;
 pub mod gitlab;
 pub mod governor;
@@ -106,6 +107,7 @@ pub fn instance_of(api_url: &str) -> String {
 pub enum Client {
     GitHub(github::GitHub),
     GitLab(gitlab::GitLab),
+    Gerrit(gerrit::Gerrit),
 }
 
 impl Client {
@@ -115,6 +117,7 @@ impl Client {
         match endpoint.forge {
             Forge::GitHub => Ok(Self::GitHub(github::GitHub::new(endpoint, governor)?)),
             Forge::GitLab => Ok(Self::GitLab(gitlab::GitLab::new(endpoint, governor)?)),
+            Forge::Gerrit => Ok(Self::Gerrit(gerrit::Gerrit::new(endpoint, governor)?)),
             other => Err(Error::Invalid(format!(
                 "fetching from {} is not available yet",
                 other.name()
@@ -132,6 +135,7 @@ impl Client {
         match self {
             Self::GitHub(client) => client.contributions(username, from, to).await,
             Self::GitLab(client) => client.contributions(username, from, to).await,
+            Self::Gerrit(client) => client.contributions(username, from, to).await,
         }
     }
 
@@ -139,6 +143,7 @@ impl Client {
         match self {
             Self::GitHub(client) => client.http(),
             Self::GitLab(client) => client.http(),
+            Self::Gerrit(client) => client.http(),
         }
     }
 }

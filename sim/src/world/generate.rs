@@ -36,6 +36,7 @@ pub fn generate(config: WorldConfig) -> World {
         until: config.until,
         world: World::default(),
         usernames: HashSet::new(),
+        live: Default::default(),
     };
     generator.people(config.people);
     generator.orgs();
@@ -52,6 +53,8 @@ struct Generator {
     world: World,
     /// (forge, lower-cased username) already taken, including previous names.
     usernames: HashSet<(Forge, String)>,
+    /// Live accounts per forge, filled once the people exist.
+    live: std::collections::HashMap<Forge, Vec<Id>>,
 }
 
 impl Generator {
@@ -350,10 +353,10 @@ impl Generator {
         let committer = if self.rng.random_bool(0.9) {
             author
         } else {
-            self.other_account(author)
+            self.other_account(author).unwrap_or(author)
         };
         let co_authors = if self.rng.random_bool(0.05) {
-            vec![self.other_account(author)]
+            self.other_account(author).into_iter().collect()
         } else {
             Vec::new()
         };
@@ -390,7 +393,10 @@ impl Generator {
         let review_until = closed_at.unwrap_or(self.until);
         let mut reviews = Vec::new();
         for _ in 0..self.rng.random_range(0..3) {
-            let reviewer = self.other_account(author);
+            // Nobody reviews their own change.
+            let Some(reviewer) = self.other_account(author) else {
+                break;
+            };
             let span = (review_until - created_at).num_minutes().max(1);
             let submitted_at = created_at + Duration::minutes(self.rng.random_range(0..span));
             let (state, vote) = match self.rng.random_range(0..3) {
@@ -453,7 +459,7 @@ impl Generator {
             let commenter = if self.rng.random_bool(0.3) {
                 author
             } else {
-                self.other_account(author)
+                self.other_account(author).unwrap_or(author)
             };
             comments.push(Comment {
                 id: 0,
@@ -469,7 +475,7 @@ impl Generator {
         let closes_at = last + Duration::minutes(self.rng.random_range(10..30 * 24 * 60));
         let closed_at = (self.rng.random_bool(0.6) && closes_at < self.until).then_some(closes_at);
         let assignees = if self.rng.random_bool(0.5) {
-            vec![self.other_account(author)]
+            self.other_account(author).into_iter().collect()
         } else {
             Vec::new()
         };
@@ -495,16 +501,23 @@ impl Generator {
     }
 
     /// Another live account on the same forge, or the same one if it is alone.
-    fn other_account(&mut self, account: Id) -> Id {
+    /// Another live account on the same forge, if there is one.
+    fn other_account(&mut self, account: Id) -> Option<Id> {
         let forge = self.world.account(account).forge;
-        for _ in 0..8 {
-            let candidate = self.rng.random_range(0..self.world.accounts.len()) as Id;
-            let other = self.world.account(candidate);
-            if candidate != account && other.forge == forge && !other.deleted {
-                return candidate;
-            }
+        let live = self.live.entry(forge).or_insert_with(|| {
+            self.world
+                .accounts
+                .iter()
+                .filter(|a| a.forge == forge && !a.deleted)
+                .map(|a| a.id)
+                .collect()
+        });
+        let others = live.iter().filter(|id| **id != account).count();
+        if others == 0 {
+            return None;
         }
-        account
+        let pick = self.rng.random_range(0..others);
+        live.iter().copied().filter(|id| *id != account).nth(pick)
     }
 
     fn title(&mut self) -> String {
