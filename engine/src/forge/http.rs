@@ -158,9 +158,6 @@ impl Http {
         concurrency: usize,
         policy: RetryPolicy,
     ) -> Result<Self> {
-        // reqwest is built without a default TLS provider; ring is the one
-        // that builds without cmake. A second install is a harmless no-op.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .user_agent(concat!("tally/", env!("CARGO_PKG_VERSION")))
             .timeout(policy.timeout)
