@@ -67,6 +67,7 @@ pub enum FetchForge {
     Github,
     Gitlab,
     Gerrit,
+    Phabricator,
 }
 
 impl FetchForge {
@@ -75,6 +76,7 @@ impl FetchForge {
             Self::Github => model::forge::Forge::GitHub,
             Self::Gitlab => model::forge::Forge::GitLab,
             Self::Gerrit => model::forge::Forge::Gerrit,
+            Self::Phabricator => model::forge::Forge::Phabricator,
         }
     }
 
@@ -83,6 +85,7 @@ impl FetchForge {
             Self::Github => "https://api.github.com",
             Self::Gitlab => "https://gitlab.com",
             Self::Gerrit => "https://gerrit-review.googlesource.com",
+            Self::Phabricator => "https://we.phorge.it",
         }
     }
 }

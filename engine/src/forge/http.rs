@@ -329,6 +329,11 @@ impl Http {
                     }
                     return Ok(Fetched { value, headers });
                 }
+                // Complete JSON of the wrong shape will not improve by asking
+                // again; a cut or garbled body may.
+                Err(problem) if is_complete_json(&body) => {
+                    return Err(Error::Malformed { url, problem });
+                }
                 Err(problem) => {
                     last_problem = format!("malformed: {problem}");
                     failures += 1;
@@ -362,6 +367,12 @@ impl Http {
                 .insert(url.to_owned(), (tag.to_owned(), body));
         }
     }
+}
+
+/// Whether a body is syntactically whole JSON (after Gerrit's `)]}'` line).
+fn is_complete_json(body: &[u8]) -> bool {
+    let json = body.strip_prefix(b")]}'").unwrap_or(body);
+    serde_json::from_slice::<serde::de::IgnoredAny>(json).is_ok()
 }
 
 fn header_number(headers: &HeaderMap, name: &str) -> Option<u64> {

@@ -7,6 +7,7 @@ pub mod gitlab;
 pub mod governor;
 pub mod http;
 pub mod paging;
+pub mod phabricator;
 
 use std::sync::Arc;
 
@@ -108,6 +109,7 @@ pub enum Client {
     GitHub(github::GitHub),
     GitLab(gitlab::GitLab),
     Gerrit(gerrit::Gerrit),
+    Phabricator(phabricator::Phabricator),
 }
 
 impl Client {
@@ -118,6 +120,9 @@ impl Client {
             Forge::GitHub => Ok(Self::GitHub(github::GitHub::new(endpoint, governor)?)),
             Forge::GitLab => Ok(Self::GitLab(gitlab::GitLab::new(endpoint, governor)?)),
             Forge::Gerrit => Ok(Self::Gerrit(gerrit::Gerrit::new(endpoint, governor)?)),
+            Forge::Phabricator => Ok(Self::Phabricator(phabricator::Phabricator::new(
+                endpoint, governor,
+            )?)),
             other => Err(Error::Invalid(format!(
                 "fetching from {} is not available yet",
                 other.name()
@@ -136,6 +141,7 @@ impl Client {
             Self::GitHub(client) => client.contributions(username, from, to).await,
             Self::GitLab(client) => client.contributions(username, from, to).await,
             Self::Gerrit(client) => client.contributions(username, from, to).await,
+            Self::Phabricator(client) => client.contributions(username, from, to).await,
         }
     }
 
@@ -144,6 +150,7 @@ impl Client {
             Self::GitHub(client) => client.http(),
             Self::GitLab(client) => client.http(),
             Self::Gerrit(client) => client.http(),
+            Self::Phabricator(client) => client.http(),
         }
     }
 }

@@ -331,6 +331,7 @@ fn tasks(world: &World, search: &Search) -> Outcome {
         "ownerPHIDs",
         "statuses",
         "projects",
+        "subscribers",
         "createdStart",
         "createdEnd",
         "modifiedStart",
@@ -338,6 +339,7 @@ fn tasks(world: &World, search: &Search) -> Outcome {
         "closedStart",
         "closedEnd",
     ])?;
+    let subscribers = search.strings("subscribers");
     let ids = search.ids();
     let phids = search.strings("phids");
     let authors = search.strings("authorPHIDs");
@@ -378,6 +380,13 @@ fn tasks(world: &World, search: &Search) -> Outcome {
                     .map(|p| p.phid())
                     .collect();
                 wanted.iter().all(|w| tagged.contains(w))
+            })
+        })
+        .filter(|i| {
+            subscribers.as_ref().is_none_or(|wanted| {
+                shapes::subscribers(i)
+                    .iter()
+                    .any(|s| wanted.contains(&shapes::user_phid(*s)))
             })
         })
         .filter(|i| search.in_window("createdStart", "createdEnd", shapes::epoch(i.created_at)))

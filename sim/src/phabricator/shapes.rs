@@ -164,6 +164,18 @@ pub fn task_projects<'w>(world: &'w World, issue: &Issue) -> Vec<Project<'w>> {
     projects
 }
 
+/// Who follows a task: its author, its owner and everyone who commented
+/// (Phabricator subscribes people when they act on a task).
+pub fn subscribers(issue: &Issue) -> Vec<Id> {
+    let mut ids: Vec<Id> = std::iter::once(issue.author)
+        .chain(issue.assignees.iter().copied())
+        .chain(issue.comments.iter().map(|c| c.author))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 pub fn task(world: &World, issue: &Issue, with_projects: bool) -> Value {
     let (value, name, color) = PRIORITIES[usize::from(issue.priority.min(4))];
     let status = task_status(issue);

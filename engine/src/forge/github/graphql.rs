@@ -25,8 +25,7 @@ impl<T> Answer<T> {
     }
 }
 
-/// Decodes a GraphQL response body. A `RATE_LIMITED` answer is refused so
-/// the request is retried (after the governor has waited for the reset).
+/// Decodes a GraphQL response body, errors and all.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<Answer<T>, String> {
     #[derive(Deserialize)]
     struct Envelope {
@@ -35,13 +34,6 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<Answer<T>, String> {
         errors: Vec<GraphQlError>,
     }
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    if envelope
-        .errors
-        .iter()
-        .any(|e| e.kind.as_deref() == Some("RATE_LIMITED"))
-    {
-        return Err("rate limited (GraphQL points spent)".into());
-    }
     let data = match envelope.data {
         Some(Value::Null) | None => None,
         Some(value) => Some(serde_json::from_value(value).map_err(|e| e.to_string())?),
@@ -84,7 +76,9 @@ mod tests {
         )
         .unwrap();
         assert!(answer.error_of_type("NOT_FOUND").is_some());
-        assert!(decode::<Value>(br#"{"errors":[{"type":"RATE_LIMITED","message":"x"}]}"#).is_err());
+        let limited: Answer<Value> =
+            decode(br#"{"errors":[{"type":"RATE_LIMITED","message":"x"}]}"#).unwrap();
+        assert!(limited.error_of_type("RATE_LIMITED").is_some() && limited.data.is_none());
         assert!(
             decode::<Value>(br#"{"data":{"user""#).is_err(),
             "a truncated body"

@@ -84,15 +84,29 @@ impl GitHub {
         }
     }
 
+    /// Runs a GraphQL query. A `RATE_LIMITED` answer (points spent by
+    /// someone else with the same token) is asked again: the governor has
+    /// seen `remaining: 0` and waits for the reset first.
     async fn graphql<T: DeserializeOwned>(
         &self,
         query: &str,
         variables: Value,
     ) -> Result<graphql::Answer<T>> {
+        const ATTEMPTS: u32 = 5;
         let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let call = Call::post(&self.graphql, "graphql", "application/json", body);
-        Ok(self.http.fetch(&call, graphql::decode::<T>).await?.value)
+        for _ in 0..ATTEMPTS {
+            let answer = self.http.fetch(&call, graphql::decode::<T>).await?.value;
+            if answer.error_of_type("RATE_LIMITED").is_none() {
+                return Ok(answer);
+            }
+        }
+        Err(Error::Status {
+            url: self.graphql.clone(),
+            status: 200,
+            message: format!("still RATE_LIMITED after {ATTEMPTS} tries"),
+        })
     }
 
     /// Everything `login` contributed on the UTC days `from..=to`.
