@@ -65,6 +65,7 @@ async fn authenticated_reads_go_through_a_and_faults_change_nothing() {
         forge: GERRIT,
         api_url: simulator.url(GERRIT).unwrap().to_owned(),
         token: Some(format!("{login}:sim_http_password")),
+        scope: Vec::new(),
     };
     let client = Client::new(&endpoint, Arc::new(Governor::default())).unwrap();
     assert_matches_truth(

@@ -65,6 +65,7 @@ async fn faults_change_nothing_and_bad_tokens_are_refused() {
         forge: PHABRICATOR,
         api_url: simulator.url(PHABRICATOR).unwrap().to_owned(),
         token: Some(sim::server::demo_token(PHABRICATOR).into()),
+        scope: Vec::new(),
     };
     let client = Client::new(&endpoint, Arc::new(Governor::default())).unwrap();
     assert_matches_truth(

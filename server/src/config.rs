@@ -56,6 +56,9 @@ pub struct FetchArgs {
     /// The token to use; without one the forge's anonymous budget applies.
     #[arg(long, env = "TALLY_FETCH_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Bitbucket workspaces to look in besides the person's own (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub scope: Vec<String>,
     /// The share of the rate-limit budget to use, leaving the rest for
     /// other users of the same token.
     #[arg(long, default_value_t = 1.0)]
@@ -66,6 +69,7 @@ pub struct FetchArgs {
 pub enum FetchForge {
     Github,
     Gitlab,
+    Bitbucket,
     Gerrit,
     Phabricator,
 }
@@ -75,6 +79,7 @@ impl FetchForge {
         match self {
             Self::Github => model::forge::Forge::GitHub,
             Self::Gitlab => model::forge::Forge::GitLab,
+            Self::Bitbucket => model::forge::Forge::Bitbucket,
             Self::Gerrit => model::forge::Forge::Gerrit,
             Self::Phabricator => model::forge::Forge::Phabricator,
         }
@@ -84,6 +89,7 @@ impl FetchForge {
         match self {
             Self::Github => "https://api.github.com",
             Self::Gitlab => "https://gitlab.com",
+            Self::Bitbucket => "https://api.bitbucket.org",
             Self::Gerrit => "https://gerrit-review.googlesource.com",
             Self::Phabricator => "https://we.phorge.it",
         }

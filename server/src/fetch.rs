@@ -26,6 +26,7 @@ pub async fn run(args: FetchArgs) -> Result<(), ServerError> {
             .clone()
             .unwrap_or_else(|| args.forge.default_base_url().to_owned()),
         token: args.token.clone(),
+        scope: args.scope.clone(),
     };
     let governor = Arc::new(Governor::new(args.budget_share));
     let client = Client::new(&endpoint, governor.clone())?;

@@ -17,12 +17,29 @@ pub struct ForgeSetup {
     pub demo: Option<Simulator>,
 }
 
+/// Every workspace of the demo world that holds a repository.
+fn world_workspaces(world: &sim::world::World, forge: Forge) -> Vec<String> {
+    if forge != Forge::Bitbucket {
+        return Vec::new();
+    }
+    let mut workspaces: Vec<String> = world
+        .repos
+        .iter()
+        .filter(|r| r.forge == forge)
+        .map(|r| world.owner_login(r.owner).to_owned())
+        .collect();
+    workspaces.sort();
+    workspaces.dedup();
+    workspaces
+}
+
 pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> {
     if let Some(api_url) = &config.github_api_url {
         let endpoint = Endpoint {
             forge: Forge::GitHub,
             api_url: api_url.trim_end_matches('/').to_owned(),
             token: config.github_token.clone(),
+            scope: Vec::new(),
         };
         return Ok(ForgeSetup {
             forges: Forges {
@@ -51,6 +68,9 @@ pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> 
                 forge,
                 api_url: simulator.url(forge)?.to_owned(),
                 token: Some(sim::server::demo_token(forge).to_owned()),
+                // Bitbucket cannot be asked for a person's work everywhere:
+                // the demo looks in every workspace of its world.
+                scope: world_workspaces(&simulator.world, forge),
             })
         })
         .collect();

@@ -276,7 +276,7 @@ impl Http {
             let status = response.status();
             let headers = response.headers().clone();
             self.governor.settle(call.bucket, call.cost, Some(&headers));
-            if let Some(pause) = rate_limit_pause(status, &headers) {
+            if let Some(pause) = rate_limit_pause(status, &headers, rate_limit_waits) {
                 Stats::bump(&self.stats.rate_limited);
                 rate_limit_waits += 1;
                 if rate_limit_waits > self.policy.rate_limit_waits {
@@ -381,8 +381,9 @@ fn header_number(headers: &HeaderMap, name: &str) -> Option<u64> {
 
 /// Whether a response is a rate-limit refusal, and how long to wait: 429,
 /// or 403 with a spent budget or a `retry-after` (GitHub's primary and
-/// secondary limits).
-fn rate_limit_pause(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+/// secondary limits). Without either header (Bitbucket) the wait doubles
+/// from 5 s to a minute with each refusal in a row.
+fn rate_limit_pause(status: StatusCode, headers: &HeaderMap, refusals: u32) -> Option<Duration> {
     let retry_after = header_number(headers, "retry-after").map(Duration::from_secs);
     let spent = header_number(headers, "x-ratelimit-remaining") == Some(0);
     let reset_in = || {
@@ -401,7 +402,9 @@ fn rate_limit_pause(status: StatusCode, headers: &HeaderMap) -> Option<Duration>
     Some(
         retry_after
             .or_else(|| spent.then(reset_in).flatten())
-            .unwrap_or(Duration::from_secs(5)),
+            .unwrap_or_else(|| {
+                Duration::from_secs(5u64.saturating_mul(1 << refusals.min(4)).min(60))
+            }),
     )
 }
 

@@ -1,6 +1,7 @@
 //! The forges: where each is, how to authenticate, and the clients that
 //! read them into the normalized model of [`model::contribution`].
 
+pub mod bitbucket;
 pub mod gerrit;
 pub mod github;
 pub mod gitlab;
@@ -26,6 +27,9 @@ pub struct Endpoint {
     /// The API base URL, e.g. `https://api.github.com` or a simulator's address.
     pub api_url: String,
     pub token: Option<String>,
+    /// Where to look beyond a person's own space, on forges that cannot be
+    /// asked for everything a person did: Bitbucket workspaces.
+    pub scope: Vec<String>,
 }
 
 // Written by hand so a token never reaches a log line.
@@ -35,6 +39,7 @@ impl std::fmt::Debug for Endpoint {
             .field("forge", &self.forge)
             .field("api_url", &self.api_url)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("scope", &self.scope)
             .finish()
     }
 }
@@ -110,6 +115,7 @@ pub enum Client {
     GitLab(gitlab::GitLab),
     Gerrit(gerrit::Gerrit),
     Phabricator(phabricator::Phabricator),
+    Bitbucket(bitbucket::Bitbucket),
 }
 
 impl Client {
@@ -120,13 +126,12 @@ impl Client {
             Forge::GitHub => Ok(Self::GitHub(github::GitHub::new(endpoint, governor)?)),
             Forge::GitLab => Ok(Self::GitLab(gitlab::GitLab::new(endpoint, governor)?)),
             Forge::Gerrit => Ok(Self::Gerrit(gerrit::Gerrit::new(endpoint, governor)?)),
+            Forge::Bitbucket => Ok(Self::Bitbucket(bitbucket::Bitbucket::new(
+                endpoint, governor,
+            )?)),
             Forge::Phabricator => Ok(Self::Phabricator(phabricator::Phabricator::new(
                 endpoint, governor,
             )?)),
-            other => Err(Error::Invalid(format!(
-                "fetching from {} is not available yet",
-                other.name()
-            ))),
         }
     }
 
@@ -142,6 +147,7 @@ impl Client {
             Self::GitLab(client) => client.contributions(username, from, to).await,
             Self::Gerrit(client) => client.contributions(username, from, to).await,
             Self::Phabricator(client) => client.contributions(username, from, to).await,
+            Self::Bitbucket(client) => client.contributions(username, from, to).await,
         }
     }
 
@@ -151,6 +157,7 @@ impl Client {
             Self::GitLab(client) => client.http(),
             Self::Gerrit(client) => client.http(),
             Self::Phabricator(client) => client.http(),
+            Self::Bitbucket(client) => client.http(),
         }
     }
 }
@@ -175,6 +182,7 @@ mod tests {
             forge: Forge::GitHub,
             api_url: "https://api.github.com".into(),
             token: Some("ghp_secret".into()),
+            scope: Vec::new(),
         };
         let printed = format!("{endpoint:?}");
         assert!(

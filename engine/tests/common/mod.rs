@@ -34,8 +34,26 @@ pub fn client(simulator: &Simulator, forge: Forge) -> Client {
         forge,
         api_url: simulator.url(forge).unwrap().to_owned(),
         token: Some(sim::server::demo_token(forge).into()),
+        scope: scope(&simulator.world, forge),
     };
     Client::new(&endpoint, Arc::new(Governor::default())).unwrap()
+}
+
+/// Every workspace that holds a repository, for forges that must be told
+/// where to look.
+pub fn scope(world: &World, forge: Forge) -> Vec<String> {
+    if forge != Forge::Bitbucket {
+        return Vec::new();
+    }
+    let mut workspaces: Vec<String> = world
+        .repos
+        .iter()
+        .filter(|r| r.forge == forge)
+        .map(|r| world.owner_login(r.owner).to_owned())
+        .collect();
+    workspaces.sort();
+    workspaces.dedup();
+    workspaces
 }
 
 /// The fetched items counted the way `sim::truth` counts, as JSON so the
