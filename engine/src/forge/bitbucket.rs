@@ -3,8 +3,6 @@
 //! workspaces in the endpoint's scope: commits (newest first, until the
 //! range is passed), pull requests with their activity, issues and comments.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use futures_util::future::try_join_all;
 use model::contribution::{Contribution, ContributionKind, Status};
@@ -12,8 +10,7 @@ use model::forge::Forge;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::governor::Governor;
-use super::http::{Auth, Call, Http, RetryPolicy};
+use super::http::{Auth, Call, Http, Limits};
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
 
@@ -93,7 +90,7 @@ struct Comment {
 impl Bitbucket {
     /// A token `email:api-token` is sent as HTTP Basic; anything else is an
     /// access token sent as `Bearer`.
-    pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
+    pub fn new(endpoint: &Endpoint, limits: &Limits) -> Result<Self> {
         let auth = match endpoint.token.as_deref() {
             None => Auth::None,
             Some(token) => match token.split_once(':') {
@@ -110,7 +107,7 @@ impl Bitbucket {
         Ok(Self {
             instance: instance_of(base),
             scope: endpoint.scope.clone(),
-            http: Http::new(auth, governor, 4, RetryPolicy::default())?,
+            http: Http::new(auth, limits)?,
             api,
         })
     }

@@ -2,16 +2,13 @@
 //! others' changes, from the change query API. Answers start with the
 //! `)]}'` guard line; pages end when the last change lacks `_more_changes`.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use model::contribution::{Contribution, ContributionKind, Status};
 use model::forge::Forge;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::governor::Governor;
-use super::http::{Auth, Call, Http, RetryPolicy};
+use super::http::{Auth, Call, Http, Limits};
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
 
@@ -76,7 +73,7 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> std::result::Result<T, String> {
 impl Gerrit {
     /// A token `user:http-password` authenticates (under `/a/`); without
     /// one, Gerrit is read anonymously.
-    pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
+    pub fn new(endpoint: &Endpoint, limits: &Limits) -> Result<Self> {
         let web = endpoint.api_url.trim_end_matches('/').to_owned();
         let credentials = endpoint
             .token
@@ -89,7 +86,7 @@ impl Gerrit {
         };
         Ok(Self {
             instance: instance_of(&web),
-            http: Http::new(auth, governor, 4, RetryPolicy::default())?,
+            http: Http::new(auth, limits)?,
             api,
             web,
         })

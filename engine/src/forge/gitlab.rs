@@ -3,7 +3,6 @@
 //! project's commit, merge request and issue lists give the rest.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use futures_util::future::try_join_all;
@@ -12,8 +11,7 @@ use model::forge::Forge;
 use reqwest::header::HeaderName;
 use serde::Deserialize;
 
-use super::governor::Governor;
-use super::http::{Auth, Call, Http, RetryPolicy};
+use super::http::{Auth, Call, Http, Limits};
 use super::paging::linked_pages;
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
@@ -59,7 +57,7 @@ struct Project {
 }
 
 impl GitLab {
-    pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
+    pub fn new(endpoint: &Endpoint, limits: &Limits) -> Result<Self> {
         let auth = endpoint.token.clone().map_or(Auth::None, |token| {
             Auth::Header(HeaderName::from_static("private-token"), token)
         });
@@ -71,7 +69,7 @@ impl GitLab {
         };
         Ok(Self {
             instance: instance_of(base),
-            http: Http::new(auth, governor, 4, RetryPolicy::default())?,
+            http: Http::new(auth, limits)?,
             api,
         })
     }

@@ -140,6 +140,25 @@ pub enum Auth {
     Basic(String, String),
 }
 
+/// How a client treats a forge: the shared governor, how hard to retry,
+/// and how many requests may be in flight at once.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub governor: Arc<Governor>,
+    pub policy: RetryPolicy,
+    pub concurrency: usize,
+}
+
+impl Limits {
+    pub fn new(governor: Arc<Governor>) -> Self {
+        Self {
+            governor,
+            policy: RetryPolicy::default(),
+            concurrency: 4,
+        }
+    }
+}
+
 pub struct Http {
     client: reqwest::Client,
     auth: Auth,
@@ -152,12 +171,8 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(
-        auth: Auth,
-        governor: Arc<Governor>,
-        concurrency: usize,
-        policy: RetryPolicy,
-    ) -> Result<Self> {
+    pub fn new(auth: Auth, limits: &Limits) -> Result<Self> {
+        let policy = limits.policy;
         let client = reqwest::Client::builder()
             .user_agent(concat!("tally/", env!("CARGO_PKG_VERSION")))
             .timeout(policy.timeout)
@@ -170,8 +185,8 @@ impl Http {
         Ok(Self {
             client,
             auth,
-            governor,
-            permits: Semaphore::new(concurrency.max(1)),
+            governor: limits.governor.clone(),
+            permits: Semaphore::new(limits.concurrency.max(1)),
             policy,
             etags: Mutex::new(HashMap::new()),
             stats: Stats::default(),

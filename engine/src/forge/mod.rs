@@ -122,15 +122,19 @@ impl Client {
     /// A client sharing `governor` with every other client of the same
     /// instance and token.
     pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
+        Self::with_limits(endpoint, http::Limits::new(governor))
+    }
+
+    pub fn with_limits(endpoint: &Endpoint, limits: http::Limits) -> Result<Self> {
         match endpoint.forge {
-            Forge::GitHub => Ok(Self::GitHub(github::GitHub::new(endpoint, governor)?)),
-            Forge::GitLab => Ok(Self::GitLab(gitlab::GitLab::new(endpoint, governor)?)),
-            Forge::Gerrit => Ok(Self::Gerrit(gerrit::Gerrit::new(endpoint, governor)?)),
+            Forge::GitHub => Ok(Self::GitHub(github::GitHub::new(endpoint, &limits)?)),
+            Forge::GitLab => Ok(Self::GitLab(gitlab::GitLab::new(endpoint, &limits)?)),
+            Forge::Gerrit => Ok(Self::Gerrit(gerrit::Gerrit::new(endpoint, &limits)?)),
             Forge::Bitbucket => Ok(Self::Bitbucket(bitbucket::Bitbucket::new(
-                endpoint, governor,
+                endpoint, &limits,
             )?)),
             Forge::Phabricator => Ok(Self::Phabricator(phabricator::Phabricator::new(
-                endpoint, governor,
+                endpoint, &limits,
             )?)),
         }
     }

@@ -4,7 +4,6 @@
 //! `after` cursors one page at a time.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::try_join_all;
@@ -14,8 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::governor::Governor;
-use super::http::{Auth, Call, Http, RetryPolicy};
+use super::http::{Auth, Call, Http, Limits};
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
 
@@ -113,11 +111,11 @@ fn decode<T: DeserializeOwned>(
 }
 
 impl Phabricator {
-    pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
+    pub fn new(endpoint: &Endpoint, limits: &Limits) -> Result<Self> {
         let base = endpoint.api_url.trim_end_matches('/').to_owned();
         Ok(Self {
             instance: instance_of(&base),
-            http: Http::new(Auth::None, governor, 4, RetryPolicy::default())?,
+            http: Http::new(Auth::None, limits)?,
             token: endpoint.token.clone(),
             base,
         })

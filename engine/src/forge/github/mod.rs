@@ -4,8 +4,6 @@
 
 mod graphql;
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::try_join_all;
 use model::contribution::{Contribution, ContributionKind, Status};
@@ -14,8 +12,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::governor::Governor;
-use super::http::{Auth, Call, Http, RetryPolicy};
+use super::http::{Auth, Call, Http, Limits};
 use super::paging::{day_windows, linked_pages, next_link};
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
@@ -53,13 +50,13 @@ struct Connection<T> {
 }
 
 impl GitHub {
-    pub fn new(endpoint: &Endpoint, governor: Arc<Governor>) -> Result<Self> {
+    pub fn new(endpoint: &Endpoint, limits: &Limits) -> Result<Self> {
         let auth = endpoint.token.clone().map_or(Auth::None, Auth::Bearer);
         let api = endpoint.api_url.trim_end_matches('/').to_owned();
         Ok(Self {
             graphql: graphql::endpoint(&api),
             instance: instance_of(&api),
-            http: Http::new(auth, governor, 4, RetryPolicy::default())?,
+            http: Http::new(auth, limits)?,
             api,
         })
     }

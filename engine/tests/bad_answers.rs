@@ -1,0 +1,108 @@
+//! Answers that are not good data: garbled or cut bodies, a forge that is
+//! not there, and unchanged data answered with 304.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{day, people, world};
+use engine::forge::governor::Governor;
+use engine::forge::http::{Limits, RetryPolicy, Stats};
+use engine::forge::{Client, Endpoint};
+use model::forge::Forge;
+use sim::server::faults::Faults;
+use sim::server::{SimConfig, Simulator};
+
+/// Retries that give up quickly, so failures show fast.
+fn impatient(endpoint: &Endpoint) -> Client {
+    let limits = Limits {
+        policy: RetryPolicy {
+            attempts: 3,
+            base_delay: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        },
+        ..Limits::new(Arc::new(Governor::default()))
+    };
+    Client::with_limits(endpoint, limits).unwrap()
+}
+
+fn endpoint(forge: Forge, api_url: &str) -> Endpoint {
+    Endpoint {
+        forge,
+        api_url: api_url.to_owned(),
+        token: Some(sim::server::demo_token(forge).into()),
+        scope: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn garbled_and_cut_bodies_are_errors_naming_the_url_never_partial_results() {
+    for faults in [
+        Faults {
+            malformed_rate: 1.0,
+            ..Faults::default()
+        },
+        Faults {
+            truncate_rate: 1.0,
+            ..Faults::default()
+        },
+    ] {
+        for forge in [Forge::GitHub, Forge::GitLab, Forge::Gerrit] {
+            let config = SimConfig {
+                faults: [(forge, faults.clone())].into(),
+                ..SimConfig::default()
+            };
+            let simulator = Simulator::start(world(1), config).await.unwrap();
+            let url = simulator.url(forge).unwrap().to_owned();
+            let login = people(&simulator.world, forge, 1).remove(0);
+            let error = impatient(&endpoint(forge, &url))
+                .contributions(&login, day("2026-01-01"), day("2026-03-31"))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&error, engine::Error::Malformed { url: failed, .. } if failed.starts_with(&url)),
+                "{forge:?} {faults:?}: {error}"
+            );
+            simulator.stop().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_forge_that_is_not_there_is_named() {
+    let error = impatient(&endpoint(Forge::GitLab, "http://127.0.0.1:9"))
+        .contributions("someone", day("2026-01-01"), day("2026-01-31"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, engine::Error::Unreachable { url, .. } if url.starts_with("http://127.0.0.1:9/")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn asking_again_is_answered_from_etags() {
+    let simulator = Simulator::start(world(1), SimConfig::default())
+        .await
+        .unwrap();
+    let client = common::client(&simulator, Forge::GitHub);
+    let login = people(&simulator.world, Forge::GitHub, 1).remove(0);
+    let first = client
+        .contributions(&login, day("2026-01-01"), day("2026-06-30"))
+        .await
+        .unwrap();
+    let stats = &client.http().stats;
+    assert_eq!(Stats::get(&stats.not_modified), 0);
+    let requests = Stats::get(&stats.requests);
+    let second = client
+        .contributions(&login, day("2026-01-01"), day("2026-06-30"))
+        .await
+        .unwrap();
+    assert_eq!(first, second);
+    let rest_calls = Stats::get(&stats.not_modified);
+    assert!(rest_calls > 0, "unchanged REST lists came back as 304");
+    assert_eq!(Stats::get(&stats.requests), 2 * requests);
+    simulator.stop().await;
+}
