@@ -172,3 +172,46 @@ async fn a_small_budget_is_waited_for_never_overdrawn() {
     );
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn without_a_token_search_and_rest_give_the_same_truth() {
+    let limits = GitHubLimits {
+        unauthenticated_core: sim::server::budget::Limit {
+            units: 5000,
+            window: Duration::from_secs(3600),
+        },
+        unauthenticated_search: sim::server::budget::Limit {
+            units: 1000,
+            window: Duration::from_secs(60),
+        },
+        ..GitHubLimits::default()
+    };
+    let config = SimConfig {
+        github: limits,
+        ..SimConfig::default()
+    };
+    let simulator = Simulator::start(world(2), config).await.unwrap();
+    let endpoint = engine::forge::Endpoint {
+        forge: GITHUB,
+        api_url: simulator.url(GITHUB).unwrap().to_owned(),
+        token: None,
+        scope: Vec::new(),
+    };
+    let client = engine::forge::Client::new(
+        &endpoint,
+        std::sync::Arc::new(engine::forge::governor::Governor::default()),
+    )
+    .unwrap();
+    for login in people(&simulator.world, GITHUB, 2) {
+        assert_matches_truth(
+            &simulator,
+            &client,
+            GITHUB,
+            &login,
+            "2025-06-01",
+            "2026-10-31",
+        )
+        .await;
+    }
+    simulator.stop().await;
+}

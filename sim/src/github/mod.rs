@@ -32,6 +32,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/rate_limit", get(rate_limit))
         .route("/graphql", axum::routing::post(graphql::graphql))
         .route("/search/issues", get(search_issues))
+        .route("/search/commits", get(search_commits))
         .route("/user", get(authenticated_user))
         .route("/users/{user}", get(user))
         .route("/users/{user}/repos", get(user_repos))
@@ -64,6 +65,15 @@ async fn search_issues(State(state): Shared, caller: Caller, Query(query): Param
         &caller,
         Resource::Search,
         search::search_issues(&state, &query),
+    )
+}
+
+async fn search_commits(State(state): Shared, caller: Caller, Query(query): Params) -> Response {
+    reply(
+        &state,
+        &caller,
+        Resource::Search,
+        search::search_commits(&state, &query),
     )
 }
 

@@ -26,6 +26,8 @@ struct Query {
     updated: Option<(NaiveDate, NaiveDate)>,
     merged_in: Option<(NaiveDate, NaiveDate)>,
     commenter: Option<String>,
+    reviewed_by: Option<String>,
+    author_date: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// One hit: an issue or a pull request, with the fields filters need.
@@ -71,6 +73,78 @@ pub fn search_issues(
     })
 }
 
+/// `GET /search/commits`: `author:`, `author-date:` and `repo:`, newest
+/// author date first, with the same cap as issue search.
+pub fn search_commits(
+    state: &SimState,
+    params: &BTreeMap<String, String>,
+) -> Result<Answer, GitHubError> {
+    let q = params.get("q").ok_or(GitHubError::invalid("q"))?;
+    let mut query = Query::default();
+    for term in q.split_whitespace() {
+        match term.split_once(':') {
+            Some(("author", login)) => query.author = Some(login.to_owned()),
+            Some(("author-date", range)) => query.author_date = Some(date_range(range)?),
+            Some(("repo", name)) => query.repo = Some(name.to_owned()),
+            _ => return Err(GitHubError::invalid("q")),
+        }
+    }
+    let page = PageRequest::from_query(params, 30, 100);
+    if (page.page - 1) * page.per_page >= RESULT_CAP {
+        return Err(GitHubError::Unprocessable(
+            "Only the first 1000 search results are available",
+        ));
+    }
+    let world = &state.world;
+    let api = state.base_url.as_str();
+    let mut hits: Vec<&crate::world::Commit> = world
+        .commits
+        .iter()
+        .filter(|c| {
+            let repo = world.repo(c.repo);
+            let author = world.account(c.author);
+            repo.forge == Forge::GitHub
+                && !repo.deleted
+                && !author.deleted
+                && query
+                    .repo
+                    .as_deref()
+                    .is_none_or(|r| world.full_name(repo).eq_ignore_ascii_case(r))
+                && query
+                    .author
+                    .as_deref()
+                    .is_none_or(|a| author.username.eq_ignore_ascii_case(a))
+                && query
+                    .author_date
+                    .is_none_or(|(from, to)| (from..=to).contains(&c.authored_at.date_naive()))
+        })
+        .collect();
+    hits.sort_by_key(|c| std::cmp::Reverse(c.authored_at));
+    let total = hits.len();
+    let reachable = &hits[..total.min(RESULT_CAP)];
+    let items: Vec<Value> = page
+        .slice(reachable)
+        .iter()
+        .map(|c| {
+            let mut item = shapes::commit(api, world, c);
+            if let Value::Object(map) = &mut item {
+                let repo = world.repo(c.repo);
+                map.insert("repository".into(), shapes::repository(api, world, repo));
+                map.insert("score".into(), json!(1.0));
+            }
+            item
+        })
+        .collect();
+    let mut rest = params.clone();
+    rest.remove("page");
+    rest.remove("per_page");
+    Ok(Answer {
+        body: json!({ "total_count": total, "incomplete_results": false, "items": items }),
+        link: page.link_header(&state.base_url, "/search/commits", &rest, reachable.len()),
+        last_modified: None,
+    })
+}
+
 fn matching<'a>(state: &'a SimState, query: &Query) -> Vec<Hit<'a>> {
     let world = &state.world;
     let api = state.base_url.as_str();
@@ -93,7 +167,8 @@ fn matching<'a>(state: &'a SimState, query: &Query) -> Vec<Hit<'a>> {
         range.is_none_or(|(from, to)| (from..=to).contains(&at.date_naive()))
     };
     let mut hits: Vec<Hit> = Vec::new();
-    if query.pull_requests != Some(true) && !query.merged && query.merged_in.is_none() {
+    let only_pulls = query.merged || query.merged_in.is_some() || query.reviewed_by.is_some();
+    if query.pull_requests != Some(true) && !only_pulls {
         hits.extend(
             world
                 .issues
@@ -140,6 +215,16 @@ fn matching<'a>(state: &'a SimState, query: &Query) -> Vec<Hit<'a>> {
                 })
                 .filter(|c| !query.merged || c.status == Status::Merged)
                 .filter(|c| {
+                    query.reviewed_by.as_deref().is_none_or(|wanted| {
+                        c.reviews.iter().any(|r| {
+                            world
+                                .account(r.reviewer)
+                                .username
+                                .eq_ignore_ascii_case(wanted)
+                        })
+                    })
+                })
+                .filter(|c| {
                     query.merged_in.is_none()
                         || c.merged_at.is_some_and(|at| within(at, query.merged_in))
                 })
@@ -169,6 +254,7 @@ fn parse(q: &str) -> Result<Query, GitHubError> {
             ("created", range) => query.created = Some(date_range(range)?),
             ("updated", range) => query.updated = Some(date_range(range)?),
             ("commenter", login) => query.commenter = Some(login.to_owned()),
+            ("reviewed-by", login) => query.reviewed_by = Some(login.to_owned()),
             ("merged", range) => query.merged_in = Some(date_range(range)?),
             _ => return Err(GitHubError::invalid("q")),
         }

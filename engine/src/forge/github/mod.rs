@@ -24,6 +24,8 @@ const WINDOW_DAYS: u32 = 365;
 
 pub struct GitHub {
     api: String,
+    /// GraphQL needs a token.
+    authenticated: bool,
     graphql: String,
     instance: String,
     http: Http,
@@ -54,6 +56,7 @@ impl GitHub {
         let auth = endpoint.token.clone().map_or(Auth::None, Auth::Bearer);
         let api = endpoint.api_url.trim_end_matches('/').to_owned();
         Ok(Self {
+            authenticated: endpoint.token.is_some(),
             graphql: graphql::endpoint(&api),
             instance: instance_of(&api),
             http: Http::new(auth, limits)?,
@@ -113,28 +116,17 @@ impl GitHub {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<Contribution>> {
-        if from > to {
-            return Err(Error::Invalid(format!(
-                "the range starts ({from}) after it ends ({to})"
-            )));
-        }
-        let login = self.canonical_login(login).await?;
-        let range = Days { from, to };
-        let windows = day_windows(from, to, WINDOW_DAYS);
-        let mut found = Vec::new();
-        for (from, to) in windows {
-            let window = Days { from, to };
-            let (commits, issues, pulls, reviews) = tokio::try_join!(
-                self.commits(&login, window),
-                self.opened_issues(&login, window),
-                self.opened_pulls(&login, window),
-                self.reviews(&login, window),
-            )?;
-            found.extend(commits);
-            found.extend(issues);
-            found.extend(pulls);
-            found.extend(reviews);
-        }
+        let range = Days::new(from, to)?;
+        // GraphQL needs a token; without one, search and REST do all of it.
+        let (login, mut found) = if self.authenticated {
+            let login = self.canonical_login(login).await?;
+            let found = self.from_collections(&login, range).await?;
+            (login, found)
+        } else {
+            let login = self.rest_login(login).await?;
+            let found = self.from_search(&login, range).await?;
+            (login, found)
+        };
         let (merged, comments) = tokio::try_join!(
             self.merged_pulls(&login, range),
             self.issue_comments(&login, range)
@@ -147,6 +139,210 @@ impl GitHub {
                 .then_with(|| a.id.cmp(&b.id))
         });
         Ok(found)
+    }
+
+    /// Commits, opened issues and pull requests, and reviews from
+    /// `contributionsCollection`, a window of at most a year at a time.
+    async fn from_collections(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
+        let mut found = Vec::new();
+        for (from, to) in day_windows(range.from, range.to, WINDOW_DAYS) {
+            let window = Days { from, to };
+            let (commits, issues, pulls, reviews) = tokio::try_join!(
+                self.commits(login, window),
+                self.opened_issues(login, window),
+                self.opened_pulls(login, window),
+                self.reviews(login, window),
+            )?;
+            found.extend(commits);
+            found.extend(issues);
+            found.extend(pulls);
+            found.extend(reviews);
+        }
+        Ok(found)
+    }
+
+    /// The same from search and REST, for callers without a token.
+    async fn from_search(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
+        let (commits, issues, pulls, reviews) = tokio::try_join!(
+            self.searched_commits(login, range),
+            self.searched_items(login, range, false),
+            self.searched_items(login, range, true),
+            self.searched_reviews(login, range),
+        )?;
+        Ok(commits
+            .into_iter()
+            .chain(issues)
+            .chain(pulls)
+            .chain(reviews)
+            .collect())
+    }
+
+    /// The login as GitHub spells it, from `GET /users/{login}`.
+    async fn rest_login(&self, login: &str) -> Result<String> {
+        let call = Call::get(format!("{}/users/{login}", self.api), "core");
+        let user = self
+            .http
+            .fetch(&call, |body| {
+                serde_json::from_slice::<Login>(body).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { .. } => Error::NotFound {
+                    what: format!("GitHub user `{login}` on {}", self.instance),
+                },
+                other => other,
+            })?;
+        Ok(user.value.login)
+    }
+
+    async fn searched_commits(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
+        #[derive(Deserialize)]
+        struct Item {
+            sha: String,
+            html_url: String,
+            commit: Inner,
+            repository: Repository,
+        }
+        #[derive(Deserialize)]
+        struct Inner {
+            author: Signature,
+            message: String,
+        }
+        #[derive(Deserialize)]
+        struct Signature {
+            date: DateTime<Utc>,
+        }
+        #[derive(Deserialize)]
+        struct Repository {
+            full_name: String,
+        }
+        let items: Vec<Item> = self
+            .search_all(
+                "/search/commits",
+                |days| format!("author:{login} author-date:{}", days.search_range()),
+                range,
+            )
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter(|c| range.contains(c.commit.author.date))
+            .map(|c| Contribution {
+                id: c.sha,
+                repository: c.repository.full_name,
+                title: c
+                    .commit
+                    .message
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                url: c.html_url,
+                occurred_at: c.commit.author.date,
+                ..self.contribution(ContributionKind::Commit, login)
+            })
+            .collect())
+    }
+
+    /// Issues (or pull requests) `login` opened within the range.
+    async fn searched_items(
+        &self,
+        login: &str,
+        range: Days,
+        pulls: bool,
+    ) -> Result<Vec<Contribution>> {
+        let (kind, qualifier) = if pulls {
+            (ContributionKind::PullRequestOpened, "is:pr")
+        } else {
+            (ContributionKind::IssueOpened, "is:issue")
+        };
+        let items: Vec<SearchItem> = self
+            .search_all(
+                "/search/issues",
+                |days| format!("{qualifier} author:{login} created:{}", days.search_range()),
+                range,
+            )
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter(|item| range.contains(item.created_at))
+            .map(|item| {
+                let merged = item
+                    .pull_request
+                    .as_ref()
+                    .is_some_and(|p| p.merged_at.is_some());
+                let status = match (item.state.as_str(), merged) {
+                    ("open", _) => Status::Open,
+                    (_, true) => Status::Merged,
+                    _ => Status::Closed,
+                };
+                Contribution {
+                    id: format!("{}#{}", item.repository(), item.number),
+                    status: Some(status),
+                    repository: item.repository(),
+                    title: item.title.clone(),
+                    url: item.html_url.clone(),
+                    occurred_at: item.created_at,
+                    ..self.contribution(kind, login)
+                }
+            })
+            .collect())
+    }
+
+    /// Reviews `login` submitted within the range: search finds the pull
+    /// requests they reviewed, each one's reviews give the detail.
+    async fn searched_reviews(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
+        #[derive(Deserialize)]
+        struct Review {
+            id: u64,
+            html_url: String,
+            user: Option<Login>,
+            submitted_at: Option<DateTime<Utc>>,
+        }
+        let pulls: Vec<SearchItem> = self
+            .search_all(
+                "/search/issues",
+                |days| format!("is:pr reviewed-by:{login} updated:>={}", days.from),
+                Days {
+                    from: range.from,
+                    to: range.from,
+                },
+            )
+            .await?;
+        let lists = try_join_all(pulls.iter().map(|pull| async move {
+            let repo = pull.repository();
+            let first = Call::get(
+                format!("{}/repos/{repo}/pulls/{}/reviews", self.api, pull.number),
+                "core",
+            )
+            .query("per_page", 100);
+            let reviews: Vec<Review> = linked_pages(&self.http, first, |what| {
+                format!("pull request {repo}#{} ({what})", pull.number)
+            })
+            .await?;
+            Ok::<_, Error>(
+                reviews
+                    .into_iter()
+                    .filter(|r| {
+                        r.user
+                            .as_ref()
+                            .is_some_and(|u| u.login.eq_ignore_ascii_case(login))
+                    })
+                    .filter_map(|r| {
+                        let at = r.submitted_at.filter(|at| range.contains(*at))?;
+                        Some(Contribution {
+                            id: r.id.to_string(),
+                            repository: repo.clone(),
+                            title: pull.title.clone(),
+                            url: r.html_url,
+                            occurred_at: at,
+                            ..self.contribution(ContributionKind::Review, login)
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }))
+        .await?;
+        Ok(lists.into_iter().flatten().collect())
     }
 
     /// The login as GitHub spells it, or [`Error::NotFound`].
@@ -469,20 +665,22 @@ impl GitHub {
 
     /// Search results for `q`, all pages. Above GitHub's 1,000-result cap
     /// the day range is halved until each part fits.
-    async fn search_all(
+    async fn search_all<T: DeserializeOwned>(
         &self,
+        path: &str,
         q: impl Fn(Days) -> String + Copy,
         range: Days,
-    ) -> Result<Vec<SearchItem>> {
+    ) -> Result<Vec<T>> {
         #[derive(Deserialize)]
-        struct Page {
+        struct Page<T> {
             total_count: u64,
-            items: Vec<SearchItem>,
+            items: Vec<T>,
         }
-        let first = Call::get(format!("{}/search/issues", self.api), "search")
+        let first = Call::get(format!("{}{path}", self.api), "search")
             .query("q", q(range))
             .query("per_page", 100);
-        let decode = |body: &[u8]| serde_json::from_slice::<Page>(body).map_err(|e| e.to_string());
+        let decode =
+            |body: &[u8]| serde_json::from_slice::<Page<T>>(body).map_err(|e| e.to_string());
         let page = self.http.fetch(&first, decode).await?;
         if page.value.total_count > SEARCH_CAP {
             if range.from == range.to {
@@ -494,6 +692,7 @@ impl GitHub {
             }
             let middle = range.from + (range.to - range.from) / 2;
             let early = Box::pin(self.search_all(
+                path,
                 q,
                 Days {
                     from: range.from,
@@ -502,6 +701,7 @@ impl GitHub {
             ))
             .await?;
             let late = Box::pin(self.search_all(
+                path,
                 q,
                 Days {
                     from: middle + chrono::Duration::days(1),
@@ -532,8 +732,9 @@ impl GitHub {
     /// Pull requests `login` authored that were merged within the range,
     /// whenever they were opened.
     async fn merged_pulls(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
-        let items = self
+        let items: Vec<SearchItem> = self
             .search_all(
+                "/search/issues",
                 |days| format!("is:pr author:{login} merged:{}", days.search_range()),
                 range,
             )
@@ -558,8 +759,9 @@ impl GitHub {
     /// Comments `login` wrote on issues within the range: search finds the
     /// issues they commented on, each issue's comments give the detail.
     async fn issue_comments(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
-        let issues = self
+        let issues: Vec<SearchItem> = self
             .search_all(
+                "/search/issues",
                 |days| format!("is:issue commenter:{login} updated:>={}", days.from),
                 Days {
                     from: range.from,
@@ -645,6 +847,8 @@ struct SearchItem {
     title: String,
     html_url: String,
     repository_url: String,
+    state: String,
+    created_at: DateTime<Utc>,
     pull_request: Option<PullRef>,
 }
 
