@@ -120,11 +120,11 @@ impl GitHub {
         // GraphQL needs a token; without one, search and REST do all of it.
         let (login, mut found) = if self.authenticated {
             let login = self.canonical_login(login).await?;
-            let found = self.from_collections(&login, range).await?;
+            let found = self.via_graphql(&login, range).await?;
             (login, found)
         } else {
             let login = self.rest_login(login).await?;
-            let found = self.from_search(&login, range).await?;
+            let found = self.via_search(&login, range).await?;
             (login, found)
         };
         let (merged, comments) = tokio::try_join!(
@@ -143,7 +143,7 @@ impl GitHub {
 
     /// Commits, opened issues and pull requests, and reviews from
     /// `contributionsCollection`, a window of at most a year at a time.
-    async fn from_collections(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
+    async fn via_graphql(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
         let mut found = Vec::new();
         for (from, to) in day_windows(range.from, range.to, WINDOW_DAYS) {
             let window = Days { from, to };
@@ -162,7 +162,7 @@ impl GitHub {
     }
 
     /// The same from search and REST, for callers without a token.
-    async fn from_search(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
+    async fn via_search(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
         let (commits, issues, pulls, reviews) = tokio::try_join!(
             self.searched_commits(login, range),
             self.searched_items(login, range, false),
