@@ -59,6 +59,11 @@ pub struct FetchArgs {
     /// Bitbucket workspaces to look in besides the person's own (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub scope: Vec<String>,
+    /// Keep answers and their ETags in this database, so a later run asks
+    /// conditionally and unchanged data costs no budget. Without it they
+    /// last for this run only.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// The share of the rate-limit budget to use, leaving the rest for
     /// other users of the same token.
     #[arg(long, default_value_t = 1.0)]

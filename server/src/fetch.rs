@@ -5,8 +5,9 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use engine::forge::cache::ResponseCache;
 use engine::forge::governor::Governor;
-use engine::forge::http::Stats;
+use engine::forge::http::{Limits, Stats};
 use engine::forge::{Client, Endpoint};
 
 use crate::config::{FetchArgs, FetchWhat};
@@ -29,7 +30,19 @@ pub async fn run(args: FetchArgs) -> Result<(), ServerError> {
         scope: args.scope.clone(),
     };
     let governor = Arc::new(Governor::new(args.budget_share));
-    let client = Client::new(&endpoint, governor.clone())?;
+    let cache = match &args.database_url {
+        Some(url) => {
+            let store = engine::store::Store::connect_url(url).await?;
+            store.migrate().await?;
+            ResponseCache::Postgres(store)
+        }
+        None => ResponseCache::default(),
+    };
+    let limits = Limits {
+        cache: Arc::new(cache),
+        ..Limits::new(governor.clone())
+    };
+    let client = Client::with_limits(&endpoint, limits)?;
     let started = std::time::Instant::now();
     let outcome = match args.what {
         FetchWhat::Contributions => client.contributions(&args.target, args.from, args.to).await,

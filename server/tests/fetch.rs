@@ -11,8 +11,13 @@ use sim::server::{SimConfig, Simulator};
 use sim::world::{WorldConfig, generate};
 use tokio::process::Command;
 
-async fn fetch(base_url: &str, login: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tally"))
+async fn fetch(base_url: &str, login: &str, database_url: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tally"));
+    command.env_remove("DATABASE_URL");
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    command
         .args([
             "fetch",
             "github",
@@ -49,7 +54,7 @@ async fn prints_one_json_line_per_contribution_and_the_costs() {
         .filter(|a| a.forge == Forge::GitHub && !a.deleted)
         .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())
         .unwrap();
-    let output = fetch(&base_url, &account.username).await;
+    let output = fetch(&base_url, &account.username, None).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
@@ -70,9 +75,19 @@ async fn prints_one_json_line_per_contribution_and_the_costs() {
         "{stderr}"
     );
 
-    let missing = fetch(&base_url, "nobody-by-this-name").await;
+    let missing = fetch(&base_url, "nobody-by-this-name", None).await;
     assert!(!missing.status.success());
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(stderr.contains("nobody-by-this-name"), "{stderr}");
+
+    // With a database, a second run asks conditionally and is answered 304.
+    let db = engine::store::testing::TestDb::new().await;
+    let first = fetch(&base_url, &account.username, Some(&db.url)).await;
+    assert!(first.status.success());
+    let second = fetch(&base_url, &account.username, Some(&db.url)).await;
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(!stderr.contains("not modified 0 "), "{stderr}");
+    assert_eq!(first.stdout, second.stdout);
     simulator.stop().await;
 }

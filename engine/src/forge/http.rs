@@ -7,9 +7,7 @@
 //! Retries live here, around sending *and* decoding, rather than in a
 //! reqwest middleware: a truncated body is only found when it is decoded.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -18,6 +16,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::sync::Semaphore;
 
+use super::cache::{self, ResponseCache};
 use super::governor::Governor;
 use crate::error::{Error, Result};
 
@@ -147,6 +146,8 @@ pub struct Limits {
     pub governor: Arc<Governor>,
     pub policy: RetryPolicy,
     pub concurrency: usize,
+    /// Where answers and their ETags are kept for conditional requests.
+    pub cache: Arc<ResponseCache>,
 }
 
 impl Limits {
@@ -155,6 +156,7 @@ impl Limits {
             governor,
             policy: RetryPolicy::default(),
             concurrency: 4,
+            cache: Arc::new(ResponseCache::default()),
         }
     }
 }
@@ -166,7 +168,9 @@ pub struct Http {
     /// Requests in flight to this forge with this token.
     permits: Semaphore,
     policy: RetryPolicy,
-    etags: Mutex<HashMap<String, (String, Vec<u8>)>>,
+    cache: Arc<ResponseCache>,
+    /// What the cache keys are salted with: the answers depend on who asks.
+    credentials: String,
     pub stats: Stats,
 }
 
@@ -182,13 +186,19 @@ impl Http {
                 url: String::new(),
                 problem: format!("could not set up HTTP: {e}"),
             })?;
+        let credentials = match &auth {
+            Auth::None => String::new(),
+            Auth::Bearer(token) | Auth::Header(_, token) => token.clone(),
+            Auth::Basic(user, password) => format!("{user}:{password}"),
+        };
         Ok(Self {
             client,
+            credentials,
             auth,
             governor: limits.governor.clone(),
             permits: Semaphore::new(limits.concurrency.max(1)),
             policy,
-            etags: Mutex::new(HashMap::new()),
+            cache: limits.cache.clone(),
             stats: Stats::default(),
         })
     }
@@ -272,7 +282,12 @@ impl Http {
             self.stats
                 .waited_ms
                 .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
-            let cached = self.cached(&url);
+            let cache_key = cache::key(&self.credentials, &url);
+            let cached = if call.method == Method::GET {
+                self.cache.get(&cache_key).await
+            } else {
+                None
+            };
             Stats::bump(&self.stats.requests);
             let sent = self
                 .build(call, cached.as_ref().map(|(tag, _)| tag.as_str()))
@@ -339,8 +354,13 @@ impl Http {
             };
             match decode(&body) {
                 Ok(value) => {
-                    if status.is_success() {
-                        self.remember(&url, &headers, body);
+                    if status.is_success()
+                        && call.method == Method::GET
+                        && let Some(tag) = headers
+                            .get(reqwest::header::ETAG)
+                            .and_then(|v| v.to_str().ok())
+                    {
+                        self.cache.put(&cache_key, tag, &body).await;
                     }
                     return Ok(Fetched { value, headers });
                 }
@@ -361,26 +381,6 @@ impl Http {
     async fn retry_after(&self, pause: Duration) {
         Stats::bump(&self.stats.retries);
         tokio::time::sleep(pause).await;
-    }
-
-    fn cached(&self, url: &str) -> Option<(String, Vec<u8>)> {
-        self.etags
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(url)
-            .cloned()
-    }
-
-    fn remember(&self, url: &str, headers: &HeaderMap, body: Vec<u8>) {
-        if let Some(tag) = headers
-            .get(reqwest::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-        {
-            self.etags
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .insert(url.to_owned(), (tag.to_owned(), body));
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! read them into the normalized model of [`model::contribution`].
 
 pub mod bitbucket;
+pub mod cache;
 pub mod gerrit;
 pub mod github;
 pub mod gitlab;
