@@ -215,3 +215,36 @@ async fn without_a_token_search_and_rest_give_the_same_truth() {
     }
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn a_renamed_user_is_found_by_the_new_name_only() {
+    // Renames are rare: a larger world is sure to hold one.
+    let simulator = Simulator::start(common::world_of(300, 1), SimConfig::default())
+        .await
+        .unwrap();
+    let client = client(&simulator);
+    let world = &simulator.world;
+    let renamed = world
+        .accounts
+        .iter()
+        .filter(|a| a.forge == GITHUB && !a.deleted)
+        .filter(|a| a.previous_username.is_some())
+        .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())
+        .expect("the world has a renamed GitHub account");
+    assert_matches_truth(
+        &simulator,
+        &client,
+        GITHUB,
+        &renamed.username,
+        "2025-11-01",
+        "2026-10-31",
+    )
+    .await;
+    let old = renamed.previous_username.as_deref().unwrap();
+    let error = client
+        .contributions(old, day("2025-11-01"), day("2026-10-31"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, engine::Error::NotFound { .. }), "{error}");
+    simulator.stop().await;
+}

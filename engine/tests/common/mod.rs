@@ -16,9 +16,13 @@ use sim::truth::truth;
 use sim::world::{World, WorldConfig, generate};
 
 pub fn world(years: u32) -> Arc<World> {
+    world_of(50, years)
+}
+
+pub fn world_of(people: usize, years: u32) -> Arc<World> {
     Arc::new(generate(WorldConfig {
         seed: 404,
-        people: 50,
+        people,
         repos: 30,
         years,
         until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
