@@ -42,14 +42,18 @@ pub struct FetchArgs {
     /// What to fetch.
     #[arg(value_enum)]
     pub what: FetchWhat,
-    /// Whose or which: a username for `contributions`.
+    /// Whose or which: a username for `contributions`, a repository
+    /// (`owner/name`) for `issues`.
     pub target: String,
-    /// First UTC day, inclusive (YYYY-MM-DD).
+    /// First UTC day, inclusive (YYYY-MM-DD); `contributions` needs it.
     #[arg(long)]
-    pub from: chrono::NaiveDate,
-    /// Last UTC day, inclusive (YYYY-MM-DD).
+    pub from: Option<chrono::NaiveDate>,
+    /// Last UTC day, inclusive (YYYY-MM-DD); `contributions` needs it.
     #[arg(long)]
-    pub to: chrono::NaiveDate,
+    pub to: Option<chrono::NaiveDate>,
+    /// For `issues`: only those updated on or after this UTC day.
+    #[arg(long)]
+    pub since: Option<chrono::NaiveDate>,
     /// The API base URL: GitHub Enterprise, a self-hosted instance, or a simulator.
     #[arg(long)]
     pub base_url: Option<String>,
@@ -105,6 +109,8 @@ impl FetchForge {
 pub enum FetchWhat {
     /// Everything a person contributed in the range.
     Contributions,
+    /// A repository's issues.
+    Issues,
 }
 
 #[derive(Debug, Clone, Args)]

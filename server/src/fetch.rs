@@ -44,18 +44,39 @@ pub async fn run(args: FetchArgs) -> Result<(), ServerError> {
     };
     let client = Client::with_limits(&endpoint, limits)?;
     let started = std::time::Instant::now();
-    let outcome = match args.what {
-        FetchWhat::Contributions => client.contributions(&args.target, args.from, args.to).await,
+    let lines = match args.what {
+        FetchWhat::Contributions => {
+            let (Some(from), Some(to)) = (args.from, args.to) else {
+                return Err(ServerError::Config(
+                    "contributions need --from and --to (YYYY-MM-DD)".into(),
+                ));
+            };
+            let outcome = client.contributions(&args.target, from, to).await;
+            report(&client, &governor, started.elapsed());
+            json_lines(&outcome?)?
+        }
+        FetchWhat::Issues => {
+            let since = args
+                .since
+                .map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc());
+            let outcome = client.issues(&args.target, since).await;
+            report(&client, &governor, started.elapsed());
+            json_lines(&outcome?)?
+        }
     };
-    report(&client, &governor, started.elapsed());
-    let items = outcome?;
     let mut out = std::io::stdout().lock();
-    for item in &items {
-        let line = serde_json::to_string(item).map_err(|e| ServerError::Config(e.to_string()))?;
+    for line in &lines {
         writeln!(out, "{line}").map_err(ServerError::Serve)?;
     }
-    eprintln!("{} items", items.len());
+    eprintln!("{} items", lines.len());
     Ok(())
+}
+
+fn json_lines<T: serde::Serialize>(items: &[T]) -> Result<Vec<String>, ServerError> {
+    items
+        .iter()
+        .map(|item| serde_json::to_string(item).map_err(|e| ServerError::Config(e.to_string())))
+        .collect()
 }
 
 fn report(client: &Client, governor: &Governor, elapsed: std::time::Duration) {

@@ -91,3 +91,58 @@ async fn prints_one_json_line_per_contribution_and_the_costs() {
     assert_eq!(first.stdout, second.stdout);
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn lists_a_repositorys_issues_and_names_missing_flags() {
+    let world = Arc::new(generate(WorldConfig {
+        seed: 9,
+        people: 30,
+        repos: 20,
+        years: 1,
+        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+    }));
+    let simulator = Simulator::start(world, SimConfig::default()).await.unwrap();
+    let base_url = simulator.url(Forge::GitLab).unwrap().to_owned();
+    let world = &simulator.world;
+    let repo = world
+        .repos
+        .iter()
+        .filter(|r| r.forge == Forge::GitLab && !r.deleted)
+        .max_by_key(|r| world.issues_in(r.id).count())
+        .unwrap();
+    let run = |args: Vec<String>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tally"));
+        command.env_remove("DATABASE_URL").args(args);
+        async move { command.output().await.unwrap() }
+    };
+    let name = world.full_name(repo);
+    let issues = run(vec![
+        "fetch".into(),
+        "gitlab".into(),
+        "issues".into(),
+        name.clone(),
+        "--base-url".into(),
+        base_url.clone(),
+    ])
+    .await;
+    assert!(
+        issues.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issues.stderr)
+    );
+    let lines = String::from_utf8(issues.stdout).unwrap().lines().count();
+    assert_eq!(lines, world.issues_in(repo.id).count());
+
+    let no_range = run(vec![
+        "fetch".into(),
+        "gitlab".into(),
+        "contributions".into(),
+        "someone".into(),
+        "--base-url".into(),
+        base_url,
+    ])
+    .await;
+    assert!(!no_range.status.success());
+    assert!(String::from_utf8_lossy(&no_range.stderr).contains("--from and --to"));
+    simulator.stop().await;
+}

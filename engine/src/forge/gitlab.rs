@@ -116,6 +116,65 @@ impl GitLab {
         Ok(fetched.value)
     }
 
+    /// The issues of project `repository` (`group/name`), updated at or
+    /// after `since` when given.
+    pub async fn issues(
+        &self,
+        repository: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<model::contribution::Issue>> {
+        #[derive(Deserialize)]
+        struct Item {
+            iid: u64,
+            title: String,
+            state: String,
+            web_url: String,
+            author: Option<Author>,
+            labels: Vec<String>,
+            user_notes_count: u64,
+            created_at: DateTime<Utc>,
+            updated_at: DateTime<Utc>,
+            closed_at: Option<DateTime<Utc>>,
+        }
+        #[derive(Deserialize)]
+        struct Author {
+            username: String,
+        }
+        let encoded = repository.replace('/', "%2F");
+        let mut first = Call::get(format!("{}/projects/{encoded}/issues", self.api), "api")
+            .query("state", "all")
+            .query("per_page", 100);
+        if let Some(since) = since {
+            first = first.query("updated_after", since.to_rfc3339());
+        }
+        let items: Vec<Item> = linked_pages(&self.http, first, |_| {
+            format!("GitLab project `{repository}`")
+        })
+        .await?;
+        Ok(items
+            .into_iter()
+            .map(|i| model::contribution::Issue {
+                forge: Forge::GitLab,
+                instance: self.instance.clone(),
+                repository: repository.to_owned(),
+                number: i.iid,
+                title: i.title,
+                url: i.web_url,
+                status: if i.state == "closed" {
+                    Status::Closed
+                } else {
+                    Status::Open
+                },
+                author: i.author.map(|a| a.username),
+                labels: i.labels,
+                comments: i.user_notes_count,
+                created_at: i.created_at,
+                updated_at: i.updated_at,
+                closed_at: i.closed_at,
+            })
+            .collect())
+    }
+
     /// Everything `username` contributed on the UTC days `from..=to`.
     pub async fn contributions(
         &self,
@@ -237,7 +296,7 @@ impl GitLab {
         let (commits, requests, issues) = tokio::try_join!(
             self.commits(user, project, range),
             self.merge_requests(user, project, range),
-            self.issues(user, project, range)
+            self.opened_issues(user, project, range)
         )?;
         Ok(commits.into_iter().chain(requests).chain(issues).collect())
     }
@@ -349,7 +408,7 @@ impl GitLab {
         Ok(found)
     }
 
-    async fn issues(
+    async fn opened_issues(
         &self,
         user: &User,
         project: &Project,

@@ -14,7 +14,7 @@ pub mod phabricator;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use model::contribution::Contribution;
+use model::contribution::{Contribution, Issue};
 use model::forge::Forge;
 use model::instance::InstanceInfo;
 
@@ -153,6 +153,34 @@ impl Client {
             Self::Gerrit(client) => client.contributions(username, from, to).await,
             Self::Phabricator(client) => client.contributions(username, from, to).await,
             Self::Bitbucket(client) => client.contributions(username, from, to).await,
+        }
+    }
+
+    /// The issues of one repository, updated at or after `since` when given.
+    pub async fn issues(
+        &self,
+        repository: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Issue>> {
+        match self {
+            Self::GitHub(client) => client.issues(repository, since).await,
+            Self::GitLab(client) => client.issues(repository, since).await,
+            Self::Bitbucket(_) | Self::Gerrit(_) | Self::Phabricator(_) => {
+                Err(Error::Invalid(format!(
+                    "listing issues is supported on GitHub and GitLab; {} is not one of them",
+                    self.forge().name()
+                )))
+            }
+        }
+    }
+
+    pub fn forge(&self) -> Forge {
+        match self {
+            Self::GitHub(_) => Forge::GitHub,
+            Self::GitLab(_) => Forge::GitLab,
+            Self::Bitbucket(_) => Forge::Bitbucket,
+            Self::Gerrit(_) => Forge::Gerrit,
+            Self::Phabricator(_) => Forge::Phabricator,
         }
     }
 

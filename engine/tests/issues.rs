@@ -1,0 +1,85 @@
+//! Listing a repository's issues, whole or since a time, on the forges the
+//! issue tracker reads, against the simulated world.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::world;
+use model::contribution::Status;
+use model::forge::Forge;
+use sim::server::{SimConfig, Simulator};
+use sim::world::World;
+
+fn busiest_repo(world: &World, forge: Forge) -> &sim::world::Repo {
+    world
+        .repos
+        .iter()
+        .filter(|r| r.forge == forge && !r.deleted)
+        .max_by_key(|r| world.issues_in(r.id).count())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn issues_list_whole_and_since_a_time() {
+    let simulator = Simulator::start(world(1), SimConfig::default())
+        .await
+        .unwrap();
+    let world = &simulator.world;
+    let since = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    for forge in [Forge::GitHub, Forge::GitLab] {
+        let client = common::client(&simulator, forge);
+        let repo = busiest_repo(world, forge);
+        let name = world.full_name(repo);
+        let mut expected: Vec<(u64, Status, Vec<String>)> = world
+            .issues_in(repo.id)
+            .map(|i| {
+                let status = if i.closed_at.is_some() {
+                    Status::Closed
+                } else {
+                    Status::Open
+                };
+                (
+                    u64::from(i.number),
+                    status,
+                    i.labels.iter().map(|l| l.to_string()).collect(),
+                )
+            })
+            .collect();
+        expected.sort_by_key(|e| e.0);
+        assert!(
+            expected.len() > 5,
+            "{forge:?} needs a repository with issues"
+        );
+        let mut fetched: Vec<(u64, Status, Vec<String>)> = client
+            .issues(&name, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| {
+                assert!(i.url.starts_with("http"), "{}", i.url);
+                (i.number, i.status, i.labels)
+            })
+            .collect();
+        fetched.sort_by_key(|e| e.0);
+        assert_eq!(fetched, expected, "{forge:?} {name}");
+
+        let recent = client.issues(&name, Some(since)).await.unwrap();
+        let expected_recent = world
+            .issues_in(repo.id)
+            .filter(|i| i.updated_at >= since)
+            .count();
+        assert_eq!(recent.len(), expected_recent, "{forge:?} since {since}");
+        assert!(recent.iter().all(|i| i.updated_at >= since));
+
+        let missing = client
+            .issues("nobody/nothing-here", None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(missing, engine::Error::NotFound { .. }),
+            "{missing}"
+        );
+    }
+    simulator.stop().await;
+}
