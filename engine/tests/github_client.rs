@@ -248,3 +248,67 @@ async fn a_renamed_user_is_found_by_the_new_name_only() {
     assert!(matches!(error, engine::Error::NotFound { .. }), "{error}");
     simulator.stop().await;
 }
+
+/// A simulator whose search serves at most `cap` results per query, and an
+/// anonymous client (which reads everything through search).
+async fn capped_search(cap: usize) -> (Simulator, engine::forge::Client) {
+    let generous = |units| sim::server::budget::Limit {
+        units,
+        window: Duration::from_secs(60),
+    };
+    let limits = GitHubLimits {
+        search_result_cap: cap,
+        unauthenticated_core: generous(5000),
+        unauthenticated_search: generous(5000),
+        ..GitHubLimits::default()
+    };
+    let config = SimConfig {
+        github: limits,
+        ..SimConfig::default()
+    };
+    let simulator = Simulator::start(world(1), config).await.unwrap();
+    let endpoint = engine::forge::Endpoint {
+        forge: GITHUB,
+        api_url: simulator.url(GITHUB).unwrap().to_owned(),
+        token: None,
+        scope: Vec::new(),
+    };
+    let client = engine::forge::Client::new(
+        &endpoint,
+        std::sync::Arc::new(engine::forge::governor::Governor::default()),
+    )
+    .unwrap();
+    (simulator, client)
+}
+
+#[tokio::test]
+async fn search_results_past_the_cap_are_split_by_date_not_dropped() {
+    let (simulator, client) = capped_search(25).await;
+    let login = people(&simulator.world, GITHUB, 1).remove(0);
+    assert_matches_truth(
+        &simulator,
+        &client,
+        GITHUB,
+        &login,
+        "2026-01-01",
+        "2026-06-30",
+    )
+    .await;
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_day_with_more_results_than_search_serves_is_an_error() {
+    let (simulator, client) = capped_search(2).await;
+    let login = people(&simulator.world, GITHUB, 1).remove(0);
+    let error = client
+        .contributions(&login, day("2026-01-01"), day("2026-06-30"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, engine::Error::Inconsistent(_)), "{error}");
+    assert!(
+        error.to_string().contains("on one day but serves 2"),
+        "{error}"
+    );
+    simulator.stop().await;
+}

@@ -97,6 +97,31 @@ impl Days {
         (self.from..=self.to).contains(&at.date_naive())
     }
 
+    /// The range split into two, or `None` for a single day.
+    pub fn halves(self) -> Option<(Self, Self)> {
+        (self.from < self.to).then(|| {
+            let middle = self.from + (self.to - self.from) / 2;
+            (
+                Self {
+                    from: self.from,
+                    to: middle,
+                },
+                Self {
+                    from: middle + chrono::Duration::days(1),
+                    to: self.to,
+                },
+            )
+        })
+    }
+
+    /// From the first day of the range until today: everything updated since it began.
+    pub fn through_today(self) -> Self {
+        Self {
+            from: self.from,
+            to: Utc::now().date_naive().max(self.to),
+        }
+    }
+
     pub fn search_range(self) -> String {
         format!("{}..{}", self.from, self.to)
     }

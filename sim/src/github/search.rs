@@ -12,9 +12,6 @@ use crate::server::SimState;
 use crate::server::paging::PageRequest;
 use crate::world::{Forge, Status};
 
-/// GitHub serves at most this many results of one query, however it is paged.
-pub const RESULT_CAP: usize = 1000;
-
 #[derive(Debug, Default)]
 struct Query {
     pull_requests: Option<bool>,
@@ -43,7 +40,8 @@ pub fn search_issues(
     let q = params.get("q").ok_or(GitHubError::invalid("q"))?;
     let query = parse(q)?;
     let page = PageRequest::from_query(params, 30, 100);
-    if (page.page - 1) * page.per_page >= RESULT_CAP {
+    let cap = state.config.github.search_result_cap;
+    if (page.page - 1) * page.per_page >= cap {
         return Err(GitHubError::Unprocessable(
             "Only the first 1000 search results are available",
         ));
@@ -51,7 +49,7 @@ pub fn search_issues(
     let mut hits = matching(state, &query);
     hits.sort_by_key(|h| std::cmp::Reverse(h.created_at));
     let total = hits.len();
-    let reachable = &hits[..total.min(RESULT_CAP)];
+    let reachable = &hits[..total.min(cap)];
     let items: Vec<Value> = page
         .slice(reachable)
         .iter()
@@ -90,7 +88,8 @@ pub fn search_commits(
         }
     }
     let page = PageRequest::from_query(params, 30, 100);
-    if (page.page - 1) * page.per_page >= RESULT_CAP {
+    let cap = state.config.github.search_result_cap;
+    if (page.page - 1) * page.per_page >= cap {
         return Err(GitHubError::Unprocessable(
             "Only the first 1000 search results are available",
         ));
@@ -121,7 +120,7 @@ pub fn search_commits(
         .collect();
     hits.sort_by_key(|c| std::cmp::Reverse(c.authored_at));
     let total = hits.len();
-    let reachable = &hits[..total.min(RESULT_CAP)];
+    let reachable = &hits[..total.min(cap)];
     let items: Vec<Value> = page
         .slice(reachable)
         .iter()

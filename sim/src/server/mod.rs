@@ -32,6 +32,8 @@ pub struct GitHubLimits {
     pub unauthenticated_search: Limit,
     /// Answer an exhausted budget with 429 instead of 403 (GitHub uses both).
     pub exhausted_status_429: bool,
+    /// Search serves at most this many results of one query (GitHub: 1,000).
+    pub search_result_cap: usize,
 }
 
 impl Default for GitHubLimits {
@@ -60,6 +62,7 @@ impl Default for GitHubLimits {
                 window: MINUTE,
             },
             exhausted_status_429: false,
+            search_result_cap: 1000,
         }
     }
 }

@@ -301,11 +301,8 @@ impl GitHub {
         let pulls: Vec<SearchItem> = self
             .search_all(
                 "/search/issues",
-                |days| format!("is:pr reviewed-by:{login} updated:>={}", days.from),
-                Days {
-                    from: range.from,
-                    to: range.from,
-                },
+                |days| format!("is:pr reviewed-by:{login} updated:{}", days.search_range()),
+                range.through_today(),
             )
             .await?;
         let lists = try_join_all(pulls.iter().map(|pull| async move {
@@ -637,23 +634,14 @@ impl GitHub {
         if listed == collection.total_commit_contributions {
             return Ok(commits);
         }
-        if repos.len() == 100 && window.from < window.to {
-            let middle = window.from + (window.to - window.from) / 2;
+        // GraphQL names at most 100 repositories: a shortfall then means
+        // some were left out, and a smaller window names fewer.
+        if repos.len() == 100
+            && let Some((early, late)) = window.halves()
+        {
             let (early, late) = tokio::try_join!(
-                Box::pin(self.commits(
-                    login,
-                    Days {
-                        from: window.from,
-                        to: middle
-                    }
-                )),
-                Box::pin(self.commits(
-                    login,
-                    Days {
-                        from: middle + chrono::Duration::days(1),
-                        to: window.to
-                    }
-                ))
+                Box::pin(self.commits(login, early)),
+                Box::pin(self.commits(login, late))
             )?;
             return Ok(early.into_iter().chain(late).collect());
         }
@@ -723,8 +711,9 @@ impl GitHub {
             .collect())
     }
 
-    /// Search results for `q`, all pages. Above GitHub's 1,000-result cap
-    /// the day range is halved until each part fits.
+    /// Search results for `q`, all pages. Search serves a capped number of
+    /// results per query (1,000 on github.com); when it reports more than it
+    /// serves, the day range is halved until each part fits.
     async fn search_all<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -742,51 +731,31 @@ impl GitHub {
         let decode =
             |body: &[u8]| serde_json::from_slice::<Page<T>>(body).map_err(|e| e.to_string());
         let page = self.http.fetch(&first, decode).await?;
-        if page.value.total_count > SEARCH_CAP {
-            if range.from == range.to {
-                return Err(Error::Inconsistent(format!(
-                    "GitHub search `{}` finds {} results on one day, more than the {SEARCH_CAP} it serves",
-                    q(range),
-                    page.value.total_count
-                )));
-            }
-            let middle = range.from + (range.to - range.from) / 2;
-            let early = Box::pin(self.search_all(
-                path,
-                q,
-                Days {
-                    from: range.from,
-                    to: middle,
-                },
-            ))
-            .await?;
-            let late = Box::pin(self.search_all(
-                path,
-                q,
-                Days {
-                    from: middle + chrono::Duration::days(1),
-                    to: range.to,
-                },
-            ))
-            .await?;
-            return Ok(early.into_iter().chain(late).collect());
-        }
         let expected = page.value.total_count;
-        let mut items = page.value.items;
-        let mut next = next_link(&page.headers);
-        while let Some(url) = next {
-            let page = self.http.fetch(&Call::get(url, "search"), decode).await?;
-            items.extend(page.value.items);
-            next = next_link(&page.headers);
+        // Over the documented cap there is no point paging before splitting.
+        let mut items = Vec::new();
+        if expected <= SEARCH_CAP {
+            items = page.value.items;
+            let mut next = next_link(&page.headers);
+            while let Some(url) = next {
+                let page = self.http.fetch(&Call::get(url, "search"), decode).await?;
+                items.extend(page.value.items);
+                next = next_link(&page.headers);
+            }
+            if items.len() as u64 == expected {
+                return Ok(items);
+            }
         }
-        if items.len() as u64 != expected {
+        let Some((early, late)) = range.halves() else {
             return Err(Error::Inconsistent(format!(
-                "GitHub search `{}` reported {expected} results but served {}",
+                "GitHub search `{}` finds {expected} results on one day but serves {}",
                 q(range),
                 items.len()
             )));
-        }
-        Ok(items)
+        };
+        let early = Box::pin(self.search_all(path, q, early)).await?;
+        let late = Box::pin(self.search_all(path, q, late)).await?;
+        Ok(early.into_iter().chain(late).collect())
     }
 
     /// Pull requests `login` authored that were merged within the range,
@@ -822,11 +791,8 @@ impl GitHub {
         let issues: Vec<SearchItem> = self
             .search_all(
                 "/search/issues",
-                |days| format!("is:issue commenter:{login} updated:>={}", days.from),
-                Days {
-                    from: range.from,
-                    to: range.from,
-                },
+                |days| format!("is:issue commenter:{login} updated:{}", days.search_range()),
+                range.through_today(),
             )
             .await?;
         let lists = try_join_all(
