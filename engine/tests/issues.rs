@@ -21,6 +21,39 @@ fn busiest_repo(world: &World, forge: Forge) -> &sim::world::Repo {
 }
 
 #[tokio::test]
+async fn bitbucket_issues_carry_kind_priority_and_component_as_labels() {
+    let simulator = Simulator::start(world(1), SimConfig::default())
+        .await
+        .unwrap();
+    let world = &simulator.world;
+    let client = common::client(&simulator, Forge::Bitbucket);
+    let repo = busiest_repo(world, Forge::Bitbucket);
+    let name = world.full_name(repo);
+    let issues = client.issues(&name, None).await.unwrap();
+    assert_eq!(issues.len(), world.issues_in(repo.id).count());
+    let open = world
+        .issues_in(repo.id)
+        .filter(|i| i.closed_at.is_none())
+        .count();
+    assert_eq!(
+        issues.iter().filter(|i| i.status == Status::Open).count(),
+        open
+    );
+    let bugs = world
+        .issues_in(repo.id)
+        .filter(|i| i.labels.iter().any(|l| sim::world::is_bug_label(l)))
+        .count();
+    assert_eq!(
+        issues
+            .iter()
+            .filter(|i| i.labels.contains(&"bug".to_owned()))
+            .count(),
+        bugs
+    );
+    simulator.stop().await;
+}
+
+#[tokio::test]
 async fn issues_list_whole_and_since_a_time() {
     let simulator = Simulator::start(world(1), SimConfig::default())
         .await

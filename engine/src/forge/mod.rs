@@ -190,12 +190,11 @@ impl Client {
         match self {
             Self::GitHub(client) => client.issues(repository, since).await,
             Self::GitLab(client) => client.issues(repository, since).await,
-            Self::Bitbucket(_) | Self::Gerrit(_) | Self::Phabricator(_) => {
-                Err(Error::Invalid(format!(
-                    "listing issues is supported on GitHub and GitLab; {} is not one of them",
-                    self.forge().name()
-                )))
-            }
+            Self::Bitbucket(client) => client.issues(repository, since).await,
+            Self::Gerrit(_) | Self::Phabricator(_) => Err(Error::Invalid(format!(
+                "{} has no repository issues to list (GitHub, GitLab and Bitbucket do)",
+                self.forge().name()
+            ))),
         }
     }
 
