@@ -139,13 +139,16 @@ pub enum Auth {
     Basic(String, String),
 }
 
-/// How a client treats a forge: the shared governor, how hard to retry,
-/// and how many requests may be in flight at once.
+/// How a client treats a forge: the governor, how hard to retry, how many
+/// requests may be in flight, and where answers are kept. Clients built from
+/// clones of one `Limits` share all of it, so a forge and token keep one
+/// budget and one bound on concurrency however many clients use them.
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub governor: Arc<Governor>,
     pub policy: RetryPolicy,
-    pub concurrency: usize,
+    /// Requests in flight at once.
+    pub permits: Arc<Semaphore>,
     /// Where answers and their ETags are kept for conditional requests.
     pub cache: Arc<ResponseCache>,
 }
@@ -155,7 +158,7 @@ impl Limits {
         Self {
             governor,
             policy: RetryPolicy::default(),
-            concurrency: 4,
+            permits: Arc::new(Semaphore::new(4)),
             cache: Arc::new(ResponseCache::default()),
         }
     }
@@ -166,7 +169,7 @@ pub struct Http {
     auth: Auth,
     governor: Arc<Governor>,
     /// Requests in flight to this forge with this token.
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     policy: RetryPolicy,
     cache: Arc<ResponseCache>,
     /// What the cache keys are salted with: the answers depend on who asks.
@@ -196,7 +199,7 @@ impl Http {
             credentials,
             auth,
             governor: limits.governor.clone(),
-            permits: Semaphore::new(limits.concurrency.max(1)),
+            permits: limits.permits.clone(),
             policy,
             cache: limits.cache.clone(),
             stats: Stats::default(),
