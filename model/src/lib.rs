@@ -6,3 +6,4 @@ pub mod contribution;
 pub mod forge;
 pub mod health;
 pub mod instance;
+pub mod query;
