@@ -6,5 +6,6 @@
 pub mod error;
 pub mod forge;
 pub mod store;
+pub mod sync;
 
 pub use error::{Error, Result};

@@ -1,6 +1,7 @@
 //! The Postgres store: one connection pool, the schema migrations, and the
 //! queries every other module goes through.
 
+pub mod contributions;
 pub mod embedded;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -1,0 +1,369 @@
+//! Saved queries, identities, their contributions and which days of each
+//! are fetched: the queries over the tables of
+//! `migrations/…_contributions.sql`.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use model::contribution::{Contribution, ContributionKind, Status};
+use model::forge::Forge;
+use model::query::{AccountSpec, QuerySpec};
+use sqlx::Row;
+
+use super::Store;
+use crate::Result;
+
+/// An identity's row id.
+pub type IdentityId = i64;
+
+/// What Tally last learnt about an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityState {
+    Unknown,
+    Ok,
+    NotFound,
+    Failed,
+}
+
+impl IdentityState {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Ok => "ok",
+            Self::NotFound => "not_found",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "ok" => Self::Ok,
+            "not_found" => Self::NotFound,
+            "failed" => Self::Failed,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// The item filters of a query, as SQL parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub kinds: Vec<ContributionKind>,
+    pub statuses: Vec<Status>,
+    pub include_repos: Vec<String>,
+    pub exclude_repos: Vec<String>,
+}
+
+impl Filters {
+    pub fn of(spec: &QuerySpec) -> Self {
+        Self {
+            kinds: spec.kinds.clone(),
+            statuses: spec.statuses.clone(),
+            include_repos: spec.include_repos.clone(),
+            exclude_repos: spec.exclude_repos.clone(),
+        }
+    }
+
+    fn kind_names(&self) -> Vec<String> {
+        self.kinds.iter().map(serde_name).collect()
+    }
+
+    fn status_names(&self) -> Vec<String> {
+        self.statuses.iter().map(serde_name).collect()
+    }
+}
+
+fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn parse_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+/// The WHERE clause shared by tallies and pages: identities, days, filters.
+/// Parameters $1..$7 are bound by [`bind_filters`].
+const FILTERED: &str = "identity_id = ANY($1)
+    AND occurred_at >= $2 AND occurred_at < $3
+    AND (cardinality($4::text[]) = 0 OR kind = ANY($4))
+    AND (cardinality($5::text[]) = 0 OR status IS NULL OR status = ANY($5))
+    AND (cardinality($6::text[]) = 0 OR lower(repository) = ANY($6))
+    AND NOT lower(repository) = ANY($7)";
+
+fn bind_filters<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    identities: &'q [IdentityId],
+    from: NaiveDate,
+    to: NaiveDate,
+    filters: &Filters,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(identities)
+        .bind(start_of(from))
+        .bind(start_of(to) + Duration::days(1))
+        .bind(filters.kind_names())
+        .bind(filters.status_names())
+        .bind(filters.include_repos.clone())
+        .bind(filters.exclude_repos.clone())
+}
+
+/// Where a page of the newest-first list ends; the next page starts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub occurred_at: DateTime<Utc>,
+    pub identity: IdentityId,
+    pub kind: String,
+    pub item_id: String,
+}
+
+/// A stored contribution and the identity it counts for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub identity: IdentityId,
+    pub contribution: Contribution,
+}
+
+impl Store {
+    /// Saves a (normalized) query under its hash; saving it again is a no-op.
+    pub async fn save_query(&self, spec: &QuerySpec) -> Result<String> {
+        let normalized = spec.normalized();
+        let hash = normalized.hash();
+        let json =
+            serde_json::to_value(&normalized).map_err(|e| crate::Error::Invalid(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO queries (hash, spec) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(&hash)
+        .bind(json)
+        .execute(self.pool())
+        .await?;
+        Ok(hash)
+    }
+
+    pub async fn load_query(&self, hash: &str) -> Result<Option<QuerySpec>> {
+        let row: Option<(serde_json::Value,)> =
+            sqlx::query_as("SELECT spec FROM queries WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|(spec,)| {
+            serde_json::from_value(spec)
+                .map_err(|e| crate::Error::Invalid(format!("stored query {hash}: {e}")))
+        })
+        .transpose()
+    }
+
+    /// The identity row for an account, created on first use.
+    pub async fn identity(&self, account: &AccountSpec) -> Result<IdentityId> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO identities (forge, instance, username) VALUES ($1, $2, $3)
+             ON CONFLICT (forge, instance, username) DO UPDATE SET forge = EXCLUDED.forge
+             RETURNING id",
+        )
+        .bind(account.forge.key())
+        .bind(account.instance.clone().unwrap_or_default())
+        .bind(&account.username)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn set_identity_state(
+        &self,
+        id: IdentityId,
+        state: IdentityState,
+        problem: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE identities SET state = $2, problem = $3, checked_at = now() WHERE id = $1",
+        )
+        .bind(id)
+        .bind(state.name())
+        .bind(problem)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn identity_state(&self, id: IdentityId) -> Result<(IdentityState, Option<String>)> {
+        let row = sqlx::query("SELECT state, problem FROM identities WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok((IdentityState::parse(row.get("state")), row.get("problem")))
+    }
+
+    /// The days of `from..=to` to fetch for an identity: those never
+    /// fetched, and those within `recent_days` of today fetched longer than
+    /// `max_age` ago. Returned as inclusive runs of consecutive days.
+    pub async fn days_to_fetch(
+        &self,
+        id: IdentityId,
+        from: NaiveDate,
+        to: NaiveDate,
+        recent_days: i64,
+        max_age: Duration,
+    ) -> Result<Vec<(NaiveDate, NaiveDate)>> {
+        let now = Utc::now();
+        let fresh_from = now.date_naive() - Duration::days(recent_days);
+        let days: Vec<NaiveDate> = sqlx::query_scalar(
+            "SELECT d::date FROM generate_series($2::date, $3::date, interval '1 day') AS d
+             LEFT JOIN coverage c ON c.identity_id = $1 AND c.day = d::date
+             WHERE c.day IS NULL OR (c.day >= $4 AND c.fetched_at < $5)
+             ORDER BY d",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(fresh_from)
+        .bind(now - max_age)
+        .fetch_all(self.pool())
+        .await?;
+        let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+        for day in days {
+            match runs.last_mut() {
+                Some((_, end)) if *end + Duration::days(1) == day => *end = day,
+                _ => runs.push((day, day)),
+            }
+        }
+        Ok(runs)
+    }
+
+    /// Replaces an identity's items on the days `from..=to` with `items`
+    /// and records those days as fetched, all or nothing.
+    pub async fn replace_days(
+        &self,
+        id: IdentityId,
+        from: NaiveDate,
+        to: NaiveDate,
+        items: &[Contribution],
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM contributions WHERE identity_id = $1 AND occurred_at >= $2 AND occurred_at < $3")
+            .bind(id)
+            .bind(start_of(from))
+            .bind(start_of(to) + Duration::days(1))
+            .execute(&mut *tx)
+            .await?;
+        for chunk in items.chunks(1000) {
+            let mut builder = sqlx::QueryBuilder::new(
+                "INSERT INTO contributions (identity_id, kind, item_id, status, repository, title, url, occurred_at, utc_offset_minutes) ",
+            );
+            builder.push_values(chunk, |mut row, item| {
+                row.push_bind(id)
+                    .push_bind(serde_name(&item.kind))
+                    .push_bind(&item.id)
+                    .push_bind(item.status.map(|s| serde_name(&s)))
+                    .push_bind(&item.repository)
+                    .push_bind(&item.title)
+                    .push_bind(&item.url)
+                    .push_bind(item.occurred_at)
+                    .push_bind(item.utc_offset_minutes);
+            });
+            // A forge can list one item twice (pages shifting under it).
+            builder.push(" ON CONFLICT (identity_id, kind, item_id) DO NOTHING");
+            builder.build().execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO coverage (identity_id, day, fetched_at)
+             SELECT $1, d::date, now() FROM generate_series($2::date, $3::date, interval '1 day') AS d
+             ON CONFLICT (identity_id, day) DO UPDATE SET fetched_at = now()",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts per identity and kind over the days and filters.
+    pub async fn tallies(
+        &self,
+        identities: &[IdentityId],
+        from: NaiveDate,
+        to: NaiveDate,
+        filters: &Filters,
+    ) -> Result<Vec<(IdentityId, ContributionKind, i64)>> {
+        let sql = format!(
+            "SELECT identity_id, kind, count(*) AS n FROM contributions WHERE {FILTERED} GROUP BY identity_id, kind"
+        );
+        let rows = bind_filters(sqlx::query(&sql), identities, from, to, filters)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let kind: String = row.get("kind");
+                Some((row.get("identity_id"), parse_name(&kind)?, row.get("n")))
+            })
+            .collect())
+    }
+
+    /// One page of the newest-first list, after `cursor` when given.
+    pub async fn page(
+        &self,
+        identities: &[IdentityId],
+        from: NaiveDate,
+        to: NaiveDate,
+        filters: &Filters,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Vec<Stored>> {
+        let sql = format!(
+            "SELECT c.*, i.forge, i.instance, i.username FROM contributions c JOIN identities i ON i.id = c.identity_id
+             WHERE {FILTERED}
+               AND ($8::timestamptz IS NULL OR (occurred_at, identity_id, kind, item_id) < ($8, $9, $10, $11))
+             ORDER BY occurred_at DESC, identity_id DESC, kind DESC, item_id DESC
+             LIMIT $12"
+        );
+        let rows = bind_filters(sqlx::query(&sql), identities, from, to, filters)
+            .bind(after.map(|c| c.occurred_at))
+            .bind(after.map(|c| c.identity))
+            .bind(after.map(|c| c.kind.clone()))
+            .bind(after.map(|c| c.item_id.clone()))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().filter_map(stored).collect())
+    }
+}
+
+fn stored(row: sqlx::postgres::PgRow) -> Option<Stored> {
+    let kind: String = row.get("kind");
+    let status: Option<String> = row.get("status");
+    let forge: String = row.get("forge");
+    Some(Stored {
+        identity: row.get("identity_id"),
+        contribution: Contribution {
+            forge: Forge::from_key(&forge)?,
+            instance: row.get("instance"),
+            id: row.get("item_id"),
+            kind: parse_name(&kind)?,
+            status: status.as_deref().and_then(parse_name),
+            repository: row.get("repository"),
+            title: row.get("title"),
+            url: row.get("url"),
+            author: row.get("username"),
+            occurred_at: row.get("occurred_at"),
+            utc_offset_minutes: row.get("utc_offset_minutes"),
+        },
+    })
+}
+
+impl Stored {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            occurred_at: self.contribution.occurred_at,
+            identity: self.identity,
+            kind: serde_name(&self.contribution.kind),
+            item_id: self.contribution.id.clone(),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Keeping the contribution cache filled: for each identity of a query,
+//! fetch only the days not yet fetched (or recent days grown stale), one
+//! fetch at a time per identity, and record what the forge said about it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, NaiveDate};
+use model::forge::Forge;
+use model::query::AccountSpec;
+
+use crate::error::{Error, Result};
+use crate::forge::http::Limits;
+use crate::forge::{Client, Endpoint, governor::Governor, instance_of};
+use crate::store::Store;
+use crate::store::contributions::{IdentityId, IdentityState};
+
+/// When cached days are fetched again.
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness {
+    /// Days this close to today are refreshed once older than `max_age`;
+    /// older days are kept as fetched.
+    pub recent_days: i64,
+    pub max_age: Duration,
+}
+
+impl Default for Freshness {
+    fn default() -> Self {
+        Self {
+            recent_days: 3,
+            max_age: Duration::hours(1),
+        }
+    }
+}
+
+/// What became of one identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its days are in the cache; `fetched` runs of days were fetched now.
+    Ready {
+        fetched: usize,
+    },
+    NotFound,
+    /// The forge failed after retries; the days fetched before stay, the
+    /// failed ones stay missing (never zero).
+    Failed(String),
+}
+
+/// The configured forges and one client per endpoint, built on first use,
+/// sharing one set of limits per endpoint.
+pub struct Directory {
+    endpoints: Vec<Endpoint>,
+    limits: Box<dyn Fn() -> Limits + Send + Sync>,
+    clients: Mutex<HashMap<usize, Arc<Client>>>,
+}
+
+impl Directory {
+    pub fn new(endpoints: Vec<Endpoint>) -> Self {
+        Self::with_limits(endpoints, || Limits::new(Arc::new(Governor::default())))
+    }
+
+    /// `limits` makes the limits of each endpoint's client.
+    pub fn with_limits(
+        endpoints: Vec<Endpoint>,
+        limits: impl Fn() -> Limits + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            endpoints,
+            limits: Box::new(limits),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client for an account's forge and instance.
+    pub fn client(&self, account: &AccountSpec) -> Result<Arc<Client>> {
+        let index =
+            self.endpoints
+                .iter()
+                .position(|e| {
+                    e.forge == account.forge
+                        && account.instance.as_deref().is_none_or(|wanted| {
+                            instance_of(&e.api_url).eq_ignore_ascii_case(wanted)
+                        })
+                })
+                .ok_or_else(|| {
+                    Error::Invalid(match &account.instance {
+                        Some(instance) => format!(
+                            "no {} instance `{instance}` is configured",
+                            account.forge.name()
+                        ),
+                        None => format!("no {} instance is configured", account.forge.name()),
+                    })
+                })?;
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = clients.get(&index) {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(Client::with_limits(
+            &self.endpoints[index],
+            (self.limits)(),
+        )?);
+        clients.insert(index, client.clone());
+        Ok(client)
+    }
+
+    pub fn forges(&self) -> Vec<Forge> {
+        self.endpoints.iter().map(|e| e.forge).collect()
+    }
+}
+
+/// Fills the cache for queries.
+pub struct Syncer {
+    store: Store,
+    directory: Directory,
+    freshness: Freshness,
+    /// One lock per identity: concurrent queries wait for one fetch.
+    locks: Mutex<HashMap<IdentityId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Every run of days fetched, in order (for the operator and tests).
+    log: Mutex<Vec<(IdentityId, NaiveDate, NaiveDate)>>,
+}
+
+impl Syncer {
+    pub fn new(store: Store, directory: Directory, freshness: Freshness) -> Self {
+        Self {
+            store,
+            directory,
+            freshness,
+            locks: Mutex::new(HashMap::new()),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn fetch_log(&self) -> Vec<(IdentityId, NaiveDate, NaiveDate)> {
+        self.log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn lock_for(&self, id: IdentityId) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(id)
+            .or_default()
+            .clone()
+    }
+
+    /// Makes `from..=to` of an account's contributions available in the
+    /// store, fetching only what is missing or stale.
+    pub async fn ensure(
+        &self,
+        account: &AccountSpec,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(IdentityId, Outcome)> {
+        let id = self.store.identity(account).await?;
+        let lock = self.lock_for(id);
+        let _only_one_fetch = lock.lock().await;
+        let runs = self
+            .store
+            .days_to_fetch(
+                id,
+                from,
+                to,
+                self.freshness.recent_days,
+                self.freshness.max_age,
+            )
+            .await?;
+        if runs.is_empty() {
+            let (state, problem) = self.store.identity_state(id).await?;
+            return Ok((
+                id,
+                match state {
+                    IdentityState::NotFound => Outcome::NotFound,
+                    IdentityState::Failed => Outcome::Failed(problem.unwrap_or_default()),
+                    _ => Outcome::Ready { fetched: 0 },
+                },
+            ));
+        }
+        let client = match self.directory.client(account) {
+            Ok(client) => client,
+            Err(error) => return self.failed(id, error).await,
+        };
+        for (start, end) in &runs {
+            self.log
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push((id, *start, *end));
+            match client.contributions(&account.username, *start, *end).await {
+                Ok(items) => self.store.replace_days(id, *start, *end, &items).await?,
+                Err(Error::NotFound { what }) => {
+                    self.store
+                        .set_identity_state(id, IdentityState::NotFound, Some(&what))
+                        .await?;
+                    return Ok((id, Outcome::NotFound));
+                }
+                Err(error) => return self.failed(id, error).await,
+            }
+        }
+        self.store
+            .set_identity_state(id, IdentityState::Ok, None)
+            .await?;
+        Ok((
+            id,
+            Outcome::Ready {
+                fetched: runs.len(),
+            },
+        ))
+    }
+
+    async fn failed(&self, id: IdentityId, error: Error) -> Result<(IdentityId, Outcome)> {
+        let message = error.to_string();
+        tracing::warn!(identity = id, %message, "fetching contributions failed");
+        self.store
+            .set_identity_state(id, IdentityState::Failed, Some(&message))
+            .await?;
+        Ok((id, Outcome::Failed(message)))
+    }
+}

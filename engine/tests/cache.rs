@@ -1,0 +1,285 @@
+//! The contribution cache on real Postgres against the simulator: numbers
+//! equal the truth, overlapping queries reuse data, widening fetches only
+//! the new days, concurrent openings fetch once, failures stay failures.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use common::{day, people, world};
+use engine::forge::Endpoint;
+use engine::forge::governor::Governor;
+use engine::forge::http::{Limits, RetryPolicy};
+use engine::store::contributions::Filters;
+use engine::store::testing::TestDb;
+use engine::sync::{Directory, Freshness, Outcome, Syncer};
+use model::contribution::ContributionKind;
+use model::forge::Forge;
+use model::query::{AccountSpec, PersonSpec, QuerySpec};
+use sim::server::faults::Faults;
+use sim::server::{SimConfig, Simulator};
+
+fn endpoints(simulator: &Simulator) -> Vec<Endpoint> {
+    Forge::ALL
+        .into_iter()
+        .map(|forge| Endpoint {
+            forge,
+            api_url: simulator.url(forge).unwrap().to_owned(),
+            token: Some(sim::server::demo_token(forge).into()),
+            scope: common::scope(&simulator.world, forge),
+        })
+        .collect()
+}
+
+/// Retries that give up quickly, so a failing forge fails fast.
+fn impatient() -> Limits {
+    Limits {
+        policy: RetryPolicy {
+            attempts: 2,
+            base_delay: StdDuration::from_millis(5),
+            ..RetryPolicy::default()
+        },
+        ..Limits::new(Arc::new(Governor::default()))
+    }
+}
+
+async fn setup(config: SimConfig) -> (Simulator, TestDb, Syncer) {
+    let simulator = Simulator::start(world(1), config).await.unwrap();
+    let db = TestDb::new().await;
+    let directory = Directory::with_limits(endpoints(&simulator), impatient);
+    let syncer = Syncer::new(db.store.clone(), directory, Freshness::default());
+    (simulator, db, syncer)
+}
+
+fn account(forge: Forge, username: &str) -> AccountSpec {
+    AccountSpec {
+        forge,
+        instance: None,
+        username: username.to_owned(),
+    }
+}
+
+/// The stored counts per kind for one identity, as `sim::truth` names kinds.
+async fn stored_kinds(syncer: &Syncer, id: i64, from: &str, to: &str) -> serde_json::Value {
+    let tallies = syncer
+        .store()
+        .tallies(&[id], day(from), day(to), &Filters::default())
+        .await
+        .unwrap();
+    let map: std::collections::BTreeMap<String, i64> = tallies
+        .into_iter()
+        .map(|(_, kind, n)| {
+            (
+                serde_json::to_value(kind)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                n,
+            )
+        })
+        .collect();
+    serde_json::to_value(map).unwrap()
+}
+
+fn truth_kinds(
+    simulator: &Simulator,
+    forge: Forge,
+    login: &str,
+    from: &str,
+    to: &str,
+) -> serde_json::Value {
+    let world = &simulator.world;
+    let account = world.find_account(forge, login).unwrap();
+    serde_json::to_value(sim::truth::truth(world, account.id, day(from), day(to)).by_kind).unwrap()
+}
+
+#[tokio::test]
+async fn cached_numbers_equal_the_truth_and_overlaps_reuse_them() {
+    let (simulator, _db, syncer) = setup(SimConfig::default()).await;
+    let github = people(&simulator.world, Forge::GitHub, 2);
+    let gitlab = people(&simulator.world, Forge::GitLab, 1).remove(0);
+    let (from, to) = ("2026-01-01", "2026-06-30");
+    for login in &github {
+        let (id, outcome) = syncer
+            .ensure(&account(Forge::GitHub, login), day(from), day(to))
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::Ready { fetched: 1 });
+        assert_eq!(
+            stored_kinds(&syncer, id, from, to).await,
+            truth_kinds(&simulator, Forge::GitHub, login, from, to)
+        );
+    }
+    let (id, _) = syncer
+        .ensure(&account(Forge::GitLab, &gitlab), day(from), day(to))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_kinds(&syncer, id, from, to).await,
+        truth_kinds(&simulator, Forge::GitLab, &gitlab, from, to)
+    );
+
+    // Another query sharing a person: nothing is fetched for them, and a
+    // narrower range inside what is cached fetches nothing either.
+    let fetched = syncer.fetch_log().len();
+    let (_, again) = syncer
+        .ensure(
+            &account(Forge::GitHub, &github[0]),
+            day("2026-02-01"),
+            day("2026-03-31"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, Outcome::Ready { fetched: 0 });
+    assert_eq!(syncer.fetch_log().len(), fetched);
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn widening_the_range_fetches_only_the_new_days() {
+    let (simulator, _db, syncer) = setup(SimConfig::default()).await;
+    let login = people(&simulator.world, Forge::GitHub, 1).remove(0);
+    let who = account(Forge::GitHub, &login);
+    syncer
+        .ensure(&who, day("2026-03-01"), day("2026-04-30"))
+        .await
+        .unwrap();
+    let (id, _) = syncer
+        .ensure(&who, day("2026-01-15"), day("2026-05-10"))
+        .await
+        .unwrap();
+    let log: Vec<_> = syncer
+        .fetch_log()
+        .into_iter()
+        .map(|(_, a, b)| (a, b))
+        .collect();
+    assert_eq!(
+        log,
+        vec![
+            (day("2026-03-01"), day("2026-04-30")),
+            (day("2026-01-15"), day("2026-02-28")),
+            (day("2026-05-01"), day("2026-05-10")),
+        ]
+    );
+    let (from, to) = ("2026-01-15", "2026-05-10");
+    assert_eq!(
+        stored_kinds(&syncer, id, from, to).await,
+        truth_kinds(&simulator, Forge::GitHub, &login, from, to)
+    );
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_openings_fetch_each_identity_once() {
+    let (simulator, _db, syncer) = setup(SimConfig::default()).await;
+    let syncer = Arc::new(syncer);
+    let login = people(&simulator.world, Forge::Gerrit, 1).remove(0);
+    let who = account(Forge::Gerrit, &login);
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let syncer = syncer.clone();
+            let who = who.clone();
+            tokio::spawn(async move {
+                syncer
+                    .ensure(&who, day("2025-11-01"), day("2026-10-31"))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (_, outcome) = task.await.unwrap();
+        assert!(matches!(outcome, Outcome::Ready { .. }), "{outcome:?}");
+    }
+    assert_eq!(syncer.fetch_log().len(), 1, "one fetch for six openings");
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_forge_is_a_failure_and_a_later_try_completes_the_cache() {
+    let broken = Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    };
+    let config = SimConfig {
+        faults: [(Forge::GitLab, broken)].into(),
+        ..SimConfig::default()
+    };
+    let (simulator, _db, syncer) = setup(config).await;
+    let login = people(&simulator.world, Forge::GitLab, 1).remove(0);
+    let who = account(Forge::GitLab, &login);
+    let (from, to) = ("2026-01-01", "2026-03-31");
+    let (id, outcome) = syncer.ensure(&who, day(from), day(to)).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Failed(message) if message.contains("500") || message.contains("50")),
+        "{outcome:?}"
+    );
+    let missing = syncer
+        .store()
+        .days_to_fetch(id, day(from), day(to), 3, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        missing,
+        vec![(day(from), day(to))],
+        "failed days stay missing, not zero"
+    );
+
+    // The forge recovers; asking again fills exactly the truth.
+    reqwest::Client::new()
+        .put(format!(
+            "{}/_sim/faults",
+            simulator.url(Forge::GitLab).unwrap()
+        ))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    let (_, outcome) = syncer.ensure(&who, day(from), day(to)).await.unwrap();
+    assert_eq!(outcome, Outcome::Ready { fetched: 1 });
+    assert_eq!(
+        stored_kinds(&syncer, id, from, to).await,
+        truth_kinds(&simulator, Forge::GitLab, &login, from, to)
+    );
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_people_are_not_found_and_queries_keep_their_hash() {
+    let (simulator, db, syncer) = setup(SimConfig::default()).await;
+    let (_, outcome) = syncer
+        .ensure(
+            &account(Forge::GitHub, "nobody-by-this-name"),
+            day("2026-01-01"),
+            day("2026-01-31"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::NotFound);
+    let spec = QuerySpec {
+        people: vec![PersonSpec {
+            name: Some("Octo".into()),
+            accounts: vec![AccountSpec::parse("github:Octocat").unwrap()],
+        }],
+        from: day("2026-01-01"),
+        to: day("2026-01-31"),
+        kinds: vec![ContributionKind::Commit],
+        statuses: vec![],
+        include_repos: vec![],
+        exclude_repos: vec![],
+    };
+    let hash = db.store.save_query(&spec).await.unwrap();
+    assert_eq!(hash, spec.hash());
+    assert_eq!(
+        db.store.save_query(&spec).await.unwrap(),
+        hash,
+        "saving twice keeps one hash"
+    );
+    let loaded = db.store.load_query(&hash).await.unwrap().unwrap();
+    assert_eq!(loaded, spec.normalized());
+    assert!(db.store.load_query("AAAAAAAAAAA").await.unwrap().is_none());
+    simulator.stop().await;
+}
