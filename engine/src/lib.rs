@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod forge;
+pub mod queries;
 pub mod store;
 pub mod sync;
 

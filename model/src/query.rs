@@ -447,3 +447,47 @@ mod tests {
         );
     }
 }
+
+/// What the cache holds for one account of a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub account: AccountSpec,
+    /// `ok`, `not_found`, `failed` or `unknown` (not fetched yet).
+    pub state: String,
+    pub problem: Option<String>,
+    pub by_kind: Vec<(ContributionKind, u64)>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonSummary {
+    pub name: String,
+    pub accounts: Vec<AccountSummary>,
+    pub by_kind: Vec<(ContributionKind, u64)>,
+    pub total: u64,
+}
+
+/// The tallies of a query: per person and account, and overall, by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub hash: String,
+    pub spec: QuerySpec,
+    pub people: Vec<PersonSummary>,
+    pub by_kind: Vec<(ContributionKind, u64)>,
+    pub total: u64,
+}
+
+/// One item of the list, with the person it counts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedContribution {
+    /// Index into [`QuerySpec::people`] (normalized order).
+    pub person: usize,
+    pub contribution: crate::contribution::Contribution,
+}
+
+/// A page of the newest-first list; `next` continues it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContributionPage {
+    pub items: Vec<ListedContribution>,
+    pub next: Option<String>,
+}

@@ -24,7 +24,7 @@ pub enum IdentityState {
 }
 
 impl IdentityState {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Self::Unknown => "unknown",
             Self::Ok => "ok",

@@ -1,0 +1,236 @@
+//! Contribution queries end to end: validate and save a spec under its
+//! hash, fill the cache for its accounts, and read tallies and pages back.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use chrono::NaiveDate;
+use futures_util::future::join_all;
+use model::contribution::ContributionKind;
+use model::query::{
+    AccountSpec, AccountSummary, ContributionPage, ListedContribution, PersonSummary, QueryError,
+    QuerySpec, Summary,
+};
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::store::contributions::{Cursor, Filters, IdentityId};
+use crate::sync::{Outcome, Syncer};
+
+/// Bounds an installation puts on queries.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub max_identities: usize,
+    pub max_years: u32,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Self {
+            max_identities: model::query::MAX_IDENTITIES,
+            max_years: model::query::MAX_YEARS,
+        }
+    }
+}
+
+/// Validates and saves a query; its hash names it from then on.
+pub async fn create(
+    store: &Store,
+    spec: &QuerySpec,
+    bounds: Bounds,
+) -> Result<std::result::Result<String, QueryError>> {
+    if let Err(problem) = spec.validate(bounds.max_identities, bounds.max_years) {
+        return Ok(Err(problem));
+    }
+    Ok(Ok(store.save_query(spec).await?))
+}
+
+/// Fills the cache for every account of the query, all at once (each
+/// identity fetches once however many ask).
+pub async fn refresh(syncer: &Syncer, spec: &QuerySpec) -> Vec<(AccountSpec, Result<Outcome>)> {
+    let accounts = spec.accounts();
+    let outcomes = join_all(accounts.iter().map(|account| async move {
+        syncer
+            .ensure(account, spec.from, spec.to)
+            .await
+            .map(|(_, o)| o)
+    }))
+    .await;
+    accounts.into_iter().zip(outcomes).collect()
+}
+
+/// Each account's identity, and which person (index) it belongs to.
+async fn identities(
+    store: &Store,
+    spec: &QuerySpec,
+) -> Result<Vec<(usize, AccountSpec, IdentityId)>> {
+    let mut found = Vec::new();
+    for (person, p) in spec.people.iter().enumerate() {
+        for account in &p.accounts {
+            found.push((person, account.clone(), store.identity(account).await?));
+        }
+    }
+    Ok(found)
+}
+
+fn sorted(counts: BTreeMap<ContributionKind, u64>) -> (Vec<(ContributionKind, u64)>, u64) {
+    let total = counts.values().sum();
+    (counts.into_iter().collect(), total)
+}
+
+/// The tallies of a (normalized) query from what the cache holds now.
+pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summary> {
+    let members = identities(store, spec).await?;
+    let ids: Vec<IdentityId> = members.iter().map(|(_, _, id)| *id).collect();
+    let tallies = store
+        .tallies(&ids, spec.from, spec.to, &Filters::of(spec))
+        .await?;
+    let mut overall: BTreeMap<ContributionKind, u64> = BTreeMap::new();
+    let mut people: Vec<PersonSummary> = Vec::new();
+    for (index, person) in spec.people.iter().enumerate() {
+        let mut person_counts: BTreeMap<ContributionKind, u64> = BTreeMap::new();
+        let mut accounts = Vec::new();
+        for (_, account, id) in members.iter().filter(|(p, _, _)| *p == index) {
+            let mut counts: BTreeMap<ContributionKind, u64> = BTreeMap::new();
+            for (_, kind, n) in tallies.iter().filter(|(i, _, _)| i == id) {
+                let n = u64::try_from(*n).unwrap_or(0);
+                *counts.entry(*kind).or_default() += n;
+                *person_counts.entry(*kind).or_default() += n;
+                *overall.entry(*kind).or_default() += n;
+            }
+            let (state, problem) = store.identity_state(*id).await?;
+            let (by_kind, total) = sorted(counts);
+            accounts.push(AccountSummary {
+                account: account.clone(),
+                state: format!("{state:?}")
+                    .to_lowercase()
+                    .replace("notfound", "not_found"),
+                problem,
+                by_kind,
+                total,
+            });
+        }
+        let (by_kind, total) = sorted(person_counts);
+        let name = person.name.clone().unwrap_or_else(|| {
+            person
+                .accounts
+                .first()
+                .map(|a| a.username.clone())
+                .unwrap_or_default()
+        });
+        people.push(PersonSummary {
+            name,
+            accounts,
+            by_kind,
+            total,
+        });
+    }
+    let (by_kind, total) = sorted(overall);
+    Ok(Summary {
+        hash: hash.to_owned(),
+        spec: spec.clone(),
+        people,
+        by_kind,
+        total,
+    })
+}
+
+fn encode_cursor(cursor: &Cursor) -> String {
+    let text = format!(
+        "{}|{}|{}|{}",
+        cursor.occurred_at.timestamp_micros(),
+        cursor.identity,
+        cursor.kind,
+        cursor.item_id
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+fn decode_cursor(text: &str) -> Option<Cursor> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let mut parts = text.splitn(4, '|');
+    let micros: i64 = parts.next()?.parse().ok()?;
+    Some(Cursor {
+        occurred_at: chrono::DateTime::from_timestamp_micros(micros)?,
+        identity: parts.next()?.parse().ok()?,
+        kind: parts.next()?.to_owned(),
+        item_id: parts.next()?.to_owned(),
+    })
+}
+
+/// A page of the newest-first list after `after` (a cursor from an earlier
+/// page). Items arriving later sort before the cursor or after it by their
+/// time, so pages already read are never shifted.
+pub async fn page(
+    store: &Store,
+    spec: &QuerySpec,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<ContributionPage> {
+    list(store, spec, spec.from, spec.to, after, limit).await
+}
+
+/// Everything of one UTC day (up to `limit` items per page).
+pub async fn day(
+    store: &Store,
+    spec: &QuerySpec,
+    day: NaiveDate,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<ContributionPage> {
+    if day < spec.from || day > spec.to {
+        return Ok(ContributionPage {
+            items: Vec::new(),
+            next: None,
+        });
+    }
+    list(store, spec, day, day, after, limit).await
+}
+
+async fn list(
+    store: &Store,
+    spec: &QuerySpec,
+    from: NaiveDate,
+    to: NaiveDate,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<ContributionPage> {
+    let cursor = after
+        .map(|text| {
+            decode_cursor(text)
+                .ok_or_else(|| Error::Invalid(format!("`{text}` is not a page cursor")))
+        })
+        .transpose()?;
+    let members = identities(store, spec).await?;
+    let ids: Vec<IdentityId> = members.iter().map(|(_, _, id)| *id).collect();
+    let limit = limit.clamp(1, 500);
+    let rows = store
+        .page(
+            &ids,
+            from,
+            to,
+            &Filters::of(spec),
+            cursor.as_ref(),
+            limit as i64 + 1,
+        )
+        .await?;
+    let more = rows.len() > limit;
+    let rows = &rows[..rows.len().min(limit)];
+    let next = more
+        .then(|| rows.last().map(|r| encode_cursor(&r.cursor())))
+        .flatten();
+    let items = rows
+        .iter()
+        .map(|row| ListedContribution {
+            person: members
+                .iter()
+                .find(|(_, _, id)| *id == row.identity)
+                .map_or(0, |(person, _, _)| *person),
+            contribution: row.contribution.clone(),
+        })
+        .collect();
+    Ok(ContributionPage { items, next })
+}
