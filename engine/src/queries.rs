@@ -59,6 +59,59 @@ pub async fn refresh(syncer: &Syncer, spec: &QuerySpec) -> Vec<(AccountSpec, Res
     accounts.into_iter().zip(outcomes).collect()
 }
 
+/// Whether every account of a query is in the cache and fresh.
+pub async fn is_current(syncer: &Syncer, spec: &QuerySpec) -> Result<bool> {
+    for account in spec.accounts() {
+        if !syncer.is_current(&account, spec.from, spec.to).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Refreshes running in the background, one per query at a time.
+#[derive(Default)]
+pub struct Refreshes {
+    running: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl Refreshes {
+    fn running(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn is_running(&self, hash: &str) -> bool {
+        self.running().contains(hash)
+    }
+
+    /// Starts filling the cache for a query unless that is already under
+    /// way; returns whether it is running now.
+    pub fn start(
+        self: &std::sync::Arc<Self>,
+        syncer: std::sync::Arc<Syncer>,
+        hash: &str,
+        spec: &QuerySpec,
+    ) -> bool {
+        if !self.running().insert(hash.to_owned()) {
+            return true;
+        }
+        let refreshes = self.clone();
+        let hash = hash.to_owned();
+        let spec = spec.clone();
+        tokio::spawn(async move {
+            for (account, outcome) in refresh(&syncer, &spec).await {
+                if let Err(error) = outcome {
+                    tracing::warn!(%account, %error, "refreshing a query failed");
+                }
+            }
+            refreshes.running().remove(&hash);
+        });
+        true
+    }
+}
+
 /// Each account's identity, and which person (index) it belongs to.
 async fn identities(
     store: &Store,
@@ -129,6 +182,7 @@ pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summ
     Ok(Summary {
         hash: hash.to_owned(),
         spec: spec.clone(),
+        fetching: false,
         people,
         by_kind,
         total,

@@ -153,6 +153,33 @@ impl Syncer {
             .clone()
     }
 
+    /// Whether an account's days `from..=to` are all in the cache and fresh
+    /// (an account found missing counts as current until `max_age` passes).
+    pub async fn is_current(
+        &self,
+        account: &AccountSpec,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<bool> {
+        let id = self.store.identity(account).await?;
+        let (state, _, checked) = self.store.identity_check(id).await?;
+        let recently = checked.is_some_and(|at| chrono::Utc::now() - at < self.freshness.max_age);
+        if state == IdentityState::NotFound && recently {
+            return Ok(true);
+        }
+        let missing = self
+            .store
+            .days_to_fetch(
+                id,
+                from,
+                to,
+                self.freshness.recent_days,
+                self.freshness.max_age,
+            )
+            .await?;
+        Ok(missing.is_empty())
+    }
+
     /// Makes `from..=to` of an account's contributions available in the
     /// store, fetching only what is missing or stale.
     pub async fn ensure(

@@ -191,11 +191,24 @@ impl Store {
     }
 
     pub async fn identity_state(&self, id: IdentityId) -> Result<(IdentityState, Option<String>)> {
-        let row = sqlx::query("SELECT state, problem FROM identities WHERE id = $1")
+        let (state, problem, _) = self.identity_check(id).await?;
+        Ok((state, problem))
+    }
+
+    /// The state, its problem, and when it was last checked.
+    pub async fn identity_check(
+        &self,
+        id: IdentityId,
+    ) -> Result<(IdentityState, Option<String>, Option<DateTime<Utc>>)> {
+        let row = sqlx::query("SELECT state, problem, checked_at FROM identities WHERE id = $1")
             .bind(id)
             .fetch_one(self.pool())
             .await?;
-        Ok((IdentityState::parse(row.get("state")), row.get("problem")))
+        Ok((
+            IdentityState::parse(row.get("state")),
+            row.get("problem"),
+            row.get("checked_at"),
+        ))
     }
 
     /// The days of `from..=to` to fetch for an identity: those never
