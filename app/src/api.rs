@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use model::instance::InstanceInfo;
+use model::query::{ContributionPage, Summary};
 
 use crate::error::AppError;
 
@@ -10,4 +11,112 @@ use crate::error::AppError;
 #[server]
 pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
     use_context::<InstanceInfo>().ok_or(AppError::Unavailable)
+}
+
+#[cfg(feature = "ssr")]
+mod context {
+    use std::sync::Arc;
+
+    use leptos::prelude::*;
+
+    use crate::error::AppError;
+
+    pub fn store() -> Result<engine::store::Store, AppError> {
+        use_context::<engine::store::Store>().ok_or(AppError::Unavailable)
+    }
+
+    pub fn syncer() -> Result<Arc<engine::sync::Syncer>, AppError> {
+        use_context::<Arc<engine::sync::Syncer>>().ok_or(AppError::Unavailable)
+    }
+
+    pub fn refreshes() -> Result<Arc<engine::queries::Refreshes>, AppError> {
+        use_context::<Arc<engine::queries::Refreshes>>().ok_or(AppError::Unavailable)
+    }
+
+    /// The saved query behind a hash; anything else is not found.
+    pub async fn query(hash: &str) -> Result<model::query::QuerySpec, AppError> {
+        if !model::query::is_hash(hash) {
+            return Err(AppError::NotFound);
+        }
+        store()?.load_query(hash).await?.ok_or(AppError::NotFound)
+    }
+}
+
+/// Creates (or finds) the query the form describes and goes to its page.
+/// Checkboxes arrive as `kinds[i]`, so unchecked ones are simply absent.
+#[server]
+pub async fn create_query(
+    people: String,
+    from: String,
+    to: String,
+    kinds: Option<Vec<String>>,
+    statuses: Option<Vec<String>>,
+    include_repos: Option<String>,
+    exclude_repos: Option<String>,
+) -> Result<String, AppError> {
+    // Empty dates mean the last twelve months, in UTC days.
+    let today = chrono::Utc::now().date_naive();
+    let or_default = |text: String, default: chrono::NaiveDate| {
+        if text.trim().is_empty() {
+            default.to_string()
+        } else {
+            text
+        }
+    };
+    let form = model::query::QueryForm {
+        people,
+        from: or_default(from, today - chrono::Duration::days(365)),
+        to: or_default(to, today),
+        kinds: kinds.unwrap_or_default(),
+        statuses: statuses.unwrap_or_default(),
+        include_repos: include_repos.unwrap_or_default(),
+        exclude_repos: exclude_repos.unwrap_or_default(),
+    };
+    let spec = form.spec()?;
+    let hash = engine::queries::create(
+        &context::store()?,
+        &spec,
+        engine::queries::Bounds::default(),
+    )
+    .await??;
+    leptos_axum::redirect(&format!("/q/{hash}"));
+    Ok(hash)
+}
+
+/// The tallies of a query. Opening a query whose cache is not current
+/// starts filling it in the background; `fetching` says so.
+#[server]
+pub async fn query_summary(hash: String) -> Result<Summary, AppError> {
+    let spec = context::query(&hash).await?;
+    let syncer = context::syncer()?;
+    let refreshes = context::refreshes()?;
+    if !refreshes.is_running(&hash) && !engine::queries::is_current(&syncer, &spec).await? {
+        refreshes.start(syncer.clone(), &hash, &spec);
+    }
+    let mut summary = engine::queries::summary(&context::store()?, &hash, &spec).await?;
+    summary.fetching = refreshes.is_running(&hash);
+    Ok(summary)
+}
+
+/// A page of the query's list, newest first, after a cursor from the last page.
+#[server]
+pub async fn query_page(hash: String, after: Option<String>) -> Result<ContributionPage, AppError> {
+    let spec = context::query(&hash).await?;
+    Ok(engine::queries::page(&context::store()?, &spec, after.as_deref(), 50).await?)
+}
+
+/// Everything of one UTC day of the query.
+#[server]
+pub async fn query_day(
+    hash: String,
+    day: String,
+    after: Option<String>,
+) -> Result<ContributionPage, AppError> {
+    let spec = context::query(&hash).await?;
+    let day =
+        chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| AppError::NotFound)?;
+    if day < spec.from || day > spec.to {
+        return Err(AppError::NotFound);
+    }
+    Ok(engine::queries::day(&context::store()?, &spec, day, after.as_deref(), 200).await?)
 }

@@ -11,10 +11,10 @@ mod pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
-use pages::{Home, NotFound};
+use pages::{DayPage, Home, NotFound, QueryPage};
 
 /// The HTML document around every page. Only the server renders it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +53,14 @@ pub fn App() -> impl IntoView {
                 <main id="main" class="main">
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=Home />
+                        // Rendered whole before sending: the tallies read without
+                        // JavaScript, and an unknown hash can still answer 404.
+                        <Route path=path!("/q/:hash") view=QueryPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/q/:hash/day/:day")
+                            view=DayPage
+                            ssr=SsrMode::Async
+                        />
                     </Routes>
                 </main>
                 <Footer />

@@ -79,9 +79,17 @@ async fn serve_with(
             source,
         })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    let directory = engine::sync::Directory::new(forges.endpoints.clone());
+    let syncer = engine::sync::Syncer::new(
+        database.store.clone(),
+        directory,
+        engine::sync::Freshness::default(),
+    );
     let state = AppState {
         store: database.store.clone(),
         forges: std::sync::Arc::new(forges),
+        syncer: std::sync::Arc::new(syncer),
+        refreshes: std::sync::Arc::default(),
         leptos_options: leptos_options(config, addr),
     };
     tracing::info!("listening on http://{addr}");

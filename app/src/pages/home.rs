@@ -1,5 +1,10 @@
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
+use model::contribution::ContributionKind;
+
+use crate::api::CreateQuery;
+use crate::error::AppError;
 
 /// What Tally does, in the order people usually need it.
 const JOBS: [(&str, &str); 5] = [
@@ -35,8 +40,9 @@ pub fn Home() -> impl IntoView {
             name="description"
             content="Tally counts what people contributed across GitHub, GitLab, Bitbucket, Gerrit and Phabricator."
         />
+        <QueryFormView />
         <section class="hero">
-            <h1 class="hero__title">"Every contribution, counted once, across every forge."</h1>
+            <h2 class="hero__title">"Every contribution, counted once, across every forge."</h2>
             <p class="hero__lead">
                 "Tally gathers commits, reviews, issues and comments from "
                 {FORGES[..FORGES.len() - 1].join(", ")}
@@ -63,6 +69,70 @@ pub fn Home() -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// The query form. It posts to the `create_query` server function, so it
+/// works without JavaScript too; the server answers with the query's page.
+#[component]
+fn QueryFormView() -> impl IntoView {
+    let create = ServerAction::<CreateQuery>::new();
+    let problem = move || match create.value().get() {
+        Some(Err(AppError::Invalid { field, message })) => Some(format!("{field}: {message}")),
+        Some(Err(error)) => Some(error.to_string()),
+        _ => None,
+    };
+    view! {
+        <section class="query-form" aria-labelledby="form-title">
+            <h1 id="form-title" class="section-title">"Count contributions"</h1>
+            <ActionForm action=create attr:class="form">
+                <label class="field">
+                    <span class="field__label">"People"</span>
+                    <textarea
+                        name="people"
+                        rows="4"
+                        required
+                        placeholder="Ada Lovelace = github:ada gitlab:ada\ngerrit@review.example.org:jdoe"
+                    ></textarea>
+                    <span class="field__hint">
+                        "One person per line: an optional name, “=”, then accounts as forge:username or forge@host:username."
+                    </span>
+                </label>
+                <div class="field-row">
+                    <label class="field">
+                        <span class="field__label">"From"</span>
+                        <input type="date" name="from" />
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"To"</span>
+                        <input type="date" name="to" />
+                    </label>
+                </div>
+                <p class="field__hint">"Empty dates mean the last 12 months (UTC days)."</p>
+                <fieldset class="field kinds">
+                    <legend class="field__label">"Kinds (none ticked: all)"</legend>
+                    {ContributionKind::ALL
+                        .iter()
+                        .enumerate()
+                        .map(|(i, kind)| {
+                            let value = serde_json::to_value(kind)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default();
+                            view! {
+                                <label class="check">
+                                    <input type="checkbox" name=format!("kinds[{i}]") value=value />
+                                    " "
+                                    {kind.label()}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+                <button type="submit" class="button">"Count"</button>
+                {move || problem().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+            </ActionForm>
         </section>
     }
 }

@@ -1,5 +1,7 @@
 mod home;
 mod not_found;
+mod query;
 
 pub use home::Home;
 pub use not_found::NotFound;
+pub use query::{DayPage, QueryPage};

@@ -1,0 +1,184 @@
+//! A contribution query through the running server without JavaScript: the
+//! form posts, the server redirects to `/q/<hash>`, the page fills in as the
+//! forge is read, and its numbers equal the simulator's truth.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use engine::store::testing::TestDb;
+use model::forge::Forge;
+use sim::server::{SimConfig, Simulator};
+use sim::world::{WorldConfig, generate};
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(database_url: &str, github_api_url: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args(["--addr", "127.0.0.1:0"])
+        .env("DATABASE_URL", database_url)
+        .env("TALLY_GITHUB_API_URL", github_api_url)
+        .env("TALLY_GITHUB_TOKEN", "sim_server_test")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut lines = stderr.lines();
+    let mut url = String::new();
+    for line in lines.by_ref().map_while(Result::ok) {
+        if let Some(at) = line.find("listening on http://") {
+            url = line[at + "listening on ".len()..].trim().to_owned();
+            break;
+        }
+    }
+    // Keep reading the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    assert!(!url.is_empty(), "tally did not start");
+    Server { child, url }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let response = client().get(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The number inside the element marked `data-testid="<id>"`.
+fn number(html: &str, id: &str) -> u64 {
+    let marker = format!("data-testid=\"{id}\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {id} in:\n{html}"));
+    let inside = &html[at..];
+    let start = inside.find('>').unwrap() + 1;
+    inside[start..]
+        .split('<')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_query_posted_without_javascript_reads_the_truth() {
+    let world = Arc::new(generate(WorldConfig {
+        seed: 77,
+        people: 40,
+        repos: 20,
+        years: 1,
+        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+    }));
+    let simulator = Simulator::start(world, SimConfig::default()).await.unwrap();
+    let world = &simulator.world;
+    let account = world
+        .accounts
+        .iter()
+        .filter(|a| a.forge == Forge::GitHub && !a.deleted)
+        .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())
+        .unwrap();
+    let db = TestDb::new().await;
+    let server = start(&db.url, simulator.url(Forge::GitHub).unwrap());
+
+    let (_, home) = get(&server.url).await;
+    let action = home
+        .split("action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(action.contains("create_query"), "{action}");
+    let form = serde_urlencoded::to_string([
+        ("people", format!("Busy = github:{}", account.username)),
+        ("from", "2026-01-01".into()),
+        ("to", "2026-06-30".into()),
+        ("kinds[2]", "pull_request_merged".into()),
+        ("kinds[0]", "commit".into()),
+    ])
+    .unwrap();
+    let posted = client()
+        .post(format!("{}{action}", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        // What a browser sends when it submits a form without JavaScript.
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", &server.url)
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    let status = posted.status();
+    let location = posted
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert!(
+        status.is_redirection(),
+        "{status} {location:?} {}",
+        posted.text().await.unwrap()
+    );
+    let location = location.unwrap();
+    let hash = location.strip_prefix("/q/").unwrap().to_owned();
+    assert!(model::query::is_hash(&hash), "{location}");
+
+    // The page is served at once and fills in as the forge is read.
+    let page_url = format!("{}{location}", server.url);
+    let mut html = String::new();
+    for _ in 0..60 {
+        let (status, body) = get(&page_url).await;
+        assert_eq!(status, 200);
+        html = body;
+        if !html.contains("Fetching from the forges") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let truth = sim::truth::truth(world, account.id, day("2026-01-01"), day("2026-06-30"));
+    let kind = |k| truth.by_kind.get(&k).copied().unwrap_or(0);
+    let expected = kind(sim::truth::Kind::Commit) + kind(sim::truth::Kind::PullRequestMerged);
+    assert!(expected > 0);
+    assert_eq!(number(&html, "total"), expected, "{html}");
+
+    // The same form gives the same address; a day lists its items.
+    let busiest_day = truth
+        .by_day
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(d, _)| d.to_string())
+        .unwrap();
+    let (status, day_html) = get(&format!("{page_url}/day/{busiest_day}")).await;
+    assert_eq!(status, 200);
+    assert!(number(&day_html, "day-total") > 0);
+
+    for missing in [
+        "/q/AAAAAAAAAAA",
+        "/q/not-a-hash",
+        &format!("{location}/day/1999-01-01"),
+    ] {
+        let (status, body) = get(&format!("{}{missing}", server.url)).await;
+        assert_eq!(status, 404, "{missing}");
+        assert!(body.contains("Page not found"), "{missing}");
+    }
+    simulator.stop().await;
+}
