@@ -9,4 +9,7 @@ pub struct InstanceInfo {
     pub demo: bool,
     /// The forges this installation reads from.
     pub forges: Vec<Forge>,
+    /// Accounts worth trying (the demo's busiest people), as account specs.
+    #[serde(default)]
+    pub examples: Vec<String>,
 }

@@ -17,6 +17,21 @@ pub struct ForgeSetup {
     pub demo: Option<Simulator>,
 }
 
+/// The busiest GitHub and GitLab accounts of the demo world, as specs to try.
+fn busiest_accounts(world: &sim::world::World) -> Vec<String> {
+    [Forge::GitHub, Forge::GitLab]
+        .into_iter()
+        .filter_map(|forge| {
+            let busiest = world
+                .accounts
+                .iter()
+                .filter(|a| a.forge == forge && !a.deleted)
+                .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())?;
+            Some(format!("{}:{}", forge.key(), busiest.username))
+        })
+        .collect()
+}
+
 /// Every workspace of the demo world that holds a repository.
 fn world_workspaces(world: &sim::world::World, forge: Forge) -> Vec<String> {
     if forge != Forge::Bitbucket {
@@ -45,6 +60,7 @@ pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> 
             forges: Forges {
                 endpoints: vec![endpoint],
                 demo: false,
+                examples: Vec::new(),
             },
             demo: None,
         });
@@ -79,6 +95,7 @@ pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> 
         forges: Forges {
             endpoints,
             demo: true,
+            examples: busiest_accounts(&simulator.world),
         },
         demo: Some(simulator),
     })

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use model::contribution::ContributionKind;
 
-use crate::api::CreateQuery;
+use crate::api::{CreateQuery, get_instance_info};
 use crate::error::AppError;
 
 /// What Tally does, in the order people usually need it.
@@ -130,9 +130,32 @@ fn QueryFormView() -> impl IntoView {
                         })
                         .collect_view()}
                 </fieldset>
+                <Examples />
                 <button type="submit" class="button">"Count"</button>
                 {move || problem().map(|p| view! { <p class="error" role="alert">{p}</p> })}
             </ActionForm>
         </section>
+    }
+}
+
+/// In the demo, the accounts worth trying, to copy into the form.
+#[component]
+fn Examples() -> impl IntoView {
+    let info = Resource::new(|| (), |_| get_instance_info());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                info.get()
+                    .and_then(Result::ok)
+                    .filter(|info| !info.examples.is_empty())
+                    .map(|info| {
+                        view! {
+                            <p class="field__hint">
+                                "Try: " <code data-testid="example">{info.examples.join(" ")}</code>
+                            </p>
+                        }
+                    })
+            }}
+        </Suspense>
     }
 }

@@ -51,6 +51,8 @@ pub struct Forges {
     pub endpoints: Vec<Endpoint>,
     /// The endpoints are simulated: nothing shown is real.
     pub demo: bool,
+    /// Accounts to suggest trying (`github:login`), for the demo.
+    pub examples: Vec<String>,
 }
 
 impl Forges {
@@ -61,6 +63,7 @@ impl Forges {
         InstanceInfo {
             demo: self.demo,
             forges,
+            examples: self.examples.clone(),
         }
     }
 }

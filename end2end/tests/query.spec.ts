@@ -1,0 +1,93 @@
+import { test, expect, hydrated } from './fixtures';
+
+/// Fills the form with the demo's suggested accounts and submits it; the
+/// browser lands on the query's own address.
+async function createQuery(page: import('@playwright/test').Page): Promise<string> {
+  await page.goto('/');
+  await hydrated(page);
+  const example = (await page.getByTestId('example').textContent())?.trim() ?? '';
+  expect(example).toMatch(/^github:\S+/);
+  await page.getByLabel('People').fill(`Demo person = ${example}`);
+  await page.getByRole('button', { name: 'Count' }).click();
+  await page.waitForURL(/\/q\/[A-Za-z0-9_-]{11}$/);
+  return page.url();
+}
+
+/// Waits until the accounts are fetched and returns the total shown.
+async function settledTotal(page: import('@playwright/test').Page): Promise<number> {
+  await expect(page.getByRole('status')).toHaveCount(0, { timeout: 30_000 });
+  const total = Number(await page.getByTestId('total').textContent());
+  expect(total).toBeGreaterThan(0);
+  return total;
+}
+
+test('a query gets its own address, fills in, pages and opens a day', async ({ page }) => {
+  const url = await createQuery(page);
+  const total = await settledTotal(page);
+  await expect(page.locator('.accounts code').first()).toContainText('github:');
+
+  const items = page.locator('.items > .item');
+  const first = await items.count();
+  expect(first).toBe(Math.min(total, 50));
+  if (total > 50) {
+    await page.getByRole('link', { name: 'More' }).click();
+    await expect(items).toHaveCount(Math.min(total, 100));
+    await expect(page).toHaveURL(url);
+  }
+
+  const dayLink = page.locator('.item__day').first();
+  const day = (await dayLink.textContent())?.trim();
+  await dayLink.click();
+  await page.waitForURL(new RegExp(`/day/${day}$`));
+  const onDay = Number(await page.getByTestId('day-total').textContent());
+  expect(onDay).toBeGreaterThan(0);
+  await expect(page.locator('.items > .item')).toHaveCount(onDay);
+
+  await page.goto(url);
+  await hydrated(page);
+  expect(Number(await page.getByTestId('total').textContent())).toBe(total);
+});
+
+test('the same people in another order and case give the same address', async ({ page }) => {
+  const url = await createQuery(page);
+  await settledTotal(page);
+  await page.goto('/');
+  await hydrated(page);
+  const example = (await page.getByTestId('example').textContent())?.trim() ?? '';
+  const shuffled = example.split(' ').reverse().map((a) => a.toUpperCase().replace('GITHUB:', 'github:').replace('GITLAB:', 'gitlab:'));
+  await page.getByLabel('People').fill(`Demo person = ${shuffled.join(', ')}`);
+  await page.getByRole('button', { name: 'Count' }).click();
+  await page.waitForURL(/\/q\/[A-Za-z0-9_-]{11}$/);
+  expect(page.url()).toBe(url);
+});
+
+test('a bad account is refused with the reason', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  await page.getByLabel('People').fill('sourceforge:someone');
+  await page.getByRole('button', { name: 'Count' }).click();
+  await expect(page.getByRole('alert')).toContainText('not a forge');
+  await expect(page).toHaveURL(/\/$/);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('a shared query link reads its tallies', async ({ browser }) => {
+    const withJs = await browser.newPage({ javaScriptEnabled: true });
+    const url = await createQuery(withJs);
+    const total = await settledTotal(withJs);
+    await withJs.close();
+    const page = await browser.newPage({ javaScriptEnabled: false });
+    const response = await page.goto(url);
+    expect(response?.status()).toBe(200);
+    expect(Number(await page.getByTestId('total').textContent())).toBe(total);
+    await page.close();
+  });
+
+  test('an unknown query is a 404 page', async ({ page }) => {
+    const response = await page.goto('/q/AAAAAAAAAAA');
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  });
+});
