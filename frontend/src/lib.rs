@@ -1,4 +1,6 @@
 //! The browser half of Tally: makes the server-rendered HTML interactive.
+// Leptos views nest deep types; the query page needs more room than the default 128.
+#![recursion_limit = "256"]
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -182,28 +182,43 @@ fn item_view(hash: &str, item: ListedContribution) -> impl IntoView + use<> {
     }
 }
 
-/// The list: the first page from the server, then more appended in place
-/// (a link to the next page without JavaScript).
+/// The list: the first page from the server, then the next ones appended
+/// as the end of the list scrolls into view (or "More" is followed; without
+/// JavaScript it is a link to the next page).
 #[component]
 fn ContributionList(hash: String, page: ContributionPage) -> impl IntoView {
     let items = RwSignal::new(page.items);
     let next = RwSignal::new(page.next);
     let loading = RwSignal::new(false);
-    let hash_for_more = hash.clone();
-    let load_more = move |event: leptos::ev::MouseEvent| {
-        event.prevent_default();
-        let Some(after) = next.get_untracked() else {
-            return;
-        };
-        loading.set(true);
-        let hash = hash_for_more.clone();
-        leptos::task::spawn_local(async move {
-            if let Ok(page) = query_page(hash, Some(after)).await {
-                items.update(|list| list.extend(page.items));
-                next.set(page.next);
+    let load_more = {
+        let hash = hash.clone();
+        move || {
+            let Some(after) = next.get_untracked() else {
+                return;
+            };
+            if loading.get_untracked() {
+                return;
             }
-            loading.set(false);
-        });
+            loading.set(true);
+            let hash = hash.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(page) = query_page(hash, Some(after)).await {
+                    items.update(|list| list.extend(page.items));
+                    next.set(page.next);
+                }
+                loading.set(false);
+            });
+        }
+    };
+    let end = NodeRef::<leptos::html::A>::new();
+    #[cfg(feature = "hydrate")]
+    load_when_visible(end, load_more.clone());
+    let on_click = {
+        let load_more = load_more.clone();
+        move |event: leptos::ev::MouseEvent| {
+            event.prevent_default();
+            load_more();
+        }
     };
     let hash_for_items = hash.clone();
     view! {
@@ -218,7 +233,7 @@ fn ContributionList(hash: String, page: ContributionPage) -> impl IntoView {
                     .map(|after| {
                         let href = format!("/q/{}?after={after}", hash);
                         view! {
-                            <a class="more" href=href on:click=load_more.clone() aria-busy=move || loading.get().to_string()>
+                            <a class="more" href=href node_ref=end on:click=on_click.clone() aria-busy=move || loading.get().to_string()>
                                 {move || if loading.get() { "Loading…" } else { "More" }}
                             </a>
                         }
@@ -226,6 +241,35 @@ fn ContributionList(hash: String, page: ContributionPage) -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// Calls `load` whenever the element scrolls into view.
+#[cfg(feature = "hydrate")]
+fn load_when_visible(element: NodeRef<leptos::html::A>, load: impl Fn() + Clone + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    use web_sys::js_sys::Array;
+
+    Effect::new(move |_| {
+        let Some(target) = element.get() else { return };
+        let load = load.clone();
+        let callback = Closure::<dyn FnMut(Array)>::new(move |entries: Array| {
+            let visible = entries.iter().any(|entry| {
+                entry
+                    .dyn_into::<web_sys::IntersectionObserverEntry>()
+                    .is_ok_and(|e| e.is_intersecting())
+            });
+            if visible {
+                load();
+            }
+        });
+        if let Ok(observer) = web_sys::IntersectionObserver::new(callback.as_ref().unchecked_ref())
+        {
+            observer.observe(&target);
+        }
+        // The observer lives as long as the page; so does its callback.
+        callback.forget();
+    });
 }
 
 #[component]
