@@ -33,6 +33,25 @@ mod context {
         use_context::<Arc<engine::queries::Refreshes>>().ok_or(AppError::Unavailable)
     }
 
+    /// Answers an error with a status that says what kind it is (the
+    /// default would be 500 for everything).
+    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(error) = &result
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            let status = match error {
+                AppError::Invalid { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::NotFound => http::StatusCode::NOT_FOUND,
+                AppError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
+                AppError::Transport(_) | AppError::Failed => {
+                    http::StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            response.set_status(status);
+        }
+        result
+    }
+
     /// The saved query behind a hash; anything else is not found.
     pub async fn query(hash: &str) -> Result<model::query::QuerySpec, AppError> {
         if !model::query::is_hash(hash) {
@@ -72,21 +91,29 @@ pub async fn create_query(
         include_repos: include_repos.unwrap_or_default(),
         exclude_repos: exclude_repos.unwrap_or_default(),
     };
-    let spec = form.spec()?;
-    let hash = engine::queries::create(
-        &context::store()?,
-        &spec,
-        engine::queries::Bounds::default(),
+    context::with_status(
+        async {
+            let spec = form.spec()?;
+            let store = context::store()?;
+            let hash = engine::queries::create(&store, &spec, engine::queries::Bounds::default())
+                .await??;
+            leptos_axum::redirect(&format!("/q/{hash}"));
+            Ok(hash)
+        }
+        .await,
     )
-    .await??;
-    leptos_axum::redirect(&format!("/q/{hash}"));
-    Ok(hash)
 }
 
 /// The tallies of a query. Opening a query whose cache is not current
 /// starts filling it in the background; `fetching` says so.
 #[server]
 pub async fn query_summary(hash: String) -> Result<Summary, AppError> {
+    context::with_status(summary_of(&hash).await)
+}
+
+#[cfg(feature = "ssr")]
+async fn summary_of(hash: &str) -> Result<Summary, AppError> {
+    let hash = hash.to_owned();
     let spec = context::query(&hash).await?;
     let syncer = context::syncer()?;
     let refreshes = context::refreshes()?;

@@ -7,7 +7,10 @@ export const test = base.extend<{ pageErrors: string[] }>({
     async ({ page }, use) => {
       const errors: string[] = [];
       page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+        // A 4xx is an answer the test asked for (a 404 page, a refused
+        // form); only server failures and script errors count.
+        const clientError = /status of 4\d\d/.test(message.text());
+        if (message.type() === 'error' && !clientError) errors.push(`console: ${message.text()}`);
       });
       page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
       await use(errors);

@@ -15,6 +15,7 @@ async function createQuery(page: import('@playwright/test').Page): Promise<strin
 
 /// Waits until the accounts are fetched and returns the total shown.
 async function settledTotal(page: import('@playwright/test').Page): Promise<number> {
+  await expect(page.getByTestId('total')).toBeVisible();
   await expect(page.getByRole('status')).toHaveCount(0, { timeout: 30_000 });
   const total = Number(await page.getByTestId('total').textContent());
   expect(total).toBeGreaterThan(0);
