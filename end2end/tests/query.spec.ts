@@ -63,6 +63,21 @@ test('the same people in another order and case give the same address', async ({
   expect(page.url()).toBe(url);
 });
 
+test('editing the kinds changes the address and the numbers, and back returns', async ({ page }) => {
+  const url = await createQuery(page);
+  const total = await settledTotal(page);
+  await page.getByText('Change people, dates or kinds').click();
+  await page.getByRole('checkbox', { name: 'Commit' }).check();
+  await page.getByRole('button', { name: 'Update' }).click();
+  await page.waitForURL((next) => next.toString() !== url && /\/q\/[A-Za-z0-9_-]{11}$/.test(next.toString()));
+  const commits = await settledTotal(page);
+  expect(commits).toBeLessThanOrEqual(total);
+  await expect(page.locator('.kind-totals li')).toHaveCount(1);
+  await page.goBack();
+  await expect(page).toHaveURL(url);
+  await expect(page.getByTestId('total')).toHaveText(String(total));
+});
+
 test('a bad account is refused with the reason', async ({ page }) => {
   await page.goto('/');
   await hydrated(page);

@@ -1,10 +1,9 @@
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use model::contribution::ContributionKind;
+use model::query::QueryForm;
 
-use crate::api::{CreateQuery, get_instance_info};
-use crate::error::AppError;
+use crate::api::get_instance_info;
+use crate::components::QueryEditor;
 
 /// What Tally does, in the order people usually need it.
 const JOBS: [(&str, &str); 5] = [
@@ -77,63 +76,12 @@ pub fn Home() -> impl IntoView {
 /// works without JavaScript too; the server answers with the query's page.
 #[component]
 fn QueryFormView() -> impl IntoView {
-    let create = ServerAction::<CreateQuery>::new();
-    let problem = move || match create.value().get() {
-        Some(Err(AppError::Invalid { field, message })) => Some(format!("{field}: {message}")),
-        Some(Err(error)) => Some(error.to_string()),
-        _ => None,
-    };
     view! {
         <section class="query-form" aria-labelledby="form-title">
             <h1 id="form-title" class="section-title">"Count contributions"</h1>
-            <ActionForm action=create attr:class="form">
-                <label class="field">
-                    <span class="field__label">"People"</span>
-                    <textarea
-                        name="people"
-                        rows="4"
-                        required
-                        placeholder="Ada Lovelace = github:ada gitlab:ada\ngerrit@review.example.org:jdoe"
-                    ></textarea>
-                    <span class="field__hint">
-                        "One person per line: an optional name, “=”, then accounts as forge:username or forge@host:username."
-                    </span>
-                </label>
-                <div class="field-row">
-                    <label class="field">
-                        <span class="field__label">"From"</span>
-                        <input type="date" name="from" />
-                    </label>
-                    <label class="field">
-                        <span class="field__label">"To"</span>
-                        <input type="date" name="to" />
-                    </label>
-                </div>
-                <p class="field__hint">"Empty dates mean the last 12 months (UTC days)."</p>
-                <fieldset class="field kinds">
-                    <legend class="field__label">"Kinds (none ticked: all)"</legend>
-                    {ContributionKind::ALL
-                        .iter()
-                        .enumerate()
-                        .map(|(i, kind)| {
-                            let value = serde_json::to_value(kind)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_owned))
-                                .unwrap_or_default();
-                            view! {
-                                <label class="check">
-                                    <input type="checkbox" name=format!("kinds[{i}]") value=value />
-                                    " "
-                                    {kind.label()}
-                                </label>
-                            }
-                        })
-                        .collect_view()}
-                </fieldset>
+            <QueryEditor form=QueryForm::default() submit="Count">
                 <Examples />
-                <button type="submit" class="button">"Count"</button>
-                {move || problem().map(|p| view! { <p class="error" role="alert">{p}</p> })}
-            </ActionForm>
+            </QueryEditor>
         </section>
     }
 }

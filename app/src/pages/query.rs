@@ -7,9 +7,10 @@ use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use model::contribution::Status;
-use model::query::{ContributionPage, ListedContribution, Summary};
+use model::query::{ContributionPage, ListedContribution, QueryForm, Summary};
 
 use crate::api::{query_day, query_page, query_summary};
+use crate::components::QueryEditor;
 use crate::error::AppError;
 use crate::pages::NotFound;
 
@@ -96,6 +97,7 @@ fn SummaryView(summary: Summary) -> impl IntoView {
     );
     let description = format!("{} contributions: {title}", summary.total);
     let kinds: Vec<_> = summary.by_kind.clone();
+    let edit_spec = summary.spec.clone();
     view! {
         <Title text=title.clone() />
         <Meta name="description" content=description />
@@ -120,6 +122,10 @@ fn SummaryView(summary: Summary) -> impl IntoView {
                     .map(|(kind, n)| view! { <li><span class="kind">{kind.label()}</span>" "<strong>{n}</strong></li> })
                     .collect_view()}
             </ul>
+            <details class="edit">
+                <summary>"Change people, dates or kinds"</summary>
+                <QueryEditor form=QueryForm::of(&edit_spec) submit="Update" />
+            </details>
             <table class="people">
                 <thead>
                     <tr><th scope="col">"Person"</th><th scope="col">"Accounts"</th><th scope="col" class="num">"Total"</th></tr>
