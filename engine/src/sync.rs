@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
-use model::forge::Forge;
 use model::query::AccountSpec;
 
 use crate::error::{Error, Result};
@@ -104,10 +103,6 @@ impl Directory {
         )?);
         clients.insert(index, client.clone());
         Ok(client)
-    }
-
-    pub fn forges(&self) -> Vec<Forge> {
-        self.endpoints.iter().map(|e| e.forge).collect()
     }
 }
 

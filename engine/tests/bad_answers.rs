@@ -4,37 +4,23 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::time::Duration;
 
 use common::{day, people, world};
-use engine::forge::governor::Governor;
-use engine::forge::http::{Limits, RetryPolicy, Stats};
+use engine::forge::http::Stats;
 use engine::forge::{Client, Endpoint};
 use model::forge::Forge;
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 
-/// Retries that give up quickly, so failures show fast.
-fn impatient(endpoint: &Endpoint) -> Client {
-    let limits = Limits {
-        policy: RetryPolicy {
-            attempts: 3,
-            base_delay: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        },
-        ..Limits::new(Arc::new(Governor::default()))
-    };
-    Client::with_limits(endpoint, limits).unwrap()
-}
-
-fn endpoint(forge: Forge, api_url: &str) -> Endpoint {
-    Endpoint {
+/// A client for `forge` at `api_url` that gives up quickly.
+fn impatient(forge: Forge, api_url: &str) -> Client {
+    let endpoint = Endpoint {
         forge,
         api_url: api_url.to_owned(),
         token: Some(sim::server::demo_token(forge).into()),
         scope: Vec::new(),
-    }
+    };
+    Client::with_limits(&endpoint, common::impatient()).unwrap()
 }
 
 #[tokio::test]
@@ -57,7 +43,7 @@ async fn garbled_and_cut_bodies_are_errors_naming_the_url_never_partial_results(
             let simulator = Simulator::start(world(1), config).await.unwrap();
             let url = simulator.url(forge).unwrap().to_owned();
             let login = people(&simulator.world, forge, 1).remove(0);
-            let error = impatient(&endpoint(forge, &url))
+            let error = impatient(forge, &url)
                 .contributions(&login, day("2026-01-01"), day("2026-03-31"))
                 .await
                 .unwrap_err();
@@ -72,7 +58,7 @@ async fn garbled_and_cut_bodies_are_errors_naming_the_url_never_partial_results(
 
 #[tokio::test]
 async fn a_forge_that_is_not_there_is_named() {
-    let error = impatient(&endpoint(Forge::GitLab, "http://127.0.0.1:9"))
+    let error = impatient(Forge::GitLab, "http://127.0.0.1:9")
         .contributions("someone", day("2026-01-01"), day("2026-01-31"))
         .await
         .unwrap_err();

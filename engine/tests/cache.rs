@@ -6,12 +6,8 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use common::{day, people, world};
-use engine::forge::Endpoint;
-use engine::forge::governor::Governor;
-use engine::forge::http::{Limits, RetryPolicy};
 use engine::store::contributions::Filters;
 use engine::store::testing::TestDb;
 use engine::sync::{Directory, Freshness, Outcome, Syncer};
@@ -21,34 +17,10 @@ use model::query::{AccountSpec, PersonSpec, QuerySpec};
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 
-fn endpoints(simulator: &Simulator) -> Vec<Endpoint> {
-    Forge::ALL
-        .into_iter()
-        .map(|forge| Endpoint {
-            forge,
-            api_url: simulator.url(forge).unwrap().to_owned(),
-            token: Some(sim::server::demo_token(forge).into()),
-            scope: common::scope(&simulator.world, forge),
-        })
-        .collect()
-}
-
-/// Retries that give up quickly, so a failing forge fails fast.
-fn impatient() -> Limits {
-    Limits {
-        policy: RetryPolicy {
-            attempts: 2,
-            base_delay: StdDuration::from_millis(5),
-            ..RetryPolicy::default()
-        },
-        ..Limits::new(Arc::new(Governor::default()))
-    }
-}
-
 async fn setup(config: SimConfig) -> (Simulator, TestDb, Syncer) {
     let simulator = Simulator::start(world(1), config).await.unwrap();
     let db = TestDb::new().await;
-    let directory = Directory::with_limits(endpoints(&simulator), impatient);
+    let directory = Directory::with_limits(common::endpoints(&simulator), common::impatient);
     let syncer = Syncer::new(db.store.clone(), directory, Freshness::default());
     (simulator, db, syncer)
 }

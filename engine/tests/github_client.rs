@@ -10,7 +10,6 @@ use chrono::Timelike;
 use common::{assert_matches_truth, day, people, world};
 use engine::forge::http::Stats;
 use model::forge::Forge;
-use sim::server::faults::Faults;
 use sim::server::{GitHubLimits, SimConfig, Simulator};
 
 const GITHUB: Forge = Forge::GitHub;
@@ -106,18 +105,7 @@ async fn an_unknown_user_is_a_typed_not_found() {
 
 #[tokio::test]
 async fn faults_do_not_change_the_numbers() {
-    let faults = Faults {
-        error_rate: 0.1,
-        rate_limit_storm_rate: 0.05,
-        retry_after_secs: 1,
-        jitter_ms: 300,
-        truncate_rate: 0.05,
-        ..Faults::default()
-    };
-    let config = SimConfig {
-        faults: [(Forge::GitHub, faults)].into(),
-        ..SimConfig::default()
-    };
+    let config = common::usual_faults(GITHUB, SimConfig::default());
     let simulator = Simulator::start(world(1), config).await.unwrap();
     let client = client(&simulator);
     let login = people(&simulator.world, GITHUB, 1).remove(0);
@@ -175,33 +163,7 @@ async fn a_small_budget_is_waited_for_never_overdrawn() {
 
 #[tokio::test]
 async fn without_a_token_search_and_rest_give_the_same_truth() {
-    let limits = GitHubLimits {
-        unauthenticated_core: sim::server::budget::Limit {
-            units: 5000,
-            window: Duration::from_secs(3600),
-        },
-        unauthenticated_search: sim::server::budget::Limit {
-            units: 1000,
-            window: Duration::from_secs(60),
-        },
-        ..GitHubLimits::default()
-    };
-    let config = SimConfig {
-        github: limits,
-        ..SimConfig::default()
-    };
-    let simulator = Simulator::start(world(2), config).await.unwrap();
-    let endpoint = engine::forge::Endpoint {
-        forge: GITHUB,
-        api_url: simulator.url(GITHUB).unwrap().to_owned(),
-        token: None,
-        scope: Vec::new(),
-    };
-    let client = engine::forge::Client::new(
-        &endpoint,
-        std::sync::Arc::new(engine::forge::governor::Governor::default()),
-    )
-    .unwrap();
+    let (simulator, client) = anonymous(2, 1000).await;
     for login in people(&simulator.world, GITHUB, 2) {
         assert_matches_truth(
             &simulator,
@@ -249,9 +211,10 @@ async fn a_renamed_user_is_found_by_the_new_name_only() {
     simulator.stop().await;
 }
 
-/// A simulator whose search serves at most `cap` results per query, and an
-/// anonymous client (which reads everything through search).
-async fn capped_search(cap: usize) -> (Simulator, engine::forge::Client) {
+/// A simulator of `years` whose search serves at most `cap` results per
+/// query, with budgets no test exhausts, and a client without a token
+/// (which reads everything through search and REST).
+async fn anonymous(years: u32, cap: usize) -> (Simulator, engine::forge::Client) {
     let generous = |units| sim::server::budget::Limit {
         units,
         window: Duration::from_secs(60),
@@ -266,24 +229,14 @@ async fn capped_search(cap: usize) -> (Simulator, engine::forge::Client) {
         github: limits,
         ..SimConfig::default()
     };
-    let simulator = Simulator::start(world(1), config).await.unwrap();
-    let endpoint = engine::forge::Endpoint {
-        forge: GITHUB,
-        api_url: simulator.url(GITHUB).unwrap().to_owned(),
-        token: None,
-        scope: Vec::new(),
-    };
-    let client = engine::forge::Client::new(
-        &endpoint,
-        std::sync::Arc::new(engine::forge::governor::Governor::default()),
-    )
-    .unwrap();
+    let simulator = Simulator::start(world(years), config).await.unwrap();
+    let client = common::client_with(&simulator, GITHUB, None);
     (simulator, client)
 }
 
 #[tokio::test]
 async fn search_results_past_the_cap_are_split_by_date_not_dropped() {
-    let (simulator, client) = capped_search(25).await;
+    let (simulator, client) = anonymous(1, 25).await;
     let login = people(&simulator.world, GITHUB, 1).remove(0);
     assert_matches_truth(
         &simulator,
@@ -299,7 +252,7 @@ async fn search_results_past_the_cap_are_split_by_date_not_dropped() {
 
 #[tokio::test]
 async fn a_day_with_more_results_than_search_serves_is_an_error() {
-    let (simulator, client) = capped_search(2).await;
+    let (simulator, client) = anonymous(1, 2).await;
     let login = people(&simulator.world, GITHUB, 1).remove(0);
     let error = client
         .contributions(&login, day("2026-01-01"), day("2026-06-30"))

@@ -10,7 +10,7 @@ use common::{day, people, world};
 use engine::forge::cache::ResponseCache;
 use engine::forge::governor::Governor;
 use engine::forge::http::{Limits, Stats};
-use engine::forge::{Client, Endpoint};
+use engine::forge::Client;
 use engine::store::testing::TestDb;
 use model::forge::Forge;
 use sim::server::{SimConfig, Simulator};
@@ -21,12 +21,7 @@ async fn a_new_client_is_answered_from_etags_stored_in_postgres() {
     let simulator = Simulator::start(world(1), SimConfig::default())
         .await
         .unwrap();
-    let endpoint = Endpoint {
-        forge: Forge::GitHub,
-        api_url: simulator.url(Forge::GitHub).unwrap().to_owned(),
-        token: Some("sim_cache_test".into()),
-        scope: Vec::new(),
-    };
+    let endpoint = common::endpoint(&simulator, Forge::GitHub, Some("sim_cache_test".into()));
     let cache = Arc::new(ResponseCache::Postgres(db.store.clone()));
     let client = || {
         let limits = Limits {

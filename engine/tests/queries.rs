@@ -7,7 +7,6 @@ mod common;
 use std::collections::HashSet;
 
 use common::{day, people, world};
-use engine::forge::Endpoint;
 use engine::queries::{self, Bounds};
 use engine::store::testing::TestDb;
 use engine::sync::{Directory, Freshness, Syncer};
@@ -42,18 +41,9 @@ async fn setup() -> (Simulator, TestDb, Syncer) {
         .await
         .unwrap();
     let db = TestDb::new().await;
-    let endpoints = Forge::ALL
-        .into_iter()
-        .map(|forge| Endpoint {
-            forge,
-            api_url: simulator.url(forge).unwrap().to_owned(),
-            token: Some(sim::server::demo_token(forge).into()),
-            scope: common::scope(&simulator.world, forge),
-        })
-        .collect();
     let syncer = Syncer::new(
         db.store.clone(),
-        Directory::new(endpoints),
+        Directory::new(common::endpoints(&simulator)),
         Freshness::default(),
     );
     (simulator, db, syncer)

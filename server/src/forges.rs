@@ -19,6 +19,10 @@ pub struct ForgeSetup {
 
 /// The busiest GitHub and GitLab accounts of the demo world, as specs to try.
 fn busiest_accounts(world: &sim::world::World) -> Vec<String> {
+    let mut commits = std::collections::HashMap::new();
+    for commit in &world.commits {
+        *commits.entry(commit.author).or_insert(0usize) += 1;
+    }
     [Forge::GitHub, Forge::GitLab]
         .into_iter()
         .filter_map(|forge| {
@@ -26,26 +30,10 @@ fn busiest_accounts(world: &sim::world::World) -> Vec<String> {
                 .accounts
                 .iter()
                 .filter(|a| a.forge == forge && !a.deleted)
-                .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())?;
+                .max_by_key(|a| commits.get(&a.id).copied().unwrap_or(0))?;
             Some(format!("{}:{}", forge.key(), busiest.username))
         })
         .collect()
-}
-
-/// Every workspace of the demo world that holds a repository.
-fn world_workspaces(world: &sim::world::World, forge: Forge) -> Vec<String> {
-    if forge != Forge::Bitbucket {
-        return Vec::new();
-    }
-    let mut workspaces: Vec<String> = world
-        .repos
-        .iter()
-        .filter(|r| r.forge == forge)
-        .map(|r| world.owner_login(r.owner).to_owned())
-        .collect();
-    workspaces.sort();
-    workspaces.dedup();
-    workspaces
 }
 
 pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> {
@@ -86,7 +74,10 @@ pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> 
                 token: Some(sim::server::demo_token(forge).to_owned()),
                 // Bitbucket cannot be asked for a person's work everywhere:
                 // the demo looks in every workspace of its world.
-                scope: world_workspaces(&simulator.world, forge),
+                scope: match forge {
+                    Forge::Bitbucket => simulator.world.repository_owners(forge),
+                    _ => Vec::new(),
+                },
             })
         })
         .collect();

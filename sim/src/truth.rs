@@ -18,19 +18,9 @@ use serde::Serialize;
 
 use crate::world::{Forge, Id, Status, World};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Commit,
-    PullRequestOpened,
-    PullRequestMerged,
-    Review,
-    IssueOpened,
-    IssueComment,
-    GerritChange,
-    PhabricatorTask,
-    DifferentialRevision,
-}
+/// The kinds of contribution are the model's: what Tally counts is what
+/// the truth counts.
+pub use model::contribution::ContributionKind as Kind;
 
 /// Counts for one account over `[from, to]` (inclusive UTC days).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -45,7 +35,9 @@ pub struct Truth {
 }
 
 impl Truth {
-    fn add(&mut self, kind: Kind, status: Option<Status>, repo: String, at: DateTime<Utc>) {
+    /// Counts one item (how the truth is built, and how a client's items are
+    /// counted to compare with it).
+    pub fn add(&mut self, kind: Kind, status: Option<Status>, repo: String, at: DateTime<Utc>) {
         self.total += 1;
         *self.by_kind.entry(kind).or_default() += 1;
         if let Some(status) = status {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{Method, StatusCode};
 use tokio::sync::Semaphore;
 
@@ -461,9 +461,4 @@ fn describe(error: &reqwest::Error) -> String {
         }
         text
     }
-}
-
-/// A header value from text, for callers building [`Call::headers`].
-pub fn header_value(text: &str) -> Option<HeaderValue> {
-    HeaderValue::try_from(text).ok()
 }

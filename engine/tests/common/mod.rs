@@ -1,8 +1,7 @@
-//! What the client tests share: a simulated world, a client for one of its
-//! forges, and the comparison of fetched items with the ground truth.
+//! What the client tests share: a simulated world, clients for its forges,
+//! the usual faults, and the comparison of fetched items with the truth.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -10,9 +9,9 @@ use engine::forge::governor::Governor;
 use engine::forge::{Client, Endpoint};
 use model::contribution::Contribution;
 use model::forge::Forge;
-use serde_json::Value;
-use sim::server::Simulator;
-use sim::truth::truth;
+use sim::server::faults::Faults;
+use sim::server::{SimConfig, Simulator};
+use sim::truth::{Truth, truth};
 use sim::world::{World, WorldConfig, generate};
 
 pub fn world(years: u32) -> Arc<World> {
@@ -33,79 +32,92 @@ pub fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
 }
 
-pub fn client(simulator: &Simulator, forge: Forge) -> Client {
-    let endpoint = Endpoint {
+/// How a client reaches one simulated forge: its URL, `token`, and for
+/// Bitbucket every workspace that holds a repository.
+pub fn endpoint(simulator: &Simulator, forge: Forge, token: Option<String>) -> Endpoint {
+    Endpoint {
         forge,
         api_url: simulator.url(forge).unwrap().to_owned(),
-        token: Some(sim::server::demo_token(forge).into()),
-        scope: scope(&simulator.world, forge),
+        token,
+        scope: match forge {
+            Forge::Bitbucket => simulator.world.repository_owners(forge),
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// Every forge of the simulator, each with its demo token.
+pub fn endpoints(simulator: &Simulator) -> Vec<Endpoint> {
+    Forge::ALL
+        .into_iter()
+        .map(|forge| {
+            endpoint(
+                simulator,
+                forge,
+                Some(sim::server::demo_token(forge).into()),
+            )
+        })
+        .collect()
+}
+
+pub fn client_with(simulator: &Simulator, forge: Forge, token: Option<String>) -> Client {
+    Client::new(
+        &endpoint(simulator, forge, token),
+        Arc::new(Governor::default()),
+    )
+    .unwrap()
+}
+
+/// A client with the forge's demo token.
+pub fn client(simulator: &Simulator, forge: Forge) -> Client {
+    client_with(
+        simulator,
+        forge,
+        Some(sim::server::demo_token(forge).into()),
+    )
+}
+
+/// Retries that give up quickly, so a failing forge fails fast.
+pub fn impatient() -> engine::forge::http::Limits {
+    engine::forge::http::Limits {
+        policy: engine::forge::http::RetryPolicy {
+            attempts: 3,
+            base_delay: std::time::Duration::from_millis(5),
+            ..Default::default()
+        },
+        ..engine::forge::http::Limits::new(Arc::new(Governor::default()))
+    }
+}
+
+/// The faults every client must come through with exactly the truth:
+/// 10 % 5xx, rate-limit storms, 0–300 ms jitter and cut bodies.
+pub fn usual_faults(forge: Forge, base: SimConfig) -> SimConfig {
+    let faults = Faults {
+        error_rate: 0.1,
+        rate_limit_storm_rate: 0.05,
+        retry_after_secs: 1,
+        jitter_ms: 300,
+        truncate_rate: 0.05,
+        ..Faults::default()
     };
-    Client::new(&endpoint, Arc::new(Governor::default())).unwrap()
-}
-
-/// Every workspace that holds a repository, for forges that must be told
-/// where to look.
-pub fn scope(world: &World, forge: Forge) -> Vec<String> {
-    if forge != Forge::Bitbucket {
-        return Vec::new();
+    SimConfig {
+        faults: [(forge, faults)].into(),
+        ..base
     }
-    let mut workspaces: Vec<String> = world
-        .repos
-        .iter()
-        .filter(|r| r.forge == forge)
-        .map(|r| world.owner_login(r.owner).to_owned())
-        .collect();
-    workspaces.sort();
-    workspaces.dedup();
-    workspaces
 }
 
-/// The fetched items counted the way `sim::truth` counts, as JSON so the
-/// two can be compared whole.
-pub fn tally(items: &[Contribution]) -> Value {
-    let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_status: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    let mut by_repo: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_day: BTreeMap<String, u64> = BTreeMap::new();
-    let name = |v: &dyn erased::Named| v.name();
+/// The fetched items counted the way `sim::truth` counts them.
+pub fn tally(items: &[Contribution]) -> Truth {
+    let mut counted = Truth::default();
     for item in items {
-        let kind = name(&item.kind);
-        *by_kind.entry(kind.clone()).or_default() += 1;
-        if let Some(status) = item.status {
-            *by_status
-                .entry(kind)
-                .or_default()
-                .entry(name(&status))
-                .or_default() += 1;
-        }
-        *by_repo.entry(item.repository.clone()).or_default() += 1;
-        *by_day
-            .entry(item.occurred_at.date_naive().to_string())
-            .or_default() += 1;
+        counted.add(
+            item.kind,
+            item.status,
+            item.repository.clone(),
+            item.occurred_at,
+        );
     }
-    serde_json::json!({
-        "total": items.len(),
-        "by_kind": by_kind,
-        "by_kind_and_status": by_status,
-        "by_repo": by_repo,
-        "by_day": by_day,
-    })
-}
-
-mod erased {
-    /// The serde name of an enum value.
-    pub trait Named {
-        fn name(&self) -> String;
-    }
-    impl<T: serde::Serialize> Named for T {
-        fn name(&self) -> String {
-            serde_json::to_value(self)
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-    }
+    counted
 }
 
 /// The accounts on `forge` with the most activity, plus a renamed one if any.
@@ -148,10 +160,7 @@ pub async fn assert_matches_truth(
         .contributions(login, day(from), day(to))
         .await
         .unwrap();
-    let expected = serde_json::to_value(truth(world, account.id, day(from), day(to))).unwrap();
-    assert!(
-        expected["total"].as_u64().unwrap() > 0,
-        "{login} did something in {from}..{to}"
-    );
+    let expected = truth(world, account.id, day(from), day(to));
+    assert!(expected.total > 0, "{login} did something in {from}..{to}");
     assert_eq!(tally(&fetched), expected, "{login} {from}..{to}");
 }

@@ -118,14 +118,8 @@ pub struct Commit {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Open,
-    Merged,
-    Abandoned,
-    Closed,
-}
+/// Where a request, change or revision stands: the model's statuses.
+pub use model::contribution::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ReviewState {
@@ -281,6 +275,20 @@ impl World {
             Owner::Account(id) => &self.account(id).username,
             Owner::Org(id) => &self.orgs[id as usize].login,
         }
+    }
+
+    /// The owners (users and organisations) that hold a repository on
+    /// `forge`, sorted: Bitbucket's workspaces to look through.
+    pub fn repository_owners(&self, forge: Forge) -> Vec<String> {
+        let mut owners: Vec<String> = self
+            .repos
+            .iter()
+            .filter(|r| r.forge == forge)
+            .map(|r| self.owner_login(r.owner).to_owned())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        owners
     }
 
     /// The name a forge shows for a repository: `owner/name`, or just the
