@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::{day, people, world};
 use engine::forge::http::Stats;
 use engine::forge::{Client, Endpoint};

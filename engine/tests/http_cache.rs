@@ -7,10 +7,10 @@ mod common;
 use std::sync::Arc;
 
 use common::{day, people, world};
+use engine::forge::Client;
 use engine::forge::cache::ResponseCache;
 use engine::forge::governor::Governor;
 use engine::forge::http::{Limits, Stats};
-use engine::forge::Client;
 use engine::store::testing::TestDb;
 use model::forge::Forge;
 use sim::server::{SimConfig, Simulator};

@@ -100,6 +100,24 @@ pub struct Contribution {
 }
 
 impl Contribution {
+    /// A contribution of `kind` counting for `author`, with the item's own
+    /// fields (id, status, repository, title, URL, time) still to be set.
+    pub fn new(forge: Forge, instance: &str, kind: ContributionKind, author: &str) -> Self {
+        Self {
+            forge,
+            instance: instance.to_owned(),
+            id: String::new(),
+            kind,
+            status: None,
+            repository: String::new(),
+            title: String::new(),
+            url: String::new(),
+            author: author.to_owned(),
+            occurred_at: DateTime::<Utc>::MIN_UTC,
+            utc_offset_minutes: None,
+        }
+    }
+
     /// When it happened in the local time it was recorded in, if known.
     pub fn local_time(&self) -> Option<DateTime<FixedOffset>> {
         let offset = FixedOffset::east_opt(self.utc_offset_minutes? * 60)?;

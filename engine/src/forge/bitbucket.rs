@@ -190,17 +190,8 @@ impl Bitbucket {
 
     fn contribution(&self, kind: ContributionKind, author: &str, repository: &str) -> Contribution {
         Contribution {
-            forge: Forge::Bitbucket,
-            instance: self.instance.clone(),
-            id: String::new(),
-            kind,
-            status: None,
             repository: repository.to_owned(),
-            title: String::new(),
-            url: String::new(),
-            author: author.to_owned(),
-            occurred_at: DateTime::<Utc>::MIN_UTC,
-            utc_offset_minutes: None,
+            ..Contribution::new(Forge::Bitbucket, &self.instance, kind, author)
         }
     }
 
@@ -300,13 +291,7 @@ impl Bitbucket {
                 .map(|repo| self.in_repository(&me, &name, repo, range)),
         )
         .await?;
-        let mut found: Vec<Contribution> = found.into_iter().flatten().collect();
-        found.sort_by(|a, b| {
-            a.occurred_at
-                .cmp(&b.occurred_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        Ok(found)
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn in_repository(

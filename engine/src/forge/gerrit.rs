@@ -203,11 +203,6 @@ impl Gerrit {
                 }
             }
         }
-        found.sort_by(|a, b| {
-            a.occurred_at
-                .cmp(&b.occurred_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
         Ok(found)
     }
 }

@@ -79,19 +79,7 @@ impl GitLab {
     }
 
     fn contribution(&self, kind: ContributionKind, author: &str) -> Contribution {
-        Contribution {
-            forge: Forge::GitLab,
-            instance: self.instance.clone(),
-            id: String::new(),
-            kind,
-            status: None,
-            repository: String::new(),
-            title: String::new(),
-            url: String::new(),
-            author: author.to_owned(),
-            occurred_at: DateTime::<Utc>::MIN_UTC,
-            utc_offset_minutes: None,
-        }
+        Contribution::new(Forge::GitLab, &self.instance, kind, author)
     }
 
     async fn user(&self, username: &str) -> Result<User> {
@@ -205,11 +193,6 @@ impl GitLab {
         let per_project =
             try_join_all(projects.values().map(|p| self.in_project(&user, p, range))).await?;
         found.extend(per_project.into_iter().flatten());
-        found.sort_by(|a, b| {
-            a.occurred_at
-                .cmp(&b.occurred_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
         Ok(found)
     }
 

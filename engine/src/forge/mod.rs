@@ -168,20 +168,27 @@ impl Client {
         }
     }
 
-    /// Everything `username` contributed on the UTC days `from..=to`.
+    /// Everything `username` contributed on the UTC days `from..=to`, in
+    /// time order.
     pub async fn contributions(
         &self,
         username: &str,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<Contribution>> {
-        match self {
+        let mut found = match self {
             Self::GitHub(client) => client.contributions(username, from, to).await,
             Self::GitLab(client) => client.contributions(username, from, to).await,
             Self::Gerrit(client) => client.contributions(username, from, to).await,
             Self::Phabricator(client) => client.contributions(username, from, to).await,
             Self::Bitbucket(client) => client.contributions(username, from, to).await,
-        }
+        }?;
+        found.sort_by(|a, b| {
+            a.occurred_at
+                .cmp(&b.occurred_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(found)
     }
 
     /// The issues of one repository, updated at or after `since` when given.

@@ -203,19 +203,7 @@ impl Phabricator {
     }
 
     fn contribution(&self, kind: ContributionKind, author: &str) -> Contribution {
-        Contribution {
-            forge: Forge::Phabricator,
-            instance: self.instance.clone(),
-            id: String::new(),
-            kind,
-            status: None,
-            repository: String::new(),
-            title: String::new(),
-            url: String::new(),
-            author: author.to_owned(),
-            occurred_at: DateTime::<Utc>::MIN_UTC,
-            utc_offset_minutes: None,
-        }
+        Contribution::new(Forge::Phabricator, &self.instance, kind, author)
     }
 
     /// Every repository of the instance, PHID to name.
@@ -357,11 +345,6 @@ impl Phabricator {
         )?;
         found.extend(review_lists.into_iter().flatten());
         found.extend(comment_lists.into_iter().flatten());
-        found.sort_by(|a, b| {
-            a.occurred_at
-                .cmp(&b.occurred_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
         Ok(found)
     }
 

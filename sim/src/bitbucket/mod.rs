@@ -113,12 +113,11 @@ impl FromRequestParts<Arc<SimState>> for Caller {
                 _ => caller.bad_credentials = true,
             }
         } else if let Some(token) = bearer_token(&parts.headers) {
-            if state.token_is_valid(&token) {
-                caller.account = state.token_owner(&token);
-                caller.access_token = true;
-                caller.principal = Principal::Token(token);
-            } else {
-                caller.bad_credentials = true;
+            caller.account = state.token_owner(&token);
+            caller.access_token = true;
+            match state.principal(Some(token)) {
+                Some(principal) => caller.principal = principal,
+                None => caller.bad_credentials = true,
             }
         }
         Ok(caller)

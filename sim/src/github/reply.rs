@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::server::SimState;
 use crate::server::budget::{Limit, Principal, Standing};
-use crate::server::params::header_text;
+use crate::server::params::{bearer_token, header_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -119,18 +119,14 @@ impl FromRequestParts<Arc<SimState>> for Caller {
         state: &Arc<SimState>,
     ) -> Result<Self, Self::Rejection> {
         let header = |name: HeaderName| header_text(&parts.headers, name.as_str());
-        let token = header(header::AUTHORIZATION).and_then(|value| {
-            let (scheme, token) = value.split_once(' ')?;
-            matches!(scheme.to_ascii_lowercase().as_str(), "bearer" | "token")
-                .then(|| token.trim().to_owned())
-        });
-        let bad_credentials = token.as_deref().is_some_and(|t| !state.token_is_valid(t))
-            || (header(header::AUTHORIZATION).is_some() && token.is_none());
+        let token = bearer_token(&parts.headers);
+        // An Authorization header that is not a token is as bad as a wrong token.
+        let principal = state
+            .principal(token.clone())
+            .filter(|_| token.is_some() || header(header::AUTHORIZATION).is_none());
         Ok(Self {
-            principal: token
-                .filter(|_| !bad_credentials)
-                .map_or(Principal::Anonymous, Principal::Token),
-            bad_credentials,
+            bad_credentials: principal.is_none(),
+            principal: principal.unwrap_or(Principal::Anonymous),
             if_none_match: header(header::IF_NONE_MATCH),
             if_modified_since: header(header::IF_MODIFIED_SINCE)
                 .and_then(|value| DateTime::parse_from_rfc2822(&value).ok())

@@ -83,16 +83,12 @@ impl FromRequestParts<Arc<SimState>> for Caller {
             })
         });
         let token = header("private-token")
-            .or_else(|| {
-                header("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned))
-            })
+            .or_else(|| params::bearer_token(&parts.headers))
             .or(from_query);
-        let bad_credentials = token.as_deref().is_some_and(|t| !state.token_is_valid(t));
+        let principal = state.principal(token);
         Ok(Self {
-            principal: token
-                .filter(|_| !bad_credentials)
-                .map_or(Principal::Anonymous, Principal::Token),
-            bad_credentials,
+            bad_credentials: principal.is_none(),
+            principal: principal.unwrap_or(Principal::Anonymous),
         })
     }
 }

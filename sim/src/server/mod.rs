@@ -171,6 +171,16 @@ impl SimState {
         self.oauth.token_owner(token)
     }
 
+    /// Who a request with `token` is charged as; `None` for a token the
+    /// forge refuses (a bad-credentials answer).
+    pub fn principal(&self, token: Option<String>) -> Option<budget::Principal> {
+        match token {
+            None => Some(budget::Principal::Anonymous),
+            Some(token) if self.token_is_valid(&token) => Some(budget::Principal::Token(token)),
+            Some(_) => None,
+        }
+    }
+
     /// Tokens the simulated forges accept: any of the form `sim_…` (tests and
     /// the demo make them up freely). Anything else is a bad credential.
     pub fn token_is_valid(&self, token: &str) -> bool {

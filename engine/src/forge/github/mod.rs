@@ -69,19 +69,7 @@ impl GitHub {
     }
 
     fn contribution(&self, kind: ContributionKind, author: &str) -> Contribution {
-        Contribution {
-            forge: Forge::GitHub,
-            instance: self.instance.clone(),
-            id: String::new(),
-            kind,
-            status: None,
-            repository: String::new(),
-            title: String::new(),
-            url: String::new(),
-            author: author.to_owned(),
-            occurred_at: DateTime::<Utc>::MIN_UTC,
-            utc_offset_minutes: None,
-        }
+        Contribution::new(Forge::GitHub, &self.instance, kind, author)
     }
 
     /// Runs a GraphQL query. A `RATE_LIMITED` answer (points spent by
@@ -133,11 +121,6 @@ impl GitHub {
         )?;
         found.extend(merged);
         found.extend(comments);
-        found.sort_by(|a, b| {
-            a.occurred_at
-                .cmp(&b.occurred_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
         Ok(found)
     }
 
