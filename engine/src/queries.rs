@@ -14,7 +14,7 @@ use model::query::{
 
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::contributions::{Cursor, Filters, IdentityId};
+use crate::store::contributions::{Cursor, Filters, IdentityId, IdentityState};
 use crate::sync::{Outcome, Syncer};
 
 /// Bounds an installation puts on queries.
@@ -113,17 +113,40 @@ impl Refreshes {
 }
 
 /// Each account's identity, and which person (index) it belongs to.
-async fn identities(
-    store: &Store,
-    spec: &QuerySpec,
-) -> Result<Vec<(usize, AccountSpec, IdentityId)>> {
-    let mut found = Vec::new();
+/// An account of a query and what the cache knows of it.
+struct Member {
+    person: usize,
+    account: AccountSpec,
+    /// `None` until the account is first fetched.
+    known: Option<(IdentityId, IdentityState, Option<String>)>,
+}
+
+/// Each account of the query with the person (index) it belongs to, read
+/// in one query: summaries and pages only read, they never create identities.
+async fn members(store: &Store, spec: &QuerySpec) -> Result<Vec<Member>> {
+    let known = store.known_identities(&spec.accounts()).await?;
+    let mut members = Vec::new();
     for (person, p) in spec.people.iter().enumerate() {
         for account in &p.accounts {
-            found.push((person, account.clone(), store.identity(account).await?));
+            let found = known
+                .iter()
+                .find(|(a, ..)| a == account)
+                .map(|(_, id, state, problem)| (*id, *state, problem.clone()));
+            members.push(Member {
+                person,
+                account: account.clone(),
+                known: found,
+            });
         }
     }
-    Ok(found)
+    Ok(members)
+}
+
+fn ids(members: &[Member]) -> Vec<IdentityId> {
+    members
+        .iter()
+        .filter_map(|m| m.known.as_ref().map(|(id, ..)| *id))
+        .collect()
 }
 
 fn sorted(counts: BTreeMap<ContributionKind, u64>) -> (Vec<(ContributionKind, u64)>, u64) {
@@ -133,31 +156,34 @@ fn sorted(counts: BTreeMap<ContributionKind, u64>) -> (Vec<(ContributionKind, u6
 
 /// The tallies of a (normalized) query from what the cache holds now.
 pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summary> {
-    let members = identities(store, spec).await?;
-    let ids: Vec<IdentityId> = members.iter().map(|(_, _, id)| *id).collect();
+    let members = members(store, spec).await?;
     let tallies = store
-        .tallies(&ids, spec.from, spec.to, &Filters::of(spec))
+        .tallies(&ids(&members), spec.from, spec.to, &Filters::of(spec))
         .await?;
     let mut overall: BTreeMap<ContributionKind, u64> = BTreeMap::new();
     let mut people: Vec<PersonSummary> = Vec::new();
     for (index, person) in spec.people.iter().enumerate() {
         let mut person_counts: BTreeMap<ContributionKind, u64> = BTreeMap::new();
         let mut accounts = Vec::new();
-        for (_, account, id) in members.iter().filter(|(p, _, _)| *p == index) {
+        for member in members.iter().filter(|m| m.person == index) {
             let mut counts: BTreeMap<ContributionKind, u64> = BTreeMap::new();
-            for (_, kind, n) in tallies.iter().filter(|(i, _, _)| i == id) {
+            let id = member.known.as_ref().map(|(id, ..)| *id);
+            for (_, kind, n) in tallies.iter().filter(|(i, _, _)| Some(*i) == id) {
                 let n = u64::try_from(*n).unwrap_or(0);
                 *counts.entry(*kind).or_default() += n;
                 *person_counts.entry(*kind).or_default() += n;
                 *overall.entry(*kind).or_default() += n;
             }
-            let (state, problem) = store.identity_state(*id).await?;
+            let (state, problem) = member
+                .known
+                .as_ref()
+                .map_or((IdentityState::Unknown, None), |(_, state, problem)| {
+                    (*state, problem.clone())
+                });
             let (by_kind, total) = sorted(counts);
             accounts.push(AccountSummary {
-                account: account.clone(),
-                state: format!("{state:?}")
-                    .to_lowercase()
-                    .replace("notfound", "not_found"),
+                account: member.account.clone(),
+                state: state.name().to_owned(),
                 problem,
                 by_kind,
                 total,
@@ -258,8 +284,8 @@ async fn list(
                 .ok_or_else(|| Error::Invalid(format!("`{text}` is not a page cursor")))
         })
         .transpose()?;
-    let members = identities(store, spec).await?;
-    let ids: Vec<IdentityId> = members.iter().map(|(_, _, id)| *id).collect();
+    let members = members(store, spec).await?;
+    let ids = ids(&members);
     let limit = limit.clamp(1, 500);
     let rows = store
         .page(
@@ -281,8 +307,8 @@ async fn list(
         .map(|row| ListedContribution {
             person: members
                 .iter()
-                .find(|(_, _, id)| *id == row.identity)
-                .map_or(0, |(person, _, _)| *person),
+                .find(|m| m.known.as_ref().is_some_and(|(id, ..)| *id == row.identity))
+                .map_or(0, |m| m.person),
             contribution: row.contribution.clone(),
         })
         .collect();

@@ -156,7 +156,15 @@ impl Syncer {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<bool> {
-        let id = self.store.identity(account).await?;
+        // A read: asking whether an account is current never creates it.
+        let Some((_, id, ..)) = self
+            .store
+            .known_identities(std::slice::from_ref(account))
+            .await?
+            .pop()
+        else {
+            return Ok(false);
+        };
         let (state, _, checked) = self.store.identity_check(id).await?;
         let recently = checked.is_some_and(|at| chrono::Utc::now() - at < self.freshness.max_age);
         if state == IdentityState::NotFound && recently {

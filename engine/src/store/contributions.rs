@@ -173,6 +173,50 @@ impl Store {
         Ok(id)
     }
 
+    /// The identities of `accounts` known so far, with their state and
+    /// problem, in one read (accounts never fetched are absent).
+    pub async fn known_identities(
+        &self,
+        accounts: &[AccountSpec],
+    ) -> Result<Vec<(AccountSpec, IdentityId, IdentityState, Option<String>)>> {
+        let forges: Vec<&str> = accounts.iter().map(|a| a.forge.key()).collect();
+        let instances: Vec<String> = accounts
+            .iter()
+            .map(|a| a.instance.clone().unwrap_or_default())
+            .collect();
+        let usernames: Vec<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
+        let rows = sqlx::query(
+            "SELECT i.id, i.forge, i.instance, i.username, i.state, i.problem
+             FROM identities i
+             JOIN unnest($1::text[], $2::text[], $3::text[]) AS a(forge, instance, username)
+               ON i.forge = a.forge AND i.instance = a.instance AND i.username = a.username",
+        )
+        .bind(&forges)
+        .bind(&instances)
+        .bind(&usernames)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let forge: String = row.get("forge");
+                let instance: String = row.get("instance");
+                let account = AccountSpec {
+                    forge: Forge::from_key(&forge)?,
+                    instance: Some(instance).filter(|i| !i.is_empty()),
+                    username: row.get("username"),
+                };
+                let state: String = row.get("state");
+                Some((
+                    account,
+                    row.get("id"),
+                    IdentityState::parse(&state),
+                    row.get("problem"),
+                ))
+            })
+            .collect())
+    }
+
     pub async fn set_identity_state(
         &self,
         id: IdentityId,
