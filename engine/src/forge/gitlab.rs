@@ -229,7 +229,13 @@ impl GitLab {
                         event.target_iid.unwrap_or_default()
                     ),
                 ),
-                ("commented on", _, Some("MergeRequest")) => {
+                ("commented on", _, Some(on @ ("MergeRequest" | "Issue"))) => {
+                    // A note on a merge request is a review; on an issue, a comment.
+                    let (kind, path) = if on == "Issue" {
+                        (ContributionKind::IssueComment, "issues")
+                    } else {
+                        (ContributionKind::Review, "merge_requests")
+                    };
                     let note = event.note.as_ref().map_or(0, |n| n.id);
                     let iid = event
                         .note
@@ -237,22 +243,9 @@ impl GitLab {
                         .and_then(|n| n.noteable_iid)
                         .unwrap_or_default();
                     (
-                        ContributionKind::Review,
+                        kind,
                         format!("note-{note}"),
-                        format!("{}/-/merge_requests/{iid}#note_{note}", project.web_url),
-                    )
-                }
-                ("commented on", _, Some("Issue")) => {
-                    let note = event.note.as_ref().map_or(0, |n| n.id);
-                    let iid = event
-                        .note
-                        .as_ref()
-                        .and_then(|n| n.noteable_iid)
-                        .unwrap_or_default();
-                    (
-                        ContributionKind::IssueComment,
-                        format!("note-{note}"),
-                        format!("{}/-/issues/{iid}#note_{note}", project.web_url),
+                        format!("{}/-/{path}/{iid}#note_{note}", project.web_url),
                     )
                 }
                 _ => continue,

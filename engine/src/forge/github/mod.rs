@@ -179,51 +179,28 @@ impl GitHub {
     }
 
     async fn searched_commits(&self, login: &str, range: Days) -> Result<Vec<Contribution>> {
-        #[derive(Deserialize)]
-        struct Item {
-            sha: String,
-            html_url: String,
-            commit: Inner,
-            repository: Repository,
-        }
-        #[derive(Deserialize)]
-        struct Inner {
-            author: Signature,
-            message: String,
-        }
-        #[derive(Deserialize)]
-        struct Signature {
-            date: DateTime<Utc>,
-        }
-        #[derive(Deserialize)]
-        struct Repository {
-            full_name: String,
-        }
-        let items: Vec<Item> = self
+        let items: Vec<CommitItem> = self
             .search_all(
                 "/search/commits",
                 |days| format!("author:{login} author-date:{}", days.search_range()),
                 range,
             )
             .await?;
-        Ok(items
+        items
             .into_iter()
             .filter(|c| range.contains(c.commit.author.date))
-            .map(|c| Contribution {
-                id: c.sha,
-                repository: c.repository.full_name,
-                title: c
-                    .commit
-                    .message
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-                url: c.html_url,
-                occurred_at: c.commit.author.date,
-                ..self.contribution(ContributionKind::Commit, login)
+            .map(|c| {
+                let repository = c
+                    .repository
+                    .as_ref()
+                    .map(|r| r.full_name.clone())
+                    .ok_or_else(|| Error::Malformed {
+                        url: format!("{}/search/commits", self.api),
+                        problem: format!("commit {} comes without its repository", c.sha),
+                    })?;
+                Ok(self.commit(login, &repository, c))
             })
-            .collect())
+            .collect()
     }
 
     /// Issues (or pull requests) `login` opened within the range.
@@ -643,29 +620,13 @@ impl GitHub {
         repo: &str,
         window: Days,
     ) -> Result<Vec<Contribution>> {
-        #[derive(Deserialize)]
-        struct Item {
-            sha: String,
-            html_url: String,
-            commit: Inner,
-            author: Option<Login>,
-        }
-        #[derive(Deserialize)]
-        struct Inner {
-            author: Signature,
-            message: String,
-        }
-        #[derive(Deserialize)]
-        struct Signature {
-            date: DateTime<Utc>,
-        }
         let margin = chrono::Duration::days(1);
         let first = Call::get(format!("{}/repos/{repo}/commits", self.api), "core")
             .query("author", login)
             .query("since", (window.start() - margin).to_rfc3339())
             .query("until", (window.end() + margin).to_rfc3339())
             .query("per_page", 100);
-        let items: Vec<Item> = linked_pages(&self.http, first, |what| {
+        let items: Vec<CommitItem> = linked_pages(&self.http, first, |what| {
             format!("repository `{repo}` ({what})")
         })
         .await?;
@@ -677,21 +638,26 @@ impl GitHub {
                     .as_ref()
                     .is_some_and(|a| a.login.eq_ignore_ascii_case(login))
             })
-            .map(|c| Contribution {
-                id: c.sha,
-                repository: repo.to_owned(),
-                title: c
-                    .commit
-                    .message
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-                url: c.html_url,
-                occurred_at: c.commit.author.date,
-                ..self.contribution(ContributionKind::Commit, login)
-            })
+            .map(|c| self.commit(login, repo, c))
             .collect())
+    }
+
+    /// A commit of a REST list or a commit search as a contribution.
+    fn commit(&self, login: &str, repository: &str, c: CommitItem) -> Contribution {
+        Contribution {
+            id: c.sha,
+            repository: repository.to_owned(),
+            title: c
+                .commit
+                .message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            url: c.html_url,
+            occurred_at: c.commit.author.date,
+            ..self.contribution(ContributionKind::Commit, login)
+        }
     }
 
     /// Search results for `q`, all pages. Search serves a capped number of
@@ -843,6 +809,32 @@ struct Item {
     state: String,
     created_at: DateTime<Utc>,
     repository: RepoName,
+}
+
+/// A commit as REST lists and commit search give it (search adds the repository).
+#[derive(Debug, Deserialize)]
+struct CommitItem {
+    sha: String,
+    html_url: String,
+    commit: CommitDetail,
+    author: Option<Login>,
+    repository: Option<RepositoryName>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CommitDetail {
+    author: Signature,
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Signature {
+    date: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RepositoryName {
+    full_name: String,
 }
 
 #[derive(Debug, Deserialize)]
