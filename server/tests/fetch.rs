@@ -2,13 +2,12 @@
 //! the truth, costs on stderr, and a named failure for an unknown user.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Output;
-use std::sync::Arc;
+mod common;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use std::process::Output;
+
+use chrono::NaiveDate;
 use model::forge::Forge;
-use sim::server::{SimConfig, Simulator};
-use sim::world::{WorldConfig, generate};
 use tokio::process::Command;
 
 async fn fetch(base_url: &str, login: &str, database_url: Option<&str>) -> Output {
@@ -38,22 +37,10 @@ async fn fetch(base_url: &str, login: &str, database_url: Option<&str>) -> Outpu
 
 #[tokio::test]
 async fn prints_one_json_line_per_contribution_and_the_costs() {
-    let world = Arc::new(generate(WorldConfig {
-        seed: 8,
-        people: 30,
-        repos: 20,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    }));
-    let simulator = Simulator::start(world, SimConfig::default()).await.unwrap();
+    let simulator = common::simulator(8, 30).await;
     let base_url = simulator.url(Forge::GitHub).unwrap().to_owned();
     let world = &simulator.world;
-    let account = world
-        .accounts
-        .iter()
-        .filter(|a| a.forge == Forge::GitHub && !a.deleted)
-        .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())
-        .unwrap();
+    let account = common::busiest_on_github(world);
     let output = fetch(&base_url, &account.username, None).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
@@ -94,14 +81,7 @@ async fn prints_one_json_line_per_contribution_and_the_costs() {
 
 #[tokio::test]
 async fn lists_a_repositorys_issues_and_names_missing_flags() {
-    let world = Arc::new(generate(WorldConfig {
-        seed: 9,
-        people: 30,
-        repos: 20,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    }));
-    let simulator = Simulator::start(world, SimConfig::default()).await.unwrap();
+    let simulator = common::simulator(9, 30).await;
     let base_url = simulator.url(Forge::GitLab).unwrap().to_owned();
     let world = &simulator.world;
     let repo = world

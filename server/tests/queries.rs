@@ -3,53 +3,13 @@
 //! forge is read, and its numbers equal the simulator's truth.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use engine::store::testing::TestDb;
 use model::forge::Forge;
-use sim::server::{SimConfig, Simulator};
-use sim::world::{WorldConfig, generate};
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(database_url: &str, github_api_url: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tally"))
-        .args(["--addr", "127.0.0.1:0"])
-        .env("DATABASE_URL", database_url)
-        .env("TALLY_GITHUB_API_URL", github_api_url)
-        .env("TALLY_GITHUB_TOKEN", "sim_server_test")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut lines = stderr.lines();
-    let mut url = String::new();
-    for line in lines.by_ref().map_while(Result::ok) {
-        if let Some(at) = line.find("listening on http://") {
-            url = line[at + "listening on ".len()..].trim().to_owned();
-            break;
-        }
-    }
-    // Keep reading the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-    assert!(!url.is_empty(), "tally did not start");
-    Server { child, url }
-}
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -83,23 +43,14 @@ fn number(html: &str, id: &str) -> u64 {
 
 #[tokio::test]
 async fn a_query_posted_without_javascript_reads_the_truth() {
-    let world = Arc::new(generate(WorldConfig {
-        seed: 77,
-        people: 40,
-        repos: 20,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    }));
-    let simulator = Simulator::start(world, SimConfig::default()).await.unwrap();
+    let simulator = common::simulator(77, 40).await;
     let world = &simulator.world;
-    let account = world
-        .accounts
-        .iter()
-        .filter(|a| a.forge == Forge::GitHub && !a.deleted)
-        .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())
-        .unwrap();
+    let account = common::busiest_on_github(world);
     let db = TestDb::new().await;
-    let server = start(&db.url, simulator.url(Forge::GitHub).unwrap());
+    let server = common::start(
+        &db.url,
+        Some((simulator.url(Forge::GitHub).unwrap(), "sim_server_test")),
+    );
 
     let (_, home) = get(&server.url).await;
     let action = home
