@@ -170,16 +170,7 @@ impl Syncer {
         if state == IdentityState::NotFound && recently {
             return Ok(true);
         }
-        let missing = self
-            .store
-            .days_to_fetch(
-                id,
-                from,
-                to,
-                self.freshness.recent_days,
-                self.freshness.max_age,
-            )
-            .await?;
+        let missing = self.days_to_fetch(id, from, to).await?;
         Ok(missing.is_empty())
     }
 
@@ -194,16 +185,7 @@ impl Syncer {
         let id = self.store.identity(account).await?;
         let lock = self.lock_for(id);
         let _only_one_fetch = lock.lock().await;
-        let runs = self
-            .store
-            .days_to_fetch(
-                id,
-                from,
-                to,
-                self.freshness.recent_days,
-                self.freshness.max_age,
-            )
-            .await?;
+        let runs = self.days_to_fetch(id, from, to).await?;
         if runs.is_empty() {
             let (state, problem) = self.store.identity_state(id).await?;
             return Ok((
@@ -244,6 +226,23 @@ impl Syncer {
                 fetched: runs.len(),
             },
         ))
+    }
+
+    /// The runs of days of `from..=to` an identity still needs, by this
+    /// syncer's freshness.
+    async fn days_to_fetch(
+        &self,
+        id: IdentityId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, NaiveDate)>> {
+        let Freshness {
+            recent_days,
+            max_age,
+        } = self.freshness;
+        self.store
+            .days_to_fetch(id, from, to, recent_days, max_age)
+            .await
     }
 
     async fn failed(&self, id: IdentityId, error: Error) -> Result<(IdentityId, Outcome)> {
