@@ -7,6 +7,18 @@ use model::query::{ContributionPage, Summary};
 
 use crate::error::AppError;
 
+/// The installation's info, loaded once per page and shared by whatever
+/// shows it (the demo banner, the form's examples).
+pub type InstanceResource = Resource<Result<InstanceInfo, AppError>>;
+
+pub fn provide_instance_info() {
+    provide_context::<InstanceResource>(Resource::new(|| (), |_| get_instance_info()));
+}
+
+pub fn instance_info() -> InstanceResource {
+    expect_context::<InstanceResource>()
+}
+
 /// Whether this installation shows demo data, and which forges it reads.
 #[server]
 pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {

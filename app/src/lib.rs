@@ -41,6 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    api::provide_instance_info();
     view! {
         <Stylesheet id="leptos" href="/pkg/tally.css" />
         <Title formatter=|page: String| {

@@ -1,11 +1,11 @@
 use leptos::prelude::*;
 
-use crate::api::get_instance_info;
+use crate::api::instance_info;
 
 /// Says plainly when the forges are simulated, on every page.
 #[component]
 pub fn DemoBanner() -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_instance_info());
+    let info = instance_info();
     view! {
         <Suspense fallback=|| ()>
             {move || {

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use model::query::QueryForm;
 
-use crate::api::get_instance_info;
+use crate::api::instance_info;
 use crate::components::QueryEditor;
 
 /// What Tally does, in the order people usually need it.
@@ -89,7 +89,7 @@ fn QueryFormView() -> impl IntoView {
 /// In the demo, the accounts worth trying, to copy into the form.
 #[component]
 fn Examples() -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_instance_info());
+    let info = instance_info();
     view! {
         <Suspense fallback=|| ()>
             {move || {
