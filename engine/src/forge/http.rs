@@ -266,20 +266,18 @@ impl Http {
             })?;
         let mut failures = 0;
         let mut rate_limit_waits = 0;
-        let mut last_problem = String::new();
+        // What went wrong last, reported when the attempts run out.
+        let mut last_error = Error::Unreachable {
+            url: url.clone(),
+            problem: String::new(),
+        };
+        let unreachable = |problem: String| Error::Unreachable {
+            url: url.clone(),
+            problem,
+        };
         loop {
             if failures >= self.policy.attempts {
-                return Err(if last_problem.starts_with("malformed: ") {
-                    Error::Malformed {
-                        url,
-                        problem: last_problem.trim_start_matches("malformed: ").to_owned(),
-                    }
-                } else {
-                    Error::Unreachable {
-                        url,
-                        problem: last_problem,
-                    }
-                });
+                return Err(last_error);
             }
             let waited = self.governor.acquire(call.bucket, call.cost).await;
             self.stats
@@ -300,7 +298,7 @@ impl Http {
                 Ok(response) => response,
                 Err(error) => {
                     self.governor.settle(call.bucket, call.cost, None);
-                    last_problem = describe(&error);
+                    last_error = unreachable(describe(&error));
                     failures += 1;
                     self.retry_after(self.backoff(failures)).await;
                     continue;
@@ -330,14 +328,14 @@ impl Http {
             let body = match response.bytes().await {
                 Ok(body) => body.to_vec(),
                 Err(error) => {
-                    last_problem = describe(&error);
+                    last_error = unreachable(describe(&error));
                     failures += 1;
                     self.retry_after(self.backoff(failures)).await;
                     continue;
                 }
             };
             if status.is_server_error() {
-                last_problem = format!("{status} from the forge");
+                last_error = unreachable(format!("{status} from the forge"));
                 failures += 1;
                 self.retry_after(self.backoff(failures)).await;
                 continue;
@@ -373,7 +371,10 @@ impl Http {
                     return Err(Error::Malformed { url, problem });
                 }
                 Err(problem) => {
-                    last_problem = format!("malformed: {problem}");
+                    last_error = Error::Malformed {
+                        url: url.clone(),
+                        problem,
+                    };
                     failures += 1;
                     self.retry_after(self.backoff(failures)).await;
                 }
