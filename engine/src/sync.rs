@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
-use model::query::AccountSpec;
+use model::query::{AccountSpec, FetchProgress};
 
 use crate::error::{Error, Result};
 use crate::forge::http::Limits;
+use crate::forge::progress::Progress;
 use crate::forge::{Client, Endpoint, governor::Governor, instance_of};
 use crate::store::Store;
 use crate::store::contributions::{IdentityId, IdentityState};
@@ -21,6 +22,9 @@ pub struct Freshness {
     /// older days are kept as fetched.
     pub recent_days: i64,
     pub max_age: Duration,
+    /// An account whose forge failed is tried again on opening a query
+    /// only after this long (sooner by asking to retry).
+    pub retry_failed_after: Duration,
 }
 
 impl Default for Freshness {
@@ -28,8 +32,27 @@ impl Default for Freshness {
         Self {
             recent_days: 3,
             max_age: Duration::hours(1),
+            retry_failed_after: Duration::minutes(10),
         }
     }
+}
+
+/// The most days fetched in one go: each piece is stored as it arrives, so
+/// a long range fills in newest first and a failure keeps what came before.
+const PIECE_DAYS: i64 = 92;
+
+/// `runs` cut into pieces of at most [`PIECE_DAYS`], newest first.
+fn pieces(runs: &[(NaiveDate, NaiveDate)]) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut pieces = Vec::new();
+    for &(start, end) in runs.iter().rev() {
+        let mut piece_end = end;
+        while piece_end >= start {
+            let piece_start = (piece_end - Duration::days(PIECE_DAYS - 1)).max(start);
+            pieces.push((piece_start, piece_end));
+            piece_end = piece_start - Duration::days(1);
+        }
+    }
+    pieces
 }
 
 /// What became of one identity.
@@ -90,10 +113,7 @@ impl Directory {
                         None => format!("no {} instance is configured", account.forge.name()),
                     })
                 })?;
-        let mut clients = self
-            .clients
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut clients = lock(&self.clients);
         if let Some(client) = clients.get(&index) {
             return Ok(client.clone());
         }
@@ -115,6 +135,26 @@ pub struct Syncer {
     locks: Mutex<HashMap<IdentityId, Arc<tokio::sync::Mutex<()>>>>,
     /// Every run of days fetched, in order (for the operator and tests).
     log: Mutex<Vec<(IdentityId, NaiveDate, NaiveDate)>>,
+    /// The fetches under way in this process.
+    progress: Mutex<HashMap<IdentityId, Arc<Progress>>>,
+}
+
+/// Unlists a fetch's progress when the fetch ends, however it ends.
+struct Listed<'a> {
+    syncer: &'a Syncer,
+    id: IdentityId,
+}
+
+impl Drop for Listed<'_> {
+    fn drop(&mut self) {
+        lock(&self.syncer.progress).remove(&self.id);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Syncer {
@@ -125,6 +165,7 @@ impl Syncer {
             freshness,
             locks: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
+            progress: Mutex::new(HashMap::new()),
         }
     }
 
@@ -133,19 +174,16 @@ impl Syncer {
     }
 
     pub fn fetch_log(&self) -> Vec<(IdentityId, NaiveDate, NaiveDate)> {
-        self.log
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        lock(&self.log).clone()
+    }
+
+    /// How the fetch of an identity is going, while one is under way here.
+    pub fn progress(&self, id: IdentityId) -> Option<FetchProgress> {
+        lock(&self.progress).get(&id).map(|p| p.snapshot())
     }
 
     fn lock_for(&self, id: IdentityId) -> Arc<tokio::sync::Mutex<()>> {
-        self.locks
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(id)
-            .or_default()
-            .clone()
+        lock(&self.locks).entry(id).or_default().clone()
     }
 
     /// Whether an account's days `from..=to` are all in the cache and fresh
@@ -166,8 +204,13 @@ impl Syncer {
             return Ok(false);
         };
         let (state, _, checked) = self.store.identity_check(id).await?;
-        let recently = checked.is_some_and(|at| chrono::Utc::now() - at < self.freshness.max_age);
-        if state == IdentityState::NotFound && recently {
+        let within = |age| checked.is_some_and(|at| chrono::Utc::now() - at < age);
+        let settled = match state {
+            IdentityState::NotFound => within(self.freshness.max_age),
+            IdentityState::Failed => within(self.freshness.retry_failed_after),
+            IdentityState::Unknown | IdentityState::Ok => false,
+        };
+        if settled {
             return Ok(true);
         }
         let missing = self.days_to_fetch(id, from, to).await?;
@@ -183,8 +226,8 @@ impl Syncer {
         to: NaiveDate,
     ) -> Result<(IdentityId, Outcome)> {
         let id = self.store.identity(account).await?;
-        let lock = self.lock_for(id);
-        let _only_one_fetch = lock.lock().await;
+        let identity_lock = self.lock_for(id);
+        let _only_one_fetch = identity_lock.lock().await;
         let runs = self.days_to_fetch(id, from, to).await?;
         if runs.is_empty() {
             let (state, problem) = self.store.identity_state(id).await?;
@@ -201,13 +244,16 @@ impl Syncer {
             Ok(client) => client,
             Err(error) => return self.failed(id, error).await,
         };
-        for (start, end) in &runs {
-            self.log
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push((id, *start, *end));
-            match client.contributions(&account.username, *start, *end).await {
-                Ok(items) => self.store.replace_days(id, *start, *end, &items).await?,
+        let progress = Arc::new(Progress::default());
+        lock(&self.progress).insert(id, progress.clone());
+        let _listed = Listed { syncer: self, id };
+        for (start, end) in pieces(&runs) {
+            lock(&self.log).push((id, start, end));
+            let fetched = progress
+                .track(client.contributions(&account.username, start, end))
+                .await;
+            match fetched {
+                Ok(items) => self.store.replace_days(id, start, end, &items).await?,
                 Err(Error::NotFound { what }) => {
                     self.store
                         .set_identity_state(id, IdentityState::NotFound, Some(&what))
@@ -223,7 +269,7 @@ impl Syncer {
         Ok((
             id,
             Outcome::Ready {
-                fetched: runs.len(),
+                fetched: pieces(&runs).len(),
             },
         ))
     }
@@ -239,6 +285,7 @@ impl Syncer {
         let Freshness {
             recent_days,
             max_age,
+            ..
         } = self.freshness;
         self.store
             .days_to_fetch(id, from, to, recent_days, max_age)
@@ -252,5 +299,34 @@ impl Syncer {
             .set_identity_state(id, IdentityState::Failed, Some(&message))
             .await?;
         Ok((id, Outcome::Failed(message)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn long_runs_are_cut_into_pieces_newest_first() {
+        let runs = [
+            (day("2025-01-01"), day("2025-01-10")),
+            (day("2025-03-01"), day("2025-09-30")),
+        ];
+        let cut = pieces(&runs);
+        assert_eq!(
+            cut,
+            vec![
+                (day("2025-07-01"), day("2025-09-30")),
+                (day("2025-03-31"), day("2025-06-30")),
+                (day("2025-03-01"), day("2025-03-30")),
+                (day("2025-01-01"), day("2025-01-10")),
+            ]
+        );
+        let days: i64 = cut.iter().map(|(s, e)| (*e - *s).num_days() + 1).sum();
+        assert_eq!(days, 10 + 214);
     }
 }

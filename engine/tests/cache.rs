@@ -79,7 +79,8 @@ async fn cached_numbers_equal_the_truth_and_overlaps_reuse_them() {
             .ensure(&account(Forge::GitHub, login), day(from), day(to))
             .await
             .unwrap();
-        assert_eq!(outcome, Outcome::Ready { fetched: 1 });
+        // 181 days: two pieces of at most 92.
+        assert_eq!(outcome, Outcome::Ready { fetched: 2 });
         assert_eq!(
             stored_kinds(&syncer, id, from, to).await,
             truth_kinds(&simulator, Forge::GitHub, login, from, to)
@@ -132,8 +133,9 @@ async fn widening_the_range_fetches_only_the_new_days() {
         log,
         vec![
             (day("2026-03-01"), day("2026-04-30")),
-            (day("2026-01-15"), day("2026-02-28")),
+            // Newest first, so the list fills in from its top.
             (day("2026-05-01"), day("2026-05-10")),
+            (day("2026-01-15"), day("2026-02-28")),
         ]
     );
     let (from, to) = ("2026-01-15", "2026-05-10");
@@ -166,7 +168,15 @@ async fn concurrent_openings_fetch_each_identity_once() {
         let (_, outcome) = task.await.unwrap();
         assert!(matches!(outcome, Outcome::Ready { .. }), "{outcome:?}");
     }
-    assert_eq!(syncer.fetch_log().len(), 1, "one fetch for six openings");
+    // One fetch for six openings: each of the 365 days fetched once.
+    let mut days: Vec<_> = syncer
+        .fetch_log()
+        .into_iter()
+        .flat_map(|(_, start, end)| start.iter_days().take_while(move |d| *d <= end))
+        .collect();
+    let fetched = days.len();
+    days.dedup();
+    assert_eq!((fetched, days.len()), (365, 365));
     simulator.stop().await;
 }
 
@@ -201,20 +211,95 @@ async fn a_failing_forge_is_a_failure_and_a_later_try_completes_the_cache() {
     );
 
     // The forge recovers; asking again fills exactly the truth.
-    reqwest::Client::new()
-        .put(format!(
-            "{}/_sim/faults",
-            simulator.url(Forge::GitLab).unwrap()
-        ))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+    set_faults(&simulator, Forge::GitLab, serde_json::json!({})).await;
     let (_, outcome) = syncer.ensure(&who, day(from), day(to)).await.unwrap();
     assert_eq!(outcome, Outcome::Ready { fetched: 1 });
     assert_eq!(
         stored_kinds(&syncer, id, from, to).await,
         truth_kinds(&simulator, Forge::GitLab, &login, from, to)
+    );
+    simulator.stop().await;
+}
+
+async fn set_faults(simulator: &Simulator, forge: Forge, faults: serde_json::Value) {
+    let response = reqwest::Client::new()
+        .put(format!("{}/_sim/faults", simulator.url(forge).unwrap()))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+#[tokio::test]
+async fn a_forge_failing_mid_way_keeps_the_pieces_stored_before_it() {
+    // Slow answers, so the fault lands between pieces rather than after all.
+    let slow = Faults {
+        latency_ms: 40,
+        ..Faults::default()
+    };
+    let config = SimConfig {
+        faults: [(Forge::Gerrit, slow)].into(),
+        ..SimConfig::default()
+    };
+    let (simulator, _db, syncer) = setup(config).await;
+    let syncer = Arc::new(syncer);
+    let login = people(&simulator.world, Forge::Gerrit, 1).remove(0);
+    let who = account(Forge::Gerrit, &login);
+    let (from, to) = ("2025-07-01", "2026-06-30");
+    let fetch = {
+        let (syncer, who) = (syncer.clone(), who.clone());
+        tokio::spawn(async move { syncer.ensure(&who, day(from), day(to)).await.unwrap() })
+    };
+    // Once the newest piece is stored, the forge breaks.
+    let id = loop {
+        let known = syncer
+            .store()
+            .known_identities(std::slice::from_ref(&who))
+            .await
+            .unwrap();
+        if let Some((_, id, ..)) = known.first() {
+            let missing = syncer
+                .store()
+                .days_to_fetch(*id, day(from), day(to), 0, chrono::Duration::hours(1))
+                .await
+                .unwrap();
+            if missing.last().is_some_and(|(_, end)| *end < day(to)) {
+                break *id;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    set_faults(
+        &simulator,
+        Forge::Gerrit,
+        serde_json::json!({"error_rate": 1.0}),
+    )
+    .await;
+    let (_, outcome) = fetch.await.unwrap();
+    assert!(matches!(outcome, Outcome::Failed(_)), "{outcome:?}");
+
+    // What is stored is whole and true; what is missing is missing.
+    let missing = syncer
+        .store()
+        .days_to_fetch(id, day(from), day(to), 0, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let (first_missing, last_missing) = (missing[0].0, missing.last().unwrap().1);
+    assert_eq!(first_missing, day(from));
+    assert!(last_missing < day(to), "{missing:?}");
+    let stored_from = (last_missing + chrono::Duration::days(1)).to_string();
+    assert_eq!(
+        stored_kinds(&syncer, id, &stored_from, to).await,
+        truth_kinds(&simulator, Forge::Gerrit, &login, &stored_from, to)
+    );
+
+    set_faults(&simulator, Forge::Gerrit, serde_json::json!({})).await;
+    let (_, outcome) = syncer.ensure(&who, day(from), day(to)).await.unwrap();
+    assert!(matches!(outcome, Outcome::Ready { .. }), "{outcome:?}");
+    assert_eq!(
+        stored_kinds(&syncer, id, from, to).await,
+        truth_kinds(&simulator, Forge::Gerrit, &login, from, to)
     );
     simulator.stop().await;
 }

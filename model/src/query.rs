@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -607,6 +607,17 @@ mod tests {
     }
 }
 
+/// How a fetch under way is going.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchProgress {
+    /// Requests sent so far.
+    pub requests: u64,
+    /// What the forge last said is left of its rate-limit budget.
+    pub budget_left: Option<u64>,
+    /// Set while the fetch waits for the forge's rate limit to renew.
+    pub waiting_until: Option<DateTime<Utc>>,
+}
+
 /// What the cache holds for one account of a query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSummary {
@@ -614,6 +625,8 @@ pub struct AccountSummary {
     /// `ok`, `not_found`, `failed` or `unknown` (not fetched yet).
     pub state: String,
     pub problem: Option<String>,
+    /// Set while the account is being fetched.
+    pub progress: Option<FetchProgress>,
     pub by_kind: Vec<(ContributionKind, u64)>,
     pub total: u64,
 }

@@ -110,7 +110,9 @@ impl Governor {
                         ?pause,
                         "rate-limit budget spent; waiting for the reset"
                     );
+                    super::progress::waiting(pause);
                     tokio::time::sleep(pause).await;
+                    super::progress::waited();
                     waited += pause;
                 }
             }
@@ -141,6 +143,7 @@ impl Governor {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             *lowest = Some(lowest.map_or(remaining, |l| l.min(remaining)));
+            super::progress::budget_reported(remaining);
         }
     }
 

@@ -290,6 +290,7 @@ impl Http {
                 None
             };
             Stats::bump(&self.stats.requests);
+            super::progress::request_sent();
             let sent = self
                 .build(call, cached.as_ref().map(|(tag, _)| tag.as_str()))
                 .send()
@@ -322,7 +323,9 @@ impl Http {
                 {
                     self.governor.exhausted(call.bucket, reset);
                 }
+                super::progress::waiting(pause);
                 self.retry_after(pause).await;
+                super::progress::waited();
                 continue;
             }
             let body = match response.bytes().await {

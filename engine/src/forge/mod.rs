@@ -10,6 +10,7 @@ pub mod governor;
 pub mod http;
 pub mod paging;
 pub mod phabricator;
+pub mod progress;
 
 use std::sync::Arc;
 
