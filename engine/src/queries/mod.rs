@@ -1,5 +1,12 @@
 //! Contribution queries end to end: validate and save a spec under its
 //! hash, fill the cache for its accounts, and read tallies and pages back.
+//! These functions always ask the store; [`Queries`] is what pages call,
+//! remembering answers until the data under them changes.
+
+mod answers;
+mod service;
+
+pub use service::Queries;
 
 use std::collections::BTreeMap;
 
@@ -69,50 +76,6 @@ pub async fn is_current(syncer: &Syncer, spec: &QuerySpec) -> Result<bool> {
     Ok(true)
 }
 
-/// Refreshes running in the background, one per query at a time.
-#[derive(Default)]
-pub struct Refreshes {
-    running: std::sync::Mutex<std::collections::HashSet<String>>,
-}
-
-impl Refreshes {
-    fn running(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
-        self.running
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn is_running(&self, hash: &str) -> bool {
-        self.running().contains(hash)
-    }
-
-    /// Starts filling the cache for a query unless that is already under
-    /// way; returns whether it is running now.
-    pub fn start(
-        self: &std::sync::Arc<Self>,
-        syncer: std::sync::Arc<Syncer>,
-        hash: &str,
-        spec: &QuerySpec,
-    ) -> bool {
-        if !self.running().insert(hash.to_owned()) {
-            return true;
-        }
-        let refreshes = self.clone();
-        let hash = hash.to_owned();
-        let spec = spec.clone();
-        tokio::spawn(async move {
-            for (account, outcome) in refresh(&syncer, &spec).await {
-                if let Err(error) = outcome {
-                    tracing::warn!(%account, %error, "refreshing a query failed");
-                }
-            }
-            refreshes.running().remove(&hash);
-        });
-        true
-    }
-}
-
-/// Each account's identity, and which person (index) it belongs to.
 /// An account of a query and what the cache knows of it.
 struct Member {
     person: usize,
@@ -156,6 +119,16 @@ fn sorted(counts: BTreeMap<ContributionKind, u64>) -> (Vec<(ContributionKind, u6
 
 /// The tallies of a (normalized) query from what the cache holds now.
 pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summary> {
+    Ok(summary_and_identities(store, hash, spec).await?.0)
+}
+
+/// The summary, and the identity behind each of its accounts in order
+/// (`None` for accounts never fetched).
+async fn summary_and_identities(
+    store: &Store,
+    hash: &str,
+    spec: &QuerySpec,
+) -> Result<(Summary, Vec<Option<IdentityId>>)> {
     let members = members(store, spec).await?;
     let tallies = store
         .tallies(&ids(&members), spec.from, spec.to, &Filters::of(spec))
@@ -185,6 +158,7 @@ pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summ
                 account: member.account.clone(),
                 state: state.name().to_owned(),
                 problem,
+                progress: None,
                 by_kind,
                 total,
             });
@@ -205,14 +179,20 @@ pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summ
         });
     }
     let (by_kind, total) = sorted(overall);
-    Ok(Summary {
+    let summary = Summary {
         hash: hash.to_owned(),
         spec: spec.clone(),
         fetching: false,
         people,
         by_kind,
         total,
-    })
+    };
+    // Members are listed person by person, as the summary's accounts are.
+    let identities = (0..spec.people.len())
+        .flat_map(|index| members.iter().filter(move |m| m.person == index))
+        .map(|m| m.known.as_ref().map(|(id, ..)| *id))
+        .collect();
+    Ok((summary, identities))
 }
 
 fn encode_cursor(cursor: &Cursor) -> String {

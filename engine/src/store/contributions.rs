@@ -170,6 +170,7 @@ impl Store {
         .bind(&account.username)
         .fetch_one(self.pool())
         .await?;
+        self.bump();
         Ok(id)
     }
 
@@ -223,14 +224,18 @@ impl Store {
         state: IdentityState,
         problem: Option<&str>,
     ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE identities SET state = $2, problem = $3, checked_at = now() WHERE id = $1",
         )
         .bind(id)
         .bind(state.name())
         .bind(problem)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        self.changed(&mut tx).await?;
+        tx.commit().await?;
+        self.bump();
         Ok(())
     }
 
@@ -336,7 +341,9 @@ impl Store {
         .bind(to)
         .execute(&mut *tx)
         .await?;
+        self.changed(&mut tx).await?;
         tx.commit().await?;
+        self.bump();
         Ok(())
     }
 

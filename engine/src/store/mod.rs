@@ -6,11 +6,13 @@ pub mod embedded;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use model::health::{Check, MigrationState, Readiness};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
 use crate::Result;
 
@@ -18,9 +20,15 @@ use crate::Result;
 /// `tally` never depends on files next to it.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
+/// The channel on which every process writing contributions says so.
+const CHANGES_CHANNEL: &str = "tally_contributions_changed";
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: PgPool,
+    /// Grows whenever contributions or identities change, here or (while
+    /// [`Store::follow_changes`] runs) in another process on the database.
+    changes: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -32,7 +40,54 @@ impl Store {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            changes: Arc::default(),
+        })
+    }
+
+    /// A number that changes whenever what queries read may have changed:
+    /// answers computed under one generation hold until it moves.
+    pub fn generation(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
+    /// Notes a change made through this store, and tells other processes
+    /// once `tx` commits.
+    pub(crate) async fn changed(&self, tx: &mut sqlx::PgConnection) -> Result<()> {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANGES_CHANNEL)
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Bumps the generation after a write commits (the notification reaches
+    /// this process too, but later).
+    pub(crate) fn bump(&self) {
+        self.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Follows changes other processes make, for as long as the returned
+    /// task runs. When the connection drops, notifications may have been
+    /// missed, so the generation moves then too.
+    pub async fn follow_changes(&self) -> Result<tokio::task::JoinHandle<()>> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        let store = self.clone();
+        Ok(tokio::spawn(async move {
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(_)) => store.bump(),
+                    Ok(None) => store.bump(),
+                    Err(error) => {
+                        tracing::warn!(%error, "listening for changes failed; retrying");
+                        store.bump();
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        }))
     }
 
     pub async fn connect_url(url: &str) -> Result<Self> {

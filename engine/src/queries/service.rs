@@ -1,0 +1,202 @@
+//! What the pages and the API call: queries by hash, their cache filled in
+//! the background (one refresh per query at a time), and answers
+//! remembered until the data under them changes.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use model::query::{ContributionPage, QueryError, QuerySpec, Summary};
+
+use super::answers::Answers;
+use super::{Bounds, day, is_current, page, refresh, summary_and_identities};
+use crate::error::Result;
+use crate::store::Store;
+use crate::store::contributions::IdentityId;
+use crate::sync::Syncer;
+
+/// How long "the cache is current" is believed without asking again:
+/// recent days go stale with the clock, not only with writes.
+const CURRENT_FOR: Duration = Duration::from_secs(10);
+const REMEMBERED: usize = 4096;
+
+/// Which list a page belongs to: the query's, or one day's.
+type PageKey = (String, Option<NaiveDate>, Option<String>, usize);
+
+pub struct Queries {
+    syncer: Arc<Syncer>,
+    bounds: Bounds,
+    /// Hashes whose refresh runs now.
+    running: Mutex<HashSet<String>>,
+    /// A hash never changes meaning, so its spec is kept under generation 0.
+    specs: Answers<String, QuerySpec>,
+    current: Answers<String, bool>,
+    summaries: Answers<String, (Summary, Vec<Option<IdentityId>>)>,
+    pages: Answers<PageKey, ContributionPage>,
+}
+
+impl Queries {
+    pub fn new(syncer: Arc<Syncer>, bounds: Bounds) -> Self {
+        Self {
+            syncer,
+            bounds,
+            running: Mutex::new(HashSet::new()),
+            specs: Answers::new(REMEMBERED, None),
+            current: Answers::new(REMEMBERED, Some(CURRENT_FOR)),
+            summaries: Answers::new(REMEMBERED, None),
+            pages: Answers::new(REMEMBERED * 4, None),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        self.syncer.store()
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn is_running(&self, hash: &str) -> bool {
+        self.running().contains(hash)
+    }
+
+    /// Validates and saves a query; its hash names it from then on.
+    pub async fn create(
+        &self,
+        spec: &QuerySpec,
+    ) -> Result<std::result::Result<String, QueryError>> {
+        super::create(self.store(), spec, self.bounds).await
+    }
+
+    /// The saved query behind a hash, if there is one.
+    pub async fn spec(&self, hash: &str) -> Result<Option<QuerySpec>> {
+        if !model::query::is_hash(hash) {
+            return Ok(None);
+        }
+        let key = hash.to_owned();
+        if let Some(spec) = self.specs.get(&key, 0) {
+            return Ok(Some(spec));
+        }
+        let spec = self.store().load_query(hash).await?;
+        if let Some(spec) = &spec {
+            self.specs.put(key, 0, spec.clone());
+        }
+        Ok(spec)
+    }
+
+    /// A query's tallies and how its fetch is going. Opening a query whose
+    /// cache is not current starts filling it in the background.
+    pub async fn summary(self: &Arc<Self>, hash: &str) -> Result<Option<Summary>> {
+        let Some(spec) = self.spec(hash).await? else {
+            return Ok(None);
+        };
+        if !self.is_running(hash) && !self.is_current(hash, &spec).await? {
+            self.start_refresh(hash, &spec);
+        }
+        let generation = self.store().generation();
+        let key = hash.to_owned();
+        let (mut summary, identities) = match self.summaries.get(&key, generation) {
+            Some(answer) => answer,
+            None => {
+                let answer = summary_and_identities(self.store(), hash, &spec).await?;
+                self.summaries.put(key, generation, answer.clone());
+                answer
+            }
+        };
+        summary.fetching = self.is_running(hash);
+        let accounts = summary
+            .people
+            .iter_mut()
+            .flat_map(|p| p.accounts.iter_mut());
+        for (account, id) in accounts.zip(identities) {
+            account.progress = id.and_then(|id| self.syncer.progress(id));
+        }
+        Ok(Some(summary))
+    }
+
+    /// Fetches a query's missing days again now (after a failure, say);
+    /// `None` when there is no such query.
+    pub async fn retry(self: &Arc<Self>, hash: &str) -> Result<Option<()>> {
+        let Some(spec) = self.spec(hash).await? else {
+            return Ok(None);
+        };
+        self.start_refresh(hash, &spec);
+        Ok(Some(()))
+    }
+
+    /// A page of the query's newest-first list after the cursor `after`.
+    pub async fn page(
+        &self,
+        hash: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Option<ContributionPage>> {
+        self.list(hash, None, after, limit).await
+    }
+
+    /// A page of one UTC day's items of the query.
+    pub async fn day(
+        &self,
+        hash: &str,
+        on: NaiveDate,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Option<ContributionPage>> {
+        self.list(hash, Some(on), after, limit).await
+    }
+
+    async fn list(
+        &self,
+        hash: &str,
+        on: Option<NaiveDate>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Option<ContributionPage>> {
+        let Some(spec) = self.spec(hash).await? else {
+            return Ok(None);
+        };
+        let generation = self.store().generation();
+        let key = (hash.to_owned(), on, after.map(str::to_owned), limit);
+        if let Some(answer) = self.pages.get(&key, generation) {
+            return Ok(Some(answer));
+        }
+        let answer = match on {
+            Some(on) => day(self.store(), &spec, on, after, limit).await?,
+            None => page(self.store(), &spec, after, limit).await?,
+        };
+        self.pages.put(key, generation, answer.clone());
+        Ok(Some(answer))
+    }
+
+    async fn is_current(&self, hash: &str, spec: &QuerySpec) -> Result<bool> {
+        let generation = self.store().generation();
+        let key = hash.to_owned();
+        if let Some(current) = self.current.get(&key, generation) {
+            return Ok(current);
+        }
+        let current = is_current(&self.syncer, spec).await?;
+        self.current.put(key, generation, current);
+        Ok(current)
+    }
+
+    /// Starts filling the cache for a query unless that is already under way.
+    fn start_refresh(self: &Arc<Self>, hash: &str, spec: &QuerySpec) {
+        if !self.running().insert(hash.to_owned()) {
+            return;
+        }
+        let queries = self.clone();
+        let hash = hash.to_owned();
+        let spec = spec.clone();
+        tokio::spawn(async move {
+            for (account, outcome) in refresh(&queries.syncer, &spec).await {
+                if let Err(error) = outcome {
+                    tracing::warn!(%account, %error, "refreshing a query failed");
+                }
+            }
+            queries.running().remove(&hash);
+        });
+    }
+}

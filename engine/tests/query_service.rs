@@ -1,0 +1,241 @@
+//! The query service as pages use it: remembered answers retired by writes
+//! (in this process and, through notifications, in another), progress while
+//! a fetch runs, and failures that wait for a retry.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{day, people, world};
+use engine::queries::{Bounds, Queries};
+use engine::store::Store;
+use engine::store::testing::TestDb;
+use engine::sync::{Directory, Freshness, Syncer};
+use model::contribution::{Contribution, ContributionKind};
+use model::forge::Forge;
+use model::query::{AccountSpec, PersonSpec, QuerySpec, Summary};
+use sim::server::faults::Faults;
+use sim::server::{SimConfig, Simulator};
+
+fn spec_of(account: &AccountSpec, from: &str, to: &str) -> QuerySpec {
+    QuerySpec {
+        people: vec![PersonSpec {
+            name: None,
+            accounts: vec![account.clone()],
+        }],
+        from: day(from),
+        to: day(to),
+        kinds: vec![],
+        statuses: vec![],
+        include_repos: vec![],
+        exclude_repos: vec![],
+    }
+}
+
+fn account(forge: Forge, username: &str) -> AccountSpec {
+    AccountSpec {
+        forge,
+        instance: None,
+        username: username.to_owned(),
+    }
+}
+
+async fn service(simulator: &Simulator, store: Store) -> Arc<Queries> {
+    let directory = Directory::with_limits(common::endpoints(simulator), common::impatient);
+    let syncer = Syncer::new(store, directory, Freshness::default());
+    Arc::new(Queries::new(Arc::new(syncer), Bounds::default()))
+}
+
+/// Opens the query until its refresh is over; returns every summary seen.
+async fn open_until_done(queries: &Arc<Queries>, hash: &str) -> Vec<Summary> {
+    let mut seen = Vec::new();
+    for _ in 0..2000 {
+        let summary = queries.summary(hash).await.unwrap().unwrap();
+        let done = !summary.fetching;
+        seen.push(summary);
+        if done {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the refresh of {hash} did not end");
+}
+
+fn one_item(author: &str, id: &str, on: &str) -> Contribution {
+    let mut item = Contribution::new(
+        Forge::GitHub,
+        "github.com",
+        ContributionKind::Commit,
+        author,
+    );
+    item.id = id.to_owned();
+    item.repository = "seed/one".into();
+    item.title = "one".into();
+    item.url = "https://github.com/seed/one".into();
+    item.occurred_at = day(on).and_hms_opt(12, 0, 0).unwrap().and_utc();
+    item
+}
+
+#[tokio::test]
+async fn remembered_answers_give_way_to_writes_here_and_in_other_processes() {
+    let simulator = Simulator::start(world(1), SimConfig::default())
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let queries = service(&simulator, db.store.clone()).await;
+    let login = people(&simulator.world, Forge::Gerrit, 1).remove(0);
+    let who = account(Forge::Gerrit, &login);
+    let (from, to) = ("2026-01-01", "2026-03-31");
+    let hash = queries
+        .create(&spec_of(&who, from, to))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = open_until_done(&queries, &hash).await.pop().unwrap();
+    let first_page = queries.page(&hash, None, 500).await.unwrap().unwrap();
+    assert_eq!(first_page.items.len() as u64, before.total);
+
+    // Another process on the same database adds an item to the cached days.
+    let other = Store::connect_url(&db.url).await.unwrap();
+    let following = db.store.follow_changes().await.unwrap();
+    let id = other.identity(&who).await.unwrap();
+    let generation = db.store.generation();
+    let mut items: Vec<Contribution> = first_page
+        .items
+        .iter()
+        .map(|i| i.contribution.clone())
+        .collect();
+    items.push(one_item(&login, "added-elsewhere", "2026-02-02"));
+    other
+        .replace_days(id, day(from), day(to), &items)
+        .await
+        .unwrap();
+    for _ in 0..500 {
+        if db.store.generation() != generation {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let after = queries.summary(&hash).await.unwrap().unwrap();
+    assert_eq!(
+        after.total,
+        before.total + 1,
+        "the other process's write is seen"
+    );
+    let page = queries.page(&hash, None, 500).await.unwrap().unwrap();
+    assert_eq!(page.items.len() as u64, after.total);
+    assert!(
+        page.items
+            .iter()
+            .any(|i| i.contribution.id == "added-elsewhere")
+    );
+    following.abort();
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_fetch_shows_its_progress_and_its_numbers_only_grow() {
+    let slow = Faults {
+        latency_ms: 30,
+        ..Faults::default()
+    };
+    let config = SimConfig {
+        faults: [(Forge::GitLab, slow)].into(),
+        ..SimConfig::default()
+    };
+    let simulator = Simulator::start(world(1), config).await.unwrap();
+    let db = TestDb::new().await;
+    let queries = service(&simulator, db.store.clone()).await;
+    let login = people(&simulator.world, Forge::GitLab, 1).remove(0);
+    let who = account(Forge::GitLab, &login);
+    let hash = queries
+        .create(&spec_of(&who, "2025-07-01", "2026-06-30"))
+        .await
+        .unwrap()
+        .unwrap();
+    let seen = open_until_done(&queries, &hash).await;
+    let progress: Vec<_> = seen
+        .iter()
+        .filter_map(|s| s.people[0].accounts[0].progress.clone())
+        .collect();
+    assert!(!progress.is_empty(), "progress was shown while fetching");
+    assert!(progress.windows(2).all(|w| w[0].requests <= w[1].requests));
+    assert!(progress.last().unwrap().requests > 0);
+    let totals: Vec<u64> = seen.iter().map(|s| s.total).collect();
+    assert!(totals.windows(2).all(|w| w[0] <= w[1]), "{totals:?}");
+    let last = seen.last().unwrap();
+    assert_eq!(last.people[0].accounts[0].progress, None);
+    assert_eq!(last.people[0].accounts[0].state, "ok");
+    let truth = sim::truth::truth(
+        &simulator.world,
+        simulator
+            .world
+            .find_account(Forge::GitLab, &login)
+            .unwrap()
+            .id,
+        day("2025-07-01"),
+        day("2026-06-30"),
+    );
+    assert_eq!(last.total, truth.total);
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_account_waits_for_a_retry_instead_of_refetching_on_every_open() {
+    let broken = Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    };
+    let config = SimConfig {
+        faults: [(Forge::Gerrit, broken)].into(),
+        ..SimConfig::default()
+    };
+    let simulator = Simulator::start(world(1), config).await.unwrap();
+    let db = TestDb::new().await;
+    let queries = service(&simulator, db.store.clone()).await;
+    let login = people(&simulator.world, Forge::Gerrit, 1).remove(0);
+    let who = account(Forge::Gerrit, &login);
+    let hash = queries
+        .create(&spec_of(&who, "2026-01-01", "2026-01-31"))
+        .await
+        .unwrap()
+        .unwrap();
+    let failed = open_until_done(&queries, &hash).await.pop().unwrap();
+    assert_eq!(failed.people[0].accounts[0].state, "failed");
+    assert!(failed.people[0].accounts[0].problem.is_some());
+
+    // Opening it again shows the failure without fetching again.
+    let again = queries.summary(&hash).await.unwrap().unwrap();
+    assert!(!again.fetching);
+    assert_eq!(again.people[0].accounts[0].state, "failed");
+
+    // The forge recovers; a retry fetches and the account is whole.
+    let response = reqwest::Client::new()
+        .put(format!(
+            "{}/_sim/faults",
+            simulator.url(Forge::Gerrit).unwrap()
+        ))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    queries.retry(&hash).await.unwrap().unwrap();
+    let retried = open_until_done(&queries, &hash).await.pop().unwrap();
+    assert_eq!(retried.people[0].accounts[0].state, "ok");
+    let truth = sim::truth::truth(
+        &simulator.world,
+        simulator
+            .world
+            .find_account(Forge::Gerrit, &login)
+            .unwrap()
+            .id,
+        day("2026-01-01"),
+        day("2026-01-31"),
+    );
+    assert_eq!(retried.total, truth.total);
+    assert!(queries.retry("AAAAAAAAAAA").await.unwrap().is_none());
+    simulator.stop().await;
+}
