@@ -60,3 +60,63 @@ url_with_database() {
 }
 
 release_binary() { printf '%s/release/tally\n' "$CARGO_TARGET_DIR"; }
+
+# Commands run when the script exits, whatever its status; a script that
+# uses them sets `trap cleanup EXIT`.
+CLEANUP=()
+cleanup() {
+  local status=$? action
+  for action in "${CLEANUP[@]}"; do eval "$action" || true; done
+  [ -z "$CURRENT_STAGE" ] || log "FAILED in stage: $CURRENT_STAGE"
+  print_stage_times
+  exit "$status"
+}
+
+# A PostgreSQL server whose admin URL the Rust tests get as TALLY_TEST_DATABASE_URL:
+# the given one, else the machine's local server (started if stopped), else a
+# private cluster run by the `tally` binary $1 (default: the debug build).
+use_test_database() {
+  if [ -n "${TALLY_TEST_DATABASE_URL:-}" ]; then
+    log "test database: TALLY_TEST_DATABASE_URL"
+    return
+  fi
+  local local_url="postgres://postgres@127.0.0.1:5432/postgres"
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_lsclusters >/dev/null; then
+    local version name
+    while read -r version name _; do
+      log "starting the local PostgreSQL cluster $version/$name"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start || true
+    done < <(pg_lsclusters --no-header | awk '$3 == 5432 && $4 != "online"')
+  fi
+  if psql "$local_url" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+    export TALLY_TEST_DATABASE_URL="$local_url"
+    log "test database: local server at 127.0.0.1:5432"
+    return
+  fi
+  local data_dir="$TALLY_SCRATCH/test-postgres" url tally="${1:-$CARGO_TARGET_DIR/debug/tally}"
+  url="$("$tally" postgres start --data-dir "$data_dir")"
+  CLEANUP+=("'$tally' postgres stop --data-dir '$data_dir'")
+  export TALLY_TEST_DATABASE_URL
+  TALLY_TEST_DATABASE_URL="$(url_with_database "$url" postgres)"
+  log "test database: private cluster in $data_dir"
+}
+
+
+# Starts the release server on a free port with DATABASE_URL=$1, its log in
+# $2, and sets TALLY_URL once it listens. It is stopped on exit.
+start_release_server() {
+  local database="$1" log_file="$2" server_pid url=""
+  mkdir -p "$(dirname "$log_file")"
+  DATABASE_URL="$database" LEPTOS_SITE_ROOT="$TALLY_ROOT/target/site" \
+    "$(release_binary)" --addr 127.0.0.1:0 >"$log_file" 2>&1 &
+  server_pid=$!
+  CLEANUP+=("kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null")
+  for _ in $(seq 1 300); do
+    url="$(grep -o 'listening on http://[0-9.:]*' "$log_file" | head -n1 | awk '{print $3}' || true)"
+    [ -n "$url" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$log_file" >&2; die "the server exited before listening"; }
+    sleep 0.1
+  done
+  [ -n "$url" ] || die "the server did not start listening in 30s"
+  TALLY_URL="$url"
+}

@@ -20,7 +20,7 @@ pub fn instance_info() -> InstanceResource {
 }
 
 /// Whether this installation shows demo data, and which forges it reads.
-#[server]
+#[server(endpoint = "instance_info")]
 pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
     use_context::<InstanceInfo>().ok_or(AppError::Unavailable)
 }
@@ -33,16 +33,8 @@ mod context {
 
     use crate::error::AppError;
 
-    pub fn store() -> Result<engine::store::Store, AppError> {
-        use_context::<engine::store::Store>().ok_or(AppError::Unavailable)
-    }
-
-    pub fn syncer() -> Result<Arc<engine::sync::Syncer>, AppError> {
-        use_context::<Arc<engine::sync::Syncer>>().ok_or(AppError::Unavailable)
-    }
-
-    pub fn refreshes() -> Result<Arc<engine::queries::Refreshes>, AppError> {
-        use_context::<Arc<engine::queries::Refreshes>>().ok_or(AppError::Unavailable)
+    pub fn queries() -> Result<Arc<engine::queries::Queries>, AppError> {
+        use_context::<Arc<engine::queries::Queries>>().ok_or(AppError::Unavailable)
     }
 
     /// Answers an error with a status that says what kind it is (the
@@ -63,19 +55,11 @@ mod context {
         }
         result
     }
-
-    /// The saved query behind a hash; anything else is not found.
-    pub async fn query(hash: &str) -> Result<model::query::QuerySpec, AppError> {
-        if !model::query::is_hash(hash) {
-            return Err(AppError::NotFound);
-        }
-        store()?.load_query(hash).await?.ok_or(AppError::NotFound)
-    }
 }
 
 /// Creates (or finds) the query the form describes and goes to its page.
 /// Checkboxes arrive as `kinds[i]`, so unchecked ones are simply absent.
-#[server]
+#[server(endpoint = "create_query")]
 pub async fn create_query(
     people: String,
     from: String,
@@ -106,9 +90,7 @@ pub async fn create_query(
     context::with_status(
         async {
             let spec = form.spec()?;
-            let store = context::store()?;
-            let hash = engine::queries::create(&store, &spec, engine::queries::Bounds::default())
-                .await??;
+            let hash = context::queries()?.create(&spec).await??;
             leptos_axum::redirect(&format!("/q/{hash}"));
             Ok(hash)
         }
@@ -118,44 +100,71 @@ pub async fn create_query(
 
 /// The tallies of a query. Opening a query whose cache is not current
 /// starts filling it in the background; `fetching` says so.
-#[server]
+#[server(endpoint = "query_summary")]
 pub async fn query_summary(hash: String) -> Result<Summary, AppError> {
-    context::with_status(summary_of(&hash).await)
+    context::with_status(
+        async {
+            context::queries()?
+                .summary(&hash)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+        .await,
+    )
 }
 
-#[cfg(feature = "ssr")]
-async fn summary_of(hash: &str) -> Result<Summary, AppError> {
-    let hash = hash.to_owned();
-    let spec = context::query(&hash).await?;
-    let syncer = context::syncer()?;
-    let refreshes = context::refreshes()?;
-    if !refreshes.is_running(&hash) && !engine::queries::is_current(&syncer, &spec).await? {
-        refreshes.start(syncer.clone(), &hash, &spec);
-    }
-    let mut summary = engine::queries::summary(&context::store()?, &hash, &spec).await?;
-    summary.fetching = refreshes.is_running(&hash);
-    Ok(summary)
+/// Fetches the query's missing days again (after a forge failed), then
+/// goes back to the query's page.
+#[server(endpoint = "retry_query")]
+pub async fn retry_query(hash: String) -> Result<(), AppError> {
+    context::with_status(
+        async {
+            context::queries()?
+                .retry(&hash)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            leptos_axum::redirect(&format!("/q/{hash}"));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// A page of the query's list, newest first, after a cursor from the last page.
-#[server]
+#[server(endpoint = "query_page")]
 pub async fn query_page(hash: String, after: Option<String>) -> Result<ContributionPage, AppError> {
-    let spec = context::query(&hash).await?;
-    Ok(engine::queries::page(&context::store()?, &spec, after.as_deref(), 50).await?)
+    context::with_status(
+        async {
+            context::queries()?
+                .page(&hash, after.as_deref(), 50)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+        .await,
+    )
 }
 
 /// Everything of one UTC day of the query.
-#[server]
+#[server(endpoint = "query_day")]
 pub async fn query_day(
     hash: String,
     day: String,
     after: Option<String>,
 ) -> Result<ContributionPage, AppError> {
-    let spec = context::query(&hash).await?;
-    let day =
-        chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| AppError::NotFound)?;
-    if day < spec.from || day > spec.to {
-        return Err(AppError::NotFound);
-    }
-    Ok(engine::queries::day(&context::store()?, &spec, day, after.as_deref(), 200).await?)
+    context::with_status(
+        async {
+            let day = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                .map_err(|_| AppError::NotFound)?;
+            let queries = context::queries()?;
+            let spec = queries.spec(&hash).await?.ok_or(AppError::NotFound)?;
+            if day < spec.from || day > spec.to {
+                return Err(AppError::NotFound);
+            }
+            queries
+                .day(&hash, day, after.as_deref(), 200)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+        .await,
+    )
 }

@@ -63,19 +63,65 @@ test('the same people in another order and case give the same address', async ({
   expect(page.url()).toBe(url);
 });
 
-test('editing the kinds changes the address and the numbers, and back returns', async ({ page }) => {
+/// Waits for the address to move to another query than `from`.
+async function movedFrom(page: import('@playwright/test').Page, from: string) {
+  await page.waitForURL((next) => next.toString() !== from && /\/q\/[A-Za-z0-9_-]{11}$/.test(next.toString()));
+  return page.url();
+}
+
+test('ticking a kind updates the address and the numbers at once, and back returns', async ({ page }) => {
   const url = await createQuery(page);
   const total = await settledTotal(page);
-  await page.getByText('Change people, dates or kinds').click();
-  await page.getByRole('checkbox', { name: 'Commit' }).check();
-  await page.getByRole('button', { name: 'Update' }).click();
-  await page.waitForURL((next) => next.toString() !== url && /\/q\/[A-Za-z0-9_-]{11}$/.test(next.toString()));
+  await page.getByText('Change people, dates or filters').click();
+  // No button: a tick is applied as it happens.
+  await page.getByRole('checkbox', { name: 'Commit', exact: true }).check();
+  const commitsUrl = await movedFrom(page, url);
   const commits = await settledTotal(page);
   expect(commits).toBeLessThanOrEqual(total);
   await expect(page.locator('.kind-totals li')).toHaveCount(1);
+  // The editor stays open for the next change.
+  await expect(page.getByRole('checkbox', { name: 'Commit', exact: true })).toBeChecked();
+  await page.getByRole('checkbox', { name: 'Review', exact: true }).check();
+  await movedFrom(page, commitsUrl);
+  const both = await settledTotal(page);
+  expect(both).toBeGreaterThanOrEqual(commits);
+  await page.goBack();
+  await expect(page).toHaveURL(commitsUrl);
+  await expect(page.getByTestId('total')).toHaveText(String(commits));
   await page.goBack();
   await expect(page).toHaveURL(url);
   await expect(page.getByTestId('total')).toHaveText(String(total));
+});
+
+test('leaving out a repository takes exactly its items away', async ({ page }) => {
+  const url = await createQuery(page);
+  const total = await settledTotal(page);
+  const repository = (await page.locator('.item__repo').first().textContent())?.trim() ?? '';
+  expect(repository).not.toBe('');
+  await page.getByText('Change people, dates or filters').click();
+  await page.getByLabel('Only repositories').fill(repository);
+  await page.getByLabel('Only repositories').press('Enter');
+  await movedFrom(page, url);
+  const only = await settledTotal(page);
+  await page.goto(url);
+  await hydrated(page);
+  await page.getByText('Change people, dates or filters').click();
+  await page.getByLabel('Leave out repositories').fill(repository);
+  await page.getByLabel('Leave out repositories').press('Enter');
+  await movedFrom(page, url);
+  await expect(page.getByTestId('total')).toHaveText(String(total - only));
+  await expect(page.locator('.item__repo', { hasText: new RegExp(`^${repository}$`) })).toHaveCount(0);
+});
+
+test('a status filter keeps items without a status and the chosen status only', async ({ page }) => {
+  const url = await createQuery(page);
+  await settledTotal(page);
+  await page.getByText('Change people, dates or filters').click();
+  await page.getByRole('checkbox', { name: 'merged', exact: true }).check();
+  await movedFrom(page, url);
+  await settledTotal(page);
+  const badges = await page.locator('.items .badge').allTextContents();
+  expect(badges.every((b) => b.trim() === 'merged')).toBe(true);
 });
 
 test('a bad account is refused with the reason', async ({ page }) => {

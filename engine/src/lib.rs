@@ -6,6 +6,7 @@
 pub mod error;
 pub mod forge;
 pub mod queries;
+pub mod seed;
 pub mod store;
 pub mod sync;
 

@@ -75,6 +75,19 @@ pub enum Status {
     Closed,
 }
 
+impl Status {
+    pub const ALL: [Status; 4] = [Self::Open, Self::Merged, Self::Abandoned, Self::Closed];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Merged => "merged",
+            Self::Abandoned => "abandoned",
+            Self::Closed => "closed",
+        }
+    }
+}
+
 /// One thing a person did on a forge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contribution {

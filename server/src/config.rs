@@ -32,6 +32,24 @@ pub enum Command {
     /// Fetch from a forge with the server's own clients and print normalized
     /// JSON lines; requests, 304s, retries and budget go to stderr.
     Fetch(FetchArgs),
+    /// Fill the database with made-up contributions of many people and
+    /// print the address of a query over them (for load tests).
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    #[arg(long, default_value_t = 20)]
+    pub people: usize,
+    /// In all, shared evenly between the people.
+    #[arg(long, default_value_t = 200_000)]
+    pub contributions: usize,
+    /// Days the contributions spread over, ending 30 days ago (so none of
+    /// them counts as recent and due for a refresh).
+    #[arg(long, default_value_t = 365)]
+    pub days: i64,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -16,7 +16,7 @@ use clap::Parser;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use config::{Cli, Command, PostgresCommand, ServeConfig, SimArgs};
+use config::{Cli, Command, PostgresCommand, SeedArgs, ServeConfig, SimArgs};
 use database::Database;
 use error::ServerError;
 use state::AppState;
@@ -38,6 +38,7 @@ async fn main() -> ExitCode {
         Some(Command::Postgres(command)) => postgres(command).await,
         Some(Command::Sim(args)) => simulate(args).await,
         Some(Command::Fetch(args)) => fetch::run(args).await,
+        Some(Command::Seed(args)) => seed(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -85,11 +86,16 @@ async fn serve_with(
         directory,
         engine::sync::Freshness::default(),
     );
+    // Other processes on the database retire this one's remembered answers.
+    let following = database.store.follow_changes().await?;
+    let queries = engine::queries::Queries::new(
+        std::sync::Arc::new(syncer),
+        engine::queries::Bounds::default(),
+    );
     let state = AppState {
         store: database.store.clone(),
         forges: std::sync::Arc::new(forges),
-        syncer: std::sync::Arc::new(syncer),
-        refreshes: std::sync::Arc::default(),
+        queries: std::sync::Arc::new(queries),
         leptos_options: leptos_options(config, addr),
     };
     tracing::info!("listening on http://{addr}");
@@ -97,6 +103,7 @@ async fn serve_with(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(ServerError::Serve)?;
+    following.abort();
     tracing::info!("shut down");
     Ok(())
 }
@@ -122,6 +129,32 @@ async fn postgres(command: PostgresCommand) -> Result<(), ServerError> {
         }
         PostgresCommand::Stop(config) => Ok(database::private_cluster(&config)?.stop().await?),
     }
+}
+
+/// Stores made-up contributions and prints the path of a query over them.
+async fn seed(args: SeedArgs) -> Result<(), ServerError> {
+    if args.people == 0 || args.days < 1 {
+        return Err(ServerError::Config(
+            "--people and --days must be at least 1".into(),
+        ));
+    }
+    let database = Database::open(&args.database).await?;
+    let result = async {
+        database.store.migrate().await?;
+        let to = chrono::Utc::now().date_naive() - chrono::Duration::days(30);
+        let plan = engine::seed::Plan {
+            people: args.people,
+            contributions: args.contributions,
+            from: to - chrono::Duration::days(args.days - 1),
+            to,
+        };
+        let hash = engine::seed::seed(&database.store, &plan).await?;
+        println!("/q/{hash}");
+        Ok(())
+    }
+    .await;
+    database.close().await;
+    result
 }
 
 /// Generates the world, serves it, prints each forge's base URL and waits for Ctrl-C.

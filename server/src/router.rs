@@ -11,16 +11,12 @@ use crate::state::AppState;
 
 pub fn build(state: AppState) -> Router {
     let pages = generate_route_list(app::App);
-    let store = state.store.clone();
     let instance = state.forges.info();
-    let syncer = state.syncer.clone();
-    let refreshes = state.refreshes.clone();
+    let queries = state.queries.clone();
     // What pages and server functions may take from context.
     let context = move || {
-        leptos::context::provide_context(store.clone());
         leptos::context::provide_context(instance.clone());
-        leptos::context::provide_context(syncer.clone());
-        leptos::context::provide_context(refreshes.clone());
+        leptos::context::provide_context(queries.clone());
     };
     Router::new()
         .route("/healthz", get(health::live))

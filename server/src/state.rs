@@ -2,9 +2,8 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use engine::forge::Forges;
-use engine::queries::Refreshes;
+use engine::queries::Queries;
 use engine::store::Store;
-use engine::sync::Syncer;
 use leptos::config::LeptosOptions;
 
 /// What every handler can reach. Cheap to clone: each field is a handle.
@@ -12,9 +11,7 @@ use leptos::config::LeptosOptions;
 pub struct AppState {
     pub store: Store,
     pub forges: Arc<Forges>,
-    /// Fills the contribution cache; shared so each identity fetches once.
-    pub syncer: Arc<Syncer>,
-    /// Query refreshes running in the background.
-    pub refreshes: Arc<Refreshes>,
+    /// Contribution queries, their cache and its background refreshes.
+    pub queries: Arc<Queries>,
     pub leptos_options: LeptosOptions,
 }

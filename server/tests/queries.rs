@@ -131,5 +131,21 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
         assert_eq!(status, 404, "{missing}");
         assert!(body.contains("Page not found"), "{missing}");
     }
+
+    // The retry button's form goes back to the query; an unknown one is 404.
+    let retry = |hash: String| {
+        client()
+            .post(format!("{}/api/retry_query", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", &page_url)
+            .body(serde_urlencoded::to_string([("hash", hash)]).unwrap())
+            .send()
+    };
+    let retried = retry(hash.clone()).await.unwrap();
+    assert!(retried.status().is_redirection(), "{}", retried.status());
+    assert_eq!(retried.headers()["location"], location.as_str());
+    let unknown = retry("AAAAAAAAAAA".into()).await.unwrap();
+    assert_eq!(unknown.status(), 404);
     simulator.stop().await;
 }

@@ -1,18 +1,52 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use model::contribution::ContributionKind;
+use model::contribution::{ContributionKind, Status};
 use model::query::QueryForm;
 
 use crate::api::CreateQuery;
 use crate::error::AppError;
 
+/// The name a choice goes by in the form (its serde name).
+fn choice_name<T: serde::Serialize>(choice: &T) -> String {
+    serde_json::to_value(choice)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Checkboxes `field[i]` for each of `choices`, ticked when in `ticked`.
+fn checkboxes<T: serde::Serialize>(
+    field: &'static str,
+    choices: &[T],
+    label: fn(&T) -> &'static str,
+    ticked: &[String],
+) -> impl IntoView + use<T> {
+    choices
+        .iter()
+        .enumerate()
+        .map(|(i, choice)| {
+            let value = choice_name(choice);
+            let checked = ticked.contains(&value);
+            view! {
+                <label class="check">
+                    <input type="checkbox" name=format!("{field}[{i}]") value=value checked=checked />
+                    " "
+                    {label(choice)}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
 /// The fields of a query, prefilled from `form`. Submitting posts to the
 /// `create_query` server function (without JavaScript too) and lands on
 /// the resulting query's address, so editing a query changes the URL.
+/// When `live`, every change is submitted at once.
 #[component]
 pub fn QueryEditor(
     form: QueryForm,
     submit: &'static str,
+    #[prop(optional)] live: bool,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     let create = ServerAction::<CreateQuery>::new();
@@ -21,9 +55,13 @@ pub fn QueryEditor(
         Some(Err(error)) => Some(error.to_string()),
         _ => None,
     };
-    let kinds = form.kinds.clone();
+    let on_change = move |event: leptos::ev::Event| {
+        if live {
+            submit_form_of(&event);
+        }
+    };
     view! {
-        <ActionForm action=create attr:class="form">
+        <ActionForm action=create attr:class="form" on:change=on_change>
             <label class="field">
                 <span class="field__label">"People"</span>
                 <textarea
@@ -51,28 +89,42 @@ pub fn QueryEditor(
             <p class="field__hint">"Empty dates mean the last 12 months (UTC days)."</p>
             <fieldset class="field kinds">
                 <legend class="field__label">"Kinds (none ticked: all)"</legend>
-                {ContributionKind::ALL
-                    .iter()
-                    .enumerate()
-                    .map(|(i, kind)| {
-                        let value = serde_json::to_value(kind)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        let checked = kinds.contains(&value);
-                        view! {
-                            <label class="check">
-                                <input type="checkbox" name=format!("kinds[{i}]") value=value checked=checked />
-                                " "
-                                {kind.label()}
-                            </label>
-                        }
-                    })
-                    .collect_view()}
+                {checkboxes("kinds", &ContributionKind::ALL, |k| k.label(), &form.kinds)}
             </fieldset>
+            <fieldset class="field kinds">
+                <legend class="field__label">"Status (none ticked: any; commits and reviews have none)"</legend>
+                {checkboxes("statuses", &Status::ALL, |s| s.label(), &form.statuses)}
+            </fieldset>
+            <div class="field-row">
+                <label class="field">
+                    <span class="field__label">"Only repositories"</span>
+                    <input type="text" name="include_repos" value=form.include_repos.clone() placeholder="owner/name, …" />
+                </label>
+                <label class="field">
+                    <span class="field__label">"Leave out repositories"</span>
+                    <input type="text" name="exclude_repos" value=form.exclude_repos.clone() placeholder="owner/name, …" />
+                </label>
+            </div>
             {children.map(|c| c())}
             <button type="submit" class="button">{submit}</button>
             {move || problem().map(|p| view! { <p class="error" role="alert">{p}</p> })}
         </ActionForm>
     }
+}
+
+/// Submits the form a change happened in, as its submit button would
+/// (so the browser's own checks run first).
+fn submit_form_of(event: &leptos::ev::Event) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(form) = event
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        {
+            let _ = form.request_submit();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = event;
 }

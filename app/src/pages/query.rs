@@ -2,29 +2,22 @@
 //! JavaScript), live while its accounts are fetched, and its contributions
 //! newest first, a page at a time; `/q/<hash>/day/<day>`: one day's items.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use model::contribution::Status;
-use model::query::{ContributionPage, ListedContribution, QueryForm, Summary};
+use model::query::{
+    AccountSummary, ContributionPage, FetchProgress, ListedContribution, QueryForm, Summary,
+};
 
-use crate::api::{query_day, query_page, query_summary};
+use crate::api::{RetryQuery, query_day, query_page, query_summary};
 use crate::components::QueryEditor;
 use crate::error::AppError;
 use crate::pages::NotFound;
 
 /// How often the page asks again while accounts are being fetched.
 const POLL_MS: u64 = 1500;
-
-fn status_label(status: Status) -> &'static str {
-    match status {
-        Status::Open => "open",
-        Status::Merged => "merged",
-        Status::Abandoned => "abandoned",
-        Status::Closed => "closed",
-    }
-}
 
 #[component]
 pub fn QueryPage() -> impl IntoView {
@@ -56,33 +49,86 @@ pub fn QueryPage() -> impl IntoView {
         fetching
     });
 
+    // Whether the editor is open, kept while edits move to new addresses.
+    let editing = RwSignal::new(false);
+    // Transitions keep what is shown while the next answer loads, so
+    // polling and live edits never flash a blank page.
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 summary
                     .get()
                     .map(|result| match result {
-                        Ok(summary) => view! { <SummaryView summary /> }.into_any(),
+                        Ok(summary) => view! { <SummaryView summary editing /> }.into_any(),
                         Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
                         Err(error) => {
                             view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
                         }
                     })
             }}
-        </Suspense>
-        <Suspense fallback=|| ()>
+        </Transition>
+        <Transition fallback=|| ()>
             {move || {
                 first
                     .get()
                     .and_then(Result::ok)
                     .map(|page| view! { <ContributionList hash=hash() page /> })
             }}
-        </Suspense>
+        </Transition>
+    }
+}
+
+/// How a fetch under way is going, in words.
+fn progress_note(progress: &FetchProgress, items: u64) -> String {
+    let mut note = format!("fetching: {items} so far, {} requests", progress.requests);
+    if let Some(left) = progress.budget_left {
+        note.push_str(&format!(", {left} left in the forge's rate limit"));
+    }
+    if let Some(until) = progress.waiting_until {
+        note.push_str(&format!(
+            "; waiting for the rate limit until {} UTC",
+            until.format("%H:%M:%S")
+        ));
+    }
+    note
+}
+
+fn account_view(account: AccountSummary) -> impl IntoView {
+    let state = account.state.clone();
+    let note = match (&account.progress, state.as_str()) {
+        (Some(progress), _) => progress_note(progress, account.total),
+        (None, "not_found") => "not found".to_owned(),
+        (None, "failed") => format!("failed: {}", account.problem.clone().unwrap_or_default()),
+        (None, "unknown") => "waiting to be fetched…".to_owned(),
+        (None, _) => account.total.to_string(),
+    };
+    let class = if account.progress.is_some() {
+        "account account--fetching".to_owned()
+    } else {
+        format!("account account--{state}")
+    };
+    view! {
+        <li class=class>
+            <code>{account.account.to_string()}</code>" "<span class="account__state">{note}</span>
+        </li>
+    }
+}
+
+/// Asks for the query's missing days again; a plain form, so it works
+/// without JavaScript too.
+#[component]
+fn RetryButton(hash: String) -> impl IntoView {
+    let retry = ServerAction::<RetryQuery>::new();
+    view! {
+        <ActionForm action=retry attr:class="retry">
+            <input type="hidden" name="hash" value=hash />
+            <button type="submit" class="button button--small">"Retry failed accounts"</button>
+        </ActionForm>
     }
 }
 
 #[component]
-fn SummaryView(summary: Summary) -> impl IntoView {
+fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
     let spec = &summary.spec;
     let title = format!(
         "{} from {} to {}",
@@ -98,6 +144,12 @@ fn SummaryView(summary: Summary) -> impl IntoView {
     let description = format!("{} contributions: {title}", summary.total);
     let kinds: Vec<_> = summary.by_kind.clone();
     let edit_spec = summary.spec.clone();
+    let hash = summary.hash.clone();
+    let any_failed = summary
+        .people
+        .iter()
+        .flat_map(|p| &p.accounts)
+        .any(|a| a.state == "failed" && a.progress.is_none());
     view! {
         <Title text=title.clone() />
         <Meta name="description" content=description />
@@ -108,7 +160,7 @@ fn SummaryView(summary: Summary) -> impl IntoView {
                 .then(|| {
                     view! {
                         <p class="progress" role="status" aria-live="polite">
-                            "Fetching from the forges… the numbers below grow as accounts finish."
+                            "Fetching from the forges… the numbers below grow as each account’s days arrive, newest first."
                         </p>
                     }
                 })}
@@ -122,9 +174,17 @@ fn SummaryView(summary: Summary) -> impl IntoView {
                     .map(|(kind, n)| view! { <li><span class="kind">{kind.label()}</span>" "<strong>{n}</strong></li> })
                     .collect_view()}
             </ul>
-            <details class="edit">
-                <summary>"Change people, dates or kinds"</summary>
-                <QueryEditor form=QueryForm::of(&edit_spec) submit="Update" />
+            {any_failed.then(|| {
+                view! {
+                    <div class="failure" role="alert">
+                        <p>"Some accounts could not be fetched; their numbers are missing, not zero."</p>
+                        <RetryButton hash=hash.clone() />
+                    </div>
+                }
+            })}
+            <details class="edit" open=move || editing.get() on:toggle=move |event| editing.set(is_open(&event))>
+                <summary>"Change people, dates or filters"</summary>
+                <QueryEditor form=QueryForm::of(&edit_spec) submit="Update" live=true />
             </details>
             <table class="people">
                 <thead>
@@ -140,24 +200,7 @@ fn SummaryView(summary: Summary) -> impl IntoView {
                                     <th scope="row">{person.name}</th>
                                     <td>
                                         <ul class="accounts">
-                                            {person
-                                                .accounts
-                                                .into_iter()
-                                                .map(|a| {
-                                                    let state = a.state.clone();
-                                                    let note = match state.as_str() {
-                                                        "not_found" => "not found".to_owned(),
-                                                        "failed" => format!("failed: {}", a.problem.clone().unwrap_or_default()),
-                                                        "unknown" => "fetching…".to_owned(),
-                                                        _ => format!("{}", a.total),
-                                                    };
-                                                    view! {
-                                                        <li class=format!("account account--{state}")>
-                                                            <code>{a.account.to_string()}</code>" "<span class="account__state">{note}</span>
-                                                        </li>
-                                                    }
-                                                })
-                                                .collect_view()}
+                                            {person.accounts.into_iter().map(account_view).collect_view()}
                                         </ul>
                                     </td>
                                     <td class="num">{person.total}</td>
@@ -180,7 +223,7 @@ fn item_view(hash: &str, item: ListedContribution) -> impl IntoView + use<> {
         <li class="item">
             <a class="item__day" href=href>{day}</a>
             <span class="item__kind">{c.kind.label()}</span>
-            {c.status.map(|s| view! { <span class=format!("badge badge--{}", status_label(s))>{status_label(s)}</span> })}
+            {c.status.map(|s| view! { <span class=format!("badge badge--{}", s.label())>{s.label()}</span> })}
             <a class="item__title" href=c.url rel="noopener" target="_blank">{c.title}</a>
             <span class="item__repo">{c.repository}</span>
             <span class="item__who">{c.author}</span>
@@ -246,6 +289,23 @@ fn ContributionList(hash: String, page: ContributionPage) -> impl IntoView {
                     })
             }}
         </section>
+    }
+}
+
+/// Whether the `<details>` a toggle event came from is open now.
+fn is_open(event: &leptos::ev::Event) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+            .is_some_and(|details| details.open())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = event;
+        false
     }
 }
 
