@@ -86,10 +86,14 @@ fn parse_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
 }
 
-/// The WHERE clause shared by tallies and pages: identities, days, filters.
+/// The WHERE clause of tallies: identities ($1), days and item filters.
 /// Parameters $1..$7 are bound by [`bind_filters`].
-const FILTERED: &str = "identity_id = ANY($1)
-    AND occurred_at >= $2 AND occurred_at < $3
+fn filtered() -> String {
+    format!("identity_id = ANY($1) AND {ITEM_FILTERS}")
+}
+
+/// Days and item filters ($2..$7), shared by tallies and pages.
+const ITEM_FILTERS: &str = "occurred_at >= $2 AND occurred_at < $3
     AND (cardinality($4::text[]) = 0 OR kind = ANY($4))
     AND (cardinality($5::text[]) = 0 OR status IS NULL OR status = ANY($5))
     AND (cardinality($6::text[]) = 0 OR lower(repository) = ANY($6))
@@ -356,7 +360,8 @@ impl Store {
         filters: &Filters,
     ) -> Result<Vec<(IdentityId, ContributionKind, i64)>> {
         let sql = format!(
-            "SELECT identity_id, kind, count(*) AS n FROM contributions WHERE {FILTERED} GROUP BY identity_id, kind"
+            "SELECT identity_id, kind, count(*) AS n FROM contributions WHERE {} GROUP BY identity_id, kind",
+            filtered()
         );
         let rows = bind_filters(sqlx::query(&sql), identities, from, to, filters)
             .fetch_all(self.pool())
@@ -380,11 +385,21 @@ impl Store {
         after: Option<&Cursor>,
         limit: i64,
     ) -> Result<Vec<Stored>> {
+        // Each identity's newest items come from its own index, at most a
+        // page of them, and are merged: a page costs the same however many
+        // items the identities have.
         let sql = format!(
-            "SELECT c.*, i.forge, i.instance, i.username FROM contributions c JOIN identities i ON i.id = c.identity_id
-             WHERE {FILTERED}
-               AND ($8::timestamptz IS NULL OR (occurred_at, identity_id, kind, item_id) < ($8, $9, $10, $11))
-             ORDER BY occurred_at DESC, identity_id DESC, kind DESC, item_id DESC
+            "SELECT c.*, i.forge, i.instance, i.username
+             FROM unnest($1::bigint[]) AS q(id)
+             CROSS JOIN LATERAL (
+                 SELECT * FROM contributions
+                 WHERE identity_id = q.id AND {ITEM_FILTERS}
+                   AND ($8::timestamptz IS NULL OR (occurred_at, identity_id, kind, item_id) < ($8, $9, $10, $11))
+                 ORDER BY occurred_at DESC, kind DESC, item_id DESC
+                 LIMIT $12
+             ) c
+             JOIN identities i ON i.id = c.identity_id
+             ORDER BY c.occurred_at DESC, c.identity_id DESC, c.kind DESC, c.item_id DESC
              LIMIT $12"
         );
         let rows = bind_filters(sqlx::query(&sql), identities, from, to, filters)
