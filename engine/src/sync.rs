@@ -37,6 +37,11 @@ impl Default for Freshness {
     }
 }
 
+/// How long a claim to fetch an identity holds unless renewed; a process
+/// that dies mid-fetch blocks others this long at most.
+const LEASE: Duration = Duration::seconds(60);
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The most days fetched in one go: each piece is stored as it arrives, so
 /// a long range fills in newest first and a failure keeps what came before.
 const PIECE_DAYS: i64 = 92;
@@ -227,19 +232,64 @@ impl Syncer {
     ) -> Result<(IdentityId, Outcome)> {
         let id = self.store.identity(account).await?;
         let identity_lock = self.lock_for(id);
-        let _only_one_fetch = identity_lock.lock().await;
-        let runs = self.days_to_fetch(id, from, to).await?;
-        if runs.is_empty() {
-            let (state, problem) = self.store.identity_state(id).await?;
-            return Ok((
-                id,
-                match state {
-                    IdentityState::NotFound => Outcome::NotFound,
-                    IdentityState::Failed => Outcome::Failed(problem.unwrap_or_default()),
-                    _ => Outcome::Ready { fetched: 0 },
-                },
-            ));
+        let _only_one_fetch_here = identity_lock.lock().await;
+        // Another process may be fetching it: wait for its lease to end,
+        // then fetch only what it left.
+        loop {
+            let runs = self.days_to_fetch(id, from, to).await?;
+            if runs.is_empty() {
+                return Ok((id, self.settled(id).await?));
+            }
+            if self.store.claim_fetch(id, LEASE).await? {
+                let outcome = self.fetch_leased(account, id, &runs).await;
+                let released = self.store.release_fetch(id).await;
+                let outcome = outcome?;
+                released?;
+                return Ok((id, outcome));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
+    }
+
+    /// What is known of an identity with nothing left to fetch.
+    async fn settled(&self, id: IdentityId) -> Result<Outcome> {
+        let (state, problem) = self.store.identity_state(id).await?;
+        Ok(match state {
+            IdentityState::NotFound => Outcome::NotFound,
+            IdentityState::Failed => Outcome::Failed(problem.unwrap_or_default()),
+            _ => Outcome::Ready { fetched: 0 },
+        })
+    }
+
+    /// Fetches `runs` while renewing the lease claimed for it.
+    async fn fetch_leased(
+        &self,
+        account: &AccountSpec,
+        id: IdentityId,
+        runs: &[(NaiveDate, NaiveDate)],
+    ) -> Result<Outcome> {
+        let fetch = self.fetch(account, id, runs);
+        tokio::pin!(fetch);
+        let mut renew = tokio::time::interval(RENEW_EVERY);
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut fetch => return outcome,
+                _ = renew.tick() => {
+                    if let Err(error) = self.store.renew_fetch(id, LEASE).await {
+                        tracing::warn!(identity = id, %error, "renewing a fetch lease failed");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn fetch(
+        &self,
+        account: &AccountSpec,
+        id: IdentityId,
+        runs: &[(NaiveDate, NaiveDate)],
+    ) -> Result<Outcome> {
         let client = match self.directory.client(account) {
             Ok(client) => client,
             Err(error) => return self.failed(id, error).await,
@@ -247,7 +297,8 @@ impl Syncer {
         let progress = Arc::new(Progress::default());
         lock(&self.progress).insert(id, progress.clone());
         let _listed = Listed { syncer: self, id };
-        for (start, end) in pieces(&runs) {
+        let pieces = pieces(runs);
+        for &(start, end) in &pieces {
             lock(&self.log).push((id, start, end));
             let fetched = progress
                 .track(client.contributions(&account.username, start, end))
@@ -258,7 +309,7 @@ impl Syncer {
                     self.store
                         .set_identity_state(id, IdentityState::NotFound, Some(&what))
                         .await?;
-                    return Ok((id, Outcome::NotFound));
+                    return Ok(Outcome::NotFound);
                 }
                 Err(error) => return self.failed(id, error).await,
             }
@@ -266,12 +317,9 @@ impl Syncer {
         self.store
             .set_identity_state(id, IdentityState::Ok, None)
             .await?;
-        Ok((
-            id,
-            Outcome::Ready {
-                fetched: pieces(&runs).len(),
-            },
-        ))
+        Ok(Outcome::Ready {
+            fetched: pieces.len(),
+        })
     }
 
     /// The runs of days of `from..=to` an identity still needs, by this
@@ -292,13 +340,13 @@ impl Syncer {
             .await
     }
 
-    async fn failed(&self, id: IdentityId, error: Error) -> Result<(IdentityId, Outcome)> {
+    async fn failed(&self, id: IdentityId, error: Error) -> Result<Outcome> {
         let message = error.to_string();
         tracing::warn!(identity = id, %message, "fetching contributions failed");
         self.store
             .set_identity_state(id, IdentityState::Failed, Some(&message))
             .await?;
-        Ok((id, Outcome::Failed(message)))
+        Ok(Outcome::Failed(message))
     }
 }
 

@@ -181,6 +181,47 @@ async fn concurrent_openings_fetch_each_identity_once() {
 }
 
 #[tokio::test]
+async fn two_processes_opening_one_identity_fetch_each_day_once() {
+    let (simulator, db, here) = setup(SimConfig::default()).await;
+    // A second process: its own pool, clients and in-process locks.
+    let elsewhere = Syncer::new(
+        engine::store::Store::connect_url(&db.url).await.unwrap(),
+        Directory::with_limits(common::endpoints(&simulator), common::impatient),
+        Freshness::default(),
+    );
+    let login = people(&simulator.world, Forge::GitLab, 1).remove(0);
+    let who = account(Forge::GitLab, &login);
+    let (from, to) = (day("2025-11-01"), day("2026-10-31"));
+    let (a, b) = tokio::join!(
+        here.ensure(&who, from, to),
+        elsewhere.ensure(&who, from, to)
+    );
+    let (id, _) = a.unwrap();
+    b.unwrap();
+    let mut days: Vec<_> = here
+        .fetch_log()
+        .into_iter()
+        .chain(elsewhere.fetch_log())
+        .flat_map(|(_, start, end)| start.iter_days().take_while(move |d| *d <= end))
+        .collect();
+    let fetched = days.len();
+    days.sort();
+    days.dedup();
+    assert_eq!((fetched, days.len()), (365, 365));
+    assert_eq!(
+        stored_kinds(&here, id, "2025-11-01", "2026-10-31").await,
+        truth_kinds(
+            &simulator,
+            Forge::GitLab,
+            &login,
+            "2025-11-01",
+            "2026-10-31"
+        )
+    );
+    simulator.stop().await;
+}
+
+#[tokio::test]
 async fn a_failing_forge_is_a_failure_and_a_later_try_completes_the_cache() {
     let broken = Faults {
         error_rate: 1.0,

@@ -243,6 +243,38 @@ impl Store {
         Ok(())
     }
 
+    /// Claims the right to fetch an identity for `lease` unless another
+    /// holds it; says whether it was claimed.
+    pub async fn claim_fetch(&self, id: IdentityId, lease: Duration) -> Result<bool> {
+        let claimed = sqlx::query(
+            "UPDATE identities SET fetch_lease_until = now() + $2
+             WHERE id = $1 AND (fetch_lease_until IS NULL OR fetch_lease_until < now())",
+        )
+        .bind(id)
+        .bind(lease)
+        .execute(self.pool())
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// Extends a claimed fetch by `lease` from now.
+    pub async fn renew_fetch(&self, id: IdentityId, lease: Duration) -> Result<()> {
+        sqlx::query("UPDATE identities SET fetch_lease_until = now() + $2 WHERE id = $1")
+            .bind(id)
+            .bind(lease)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn release_fetch(&self, id: IdentityId) -> Result<()> {
+        sqlx::query("UPDATE identities SET fetch_lease_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn identity_state(&self, id: IdentityId) -> Result<(IdentityState, Option<String>)> {
         let (state, problem, _) = self.identity_check(id).await?;
         Ok((state, problem))
