@@ -127,10 +127,15 @@ test('a status filter keeps items without a status and the chosen status only', 
 test('a bad account is refused with the reason', async ({ page }) => {
   await page.goto('/');
   await hydrated(page);
-  await page.getByLabel('People').fill('sourceforge:someone');
+  await page.getByLabel('People').fill('Ada = github:ada\nsourceforge:someone');
+  // Said while typing, naming the line, before anything is sent.
+  await expect(page.locator('#people-problem')).toContainText('line 2');
+  await expect(page.locator('#people-problem')).toContainText('not a forge');
   await page.getByRole('button', { name: 'Count' }).click();
-  await expect(page.getByRole('alert')).toContainText('not a forge');
+  await expect(page.locator('.form .error')).toContainText('not a forge');
   await expect(page).toHaveURL(/\/$/);
+  await page.getByLabel('People').fill('Ada = github:ada');
+  await expect(page.locator('#people-problem')).toBeEmpty();
 });
 
 test.describe('without JavaScript', () => {

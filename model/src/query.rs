@@ -360,37 +360,40 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The people field: one person per line, an optional name and `=`, then
+/// accounts. Also run in the browser as the field is typed in.
+pub fn parse_people(text: &str) -> Result<Vec<PersonSpec>, QueryError> {
+    let mut people = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let (name, accounts) = match line.split_once('=') {
+            Some((name, rest)) => (Some(name.trim().to_owned()).filter(|n| !n.is_empty()), rest),
+            None => (None, line),
+        };
+        let accounts = words(accounts)
+            .iter()
+            .map(|a| {
+                AccountSpec::parse(a).map_err(|m| problem("people", format!("line {}: {m}", n + 1)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if accounts.is_empty() {
+            return Err(problem(
+                "people",
+                format!("line {}: no accounts (e.g. github:octocat)", n + 1),
+            ));
+        }
+        people.push(PersonSpec { name, accounts });
+    }
+    Ok(people)
+}
+
 impl QueryForm {
     /// The spec the form describes, or the first problem, naming its field.
     pub fn spec(&self) -> Result<QuerySpec, QueryError> {
-        let mut people = Vec::new();
-        for (n, line) in self
-            .people
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let (name, accounts) = match line.split_once('=') {
-                Some((name, rest)) => {
-                    (Some(name.trim().to_owned()).filter(|n| !n.is_empty()), rest)
-                }
-                None => (None, line),
-            };
-            let accounts = words(accounts)
-                .iter()
-                .map(|a| {
-                    AccountSpec::parse(a)
-                        .map_err(|m| problem("people", format!("line {}: {m}", n + 1)))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            if accounts.is_empty() {
-                return Err(problem(
-                    "people",
-                    format!("line {}: no accounts (e.g. github:octocat)", n + 1),
-                ));
-            }
-            people.push(PersonSpec { name, accounts });
-        }
+        let people = parse_people(&self.people)?;
         let date = |field: &str, text: &str| {
             NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
                 .map_err(|_| problem(field, format!("`{text}` is not a date (YYYY-MM-DD)")))

@@ -194,7 +194,52 @@ pub struct ServeConfig {
     pub forges: ForgeConfig,
 
     #[command(flatten)]
+    pub queries: QueryConfig,
+
+    #[command(flatten)]
     pub log: LogConfig,
+}
+
+/// Bounds on contribution queries and how long fetched days stay fresh.
+#[derive(Debug, Clone, Args)]
+pub struct QueryConfig {
+    /// The most forge accounts one query may name.
+    #[arg(long, env = "TALLY_MAX_ACCOUNTS", default_value_t = model::query::MAX_IDENTITIES)]
+    pub max_accounts: usize,
+
+    /// The longest range of days a query may span, in years.
+    #[arg(long, env = "TALLY_MAX_YEARS", default_value_t = model::query::MAX_YEARS)]
+    pub max_years: u32,
+
+    /// Days this close to today are fetched again once older than `--refresh-after-minutes`;
+    /// older days are kept as fetched.
+    #[arg(long, env = "TALLY_RECENT_DAYS", default_value_t = 3)]
+    pub recent_days: i64,
+
+    #[arg(long, env = "TALLY_REFRESH_AFTER_MINUTES", default_value_t = 60)]
+    pub refresh_after_minutes: i64,
+
+    /// An account whose forge failed is fetched again on opening its query
+    /// only after this long (the page's retry button does it at once).
+    #[arg(long, env = "TALLY_RETRY_FAILED_AFTER_MINUTES", default_value_t = 10)]
+    pub retry_failed_after_minutes: i64,
+}
+
+impl QueryConfig {
+    pub fn bounds(&self) -> engine::queries::Bounds {
+        engine::queries::Bounds {
+            max_identities: self.max_accounts,
+            max_years: self.max_years,
+        }
+    }
+
+    pub fn freshness(&self) -> engine::sync::Freshness {
+        engine::sync::Freshness {
+            recent_days: self.recent_days,
+            max_age: chrono::Duration::minutes(self.refresh_after_minutes),
+            retry_failed_after: chrono::Duration::minutes(self.retry_failed_after_minutes),
+        }
+    }
 }
 
 /// Where the forges are. With none configured, Tally runs simulated demo forges.

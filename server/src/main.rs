@@ -84,14 +84,12 @@ async fn serve_with(
     let syncer = engine::sync::Syncer::new(
         database.store.clone(),
         directory,
-        engine::sync::Freshness::default(),
+        config.queries.freshness(),
     );
     // Other processes on the database retire this one's remembered answers.
     let following = database.store.follow_changes().await?;
-    let queries = engine::queries::Queries::new(
-        std::sync::Arc::new(syncer),
-        engine::queries::Bounds::default(),
-    );
+    let queries =
+        engine::queries::Queries::new(std::sync::Arc::new(syncer), config.queries.bounds());
     let state = AppState {
         store: database.store.clone(),
         forges: std::sync::Arc::new(forges),

@@ -55,6 +55,12 @@ pub fn QueryEditor(
         Some(Err(error)) => Some(error.to_string()),
         _ => None,
     };
+    // The people field is checked as it is typed, by the same rules as the server.
+    let people_problem = RwSignal::new(None::<String>);
+    let check_people = move |event: leptos::ev::Event| {
+        let text = event_target_value(&event);
+        people_problem.set(model::query::parse_people(&text).err().map(|e| e.message));
+    };
     let on_change = move |event: leptos::ev::Event| {
         if live {
             submit_form_of(&event);
@@ -68,10 +74,14 @@ pub fn QueryEditor(
                     name="people"
                     rows="4"
                     required
+                    aria-invalid=move || people_problem.get().is_some().to_string()
+                    aria-describedby="people-problem"
+                    on:input=check_people
                     placeholder="Ada Lovelace = github:ada gitlab:ada\ngerrit@review.example.org:jdoe"
                 >
                     {form.people.clone()}
                 </textarea>
+                <span id="people-problem" class="field__problem" role="alert">{move || people_problem.get()}</span>
                 <span class="field__hint">
                     "One person per line: an optional name, “=”, then accounts as forge:username or forge@host:username."
                 </span>
