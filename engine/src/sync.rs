@@ -191,35 +191,44 @@ impl Syncer {
         lock(&self.locks).entry(id).or_default().clone()
     }
 
-    /// Whether an account's days `from..=to` are all in the cache and fresh
-    /// (an account found missing counts as current until `max_age` passes).
-    pub async fn is_current(
+    /// Whether every account's days `from..=to` are in the cache and fresh
+    /// (an account found missing counts as current until `max_age` passes,
+    /// one whose forge failed until `retry_failed_after` does). Three reads
+    /// however many accounts, and never creates an identity.
+    pub async fn are_current(
         &self,
-        account: &AccountSpec,
+        accounts: &[AccountSpec],
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<bool> {
-        // A read: asking whether an account is current never creates it.
-        let Some((_, id, ..)) = self
-            .store
-            .known_identities(std::slice::from_ref(account))
-            .await?
-            .pop()
-        else {
+        let known = self.store.known_identities(accounts).await?;
+        if known.len() < accounts.len() {
             return Ok(false);
-        };
-        let (state, _, checked) = self.store.identity_check(id).await?;
-        let within = |age| checked.is_some_and(|at| chrono::Utc::now() - at < age);
-        let settled = match state {
-            IdentityState::NotFound => within(self.freshness.max_age),
-            IdentityState::Failed => within(self.freshness.retry_failed_after),
-            IdentityState::Unknown | IdentityState::Ok => false,
-        };
-        if settled {
-            return Ok(true);
         }
-        let missing = self.days_to_fetch(id, from, to).await?;
-        Ok(missing.is_empty())
+        let ids: Vec<IdentityId> = known.iter().map(|(_, id, ..)| *id).collect();
+        let checks = self.store.identity_checks(&ids).await?;
+        let within = |checked: Option<chrono::DateTime<chrono::Utc>>, age| {
+            checked.is_some_and(|at| chrono::Utc::now() - at < age)
+        };
+        let unsettled: Vec<IdentityId> = checks
+            .into_iter()
+            .filter(|(_, state, checked)| match state {
+                IdentityState::NotFound => !within(*checked, self.freshness.max_age),
+                IdentityState::Failed => !within(*checked, self.freshness.retry_failed_after),
+                IdentityState::Unknown | IdentityState::Ok => true,
+            })
+            .map(|(id, ..)| id)
+            .collect();
+        let Freshness {
+            recent_days,
+            max_age,
+            ..
+        } = self.freshness;
+        let incomplete = self
+            .store
+            .incomplete(&unsettled, from, to, recent_days, max_age)
+            .await?;
+        Ok(incomplete.is_empty())
     }
 
     /// Makes `from..=to` of an account's contributions available in the

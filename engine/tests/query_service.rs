@@ -94,6 +94,8 @@ async fn remembered_answers_give_way_to_writes_here_and_in_other_processes() {
         .unwrap()
         .unwrap();
     let before = open_until_done(&queries, &hash).await.pop().unwrap();
+    // Once filled, opening it again fetches nothing.
+    assert!(!queries.summary(&hash).await.unwrap().unwrap().fetching);
     let first_page = queries.page(&hash, None, 500).await.unwrap().unwrap();
     assert_eq!(first_page.items.len() as u64, before.total);
 

@@ -68,12 +68,9 @@ pub async fn refresh(syncer: &Syncer, spec: &QuerySpec) -> Vec<(AccountSpec, Res
 
 /// Whether every account of a query is in the cache and fresh.
 pub async fn is_current(syncer: &Syncer, spec: &QuerySpec) -> Result<bool> {
-    for account in spec.accounts() {
-        if !syncer.is_current(&account, spec.from, spec.to).await? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    syncer
+        .are_current(&spec.accounts(), spec.from, spec.to)
+        .await
 }
 
 /// An account of a query and what the cache knows of it.

@@ -332,6 +332,57 @@ impl Store {
         Ok(runs)
     }
 
+    /// The state of each identity and when it was last checked.
+    pub async fn identity_checks(
+        &self,
+        ids: &[IdentityId],
+    ) -> Result<Vec<(IdentityId, IdentityState, Option<DateTime<Utc>>)>> {
+        let rows = sqlx::query("SELECT id, state, checked_at FROM identities WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                (
+                    row.get("id"),
+                    IdentityState::parse(row.get("state")),
+                    row.get("checked_at"),
+                )
+            })
+            .collect())
+    }
+
+    /// Those of `ids` missing a day of `from..=to`, or holding a day within
+    /// `recent_days` of today fetched longer than `max_age` ago: the ones
+    /// [`Store::days_to_fetch`] would find work for, in one read.
+    pub async fn incomplete(
+        &self,
+        ids: &[IdentityId],
+        from: NaiveDate,
+        to: NaiveDate,
+        recent_days: i64,
+        max_age: Duration,
+    ) -> Result<Vec<IdentityId>> {
+        let now = Utc::now();
+        let days = (to - from).num_days() + 1;
+        let incomplete = sqlx::query_scalar(
+            "SELECT q.id FROM unnest($1::bigint[]) AS q(id)
+             WHERE (SELECT count(*) FROM coverage c
+                    WHERE c.identity_id = q.id AND c.day BETWEEN $2 AND $3
+                      AND (c.day < $4 OR c.fetched_at >= $5)) < $6",
+        )
+        .bind(ids)
+        .bind(from)
+        .bind(to)
+        .bind(now.date_naive() - Duration::days(recent_days))
+        .bind(now - max_age)
+        .bind(days)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(incomplete)
+    }
+
     /// Replaces an identity's items on the days `from..=to` with `items`
     /// and records those days as fetched, all or nothing.
     pub async fn replace_days(
