@@ -63,9 +63,12 @@ test('the same people in another order and case give the same address', async ({
   expect(page.url()).toBe(url);
 });
 
-/// Waits for the address to move to another query than `from`.
+/// Waits for the address to move to another query than `from`, and for the
+/// page to show that query (the old numbers stay up while it loads).
 async function movedFrom(page: import('@playwright/test').Page, from: string) {
   await page.waitForURL((next) => next.toString() !== from && /\/q\/[A-Za-z0-9_-]{11}$/.test(next.toString()));
+  const hash = new URL(page.url()).pathname.split('/').pop() ?? '';
+  await expect(page.locator('.query-summary')).toHaveAttribute('data-hash', hash);
   return page.url();
 }
 
@@ -87,6 +90,7 @@ test('ticking a kind updates the address and the numbers at once, and back retur
   expect(both).toBeGreaterThanOrEqual(commits);
   await page.goBack();
   await expect(page).toHaveURL(commitsUrl);
+  await expect(page.locator('.query-summary')).toHaveAttribute('data-hash', commitsUrl.split('/').pop() ?? '');
   await expect(page.getByTestId('total')).toHaveText(String(commits));
   await page.goBack();
   await expect(page).toHaveURL(url);

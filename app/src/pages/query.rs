@@ -153,7 +153,7 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
     view! {
         <Title text=title.clone() />
         <Meta name="description" content=description />
-        <section class="query-summary" aria-labelledby="summary-title">
+        <section class="query-summary" aria-labelledby="summary-title" data-hash=hash.clone()>
             <h1 id="summary-title" class="query-title">{title}</h1>
             {summary
                 .fetching
