@@ -219,14 +219,15 @@ impl Syncer {
             })
             .map(|(id, ..)| id)
             .collect();
-        let Freshness {
-            recent_days,
-            max_age,
-            ..
-        } = self.freshness;
         let incomplete = self
             .store
-            .incomplete(&unsettled, from, to, recent_days, max_age)
+            .incomplete(
+                &unsettled,
+                from,
+                to,
+                self.freshness.recent_days,
+                self.freshness.max_age,
+            )
             .await?;
         Ok(incomplete.is_empty())
     }
@@ -339,13 +340,14 @@ impl Syncer {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(NaiveDate, NaiveDate)>> {
-        let Freshness {
-            recent_days,
-            max_age,
-            ..
-        } = self.freshness;
         self.store
-            .days_to_fetch(id, from, to, recent_days, max_age)
+            .days_to_fetch(
+                id,
+                from,
+                to,
+                self.freshness.recent_days,
+                self.freshness.max_age,
+            )
             .await
     }
 

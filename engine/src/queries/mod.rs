@@ -66,13 +66,6 @@ pub async fn refresh(syncer: &Syncer, spec: &QuerySpec) -> Vec<(AccountSpec, Res
     accounts.into_iter().zip(outcomes).collect()
 }
 
-/// Whether every account of a query is in the cache and fresh.
-pub async fn is_current(syncer: &Syncer, spec: &QuerySpec) -> Result<bool> {
-    syncer
-        .are_current(&spec.accounts(), spec.from, spec.to)
-        .await
-}
-
 /// An account of a query and what the cache knows of it.
 struct Member {
     person: usize,

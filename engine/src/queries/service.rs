@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use model::query::{ContributionPage, QueryError, QuerySpec, Summary};
 
 use super::answers::Answers;
-use super::{Bounds, day, is_current, page, refresh, summary_and_identities};
+use super::{Bounds, day, page, refresh, summary_and_identities};
 use crate::error::Result;
 use crate::store::Store;
 use crate::store::contributions::IdentityId;
@@ -177,7 +177,10 @@ impl Queries {
         if let Some(current) = self.current.get(&key, generation) {
             return Ok(current);
         }
-        let current = is_current(&self.syncer, spec).await?;
+        let current = self
+            .syncer
+            .are_current(&spec.accounts(), spec.from, spec.to)
+            .await?;
         self.current.put(key, generation, current);
         Ok(current)
     }

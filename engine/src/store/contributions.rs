@@ -43,6 +43,20 @@ impl IdentityState {
     }
 }
 
+/// Whether a day (`d` of a series, `c` its coverage row or NULL) must be
+/// fetched: never fetched, or recent ($4 on) and fetched before $5.
+const DAY_TO_FETCH: &str = "c.day IS NULL OR (c.day >= $4 AND c.fetched_at < $5)";
+
+/// The bounds [`DAY_TO_FETCH`] takes: the first recent day, and the time
+/// before which a recent day's fetch is stale.
+fn staleness(recent_days: i64, max_age: Duration) -> (NaiveDate, DateTime<Utc>) {
+    let now = Utc::now();
+    (
+        now.date_naive() - Duration::days(recent_days),
+        now - max_age,
+    )
+}
+
 fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(NaiveTime::MIN).and_utc()
 }
@@ -237,10 +251,7 @@ impl Store {
         .bind(problem)
         .execute(&mut *tx)
         .await?;
-        self.changed(&mut tx).await?;
-        tx.commit().await?;
-        self.bump();
-        Ok(())
+        self.commit_change(tx).await
     }
 
     /// Claims the right to fetch an identity for `lease` unless another
@@ -276,24 +287,11 @@ impl Store {
     }
 
     pub async fn identity_state(&self, id: IdentityId) -> Result<(IdentityState, Option<String>)> {
-        let (state, problem, _) = self.identity_check(id).await?;
-        Ok((state, problem))
-    }
-
-    /// The state, its problem, and when it was last checked.
-    pub async fn identity_check(
-        &self,
-        id: IdentityId,
-    ) -> Result<(IdentityState, Option<String>, Option<DateTime<Utc>>)> {
-        let row = sqlx::query("SELECT state, problem, checked_at FROM identities WHERE id = $1")
+        let row = sqlx::query("SELECT state, problem FROM identities WHERE id = $1")
             .bind(id)
             .fetch_one(self.pool())
             .await?;
-        Ok((
-            IdentityState::parse(row.get("state")),
-            row.get("problem"),
-            row.get("checked_at"),
-        ))
+        Ok((IdentityState::parse(row.get("state")), row.get("problem")))
     }
 
     /// The days of `from..=to` to fetch for an identity: those never
@@ -307,21 +305,21 @@ impl Store {
         recent_days: i64,
         max_age: Duration,
     ) -> Result<Vec<(NaiveDate, NaiveDate)>> {
-        let now = Utc::now();
-        let fresh_from = now.date_naive() - Duration::days(recent_days);
-        let days: Vec<NaiveDate> = sqlx::query_scalar(
+        let (recent_from, stale_before) = staleness(recent_days, max_age);
+        let sql = format!(
             "SELECT d::date FROM generate_series($2::date, $3::date, interval '1 day') AS d
              LEFT JOIN coverage c ON c.identity_id = $1 AND c.day = d::date
-             WHERE c.day IS NULL OR (c.day >= $4 AND c.fetched_at < $5)
-             ORDER BY d",
-        )
-        .bind(id)
-        .bind(from)
-        .bind(to)
-        .bind(fresh_from)
-        .bind(now - max_age)
-        .fetch_all(self.pool())
-        .await?;
+             WHERE {DAY_TO_FETCH}
+             ORDER BY d"
+        );
+        let days: Vec<NaiveDate> = sqlx::query_scalar(&sql)
+            .bind(id)
+            .bind(from)
+            .bind(to)
+            .bind(recent_from)
+            .bind(stale_before)
+            .fetch_all(self.pool())
+            .await?;
         let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
         for day in days {
             match runs.last_mut() {
@@ -353,9 +351,8 @@ impl Store {
             .collect())
     }
 
-    /// Those of `ids` missing a day of `from..=to`, or holding a day within
-    /// `recent_days` of today fetched longer than `max_age` ago: the ones
-    /// [`Store::days_to_fetch`] would find work for, in one read.
+    /// Those of `ids` for which [`Store::days_to_fetch`] would find days,
+    /// in one read.
     pub async fn incomplete(
         &self,
         ids: &[IdentityId],
@@ -364,22 +361,22 @@ impl Store {
         recent_days: i64,
         max_age: Duration,
     ) -> Result<Vec<IdentityId>> {
-        let now = Utc::now();
-        let days = (to - from).num_days() + 1;
-        let incomplete = sqlx::query_scalar(
+        let (recent_from, stale_before) = staleness(recent_days, max_age);
+        let sql = format!(
             "SELECT q.id FROM unnest($1::bigint[]) AS q(id)
-             WHERE (SELECT count(*) FROM coverage c
-                    WHERE c.identity_id = q.id AND c.day BETWEEN $2 AND $3
-                      AND (c.day < $4 OR c.fetched_at >= $5)) < $6",
-        )
-        .bind(ids)
-        .bind(from)
-        .bind(to)
-        .bind(now.date_naive() - Duration::days(recent_days))
-        .bind(now - max_age)
-        .bind(days)
-        .fetch_all(self.pool())
-        .await?;
+             WHERE EXISTS (
+                 SELECT 1 FROM generate_series($2::date, $3::date, interval '1 day') AS d
+                 LEFT JOIN coverage c ON c.identity_id = q.id AND c.day = d::date
+                 WHERE {DAY_TO_FETCH})"
+        );
+        let incomplete = sqlx::query_scalar(&sql)
+            .bind(ids)
+            .bind(from)
+            .bind(to)
+            .bind(recent_from)
+            .bind(stale_before)
+            .fetch_all(self.pool())
+            .await?;
         Ok(incomplete)
     }
 
@@ -428,10 +425,7 @@ impl Store {
         .bind(to)
         .execute(&mut *tx)
         .await?;
-        self.changed(&mut tx).await?;
-        tx.commit().await?;
-        self.bump();
-        Ok(())
+        self.commit_change(tx).await
     }
 
     /// Counts per identity and kind over the days and filters.

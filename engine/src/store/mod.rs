@@ -52,18 +52,24 @@ impl Store {
         self.changes.load(Ordering::Acquire)
     }
 
-    /// Notes a change made through this store, and tells other processes
-    /// once `tx` commits.
-    pub(crate) async fn changed(&self, tx: &mut sqlx::PgConnection) -> Result<()> {
+    /// Commits a write that changes what queries read: tells other
+    /// processes (the notification goes out with the commit) and moves this
+    /// one's generation at once.
+    pub(crate) async fn commit_change(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    ) -> Result<()> {
         sqlx::query("SELECT pg_notify($1, '')")
             .bind(CHANGES_CHANNEL)
-            .execute(tx)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        self.bump();
         Ok(())
     }
 
-    /// Bumps the generation after a write commits (the notification reaches
-    /// this process too, but later).
+    /// Moves the generation: the notification of this process's own writes
+    /// arrives too, but later than its next read.
     pub(crate) fn bump(&self) {
         self.changes.fetch_add(1, Ordering::AcqRel);
     }
