@@ -35,10 +35,7 @@ async fn garbled_and_cut_bodies_are_errors_naming_the_url_never_partial_results(
         },
     ] {
         for forge in [Forge::GitHub, Forge::GitLab, Forge::Gerrit] {
-            let config = SimConfig {
-                faults: [(forge, faults.clone())].into(),
-                ..SimConfig::default()
-            };
+            let config = common::with_faults(SimConfig::default(), forge, faults.clone());
             let simulator = Simulator::start(world(1), config).await.unwrap();
             let url = simulator.url(forge).unwrap().to_owned();
             let login = people(&simulator.world, forge, 1).remove(0);

@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{day, people, world};
+use common::{account, day, days_fetched, people, set_faults, with_faults, world};
 use engine::store::contributions::Filters;
 use engine::store::testing::TestDb;
 use engine::sync::{Directory, Freshness, Outcome, Syncer};
@@ -23,14 +23,6 @@ async fn setup(config: SimConfig) -> (Simulator, TestDb, Syncer) {
     let directory = Directory::with_limits(common::endpoints(&simulator), common::impatient);
     let syncer = Syncer::new(db.store.clone(), directory, Freshness::default());
     (simulator, db, syncer)
-}
-
-fn account(forge: Forge, username: &str) -> AccountSpec {
-    AccountSpec {
-        forge,
-        instance: None,
-        username: username.to_owned(),
-    }
 }
 
 /// The stored counts per kind for one identity, as `sim::truth` names kinds.
@@ -169,14 +161,7 @@ async fn concurrent_openings_fetch_each_identity_once() {
         assert!(matches!(outcome, Outcome::Ready { .. }), "{outcome:?}");
     }
     // One fetch for six openings: each of the 365 days fetched once.
-    let mut days: Vec<_> = syncer
-        .fetch_log()
-        .into_iter()
-        .flat_map(|(_, start, end)| start.iter_days().take_while(move |d| *d <= end))
-        .collect();
-    let fetched = days.len();
-    days.dedup();
-    assert_eq!((fetched, days.len()), (365, 365));
+    assert_eq!(days_fetched(syncer.fetch_log()), (365, 365));
     simulator.stop().await;
 }
 
@@ -198,16 +183,8 @@ async fn two_processes_opening_one_identity_fetch_each_day_once() {
     );
     let (id, _) = a.unwrap();
     b.unwrap();
-    let mut days: Vec<_> = here
-        .fetch_log()
-        .into_iter()
-        .chain(elsewhere.fetch_log())
-        .flat_map(|(_, start, end)| start.iter_days().take_while(move |d| *d <= end))
-        .collect();
-    let fetched = days.len();
-    days.sort();
-    days.dedup();
-    assert_eq!((fetched, days.len()), (365, 365));
+    let log = here.fetch_log().into_iter().chain(elsewhere.fetch_log());
+    assert_eq!(days_fetched(log), (365, 365));
     assert_eq!(
         stored_kinds(&here, id, "2025-11-01", "2026-10-31").await,
         truth_kinds(
@@ -227,10 +204,7 @@ async fn a_failing_forge_is_a_failure_and_a_later_try_completes_the_cache() {
         error_rate: 1.0,
         ..Faults::default()
     };
-    let config = SimConfig {
-        faults: [(Forge::GitLab, broken)].into(),
-        ..SimConfig::default()
-    };
+    let config = with_faults(SimConfig::default(), Forge::GitLab, broken);
     let (simulator, _db, syncer) = setup(config).await;
     let login = people(&simulator.world, Forge::GitLab, 1).remove(0);
     let who = account(Forge::GitLab, &login);
@@ -262,16 +236,6 @@ async fn a_failing_forge_is_a_failure_and_a_later_try_completes_the_cache() {
     simulator.stop().await;
 }
 
-async fn set_faults(simulator: &Simulator, forge: Forge, faults: serde_json::Value) {
-    let response = reqwest::Client::new()
-        .put(format!("{}/_sim/faults", simulator.url(forge).unwrap()))
-        .json(&faults)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
-}
-
 #[tokio::test]
 async fn a_forge_failing_mid_way_keeps_the_pieces_stored_before_it() {
     // Slow answers, so the fault lands between pieces rather than after all.
@@ -279,10 +243,7 @@ async fn a_forge_failing_mid_way_keeps_the_pieces_stored_before_it() {
         latency_ms: 40,
         ..Faults::default()
     };
-    let config = SimConfig {
-        faults: [(Forge::Gerrit, slow)].into(),
-        ..SimConfig::default()
-    };
+    let config = with_faults(SimConfig::default(), Forge::Gerrit, slow);
     let (simulator, _db, syncer) = setup(config).await;
     let syncer = Arc::new(syncer);
     let login = people(&simulator.world, Forge::Gerrit, 1).remove(0);

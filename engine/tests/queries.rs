@@ -6,35 +6,14 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{day, people, world};
+use common::{day, people, spec, world};
 use engine::queries::{self, Bounds};
 use engine::store::testing::TestDb;
 use engine::sync::{Directory, Freshness, Syncer};
 use model::contribution::Contribution;
 use model::forge::Forge;
-use model::query::{AccountSpec, PersonSpec, QuerySpec};
+use model::query::AccountSpec;
 use sim::server::{SimConfig, Simulator};
-
-fn spec_for(people: Vec<(Option<&str>, Vec<String>)>, from: &str, to: &str) -> QuerySpec {
-    QuerySpec {
-        people: people
-            .into_iter()
-            .map(|(name, accounts)| PersonSpec {
-                name: name.map(str::to_owned),
-                accounts: accounts
-                    .iter()
-                    .map(|a| AccountSpec::parse(a).unwrap())
-                    .collect(),
-            })
-            .collect(),
-        from: day(from),
-        to: day(to),
-        kinds: vec![],
-        statuses: vec![],
-        include_repos: vec![],
-        exclude_repos: vec![],
-    }
-}
 
 async fn setup() -> (Simulator, TestDb, Syncer) {
     let simulator = Simulator::start(world(1), SimConfig::default())
@@ -55,7 +34,7 @@ async fn a_query_tallies_the_truth_and_lists_it_in_stable_pages() {
     let world = &simulator.world;
     let gh = people(world, Forge::GitHub, 1).remove(0);
     let gl = people(world, Forge::GitLab, 1).remove(0);
-    let spec = spec_for(
+    let spec = spec(
         vec![
             (
                 Some("Both"),
@@ -136,7 +115,7 @@ async fn a_query_tallies_the_truth_and_lists_it_in_stable_pages() {
 async fn pages_already_read_do_not_shift_when_new_items_arrive() {
     let (simulator, db, syncer) = setup().await;
     let gh = people(&simulator.world, Forge::GitHub, 1).remove(0);
-    let spec = spec_for(
+    let spec = spec(
         vec![(None, vec![format!("github:{gh}")])],
         "2026-01-01",
         "2026-02-28",
@@ -188,7 +167,7 @@ async fn pages_already_read_do_not_shift_when_new_items_arrive() {
 #[tokio::test]
 async fn bad_queries_are_refused_naming_the_field() {
     let (simulator, db, _syncer) = setup().await;
-    let mut spec = spec_for(
+    let mut spec = spec(
         vec![(None, vec!["github:octocat".into()])],
         "2026-03-01",
         "2026-01-01",

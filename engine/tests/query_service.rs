@@ -8,38 +8,20 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{day, people, world};
+use common::{account, day, people, set_faults, spec, with_faults, world};
 use engine::queries::{Bounds, Queries};
 use engine::store::Store;
 use engine::store::testing::TestDb;
 use engine::sync::{Directory, Freshness, Syncer};
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
-use model::query::{AccountSpec, PersonSpec, QuerySpec, Summary};
+use model::query::{AccountSpec, QuerySpec, Summary};
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 
+/// One person with one account.
 fn spec_of(account: &AccountSpec, from: &str, to: &str) -> QuerySpec {
-    QuerySpec {
-        people: vec![PersonSpec {
-            name: None,
-            accounts: vec![account.clone()],
-        }],
-        from: day(from),
-        to: day(to),
-        kinds: vec![],
-        statuses: vec![],
-        include_repos: vec![],
-        exclude_repos: vec![],
-    }
-}
-
-fn account(forge: Forge, username: &str) -> AccountSpec {
-    AccountSpec {
-        forge,
-        instance: None,
-        username: username.to_owned(),
-    }
+    spec(vec![(None, vec![account.to_string()])], from, to)
 }
 
 async fn service(simulator: &Simulator, store: Store) -> Arc<Queries> {
@@ -143,10 +125,7 @@ async fn a_fetch_shows_its_progress_and_its_numbers_only_grow() {
         latency_ms: 30,
         ..Faults::default()
     };
-    let config = SimConfig {
-        faults: [(Forge::GitLab, slow)].into(),
-        ..SimConfig::default()
-    };
+    let config = with_faults(SimConfig::default(), Forge::GitLab, slow);
     let simulator = Simulator::start(world(1), config).await.unwrap();
     let db = TestDb::new().await;
     let queries = service(&simulator, db.store.clone()).await;
@@ -190,10 +169,7 @@ async fn a_failed_account_waits_for_a_retry_instead_of_refetching_on_every_open(
         error_rate: 1.0,
         ..Faults::default()
     };
-    let config = SimConfig {
-        faults: [(Forge::Gerrit, broken)].into(),
-        ..SimConfig::default()
-    };
+    let config = with_faults(SimConfig::default(), Forge::Gerrit, broken);
     let simulator = Simulator::start(world(1), config).await.unwrap();
     let db = TestDb::new().await;
     let queries = service(&simulator, db.store.clone()).await;
@@ -214,16 +190,7 @@ async fn a_failed_account_waits_for_a_retry_instead_of_refetching_on_every_open(
     assert_eq!(again.people[0].accounts[0].state, "failed");
 
     // The forge recovers; a retry fetches and the account is whole.
-    let response = reqwest::Client::new()
-        .put(format!(
-            "{}/_sim/faults",
-            simulator.url(Forge::Gerrit).unwrap()
-        ))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
+    set_faults(&simulator, Forge::Gerrit, serde_json::json!({})).await;
     queries.retry(&hash).await.unwrap().unwrap();
     let retried = open_until_done(&queries, &hash).await.pop().unwrap();
     assert_eq!(retried.people[0].accounts[0].state, "ok");

@@ -9,6 +9,7 @@ use engine::forge::governor::Governor;
 use engine::forge::{Client, Endpoint};
 use model::contribution::Contribution;
 use model::forge::Forge;
+use model::query::{AccountSpec, PersonSpec, QuerySpec};
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 use sim::truth::{Truth, truth};
@@ -89,6 +90,14 @@ pub fn impatient() -> engine::forge::http::Limits {
     }
 }
 
+/// `base` with `faults` on one forge.
+pub fn with_faults(base: SimConfig, forge: Forge, faults: Faults) -> SimConfig {
+    SimConfig {
+        faults: [(forge, faults)].into(),
+        ..base
+    }
+}
+
 /// The faults every client must come through with exactly the truth:
 /// 10 % 5xx, rate-limit storms, 0–300 ms jitter and cut bodies.
 pub fn usual_faults(forge: Forge, base: SimConfig) -> SimConfig {
@@ -100,10 +109,61 @@ pub fn usual_faults(forge: Forge, base: SimConfig) -> SimConfig {
         truncate_rate: 0.05,
         ..Faults::default()
     };
-    SimConfig {
-        faults: [(forge, faults)].into(),
-        ..base
+    with_faults(base, forge, faults)
+}
+
+/// Changes a running simulator's faults on one forge (`{}`: none).
+pub async fn set_faults(simulator: &Simulator, forge: Forge, faults: serde_json::Value) {
+    let response = reqwest::Client::new()
+        .put(format!("{}/_sim/faults", simulator.url(forge).unwrap()))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+pub fn account(forge: Forge, username: &str) -> AccountSpec {
+    AccountSpec {
+        forge,
+        instance: None,
+        username: username.to_owned(),
     }
+}
+
+/// A query of people (an optional name, accounts as `forge:user`) over
+/// `from..=to`, with no filters.
+pub fn spec(people: Vec<(Option<&str>, Vec<String>)>, from: &str, to: &str) -> QuerySpec {
+    QuerySpec {
+        people: people
+            .into_iter()
+            .map(|(name, accounts)| PersonSpec {
+                name: name.map(str::to_owned),
+                accounts: accounts
+                    .iter()
+                    .map(|a| AccountSpec::parse(a).unwrap())
+                    .collect(),
+            })
+            .collect(),
+        from: day(from),
+        to: day(to),
+        kinds: vec![],
+        statuses: vec![],
+        include_repos: vec![],
+        exclude_repos: vec![],
+    }
+}
+
+/// Days fetched according to syncers' fetch logs: in all, and distinct.
+pub fn days_fetched(log: impl IntoIterator<Item = (i64, NaiveDate, NaiveDate)>) -> (usize, usize) {
+    let mut days: Vec<NaiveDate> = log
+        .into_iter()
+        .flat_map(|(_, start, end)| start.iter_days().take_while(move |d| *d <= end))
+        .collect();
+    let all = days.len();
+    days.sort();
+    days.dedup();
+    (all, days.len())
 }
 
 /// The fetched items counted the way `sim::truth` counts them.
