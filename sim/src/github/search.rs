@@ -39,36 +39,17 @@ pub fn search_issues(
 ) -> Result<Answer, GitHubError> {
     let q = params.get("q").ok_or(GitHubError::invalid("q"))?;
     let query = parse(q)?;
-    let page = PageRequest::from_query(params, 30, 100);
-    let cap = state.config.github.search_result_cap;
-    if (page.page - 1) * page.per_page >= cap {
-        return Err(GitHubError::Unprocessable(
-            "Only the first 1000 search results are available",
-        ));
-    }
+    let page = search_page(state, params)?;
     let mut hits = matching(state, &query);
     hits.sort_by_key(|h| std::cmp::Reverse(h.created_at));
-    let total = hits.len();
-    let reachable = &hits[..total.min(cap)];
-    let items: Vec<Value> = page
-        .slice(reachable)
-        .iter()
-        .map(|hit| {
-            let mut item = (hit.render)();
-            if let Value::Object(map) = &mut item {
-                map.insert("score".into(), json!(1.0));
-            }
-            item
-        })
-        .collect();
-    let mut rest = params.clone();
-    rest.remove("page");
-    rest.remove("per_page");
-    Ok(Answer {
-        body: json!({ "total_count": total, "incomplete_results": false, "items": items }),
-        link: page.link_header(&state.base_url, "/search/issues", &rest, reachable.len()),
-        last_modified: None,
-    })
+    Ok(search_answer(
+        state,
+        params,
+        "/search/issues",
+        &page,
+        &hits,
+        |hit| (hit.render)(),
+    ))
 }
 
 /// `GET /search/commits`: `author:`, `author-date:` and `repo:`, newest
@@ -87,13 +68,7 @@ pub fn search_commits(
             _ => return Err(GitHubError::invalid("q")),
         }
     }
-    let page = PageRequest::from_query(params, 30, 100);
-    let cap = state.config.github.search_result_cap;
-    if (page.page - 1) * page.per_page >= cap {
-        return Err(GitHubError::Unprocessable(
-            "Only the first 1000 search results are available",
-        ));
-    }
+    let page = search_page(state, params)?;
     let world = &state.world;
     let api = state.base_url.as_str();
     let mut hits: Vec<&crate::world::Commit> = world
@@ -119,16 +94,56 @@ pub fn search_commits(
         })
         .collect();
     hits.sort_by_key(|c| std::cmp::Reverse(c.authored_at));
-    let total = hits.len();
-    let reachable = &hits[..total.min(cap)];
-    let items: Vec<Value> = page
-        .slice(reachable)
-        .iter()
-        .map(|c| {
+    Ok(search_answer(
+        state,
+        params,
+        "/search/commits",
+        &page,
+        &hits,
+        |c| {
             let mut item = shapes::commit(api, world, c);
             if let Value::Object(map) = &mut item {
                 let repo = world.repo(c.repo);
                 map.insert("repository".into(), shapes::repository(api, world, repo));
+            }
+            item
+        },
+    ))
+}
+
+/// The page asked for, refused as GitHub refuses pages past the result cap.
+fn search_page(
+    state: &SimState,
+    params: &BTreeMap<String, String>,
+) -> Result<PageRequest, GitHubError> {
+    let page = PageRequest::from_query(params, 30, 100);
+    if (page.page - 1) * page.per_page >= state.config.github.search_result_cap {
+        return Err(GitHubError::Unprocessable(
+            "Only the first 1000 search results are available",
+        ));
+    }
+    Ok(page)
+}
+
+/// GitHub's search envelope for `hits` (already in order): the full count,
+/// one page of the reachable ones (each with a `score`), and links that
+/// stop at the cap.
+fn search_answer<T>(
+    state: &SimState,
+    params: &BTreeMap<String, String>,
+    path: &str,
+    page: &PageRequest,
+    hits: &[T],
+    render: impl Fn(&T) -> Value,
+) -> Answer {
+    let total = hits.len();
+    let reachable = &hits[..total.min(state.config.github.search_result_cap)];
+    let items: Vec<Value> = page
+        .slice(reachable)
+        .iter()
+        .map(|hit| {
+            let mut item = render(hit);
+            if let Value::Object(map) = &mut item {
                 map.insert("score".into(), json!(1.0));
             }
             item
@@ -137,11 +152,11 @@ pub fn search_commits(
     let mut rest = params.clone();
     rest.remove("page");
     rest.remove("per_page");
-    Ok(Answer {
+    Answer {
         body: json!({ "total_count": total, "incomplete_results": false, "items": items }),
-        link: page.link_header(&state.base_url, "/search/commits", &rest, reachable.len()),
+        link: page.link_header(&state.base_url, path, &rest, reachable.len()),
         last_modified: None,
-    })
+    }
 }
 
 fn matching<'a>(state: &'a SimState, query: &Query) -> Vec<Hit<'a>> {
