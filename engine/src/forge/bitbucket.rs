@@ -153,6 +153,11 @@ impl Bitbucket {
         }
     }
 
+    /// The first page of a list under `/repositories/{path}`, `pagelen` at a time.
+    fn list(&self, path: &str, pagelen: u32) -> Call {
+        Call::get(format!("{}/repositories/{path}", self.api), "api").query("pagelen", pagelen)
+    }
+
     async fn all<T: DeserializeOwned>(&self, first: Call) -> Result<Vec<T>> {
         self.collect(first, |_| true).await
     }
@@ -220,11 +225,7 @@ impl Bitbucket {
         struct Named {
             name: String,
         }
-        let mut first = Call::get(
-            format!("{}/repositories/{repository}/issues", self.api),
-            "api",
-        )
-        .query("pagelen", 100);
+        let mut first = self.list(&format!("{repository}/issues"), 100);
         if let Some(since) = since {
             first = first.query("q", format!("updated_on >= {}", since.to_rfc3339()));
         }
@@ -274,11 +275,11 @@ impl Bitbucket {
         let name = me.nickname.clone().unwrap_or_else(|| who.to_owned());
         let mut workspaces: Vec<String> = vec![name.clone()];
         workspaces.extend(self.scope.iter().filter(|w| **w != name).cloned());
-        let repo_lists = try_join_all(workspaces.iter().map(|w| {
-            self.all::<Repository>(
-                Call::get(format!("{}/repositories/{w}", self.api), "api").query("pagelen", 100),
-            )
-        }))
+        let repo_lists = try_join_all(
+            workspaces
+                .iter()
+                .map(|w| self.all::<Repository>(self.list(w, 100))),
+        )
         .await?;
         let repos: Vec<String> = repo_lists
             .into_iter()
@@ -331,8 +332,7 @@ impl Bitbucket {
             user: Option<Account>,
         }
         let horizon = range.start() - Duration::days(1);
-        let first = Call::get(format!("{}/repositories/{repo}/commits", self.api), "api")
-            .query("pagelen", 100);
+        let first = self.list(&format!("{repo}/commits"), 100);
         let commits: Vec<Commit> = self
             .collect(first, |page: &[Commit]| {
                 page.last().is_some_and(|c| c.date >= horizon)
@@ -362,12 +362,9 @@ impl Bitbucket {
         repo: &str,
         range: Days,
     ) -> Result<Vec<Contribution>> {
-        let mut first = Call::get(
-            format!("{}/repositories/{repo}/pullrequests", self.api),
-            "api",
-        )
-        .query("q", format!("updated_on >= {}", range.start().to_rfc3339()))
-        .query("pagelen", 50);
+        let mut first = self
+            .list(&format!("{repo}/pullrequests"), 50)
+            .query("q", format!("updated_on >= {}", range.start().to_rfc3339()));
         for state in ["OPEN", "MERGED", "DECLINED", "SUPERSEDED"] {
             first = first.query("state", state);
         }
@@ -410,16 +407,7 @@ impl Bitbucket {
             });
         }
         let activity: Vec<Activity> = self
-            .all(
-                Call::get(
-                    format!(
-                        "{}/repositories/{repo}/pullrequests/{}/activity",
-                        self.api, request.id
-                    ),
-                    "api",
-                )
-                .query("pagelen", 50),
-            )
+            .all(self.list(&format!("{repo}/pullrequests/{}/activity", request.id), 50))
             .await?;
         for entry in activity {
             let by_me = |user: &Account| user.uuid == me.uuid;
@@ -489,9 +477,9 @@ impl Bitbucket {
             created_on: DateTime<Utc>,
             links: Links,
         }
-        let first = Call::get(format!("{}/repositories/{repo}/issues", self.api), "api")
-            .query("q", format!("updated_on >= {}", range.start().to_rfc3339()))
-            .query("pagelen", 100);
+        let first = self
+            .list(&format!("{repo}/issues"), 100)
+            .query("q", format!("updated_on >= {}", range.start().to_rfc3339()));
         let issues: Vec<Issue> = match self.all(first).await {
             Ok(issues) => issues,
             // A repository without an issue tracker has no issues to count.
@@ -517,16 +505,7 @@ impl Bitbucket {
         }
         let comments = try_join_all(issues.iter().map(|issue| async move {
             let all: Vec<IssueComment> = self
-                .all(
-                    Call::get(
-                        format!(
-                            "{}/repositories/{repo}/issues/{}/comments",
-                            self.api, issue.id
-                        ),
-                        "api",
-                    )
-                    .query("pagelen", 100),
-                )
+                .all(self.list(&format!("{repo}/issues/{}/comments", issue.id), 100))
                 .await?;
             Ok::<_, Error>((issue, all))
         }))

@@ -294,18 +294,13 @@ impl GitLab {
             web_url: String,
         }
         let margin = Duration::days(1);
-        let call = Call::get(
-            format!("{}/projects/{}/repository/commits", self.api, project.id),
-            "api",
-        )
-        .query("author", &user.name)
-        .query("since", (range.start() - margin).to_rfc3339())
-        .query("until", (range.end() + margin).to_rfc3339())
-        .query("per_page", 100);
-        let commits: Vec<Commit> = linked_pages(&self.http, call, |_| {
-            format!("project {}", project.path_with_namespace)
-        })
-        .await?;
+        let commits: Vec<Commit> = self
+            .project_list(project, "repository/commits", |call| {
+                call.query("author", &user.name)
+                    .query("since", (range.start() - margin).to_rfc3339())
+                    .query("until", (range.end() + margin).to_rfc3339())
+            })
+            .await?;
         Ok(commits
             .into_iter()
             .filter(|c| {
@@ -321,6 +316,24 @@ impl GitLab {
                 ..self.contribution(ContributionKind::Commit, &user.username)
             })
             .collect())
+    }
+
+    /// Every page of a list under `/projects/{id}/{path}`, its first call
+    /// narrowed by `filters`.
+    async fn project_list<T: serde::de::DeserializeOwned>(
+        &self,
+        project: &Project,
+        path: &str,
+        filters: impl FnOnce(Call) -> Call,
+    ) -> Result<Vec<T>> {
+        let first = Call::get(
+            format!("{}/projects/{}/{path}", self.api, project.id),
+            "api",
+        );
+        linked_pages(&self.http, filters(first).query("per_page", 100), |_| {
+            format!("project {}", project.path_with_namespace)
+        })
+        .await
     }
 
     async fn merge_requests(
@@ -339,18 +352,13 @@ impl GitLab {
             web_url: String,
         }
         // Anything opened or merged in the range was updated since it began.
-        let call = Call::get(
-            format!("{}/projects/{}/merge_requests", self.api, project.id),
-            "api",
-        )
-        .query("author_username", &user.username)
-        .query("state", "all")
-        .query("updated_after", range.start().to_rfc3339())
-        .query("per_page", 100);
-        let requests: Vec<MergeRequest> = linked_pages(&self.http, call, |_| {
-            format!("project {}", project.path_with_namespace)
-        })
-        .await?;
+        let requests: Vec<MergeRequest> = self
+            .project_list(project, "merge_requests", |call| {
+                call.query("author_username", &user.username)
+                    .query("state", "all")
+                    .query("updated_after", range.start().to_rfc3339())
+            })
+            .await?;
         let mut found = Vec::new();
         for request in requests {
             let status = match request.state.as_str() {
@@ -398,19 +406,14 @@ impl GitLab {
             created_at: DateTime<Utc>,
             web_url: String,
         }
-        let call = Call::get(
-            format!("{}/projects/{}/issues", self.api, project.id),
-            "api",
-        )
-        .query("author_username", &user.username)
-        .query("state", "all")
-        .query("created_after", range.start().to_rfc3339())
-        .query("created_before", range.end().to_rfc3339())
-        .query("per_page", 100);
-        let issues: Vec<Issue> = linked_pages(&self.http, call, |_| {
-            format!("project {}", project.path_with_namespace)
-        })
-        .await?;
+        let issues: Vec<Issue> = self
+            .project_list(project, "issues", |call| {
+                call.query("author_username", &user.username)
+                    .query("state", "all")
+                    .query("created_after", range.start().to_rfc3339())
+                    .query("created_before", range.end().to_rfc3339())
+            })
+            .await?;
         Ok(issues
             .into_iter()
             .filter(|i| range.contains(i.created_at))
