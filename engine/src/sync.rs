@@ -193,7 +193,7 @@ impl Syncer {
 
     /// Whether every account's days `from..=to` are in the cache and fresh
     /// (an account found missing counts as current until `max_age` passes,
-    /// one whose forge failed until `retry_failed_after` does). Three reads
+    /// one whose forge failed until `retry_failed_after` does). Two reads
     /// however many accounts, and never creates an identity.
     pub async fn are_current(
         &self,
@@ -205,19 +205,17 @@ impl Syncer {
         if known.len() < accounts.len() {
             return Ok(false);
         }
-        let ids: Vec<IdentityId> = known.iter().map(|(_, id, ..)| *id).collect();
-        let checks = self.store.identity_checks(&ids).await?;
         let within = |checked: Option<chrono::DateTime<chrono::Utc>>, age| {
             checked.is_some_and(|at| chrono::Utc::now() - at < age)
         };
-        let unsettled: Vec<IdentityId> = checks
+        let unsettled: Vec<IdentityId> = known
             .into_iter()
-            .filter(|(_, state, checked)| match state {
-                IdentityState::NotFound => !within(*checked, self.freshness.max_age),
-                IdentityState::Failed => !within(*checked, self.freshness.retry_failed_after),
+            .filter(|k| match k.state {
+                IdentityState::NotFound => !within(k.checked_at, self.freshness.max_age),
+                IdentityState::Failed => !within(k.checked_at, self.freshness.retry_failed_after),
                 IdentityState::Unknown | IdentityState::Ok => true,
             })
-            .map(|(id, ..)| id)
+            .map(|k| k.id)
             .collect();
         let incomplete = self
             .store

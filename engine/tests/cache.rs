@@ -260,14 +260,14 @@ async fn a_forge_failing_mid_way_keeps_the_pieces_stored_before_it() {
             .known_identities(std::slice::from_ref(&who))
             .await
             .unwrap();
-        if let Some((_, id, ..)) = known.first() {
+        if let Some(id) = known.first().map(|k| k.id) {
             let missing = syncer
                 .store()
-                .days_to_fetch(*id, day(from), day(to), 0, chrono::Duration::hours(1))
+                .days_to_fetch(id, day(from), day(to), 0, chrono::Duration::hours(1))
                 .await
                 .unwrap();
             if missing.last().is_some_and(|(_, end)| *end < day(to)) {
-                break *id;
+                break id;
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

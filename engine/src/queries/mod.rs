@@ -21,7 +21,7 @@ use model::query::{
 
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::contributions::{Cursor, Filters, IdentityId, IdentityState};
+use crate::store::contributions::{Cursor, Filters, IdentityId, IdentityState, KnownIdentity};
 use crate::sync::{Outcome, Syncer};
 
 /// Bounds an installation puts on queries.
@@ -71,7 +71,7 @@ struct Member {
     person: usize,
     account: AccountSpec,
     /// `None` until the account is first fetched.
-    known: Option<(IdentityId, IdentityState, Option<String>)>,
+    known: Option<KnownIdentity>,
 }
 
 /// Each account of the query with the person (index) it belongs to, read
@@ -81,10 +81,7 @@ async fn members(store: &Store, spec: &QuerySpec) -> Result<Vec<Member>> {
     let mut members = Vec::new();
     for (person, p) in spec.people.iter().enumerate() {
         for account in &p.accounts {
-            let found = known
-                .iter()
-                .find(|(a, ..)| a == account)
-                .map(|(_, id, state, problem)| (*id, *state, problem.clone()));
+            let found = known.iter().find(|k| &k.account == account).cloned();
             members.push(Member {
                 person,
                 account: account.clone(),
@@ -98,7 +95,7 @@ async fn members(store: &Store, spec: &QuerySpec) -> Result<Vec<Member>> {
 fn ids(members: &[Member]) -> Vec<IdentityId> {
     members
         .iter()
-        .filter_map(|m| m.known.as_ref().map(|(id, ..)| *id))
+        .filter_map(|m| m.known.as_ref().map(|k| k.id))
         .collect()
 }
 
@@ -130,7 +127,7 @@ async fn summary_and_identities(
         let mut accounts = Vec::new();
         for member in members.iter().filter(|m| m.person == index) {
             let mut counts: BTreeMap<ContributionKind, u64> = BTreeMap::new();
-            let id = member.known.as_ref().map(|(id, ..)| *id);
+            let id = member.known.as_ref().map(|k| k.id);
             for (_, kind, n) in tallies.iter().filter(|(i, _, _)| Some(*i) == id) {
                 let n = u64::try_from(*n).unwrap_or(0);
                 *counts.entry(*kind).or_default() += n;
@@ -140,8 +137,8 @@ async fn summary_and_identities(
             let (state, problem) = member
                 .known
                 .as_ref()
-                .map_or((IdentityState::Unknown, None), |(_, state, problem)| {
-                    (*state, problem.clone())
+                .map_or((IdentityState::Unknown, None), |k| {
+                    (k.state, k.problem.clone())
                 });
             let (by_kind, total) = sorted(counts);
             accounts.push(AccountSummary {
@@ -180,7 +177,7 @@ async fn summary_and_identities(
     // Members are listed person by person, as the summary's accounts are.
     let identities = (0..spec.people.len())
         .flat_map(|index| members.iter().filter(move |m| m.person == index))
-        .map(|m| m.known.as_ref().map(|(id, ..)| *id))
+        .map(|m| m.known.as_ref().map(|k| k.id))
         .collect();
     Ok((summary, identities))
 }
@@ -277,7 +274,7 @@ async fn list(
         .map(|row| ListedContribution {
             person: members
                 .iter()
-                .find(|m| m.known.as_ref().is_some_and(|(id, ..)| *id == row.identity))
+                .find(|m| m.known.as_ref().is_some_and(|k| k.id == row.identity))
                 .map_or(0, |m| m.person),
             contribution: row.contribution.clone(),
         })

@@ -61,6 +61,16 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(NaiveTime::MIN).and_utc()
 }
 
+/// An account Tally has met, and what it last learnt of it.
+#[derive(Debug, Clone)]
+pub struct KnownIdentity {
+    pub account: AccountSpec,
+    pub id: IdentityId,
+    pub state: IdentityState,
+    pub problem: Option<String>,
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
 /// The item filters of a query, as SQL parameters.
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
@@ -192,12 +202,9 @@ impl Store {
         Ok(id)
     }
 
-    /// The identities of `accounts` known so far, with their state and
-    /// problem, in one read (accounts never fetched are absent).
-    pub async fn known_identities(
-        &self,
-        accounts: &[AccountSpec],
-    ) -> Result<Vec<(AccountSpec, IdentityId, IdentityState, Option<String>)>> {
+    /// The identities of `accounts` known so far, in one read (accounts
+    /// never fetched are absent).
+    pub async fn known_identities(&self, accounts: &[AccountSpec]) -> Result<Vec<KnownIdentity>> {
         let forges: Vec<&str> = accounts.iter().map(|a| a.forge.key()).collect();
         let instances: Vec<String> = accounts
             .iter()
@@ -205,7 +212,7 @@ impl Store {
             .collect();
         let usernames: Vec<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
         let rows = sqlx::query(
-            "SELECT i.id, i.forge, i.instance, i.username, i.state, i.problem
+            "SELECT i.id, i.forge, i.instance, i.username, i.state, i.problem, i.checked_at
              FROM identities i
              JOIN unnest($1::text[], $2::text[], $3::text[]) AS a(forge, instance, username)
                ON i.forge = a.forge AND i.instance = a.instance AND i.username = a.username",
@@ -220,18 +227,17 @@ impl Store {
             .filter_map(|row| {
                 let forge: String = row.get("forge");
                 let instance: String = row.get("instance");
-                let account = AccountSpec {
-                    forge: Forge::from_key(&forge)?,
-                    instance: Some(instance).filter(|i| !i.is_empty()),
-                    username: row.get("username"),
-                };
-                let state: String = row.get("state");
-                Some((
-                    account,
-                    row.get("id"),
-                    IdentityState::parse(&state),
-                    row.get("problem"),
-                ))
+                Some(KnownIdentity {
+                    account: AccountSpec {
+                        forge: Forge::from_key(&forge)?,
+                        instance: Some(instance).filter(|i| !i.is_empty()),
+                        username: row.get("username"),
+                    },
+                    id: row.get("id"),
+                    state: IdentityState::parse(row.get("state")),
+                    problem: row.get("problem"),
+                    checked_at: row.get("checked_at"),
+                })
             })
             .collect())
     }
@@ -328,27 +334,6 @@ impl Store {
             }
         }
         Ok(runs)
-    }
-
-    /// The state of each identity and when it was last checked.
-    pub async fn identity_checks(
-        &self,
-        ids: &[IdentityId],
-    ) -> Result<Vec<(IdentityId, IdentityState, Option<DateTime<Utc>>)>> {
-        let rows = sqlx::query("SELECT id, state, checked_at FROM identities WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_all(self.pool())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                (
-                    row.get("id"),
-                    IdentityState::parse(row.get("state")),
-                    row.get("checked_at"),
-                )
-            })
-            .collect())
     }
 
     /// Those of `ids` for which [`Store::days_to_fetch`] would find days,
