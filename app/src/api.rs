@@ -98,16 +98,33 @@ pub async fn create_query(
     )
 }
 
+/// Marks a rendered page whose numbers are settled, with the store
+/// generation they were read under; the server may serve it again until
+/// that generation moves.
+pub const SETTLED_HEADER: &str = "x-tally-settled";
+
 /// The tallies of a query. Opening a query whose cache is not current
 /// starts filling it in the background; `fetching` says so.
 #[server(endpoint = "query_summary")]
 pub async fn query_summary(hash: String) -> Result<Summary, AppError> {
     context::with_status(
         async {
-            context::queries()?
-                .summary(&hash)
-                .await?
-                .ok_or(AppError::NotFound)
+            let queries = context::queries()?;
+            let generation = queries.store().generation();
+            let summary = queries.summary(&hash).await?.ok_or(AppError::NotFound)?;
+            let settled = !summary.fetching
+                && summary
+                    .people
+                    .iter()
+                    .flat_map(|p| &p.accounts)
+                    .all(|a| a.progress.is_none());
+            if settled && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.insert_header(
+                    http::HeaderName::from_static(SETTLED_HEADER),
+                    http::HeaderValue::from(generation),
+                );
+            }
+            Ok(summary)
         }
         .await,
     )

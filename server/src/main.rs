@@ -6,6 +6,7 @@ mod error;
 mod fetch;
 mod forges;
 mod health;
+mod page_cache;
 mod router;
 mod state;
 mod telemetry;

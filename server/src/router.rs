@@ -7,6 +7,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::health;
+use crate::page_cache::{self, PageCache};
 use crate::state::AppState;
 
 pub fn build(state: AppState) -> Router {
@@ -27,6 +28,10 @@ pub fn build(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(PageCache::new(state.store.clone())),
+            page_cache::serve,
         ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())

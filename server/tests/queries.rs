@@ -24,23 +24,6 @@ async fn get(url: &str) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-/// The number inside the element marked `data-testid="<id>"`.
-fn number(html: &str, id: &str) -> u64 {
-    let marker = format!("data-testid=\"{id}\"");
-    let at = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {id} in:\n{html}"));
-    let inside = &html[at..];
-    let start = inside.find('>').unwrap() + 1;
-    inside[start..]
-        .split('<')
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_query_posted_without_javascript_reads_the_truth() {
     let simulator = common::simulator(77, 40).await;
@@ -109,7 +92,7 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
     let kind = |k| truth.by_kind.get(&k).copied().unwrap_or(0);
     let expected = kind(sim::truth::Kind::Commit) + kind(sim::truth::Kind::PullRequestMerged);
     assert!(expected > 0);
-    assert_eq!(number(&html, "total"), expected, "{html}");
+    assert_eq!(common::number(&html, "total"), expected, "{html}");
 
     // The same form gives the same address; a day lists its items.
     let busiest_day = truth
@@ -120,7 +103,7 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
         .unwrap();
     let (status, day_html) = get(&format!("{page_url}/day/{busiest_day}")).await;
     assert_eq!(status, 200);
-    assert!(number(&day_html, "day-total") > 0);
+    assert!(common::number(&day_html, "day-total") > 0);
 
     for missing in [
         "/q/AAAAAAAAAAA",

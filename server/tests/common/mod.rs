@@ -77,3 +77,20 @@ pub fn busiest_on_github(world: &World) -> &Account {
         .max_by_key(|a| world.commits.iter().filter(|c| c.author == a.id).count())
         .unwrap()
 }
+
+/// The number inside the element marked `data-testid="<id>"`.
+pub fn number(html: &str, id: &str) -> u64 {
+    let marker = format!("data-testid=\"{id}\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {id} in:\n{html}"));
+    let inside = &html[at..];
+    let start = inside.find('>').unwrap() + 1;
+    inside[start..]
+        .split('<')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}

@@ -1,0 +1,134 @@
+//! Remembers the rendered HTML of query pages whose numbers are settled
+//! (nothing being fetched) and serves it again while the data under it is
+//! unchanged: the store's generation has not moved. Every `KEPT_FOR` one
+//! request renders the page afresh (so days going stale with the clock
+//! still start a refresh) while the others keep getting the kept copy.
+//!
+//! A query page is the same for every visitor; should pages come to depend
+//! on who asks (a signed-in header), the key must include it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use engine::store::Store;
+
+const KEPT_FOR: Duration = Duration::from_secs(10);
+const CAPACITY: usize = 256;
+const LARGEST: usize = 8 * 1024 * 1024;
+
+struct Page {
+    generation: u64,
+    at: Instant,
+    /// A request is rendering this page afresh.
+    renewing: bool,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+pub struct PageCache {
+    store: Store,
+    pages: Mutex<HashMap<String, Page>>,
+}
+
+impl PageCache {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            pages: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn pages(&self) -> std::sync::MutexGuard<'_, HashMap<String, Page>> {
+        self.pages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The kept page, unless the data changed or this request is the one
+    /// to render it afresh.
+    fn get(&self, key: &str) -> Option<Response> {
+        let mut pages = self.pages();
+        let page = pages.get_mut(key)?;
+        if page.generation != self.store.generation() {
+            return None;
+        }
+        if page.at.elapsed() >= KEPT_FOR && !page.renewing {
+            page.renewing = true;
+            return None;
+        }
+        let mut response = Response::new(Body::from(page.body.clone()));
+        *response.headers_mut() = page.headers.clone();
+        Some(response)
+    }
+
+    /// Drops a page that rendered unsettled (its numbers are being fetched).
+    fn forget(&self, key: &str) {
+        self.pages().remove(key);
+    }
+
+    fn put(&self, key: String, generation: u64, headers: HeaderMap, body: Bytes) {
+        let mut pages = self.pages();
+        if pages.len() >= CAPACITY {
+            pages.retain(|_, p| p.at.elapsed() < KEPT_FOR);
+            if pages.len() >= CAPACITY {
+                pages.clear();
+            }
+        }
+        let at = Instant::now();
+        pages.insert(
+            key,
+            Page {
+                generation,
+                at,
+                renewing: false,
+                headers,
+                body,
+            },
+        );
+    }
+}
+
+/// The middleware: answers `GET /q/…` from the cache when it can, and keeps
+/// pages the app marked settled.
+pub async fn serve(
+    State(cache): State<std::sync::Arc<PageCache>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::GET || !request.uri().path().starts_with("/q/") {
+        return next.run(request).await;
+    }
+    let key = request.uri().to_string();
+    if let Some(hit) = cache.get(&key) {
+        return hit;
+    }
+    let response = next.run(request).await;
+    let settled_under = response
+        .headers()
+        .get(app::api::SETTLED_HEADER)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let (Some(generation), StatusCode::OK) = (settled_under, response.status()) else {
+        cache.forget(&key);
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(app::api::SETTLED_HEADER);
+    match axum::body::to_bytes(body, LARGEST).await {
+        Ok(body) => {
+            cache.put(key, generation, parts.headers.clone(), body.clone());
+            Response::from_parts(parts, Body::from(body))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "reading a rendered page failed");
+            let mut failed = Response::new(Body::from("the page could not be rendered"));
+            *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            failed
+        }
+    }
+}
