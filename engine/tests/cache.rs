@@ -27,24 +27,16 @@ async fn setup(config: SimConfig) -> (Simulator, TestDb, Syncer) {
 
 /// The stored counts per kind for one identity, as `sim::truth` names kinds.
 async fn stored_kinds(syncer: &Syncer, id: i64, from: &str, to: &str) -> serde_json::Value {
-    let tallies = syncer
+    let counts = syncer
         .store()
-        .tallies(&[id], day(from), day(to), &Filters::default())
+        .counts(&[id], day(from), day(to), &Filters::default())
         .await
         .unwrap();
-    let map: std::collections::BTreeMap<String, i64> = tallies
-        .into_iter()
-        .map(|(_, kind, n)| {
-            (
-                serde_json::to_value(kind)
-                    .unwrap()
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-                n,
-            )
-        })
-        .collect();
+    let mut map: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for tally in counts.days {
+        let kind = serde_json::to_value(tally.kind).unwrap();
+        *map.entry(kind.as_str().unwrap().to_owned()).or_default() += tally.count;
+    }
     serde_json::to_value(map).unwrap()
 }
 

@@ -4,14 +4,17 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
 
 use common::{day, people, spec, world};
 use engine::queries::{self, Bounds};
 use engine::store::testing::TestDb;
 use engine::sync::{Directory, Freshness, Syncer};
-use model::contribution::Contribution;
+use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
+use model::period::Period;
 use model::query::AccountSpec;
 use sim::server::{SimConfig, Simulator};
 
@@ -100,7 +103,7 @@ async fn a_query_tallies_the_truth_and_lists_it_in_stable_pages() {
                 .count()
         })
         .unwrap();
-    let day_page = queries::day(&db.store, &spec, busiest, None, 500)
+    let day_page = queries::period(&db.store, &spec, Period::Day(busiest), None, 500)
         .await
         .unwrap();
     let on_day = seen
@@ -137,9 +140,15 @@ async fn pages_already_read_do_not_shift_when_new_items_arrive() {
     let mut kept: Vec<Contribution> = Vec::new();
     let mut after = None;
     loop {
-        let page = queries::day(&db.store, &spec, on_that_day, after.as_deref(), 500)
-            .await
-            .unwrap();
+        let page = queries::period(
+            &db.store,
+            &spec,
+            Period::Day(on_that_day),
+            after.as_deref(),
+            500,
+        )
+        .await
+        .unwrap();
         kept.extend(page.items.into_iter().map(|i| i.contribution));
         match page.next {
             Some(n) => after = Some(n),
@@ -193,6 +202,106 @@ async fn bad_queries_are_refused_naming_the_field() {
         queries::page(&db.store, &spec, Some("not a cursor!"), 10)
             .await
             .is_err()
+    );
+    simulator.stop().await;
+}
+
+/// What the graphs draw equals the simulator's truth: per person and day,
+/// per forge, per repository and per kind, over a range across a year's end.
+#[tokio::test]
+async fn the_graphs_count_the_truth() {
+    let (simulator, db, syncer) = setup().await;
+    let world = &simulator.world;
+    let (from, to) = ("2025-11-01", "2026-02-28");
+    let github = people(world, Forge::GitHub, 2);
+    let gitlab = people(world, Forge::GitLab, 1).remove(0);
+    let accounts = [
+        vec![
+            (Forge::GitHub, github[0].clone()),
+            (Forge::GitLab, gitlab.clone()),
+        ],
+        vec![(Forge::GitHub, github[1].clone())],
+    ];
+    let spec = spec(
+        vec![
+            (
+                Some("Ann"),
+                vec![format!("github:{}", github[0]), format!("gitlab:{gitlab}")],
+            ),
+            (Some("Bo"), vec![format!("github:{}", github[1])]),
+        ],
+        from,
+        to,
+    );
+    let hash = queries::create(&db.store, &spec, Bounds::default())
+        .await
+        .unwrap()
+        .unwrap();
+    let spec = db.store.load_query(&hash).await.unwrap().unwrap();
+    queries::refresh(&syncer, &spec).await;
+    let summary = queries::summary(&db.store, &hash, &spec).await.unwrap();
+    let activity = queries::activity(&db.store, &hash, &spec).await.unwrap();
+
+    let truth = |forge, login: &str| {
+        let account = world.find_account(forge, login).unwrap();
+        sim::truth::truth(world, account.id, day(from), day(to))
+    };
+    let mut everyone: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+    let mut by_forge: BTreeMap<Forge, u64> = BTreeMap::new();
+    let mut by_repo: BTreeMap<(Forge, String), u64> = BTreeMap::new();
+    let mut by_kind: BTreeMap<ContributionKind, u64> = BTreeMap::new();
+    for (index, person) in spec.people.iter().enumerate() {
+        let name = person.name.as_deref().unwrap();
+        let mut days: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+        for (forge, login) in &accounts[if name == "Ann" { 0 } else { 1 }] {
+            let truth = truth(*forge, login);
+            for (on, n) in &truth.by_day {
+                *days.entry(*on).or_default() += n;
+                *everyone.entry(*on).or_default() += n;
+            }
+            *by_forge.entry(*forge).or_default() += truth.total;
+            for (repo, n) in truth.by_repo {
+                *by_repo.entry((*forge, repo)).or_default() += n;
+            }
+            for (kind, n) in truth.by_kind {
+                *by_kind.entry(kind).or_default() += n;
+            }
+        }
+        assert!(!days.is_empty(), "{name} has items in the range");
+        assert_eq!(activity.day_totals(Some(index)), days, "{name}'s days");
+    }
+    assert_eq!(activity.day_totals(None), everyone);
+    assert_eq!(
+        activity.by_forge().into_iter().collect::<BTreeMap<_, _>>(),
+        by_forge
+    );
+    let repositories: BTreeMap<_, _> = activity
+        .repositories
+        .iter()
+        .map(|r| ((r.forge, r.repository.clone()), r.count))
+        .collect();
+    assert_eq!(repositories, by_repo);
+    let weekly: BTreeMap<_, _> = activity
+        .weekly_by_kind()
+        .into_iter()
+        .map(|(kind, weeks)| (kind, weeks.iter().sum::<u64>()))
+        .collect();
+    assert_eq!(weekly, by_kind);
+    assert_eq!(activity.total(), summary.total);
+    assert_eq!(activity.years(), vec![2025, 2026]);
+
+    // A filter narrows the graphs exactly as it narrows the tallies.
+    let mut commits_only = spec.clone();
+    commits_only.kinds = vec![ContributionKind::Commit];
+    let commits = queries::activity(&db.store, "x", &commits_only)
+        .await
+        .unwrap();
+    assert_eq!(commits.total(), by_kind[&ContributionKind::Commit]);
+    assert!(
+        commits
+            .series
+            .iter()
+            .all(|s| s.kind == ContributionKind::Commit)
     );
     simulator.stop().await;
 }

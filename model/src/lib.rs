@@ -2,8 +2,10 @@
 //!
 //! Nothing here performs I/O, so the crate compiles for wasm and native alike.
 
+pub mod activity;
 pub mod contribution;
 pub mod forge;
 pub mod health;
 pub mod instance;
+pub mod period;
 pub mod query;

@@ -69,13 +69,14 @@ async fn a_remembered_page_gives_way_to_a_write_from_another_process() {
 
     // The other process adds one item on a day of the range.
     let on = day("2026-03-15");
-    let mut items: Vec<Contribution> = engine::queries::day(&other, &spec, on, None, 500)
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|i| i.contribution)
-        .collect();
+    let mut items: Vec<Contribution> =
+        engine::queries::period(&other, &spec, model::period::Period::Day(on), None, 500)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.contribution)
+            .collect();
     let mut added = Contribution::new(
         Forge::GitHub,
         "github.com",

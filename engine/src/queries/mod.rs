@@ -8,20 +8,25 @@ mod service;
 
 pub use service::Queries;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
 use chrono::NaiveDate;
 use futures_util::future::join_all;
+use model::activity::{Activity, DayCount, RepositoryCount};
 use model::contribution::ContributionKind;
+use model::forge::Forge;
+use model::period::Period;
 use model::query::{
-    AccountSpec, AccountSummary, ContributionPage, ListedContribution, PersonSummary, QueryError,
-    QuerySpec, Summary,
+    AccountSpec, AccountSummary, ContributionPage, ListedContribution, PersonSpec, PersonSummary,
+    QueryError, QuerySpec, Summary,
 };
 
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::contributions::{Cursor, Filters, IdentityId, IdentityState, KnownIdentity};
+use crate::store::contributions::{
+    Cursor, DayTally, Filters, IdentityId, IdentityState, KnownIdentity, RepositoryTally,
+};
 use crate::sync::{Outcome, Syncer};
 
 /// Bounds an installation puts on queries.
@@ -104,35 +109,56 @@ fn sorted(counts: BTreeMap<ContributionKind, u64>) -> (Vec<(ContributionKind, u6
     (counts.into_iter().collect(), total)
 }
 
-/// The tallies of a (normalized) query from what the cache holds now.
-pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summary> {
-    Ok(summary_and_identities(store, hash, spec).await?.0)
+/// A query's tallies and graphs, read together so their numbers agree, and
+/// the identity behind each of the summary's accounts in order (`None` for
+/// accounts never fetched).
+#[derive(Debug, Clone)]
+pub(crate) struct Reading {
+    pub summary: Summary,
+    pub activity: Activity,
+    pub identities: Vec<Option<IdentityId>>,
 }
 
-/// The summary, and the identity behind each of its accounts in order
-/// (`None` for accounts never fetched).
-async fn summary_and_identities(
-    store: &Store,
-    hash: &str,
-    spec: &QuerySpec,
-) -> Result<(Summary, Vec<Option<IdentityId>>)> {
+/// The tallies of a (normalized) query from what the cache holds now.
+pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summary> {
+    Ok(read(store, hash, spec).await?.summary)
+}
+
+/// The day-by-day counts behind a query's graphs.
+pub async fn activity(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Activity> {
+    Ok(read(store, hash, spec).await?.activity)
+}
+
+pub(crate) async fn read(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Reading> {
     let members = members(store, spec).await?;
-    let tallies = store
-        .tallies(&ids(&members), spec.from, spec.to, &Filters::of(spec))
+    let counts = store
+        .counts(&ids(&members), spec.from, spec.to, &Filters::of(spec))
         .await?;
+    let mut days_of: HashMap<IdentityId, Vec<&DayTally>> = HashMap::new();
+    for tally in &counts.days {
+        days_of.entry(tally.identity).or_default().push(tally);
+    }
     let mut overall: BTreeMap<ContributionKind, u64> = BTreeMap::new();
     let mut people: Vec<PersonSummary> = Vec::new();
+    let mut day_counts = Vec::new();
     for (index, person) in spec.people.iter().enumerate() {
         let mut person_counts: BTreeMap<ContributionKind, u64> = BTreeMap::new();
         let mut accounts = Vec::new();
         for member in members.iter().filter(|m| m.person == index) {
             let mut counts: BTreeMap<ContributionKind, u64> = BTreeMap::new();
             let id = member.known.as_ref().map(|k| k.id);
-            for (_, kind, n) in tallies.iter().filter(|(i, _, _)| Some(*i) == id) {
-                let n = u64::try_from(*n).unwrap_or(0);
-                *counts.entry(*kind).or_default() += n;
-                *person_counts.entry(*kind).or_default() += n;
-                *overall.entry(*kind).or_default() += n;
+            for tally in id.and_then(|id| days_of.get(&id)).into_iter().flatten() {
+                let n = u64::try_from(tally.count).unwrap_or(0);
+                *counts.entry(tally.kind).or_default() += n;
+                *person_counts.entry(tally.kind).or_default() += n;
+                *overall.entry(tally.kind).or_default() += n;
+                day_counts.push(DayCount {
+                    person: index,
+                    forge: member.account.forge,
+                    kind: tally.kind,
+                    day: tally.day,
+                    count: n,
+                });
             }
             let (state, problem) = member
                 .known
@@ -151,20 +177,20 @@ async fn summary_and_identities(
             });
         }
         let (by_kind, total) = sorted(person_counts);
-        let name = person.name.clone().unwrap_or_else(|| {
-            person
-                .accounts
-                .first()
-                .map(|a| a.username.clone())
-                .unwrap_or_default()
-        });
         people.push(PersonSummary {
-            name,
+            name: person_name(person),
             accounts,
             by_kind,
             total,
         });
     }
+    let activity = Activity::gather(
+        spec.from,
+        spec.to,
+        people.iter().map(|p| p.name.clone()).collect(),
+        day_counts,
+        repository_counts(&members, counts.repositories),
+    );
     let (by_kind, total) = sorted(overall);
     let summary = Summary {
         hash: hash.to_owned(),
@@ -179,7 +205,46 @@ async fn summary_and_identities(
         .flat_map(|index| members.iter().filter(move |m| m.person == index))
         .map(|m| m.known.as_ref().map(|k| k.id))
         .collect();
-    Ok((summary, identities))
+    Ok(Reading {
+        summary,
+        activity,
+        identities,
+    })
+}
+
+fn person_name(person: &PersonSpec) -> String {
+    person.name.clone().unwrap_or_else(|| {
+        person
+            .accounts
+            .first()
+            .map(|a| a.username.clone())
+            .unwrap_or_default()
+    })
+}
+
+/// Items per forge and repository, over every account of the query (an
+/// account named by two people counts for each, as in the tallies).
+fn repository_counts(members: &[Member], tallies: Vec<RepositoryTally>) -> Vec<RepositoryCount> {
+    let mut counts: BTreeMap<(Forge, String), u64> = BTreeMap::new();
+    for tally in tallies {
+        let n = u64::try_from(tally.count).unwrap_or(0);
+        for member in members
+            .iter()
+            .filter(|m| m.known.as_ref().is_some_and(|k| k.id == tally.identity))
+        {
+            *counts
+                .entry((member.account.forge, tally.repository.clone()))
+                .or_default() += n;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((forge, repository), count)| RepositoryCount {
+            forge,
+            repository,
+            count,
+        })
+        .collect()
 }
 
 fn encode_cursor(cursor: &Cursor) -> String {
@@ -220,21 +285,22 @@ pub async fn page(
     list(store, spec, spec.from, spec.to, after, limit).await
 }
 
-/// Everything of one UTC day (up to `limit` items per page).
-pub async fn day(
+/// Everything of one day or week of the query (up to `limit` items a
+/// page); nothing when the period lies outside the query's days.
+pub async fn period(
     store: &Store,
     spec: &QuerySpec,
-    day: NaiveDate,
+    period: Period,
     after: Option<&str>,
     limit: usize,
 ) -> Result<ContributionPage> {
-    if day < spec.from || day > spec.to {
+    let Some((first, last)) = period.within(spec.from, spec.to) else {
         return Ok(ContributionPage {
             items: Vec::new(),
             next: None,
         });
-    }
-    list(store, spec, day, day, after, limit).await
+    };
+    list(store, spec, first, last, after, limit).await
 }
 
 async fn list(

@@ -6,14 +6,14 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use model::activity::Activity;
+use model::period::Period;
 use model::query::{ContributionPage, QueryError, QuerySpec, Summary};
 
 use super::answers::Answers;
-use super::{Bounds, day, page, refresh, summary_and_identities};
+use super::{Bounds, Reading, page, period, read, refresh};
 use crate::error::Result;
 use crate::store::Store;
-use crate::store::contributions::IdentityId;
 use crate::sync::Syncer;
 
 /// How long "the cache is current" is believed without asking again:
@@ -21,8 +21,8 @@ use crate::sync::Syncer;
 const CURRENT_FOR: Duration = Duration::from_secs(10);
 const REMEMBERED: usize = 4096;
 
-/// Which list a page belongs to: the query's, or one day's.
-type PageKey = (String, Option<NaiveDate>, Option<String>, usize);
+/// Which list a page belongs to: the query's, or one day's or week's.
+type PageKey = (String, Option<Period>, Option<String>, usize);
 
 pub struct Queries {
     syncer: Arc<Syncer>,
@@ -32,7 +32,7 @@ pub struct Queries {
     /// A hash never changes meaning, so its spec is kept under generation 0.
     specs: Answers<String, QuerySpec>,
     current: Answers<String, bool>,
-    summaries: Answers<String, (Summary, Vec<Option<IdentityId>>)>,
+    readings: Answers<String, Reading>,
     pages: Answers<PageKey, ContributionPage>,
 }
 
@@ -44,7 +44,7 @@ impl Queries {
             running: Mutex::new(HashSet::new()),
             specs: Answers::new(REMEMBERED, None),
             current: Answers::new(REMEMBERED, Some(CURRENT_FOR)),
-            summaries: Answers::new(REMEMBERED, None),
+            readings: Answers::new(REMEMBERED, None),
             pages: Answers::new(REMEMBERED * 4, None),
         }
     }
@@ -96,16 +96,11 @@ impl Queries {
         if !self.is_running(hash) && !self.is_current(hash, &spec).await? {
             self.start_refresh(hash, &spec);
         }
-        let generation = self.store().generation();
-        let key = hash.to_owned();
-        let (mut summary, identities) = match self.summaries.get(&key, generation) {
-            Some(answer) => answer,
-            None => {
-                let answer = summary_and_identities(self.store(), hash, &spec).await?;
-                self.summaries.put(key, generation, answer.clone());
-                answer
-            }
-        };
+        let Reading {
+            mut summary,
+            identities,
+            ..
+        } = self.reading(hash, &spec).await?;
         summary.fetching = self.is_running(hash);
         let accounts = summary
             .people
@@ -115,6 +110,26 @@ impl Queries {
             account.progress = id.and_then(|id| self.syncer.progress(id));
         }
         Ok(Some(summary))
+    }
+
+    /// The day-by-day counts behind a query's graphs, read with the same
+    /// snapshot as the summary of the same store generation.
+    pub async fn activity(&self, hash: &str) -> Result<Option<Activity>> {
+        let Some(spec) = self.spec(hash).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.reading(hash, &spec).await?.activity))
+    }
+
+    async fn reading(&self, hash: &str, spec: &QuerySpec) -> Result<Reading> {
+        let generation = self.store().generation();
+        let key = hash.to_owned();
+        if let Some(reading) = self.readings.get(&key, generation) {
+            return Ok(reading);
+        }
+        let reading = read(self.store(), hash, spec).await?;
+        self.readings.put(key, generation, reading.clone());
+        Ok(reading)
     }
 
     /// Fetches a query's missing days again now (after a failure, say);
@@ -137,11 +152,11 @@ impl Queries {
         self.list(hash, None, after, limit).await
     }
 
-    /// A page of one UTC day's items of the query.
-    pub async fn day(
+    /// A page of one day's or week's items of the query.
+    pub async fn period(
         &self,
         hash: &str,
-        on: NaiveDate,
+        on: Period,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Option<ContributionPage>> {
@@ -151,7 +166,7 @@ impl Queries {
     async fn list(
         &self,
         hash: &str,
-        on: Option<NaiveDate>,
+        on: Option<Period>,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Option<ContributionPage>> {
@@ -164,7 +179,7 @@ impl Queries {
             return Ok(Some(answer));
         }
         let answer = match on {
-            Some(on) => day(self.store(), &spec, on, after, limit).await?,
+            Some(on) => period(self.store(), &spec, on, after, limit).await?,
             None => page(self.store(), &spec, after, limit).await?,
         };
         self.pages.put(key, generation, answer.clone());

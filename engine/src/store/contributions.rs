@@ -71,6 +71,30 @@ pub struct KnownIdentity {
     pub checked_at: Option<DateTime<Utc>>,
 }
 
+/// Items of one identity and kind on one UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayTally {
+    pub identity: IdentityId,
+    pub kind: ContributionKind,
+    pub day: NaiveDate,
+    pub count: i64,
+}
+
+/// Items of one identity in one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryTally {
+    pub identity: IdentityId,
+    pub repository: String,
+    pub count: i64,
+}
+
+/// What [`Store::counts`] reads.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub days: Vec<DayTally>,
+    pub repositories: Vec<RepositoryTally>,
+}
+
 /// The item filters of a query, as SQL parameters.
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
@@ -413,28 +437,56 @@ impl Store {
         self.commit_change(tx).await
     }
 
-    /// Counts per identity and kind over the days and filters.
-    pub async fn tallies(
+    /// Counts per identity, kind and UTC day, and per identity and
+    /// repository, over the days and filters: the tallies and the graphs of
+    /// a query. Both are read from one snapshot, so they always agree.
+    pub async fn counts(
         &self,
         identities: &[IdentityId],
         from: NaiveDate,
         to: NaiveDate,
         filters: &Filters,
-    ) -> Result<Vec<(IdentityId, ContributionKind, i64)>> {
+    ) -> Result<Counts> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
         let sql = format!(
-            "SELECT identity_id, kind, count(*) AS n FROM contributions WHERE {} GROUP BY identity_id, kind",
+            "SELECT identity_id, kind, (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+             FROM contributions WHERE {} GROUP BY 1, 2, 3",
             filtered()
         );
-        let rows = bind_filters(sqlx::query(&sql), identities, from, to, filters)
-            .fetch_all(self.pool())
-            .await?;
-        Ok(rows
+        let days = bind_filters(sqlx::query(&sql), identities, from, to, filters)
+            .fetch_all(&mut *tx)
+            .await?
             .into_iter()
             .filter_map(|row| {
                 let kind: String = row.get("kind");
-                Some((row.get("identity_id"), parse_name(&kind)?, row.get("n")))
+                Some(DayTally {
+                    identity: row.get("identity_id"),
+                    kind: parse_name(&kind)?,
+                    day: row.get("day"),
+                    count: row.get("n"),
+                })
             })
-            .collect())
+            .collect();
+        let sql = format!(
+            "SELECT identity_id, repository, count(*) AS n
+             FROM contributions WHERE {} GROUP BY 1, 2",
+            filtered()
+        );
+        let repositories = bind_filters(sqlx::query(&sql), identities, from, to, filters)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|row| RepositoryTally {
+                identity: row.get("identity_id"),
+                repository: row.get("repository"),
+                count: row.get("n"),
+            })
+            .collect();
+        tx.commit().await?;
+        Ok(Counts { days, repositories })
     }
 
     /// One page of the newest-first list, after `cursor` when given.

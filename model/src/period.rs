@@ -1,0 +1,136 @@
+//! The stretch of days a drill-down opens: one UTC day (`2026-03-04`) or
+//! one ISO week (`2026-W10`, Monday to Sunday).
+
+use std::fmt;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Period {
+    Day(NaiveDate),
+    /// The ISO week that holds this Monday.
+    Week(NaiveDate),
+}
+
+impl Period {
+    /// The ISO week a day falls in.
+    pub fn week_of(day: NaiveDate) -> Self {
+        Self::Week(monday_of(day))
+    }
+
+    /// Reads `YYYY-MM-DD` or `YYYY-Www`; the message names what is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Some((year, week)) = text.split_once("-W") {
+            let monday = year
+                .parse()
+                .ok()
+                .zip(week.parse().ok())
+                .and_then(|(y, w)| NaiveDate::from_isoywd_opt(y, w, Weekday::Mon));
+            return monday
+                .map(Self::Week)
+                .ok_or_else(|| format!("`{text}` is not an ISO week such as 2026-W10"));
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Self::Day)
+            .map_err(|_| format!("`{text}` is not a day (2026-03-04) or a week (2026-W10)"))
+    }
+
+    /// First and last day, inclusive.
+    pub fn bounds(self) -> (NaiveDate, NaiveDate) {
+        match self {
+            Self::Day(day) => (day, day),
+            Self::Week(monday) => (monday, monday + Duration::days(6)),
+        }
+    }
+
+    /// The part of the period inside `from..=to`, if any.
+    pub fn within(self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        let (first, last) = self.bounds();
+        let (first, last) = (first.max(from), last.min(to));
+        (first <= last).then_some((first, last))
+    }
+
+    /// The page that lists the period's items of query `hash`.
+    pub fn href(self, hash: &str) -> String {
+        match self {
+            Self::Day(_) => format!("/q/{hash}/day/{self}"),
+            Self::Week(_) => format!("/q/{hash}/week/{self}"),
+        }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Day(day) => write!(f, "{day}"),
+            Self::Week(monday) => {
+                let week = monday.iso_week();
+                write!(f, "{}-W{:02}", week.year(), week.week())
+            }
+        }
+    }
+}
+
+/// The Monday that starts `day`'s ISO week.
+pub fn monday_of(day: NaiveDate) -> NaiveDate {
+    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn days_and_weeks_read_back_what_they_write() {
+        for text in ["2026-03-04", "2026-W10", "2020-W53", "2027-W01"] {
+            assert_eq!(Period::parse(text).unwrap().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn a_week_runs_monday_to_sunday_across_a_year_end() {
+        // 2026-W01 starts on Monday 2025-12-29.
+        let week = Period::parse("2026-W01").unwrap();
+        assert_eq!(week.bounds(), (day("2025-12-29"), day("2026-01-04")));
+        assert_eq!(Period::week_of(day("2026-01-01")), week);
+        assert_eq!(Period::week_of(day("2025-12-29")), week);
+        assert_eq!(Period::week_of(day("2026-01-05")).to_string(), "2026-W02");
+    }
+
+    #[test]
+    fn a_period_is_clipped_to_the_query_range() {
+        let week = Period::parse("2026-W01").unwrap();
+        assert_eq!(
+            week.within(day("2026-01-01"), day("2026-12-31")),
+            Some((day("2026-01-01"), day("2026-01-04")))
+        );
+        assert_eq!(week.within(day("2026-02-01"), day("2026-12-31")), None);
+    }
+
+    #[test]
+    fn nonsense_is_named() {
+        for text in ["2026-W54", "2026-W", "yesterday", "2026-02-30"] {
+            let error = Period::parse(text).unwrap_err();
+            assert!(error.contains(text), "{error}");
+        }
+    }
+
+    #[test]
+    fn links_name_the_period() {
+        let hash = "abc";
+        assert_eq!(
+            Period::Day(day("2026-03-04")).href(hash),
+            "/q/abc/day/2026-03-04"
+        );
+        assert_eq!(
+            Period::week_of(day("2026-03-04")).href(hash),
+            "/q/abc/week/2026-W10"
+        );
+    }
+}
