@@ -2,8 +2,9 @@
 //! needs from context and stays thin; the work lives in `engine`.
 
 use leptos::prelude::*;
+use model::activity::Activity;
 use model::instance::InstanceInfo;
-use model::query::{ContributionPage, Summary};
+use model::query::{ContributionPage, PeriodItems, Summary};
 
 use crate::error::AppError;
 
@@ -161,24 +162,38 @@ pub async fn query_page(hash: String, after: Option<String>) -> Result<Contribut
     )
 }
 
-/// Everything of one UTC day of the query.
-#[server(endpoint = "query_day")]
-pub async fn query_day(
-    hash: String,
-    day: String,
-    after: Option<String>,
-) -> Result<ContributionPage, AppError> {
+/// The day-by-day counts behind a query's graphs; they add up to the
+/// tallies `query_summary` gives under the same data.
+#[server(endpoint = "query_activity")]
+pub async fn query_activity(hash: String) -> Result<Activity, AppError> {
     context::with_status(
         async {
-            let day = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
-                .map_err(|_| AppError::NotFound)?;
-            let queries = context::queries()?;
-            let spec = queries.spec(&hash).await?.ok_or(AppError::NotFound)?;
-            if day < spec.from || day > spec.to {
-                return Err(AppError::NotFound);
-            }
-            queries
-                .day(&hash, day, after.as_deref(), 200)
+            context::queries()?
+                .activity(&hash)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+        .await,
+    )
+}
+
+/// Everything of one UTC day (`2026-03-04`) or ISO week (`2026-W10`) of the
+/// query: how many, and a page of them after the cursor `after`.
+#[server(endpoint = "query_period")]
+pub async fn query_period(
+    hash: String,
+    period: String,
+    after: Option<String>,
+) -> Result<PeriodItems, AppError> {
+    context::with_status(
+        async {
+            let period =
+                model::period::Period::parse(&period).map_err(|message| AppError::Invalid {
+                    field: "period".into(),
+                    message,
+                })?;
+            context::queries()?
+                .period(&hash, period, after.as_deref(), 200)
                 .await?
                 .ok_or(AppError::NotFound)
         }

@@ -14,7 +14,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
-use pages::{DayPage, Home, NotFound, QueryPage};
+use pages::{Home, NotFound, PeriodPage, QueryPage};
 
 /// The HTML document around every page. Only the server renders it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -59,7 +59,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/q/:hash") view=QueryPage ssr=SsrMode::Async />
                         <Route
                             path=path!("/q/:hash/day/:day")
-                            view=DayPage
+                            view=PeriodPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/q/:hash/week/:week")
+                            view=PeriodPage
                             ssr=SsrMode::Async
                         />
                     </Routes>

@@ -26,3 +26,34 @@ export { expect };
 export async function hydrated(page: Page) {
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
 }
+
+/// Fills the form with the demo's suggested accounts and submits it; the
+/// browser lands on the query's own address.
+export async function createQuery(page: Page): Promise<string> {
+  await page.goto('/');
+  await hydrated(page);
+  const example = (await page.getByTestId('example').textContent())?.trim() ?? '';
+  expect(example).toMatch(/^github:\S+/);
+  await page.getByLabel('People').fill(`Demo person = ${example}`);
+  await page.getByRole('button', { name: 'Count' }).click();
+  await page.waitForURL(/\/q\/[A-Za-z0-9_-]{11}$/);
+  return page.url();
+}
+
+/// Waits until the accounts are fetched and returns the total shown.
+export async function settledTotal(page: Page): Promise<number> {
+  await expect(page.getByTestId('total')).toBeVisible();
+  await expect(page.getByRole('status')).toHaveCount(0, { timeout: 30_000 });
+  const total = Number(await page.getByTestId('total').textContent());
+  expect(total).toBeGreaterThan(0);
+  return total;
+}
+
+/// Waits for the address to move to another query than `from`, and for the
+/// page to show that query (the old numbers stay up while it loads).
+export async function movedFrom(page: Page, from: string) {
+  await page.waitForURL((next) => next.toString() !== from && /\/q\/[A-Za-z0-9_-]{11}$/.test(next.toString()));
+  const hash = new URL(page.url()).pathname.split('/').pop() ?? '';
+  await expect(page.locator('.query-summary')).toHaveAttribute('data-hash', hash);
+  return page.url();
+}

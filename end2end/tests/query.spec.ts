@@ -1,26 +1,4 @@
-import { test, expect, hydrated } from './fixtures';
-
-/// Fills the form with the demo's suggested accounts and submits it; the
-/// browser lands on the query's own address.
-async function createQuery(page: import('@playwright/test').Page): Promise<string> {
-  await page.goto('/');
-  await hydrated(page);
-  const example = (await page.getByTestId('example').textContent())?.trim() ?? '';
-  expect(example).toMatch(/^github:\S+/);
-  await page.getByLabel('People').fill(`Demo person = ${example}`);
-  await page.getByRole('button', { name: 'Count' }).click();
-  await page.waitForURL(/\/q\/[A-Za-z0-9_-]{11}$/);
-  return page.url();
-}
-
-/// Waits until the accounts are fetched and returns the total shown.
-async function settledTotal(page: import('@playwright/test').Page): Promise<number> {
-  await expect(page.getByTestId('total')).toBeVisible();
-  await expect(page.getByRole('status')).toHaveCount(0, { timeout: 30_000 });
-  const total = Number(await page.getByTestId('total').textContent());
-  expect(total).toBeGreaterThan(0);
-  return total;
-}
+import { test, expect, hydrated, createQuery, settledTotal, movedFrom } from './fixtures';
 
 test('a query gets its own address, fills in, pages and opens a day', async ({ page }) => {
   const url = await createQuery(page);
@@ -41,7 +19,7 @@ test('a query gets its own address, fills in, pages and opens a day', async ({ p
   const day = (await dayLink.textContent())?.trim();
   await dayLink.click();
   await page.waitForURL(new RegExp(`/day/${day}$`));
-  const onDay = Number(await page.getByTestId('day-total').textContent());
+  const onDay = Number(await page.getByTestId('period-total').textContent());
   expect(onDay).toBeGreaterThan(0);
   await expect(page.locator('.items > .item')).toHaveCount(onDay);
 
@@ -62,15 +40,6 @@ test('the same people in another order and case give the same address', async ({
   await page.waitForURL(/\/q\/[A-Za-z0-9_-]{11}$/);
   expect(page.url()).toBe(url);
 });
-
-/// Waits for the address to move to another query than `from`, and for the
-/// page to show that query (the old numbers stay up while it loads).
-async function movedFrom(page: import('@playwright/test').Page, from: string) {
-  await page.waitForURL((next) => next.toString() !== from && /\/q\/[A-Za-z0-9_-]{11}$/.test(next.toString()));
-  const hash = new URL(page.url()).pathname.split('/').pop() ?? '';
-  await expect(page.locator('.query-summary')).toHaveAttribute('data-hash', hash);
-  return page.url();
-}
 
 test('ticking a kind updates the address and the numbers at once, and back returns', async ({ page }) => {
   const url = await createQuery(page);

@@ -134,6 +134,14 @@ impl Activity {
         totals
     }
 
+    /// Items from `first` to `last` (inclusive days), for everyone.
+    pub fn total_between(&self, first: NaiveDate, last: NaiveDate) -> u64 {
+        self.counts()
+            .filter(|(_, day, _)| (first..=last).contains(day))
+            .map(|(_, _, n)| n)
+            .sum()
+    }
+
     /// The calendar years the range touches.
     pub fn years(&self) -> Vec<i32> {
         (self.from.year()..=self.to.year()).collect()
@@ -272,6 +280,8 @@ mod tests {
         assert_eq!(a.day_totals(Some(1)).len(), 1);
         assert_eq!(a.day_totals(Some(1))[&day("2026-01-12")], 5);
         assert!(a.day_totals(Some(2)).is_empty());
+        assert_eq!(a.total_between(day("2026-01-05"), day("2026-01-11")), 4);
+        assert_eq!(a.total_between(day("2025-12-30"), day("2026-01-12")), 12);
     }
 
     #[test]

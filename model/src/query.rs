@@ -662,6 +662,17 @@ pub struct ListedContribution {
     pub contribution: crate::contribution::Contribution,
 }
 
+/// The items of one day or week of a query: how many in all (the same
+/// count the graphs show), and a page of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodItems {
+    /// The period's days inside the query's range, inclusive.
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    pub total: u64,
+    pub page: ContributionPage,
+}
+
 /// A page of the newest-first list; `next` continues it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContributionPage {

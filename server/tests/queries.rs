@@ -103,7 +103,7 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
         .unwrap();
     let (status, day_html) = get(&format!("{page_url}/day/{busiest_day}")).await;
     assert_eq!(status, 200);
-    assert!(common::number(&day_html, "day-total") > 0);
+    assert!(common::number(&day_html, "period-total") > 0);
 
     for missing in [
         "/q/AAAAAAAAAAA",

@@ -4,4 +4,4 @@ mod query;
 
 pub use home::Home;
 pub use not_found::NotFound;
-pub use query::{DayPage, QueryPage};
+pub use query::{PeriodPage, QueryPage};

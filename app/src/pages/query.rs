@@ -4,15 +4,16 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::{Link, Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use model::query::{
-    AccountSummary, ContributionPage, FetchProgress, ListedContribution, QueryForm, Summary,
+    AccountSummary, ContributionPage, FetchProgress, ListedContribution, PeriodItems, QueryForm,
+    Summary,
 };
 
-use crate::api::{RetryQuery, query_day, query_page, query_summary};
-use crate::components::QueryEditor;
+use crate::api::{RetryQuery, query_activity, query_page, query_period, query_summary};
+use crate::components::{ActivityGraphs, ECHARTS_SCRIPT, QueryEditor};
 use crate::error::AppError;
 use crate::pages::NotFound;
 
@@ -49,6 +50,30 @@ pub fn QueryPage() -> impl IntoView {
         fetching
     });
 
+    // The graphs' counts are fetched by the browser once the page is live
+    // (the server sends the numbers first), and again whenever the shown
+    // summary changes, so they always belong to the numbers above them.
+    let shown = Memo::new(move |_| {
+        summary
+            .get()
+            .and_then(Result::ok)
+            .map(|s| (s.hash, s.total, s.fetching))
+    });
+    let activity = LocalResource::new(move || {
+        let shown = shown.get();
+        async move {
+            let (hash, ..) = shown?;
+            Some(query_activity(hash).await.map_err(|e| e.to_string()))
+        }
+    });
+    let has_summary = Memo::new(move |_| shown.with(Option::is_some));
+    let graphs_hash = Signal::derive(move || {
+        shown
+            .with(|s| s.as_ref().map(|s| s.0.clone()))
+            .unwrap_or_default()
+    });
+    let graphs_data = Signal::derive(move || activity.get().flatten());
+
     // Whether the editor is open, kept while edits move to new addresses.
     let editing = RwSignal::new(false);
     // Transitions keep what is shown while the next answer loads, so
@@ -65,6 +90,14 @@ pub fn QueryPage() -> impl IntoView {
                             view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
                         }
                     })
+            }}
+        </Transition>
+        <Link rel="preload" href=ECHARTS_SCRIPT as_="script" />
+        <Transition fallback=|| ()>
+            {move || {
+                has_summary
+                    .get()
+                    .then(|| view! { <ActivityGraphs hash=graphs_hash activity=graphs_data /> })
             }}
         </Transition>
         <Transition fallback=|| ()>
@@ -338,28 +371,39 @@ fn load_when_visible(element: NodeRef<leptos::html::A>, load: impl Fn() + Clone 
     });
 }
 
+/// `/q/<hash>/day/<day>` and `/q/<hash>/week/<week>`: every item of one
+/// UTC day or ISO week of the query, with their exact count.
 #[component]
-pub fn DayPage() -> impl IntoView {
+pub fn PeriodPage() -> impl IntoView {
     let params = use_params_map();
     let hash = move || params.read().get("hash").unwrap_or_default();
-    let day = move || params.read().get("day").unwrap_or_default();
-    let page = Resource::new(
-        move || (hash(), day()),
-        |(hash, day)| query_day(hash, day, None),
+    let period = move || {
+        let params = params.read();
+        params
+            .get("day")
+            .or_else(|| params.get("week"))
+            .unwrap_or_default()
+    };
+    let items = Resource::new(
+        move || (hash(), period()),
+        |(hash, period)| query_period(hash, period, None),
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
-                page.get()
+                items.get()
                     .map(|result| match result {
-                        Ok(page) => {
-                            let count = page.items.len();
+                        Ok(items) => {
+                            let heading = period_heading(&period(), &items);
                             view! {
-                                <Title text=format!("{} · {}", day(), hash()) />
+                                <Title text=format!("{heading} · {}", hash()) />
                                 <p><A href=format!("/q/{}", hash())>"← Back to the query"</A></p>
-                                <h1 class="query-title">{day()}</h1>
-                                <p class="total"><strong data-testid="day-total">{count}</strong>" contributions on this day (UTC)"</p>
-                                <ContributionList hash=hash() page />
+                                <h1 class="query-title">{heading}</h1>
+                                <p class="total">
+                                    <strong data-testid="period-total">{items.total}</strong>
+                                    " contributions (UTC days)"
+                                </p>
+                                <ContributionList hash=hash() page=items.page />
                             }
                                 .into_any()
                         }
@@ -368,5 +412,15 @@ pub fn DayPage() -> impl IntoView {
                     })
             }}
         </Suspense>
+    }
+}
+
+/// "2026-03-04", or "Week 2026-W10: 2026-03-02 to 2026-03-08" (clipped to
+/// the query's days).
+fn period_heading(period: &str, items: &PeriodItems) -> String {
+    if items.first == items.last {
+        items.first.to_string()
+    } else {
+        format!("Week {period}: {} to {}", items.first, items.last)
     }
 }

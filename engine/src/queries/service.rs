@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use model::activity::Activity;
 use model::period::Period;
-use model::query::{ContributionPage, QueryError, QuerySpec, Summary};
+use model::query::{ContributionPage, PeriodItems, QueryError, QuerySpec, Summary};
 
 use super::answers::Answers;
 use super::{Bounds, Reading, page, period, read, refresh};
@@ -152,15 +152,33 @@ impl Queries {
         self.list(hash, None, after, limit).await
     }
 
-    /// A page of one day's or week's items of the query.
+    /// One day's or week's items of the query: their count and a page;
+    /// `None` when there is no such query or the period is outside it.
     pub async fn period(
         &self,
         hash: &str,
         on: Period,
         after: Option<&str>,
         limit: usize,
-    ) -> Result<Option<ContributionPage>> {
-        self.list(hash, Some(on), after, limit).await
+    ) -> Result<Option<PeriodItems>> {
+        let Some(spec) = self.spec(hash).await? else {
+            return Ok(None);
+        };
+        let Some((first, last)) = on.within(spec.from, spec.to) else {
+            return Ok(None);
+        };
+        let total = self
+            .reading(hash, &spec)
+            .await?
+            .activity
+            .total_between(first, last);
+        let page = self.list(hash, Some(on), after, limit).await?;
+        Ok(page.map(|page| PeriodItems {
+            first,
+            last,
+            total,
+            page,
+        }))
     }
 
     async fn list(

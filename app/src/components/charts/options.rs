@@ -1,0 +1,387 @@
+//! The ECharts options of a query's graphs, built with charming from an
+//! [`Activity`]. Each builder returns the option as JSON: the browser hands
+//! it to ECharts as is, and tests read the numbers back out of it.
+//!
+//! A few ECharts settings that charming 0.6 cannot express (or serializes
+//! wrongly, like `calendar.cellSize`) are set on the JSON afterwards.
+
+use charming::Chart;
+use charming::component::{Axis, Calendar, Grid, Legend, VisualMap};
+use charming::datatype::{CompositeValue, DataPoint};
+use charming::element::{
+    AxisPointer, AxisPointerType, AxisType, CoordinateSystem, ItemStyle, Orient, Tooltip, Trigger,
+};
+use charming::series::{Bar, Heatmap, Pie};
+use chrono::NaiveDate;
+use model::activity::Activity;
+use model::contribution::ContributionKind;
+use model::forge::Forge;
+use serde_json::{Value, json};
+
+/// Axis and label text, readable on the light and the dark theme alike.
+const TEXT: &str = "#8a8f98";
+/// A calendar day's square, in pixels: big enough to tap on a phone.
+pub const CELL: u32 = 16;
+/// How many repositories the bar chart names.
+pub const TOP_REPOSITORIES: usize = 10;
+
+/// One colour per kind, so a kind keeps its colour whatever the filters show.
+fn kind_color(kind: ContributionKind) -> &'static str {
+    match kind {
+        ContributionKind::Commit => "#2f81f7",
+        ContributionKind::PullRequestOpened => "#8957e5",
+        ContributionKind::PullRequestMerged => "#1a7f37",
+        ContributionKind::Review => "#d29922",
+        ContributionKind::IssueOpened => "#cf222e",
+        ContributionKind::IssueComment => "#e16f24",
+        ContributionKind::GerritChange => "#0f9fa8",
+        ContributionKind::PhabricatorTask => "#bf3989",
+        ContributionKind::DifferentialRevision => "#6e7781",
+    }
+}
+
+fn forge_color(forge: Forge) -> &'static str {
+    match forge {
+        Forge::GitHub => "#57606a",
+        Forge::GitLab => "#fc6d26",
+        Forge::Bitbucket => "#2684ff",
+        Forge::Gerrit => "#3a9e6f",
+        Forge::Phabricator => "#a06bc9",
+    }
+}
+
+fn number(n: u64) -> CompositeValue {
+    CompositeValue::from(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn to_json(chart: &Chart) -> Value {
+    // Charming's types are plain data; serializing them cannot fail.
+    serde_json::to_value(chart).unwrap_or(Value::Null)
+}
+
+/// The query's days inside `year`.
+pub fn year_bounds(activity: &Activity, year: i32) -> (NaiveDate, NaiveDate) {
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(activity.from);
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(activity.to);
+    (first.max(activity.from), last.min(activity.to))
+}
+
+/// How many week columns a year's calendar has, to size its box.
+pub fn calendar_weeks(activity: &Activity, year: i32) -> u32 {
+    let (first, last) = year_bounds(activity, year);
+    let monday = model::period::monday_of(first);
+    u32::try_from((last - monday).num_days() / 7 + 1).unwrap_or(53)
+}
+
+/// The heatmap of one year: items per day of one person or (`None`)
+/// everyone. Colours run to the busiest day of the whole range, so years
+/// compare.
+pub fn calendar(activity: &Activity, person: Option<usize>, year: i32) -> Value {
+    let totals = activity.day_totals(person);
+    let busiest = totals.values().copied().max().unwrap_or(0).max(1);
+    let (first, last) = year_bounds(activity, year);
+    let data: Vec<Vec<DataPoint>> = totals
+        .range(first..=last)
+        .map(|(day, n)| {
+            vec![
+                DataPoint::from(day.to_string()),
+                DataPoint::from(number(*n)),
+            ]
+        })
+        .collect();
+    let chart = Chart::new()
+        .tooltip(Tooltip::new().trigger(Trigger::Item))
+        .visual_map(
+            VisualMap::new()
+                .min(1)
+                .max(busiest as f64)
+                .calculable(false)
+                .orient(Orient::Horizontal)
+                .left("center")
+                .bottom(0)
+                .color(vec!["#0e4429", "#26a641", "#9be9a8"]),
+        )
+        .calendar(
+            Calendar::new()
+                .range((first.to_string(), last.to_string()))
+                .orient(Orient::Horizontal)
+                .top(24)
+                .left(36),
+        )
+        .series(
+            Heatmap::new()
+                .name("Contributions")
+                .coordinate_system(CoordinateSystem::Calendar)
+                .data(data),
+        );
+    let mut option = to_json(&chart);
+    option["calendar"]["cellSize"] = json!([CELL, CELL]);
+    option["calendar"]["dayLabel"] = json!({ "firstDay": 1, "color": TEXT, "nameMap": "en" });
+    option["calendar"]["monthLabel"] = json!({ "color": TEXT });
+    option["calendar"]["yearLabel"] = json!({ "show": false });
+    option["calendar"]["itemStyle"] =
+        json!({ "color": "rgba(128,128,128,0.08)", "borderColor": "rgba(128,128,128,0.35)" });
+    option["calendar"]["splitLine"] = json!({ "lineStyle": { "color": "rgba(128,128,128,0.6)" } });
+    option["visualMap"][0]["text"] = json!([busiest.to_string(), "1"]);
+    option["visualMap"][0]["textStyle"] = json!({ "color": TEXT });
+    option
+}
+
+/// Which stacks the weekly bars show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeeklyBy {
+    /// One stacked bar per week, a layer per kind.
+    Kind,
+    /// Side by side bars per week, one per person.
+    Person,
+}
+
+fn bar_axes(chart: Chart, categories: Vec<String>) -> Chart {
+    chart
+        .grid(
+            Grid::new()
+                .left(8)
+                .right(8)
+                .top(48)
+                .bottom(8)
+                .contain_label(true),
+        )
+        .x_axis(Axis::new().type_(AxisType::Category).data(categories))
+        .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
+}
+
+/// Items per ISO week, stacked by kind or side by side per person.
+pub fn weekly(activity: &Activity, by: WeeklyBy) -> Value {
+    let weeks: Vec<String> = activity.weeks().iter().map(|w| w.to_string()).collect();
+    let mut chart = bar_axes(
+        Chart::new()
+            .tooltip(
+                Tooltip::new()
+                    .trigger(Trigger::Axis)
+                    .axis_pointer(AxisPointer::new().type_(AxisPointerType::Shadow)),
+            )
+            .legend(Legend::new().top(0)),
+        weeks,
+    );
+    match by {
+        WeeklyBy::Kind => {
+            for (kind, counts) in activity.weekly_by_kind() {
+                chart = chart.series(
+                    Bar::new()
+                        .name(kind.label())
+                        .stack("items")
+                        .item_style(ItemStyle::new().color(kind_color(kind)))
+                        .data(counts.into_iter().map(number).collect()),
+                );
+            }
+        }
+        WeeklyBy::Person => {
+            for (name, counts) in activity.weekly_by_person() {
+                chart = chart.series(
+                    Bar::new()
+                        .name(name)
+                        .data(counts.into_iter().map(number).collect()),
+                );
+            }
+        }
+    }
+    let mut option = to_json(&chart);
+    option["legend"]["textStyle"] = json!({ "color": TEXT });
+    option["legend"]["type"] = json!("scroll");
+    option["xAxis"]["axisLabel"] = json!({ "color": TEXT });
+    option["yAxis"]["axisLabel"] = json!({ "color": TEXT });
+    option
+}
+
+/// What a repository bar is called: the forge and the repository.
+pub fn repository_label(forge: Forge, repository: &str) -> String {
+    format!("{repository} ({})", forge.name())
+}
+
+/// The repositories with the most items, biggest on top.
+pub fn repositories(activity: &Activity) -> Value {
+    let (top, _) = activity.top_repositories(TOP_REPOSITORIES);
+    // A category axis draws its first entry at the bottom.
+    let names: Vec<String> = top
+        .iter()
+        .rev()
+        .map(|r| repository_label(r.forge, &r.repository))
+        .collect();
+    let bars: Vec<DataPoint> = top
+        .iter()
+        .rev()
+        .map(|r| DataPoint::from(number(r.count)))
+        .collect();
+    let chart = Chart::new()
+        .tooltip(Tooltip::new().trigger(Trigger::Item))
+        .grid(
+            Grid::new()
+                .left(8)
+                .right(24)
+                .top(8)
+                .bottom(8)
+                .contain_label(true),
+        )
+        .x_axis(Axis::new().type_(AxisType::Value).min_interval(1))
+        .y_axis(Axis::new().type_(AxisType::Category).data(names))
+        .series(
+            Bar::new()
+                .name("Contributions")
+                .item_style(ItemStyle::new().color("#2f81f7"))
+                .data(bars),
+        );
+    let mut option = to_json(&chart);
+    option["xAxis"]["axisLabel"] = json!({ "color": TEXT });
+    option["yAxis"]["axisLabel"] = json!({ "color": TEXT, "width": 200, "overflow": "truncate" });
+    option["series"][0]["label"] = json!({ "show": true, "position": "right", "color": TEXT });
+    option
+}
+
+/// Items per forge, as a donut.
+pub fn forges(activity: &Activity) -> Value {
+    let slices: Vec<DataPoint> = activity
+        .by_forge()
+        .into_iter()
+        .map(|(forge, n)| DataPoint::from((number(n), forge.name())))
+        .collect();
+    let chart = Chart::new()
+        .tooltip(Tooltip::new().trigger(Trigger::Item))
+        .legend(Legend::new().bottom(0))
+        .series(
+            Pie::new()
+                .name("Forges")
+                .radius(vec!["45%", "70%"])
+                .center(vec!["50%", "45%"])
+                .data(slices),
+        );
+    let mut option = to_json(&chart);
+    let colors: Vec<&str> = activity
+        .by_forge()
+        .into_iter()
+        .map(|(f, _)| forge_color(f))
+        .collect();
+    option["color"] = json!(colors);
+    option["legend"]["textStyle"] = json!({ "color": TEXT });
+    option["series"][0]["label"] = json!({ "color": TEXT, "formatter": "{b}: {c}" });
+    option
+}
+
+/// The calendar years to draw, newest first (the busiest recent past on top).
+pub fn years_newest_first(activity: &Activity) -> Vec<i32> {
+    let mut years = activity.years();
+    years.reverse();
+    years
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::activity::{DayCount, RepositoryCount};
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn activity() -> Activity {
+        let count = |person, forge, kind, on: &str, count| DayCount {
+            person,
+            forge,
+            kind,
+            day: day(on),
+            count,
+        };
+        Activity::gather(
+            day("2025-12-22"),
+            day("2026-01-11"),
+            vec!["Ann".into(), "Bo".into()],
+            [
+                count(0, Forge::GitHub, ContributionKind::Commit, "2025-12-23", 3),
+                count(0, Forge::GitHub, ContributionKind::Review, "2025-12-23", 1),
+                count(1, Forge::GitLab, ContributionKind::Commit, "2026-01-06", 2),
+            ],
+            (0..12)
+                .map(|i| RepositoryCount {
+                    forge: Forge::GitHub,
+                    repository: format!("o/r{i}"),
+                    count: 20 - i,
+                })
+                .collect(),
+        )
+    }
+
+    fn numbers(values: &Value) -> Vec<u64> {
+        values
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_calendar_holds_its_years_days_and_their_counts() {
+        let a = activity();
+        let option = calendar(&a, None, 2025);
+        assert_eq!(option["series"][0]["type"], "heatmap");
+        assert_eq!(option["series"][0]["data"], json!([["2025-12-23", 4]]));
+        assert_eq!(
+            option["calendar"]["range"],
+            json!(["2025-12-22", "2025-12-31"])
+        );
+        assert_eq!(option["calendar"]["cellSize"], json!([CELL, CELL]));
+        // Colours run to the busiest day of the whole range.
+        assert_eq!(option["visualMap"][0]["max"], json!(4.0));
+        let bo = calendar(&a, Some(1), 2026);
+        assert_eq!(bo["series"][0]["data"], json!([["2026-01-06", 2]]));
+        assert_eq!(
+            calendar(&a, Some(1), 2025)["series"][0]["data"],
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn weekly_bars_stack_kinds_or_set_people_side_by_side() {
+        let a = activity();
+        let by_kind = weekly(&a, WeeklyBy::Kind);
+        assert_eq!(
+            by_kind["xAxis"]["data"],
+            json!(["2025-12-22", "2025-12-29", "2026-01-05"])
+        );
+        let series = by_kind["series"].as_array().unwrap();
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0]["name"], "Commit");
+        assert_eq!(numbers(&series[0]["data"]), vec![3, 0, 2]);
+        assert_eq!(series[0]["stack"], "items");
+        let by_person = weekly(&a, WeeklyBy::Person);
+        let series = by_person["series"].as_array().unwrap();
+        assert_eq!(series[1]["name"], "Bo");
+        assert_eq!(numbers(&series[1]["data"]), vec![0, 0, 2]);
+        assert!(series[1].get("stack").is_none());
+    }
+
+    #[test]
+    fn the_top_repositories_are_named_biggest_on_top() {
+        let option = repositories(&activity());
+        let names = option["yAxis"]["data"].as_array().unwrap();
+        assert_eq!(names.len(), TOP_REPOSITORIES);
+        assert_eq!(names.last().unwrap(), "o/r0 (GitHub)");
+        assert_eq!(numbers(&option["series"][0]["data"]).last(), Some(&20));
+    }
+
+    #[test]
+    fn the_donut_shares_items_by_forge() {
+        let option = forges(&activity());
+        assert_eq!(
+            option["series"][0]["data"],
+            json!([{ "value": 4, "name": "GitHub" }, { "value": 2, "name": "GitLab" }])
+        );
+    }
+
+    #[test]
+    fn a_years_calendar_is_as_wide_as_its_weeks() {
+        let a = activity();
+        assert_eq!(calendar_weeks(&a, 2025), 2);
+        assert_eq!(calendar_weeks(&a, 2026), 2);
+        assert_eq!(years_newest_first(&a), vec![2026, 2025]);
+    }
+}

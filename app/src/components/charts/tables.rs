@@ -1,0 +1,156 @@
+//! The graphs' numbers as tables: the same data for screen readers, for
+//! copying, and for anyone who would rather read than look.
+
+use leptos::prelude::*;
+use model::activity::Activity;
+use model::period::Period;
+
+use super::options::{TOP_REPOSITORIES, WeeklyBy};
+
+fn head(columns: Vec<String>) -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                {columns
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let class = if i == 0 { "" } else { "num" };
+                        view! { <th scope="col" class=class>{c}</th> }
+                    })
+                    .collect_view()}
+            </tr>
+        </thead>
+    }
+}
+
+fn cells(counts: Vec<u64>) -> impl IntoView {
+    counts
+        .into_iter()
+        .map(|n| view! { <td class="num">{n}</td> })
+        .collect_view()
+}
+
+/// Every day with contributions, newest first, per person and in all.
+pub fn days(activity: &Activity, hash: &str) -> impl IntoView + use<> {
+    let everyone = activity.day_totals(None);
+    let people: Vec<_> = (0..activity.people.len())
+        .map(|p| activity.day_totals(Some(p)))
+        .collect();
+    let mut columns = vec!["Day".to_owned()];
+    columns.extend(activity.people.iter().cloned());
+    columns.push("Everyone".to_owned());
+    let rows = everyone
+        .iter()
+        .rev()
+        .map(|(day, total)| {
+            let mut counts: Vec<u64> = people
+                .iter()
+                .map(|p| p.get(day).copied().unwrap_or(0))
+                .collect();
+            counts.push(*total);
+            let period = Period::Day(*day);
+            view! {
+                <tr>
+                    <th scope="row"><a href=period.href(hash)>{period.to_string()}</a></th>
+                    {cells(counts)}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="data-table" data-testid="days-table">
+            <caption>"Contributions per day (UTC), days without any left out"</caption>
+            {head(columns)}
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// Every week of the range, by kind or by person, with its total.
+pub fn weeks(activity: &Activity, by: WeeklyBy, hash: &str) -> impl IntoView + use<> {
+    let series: Vec<(String, Vec<u64>)> = match by {
+        WeeklyBy::Kind => activity
+            .weekly_by_kind()
+            .into_iter()
+            .map(|(kind, counts)| (kind.label().to_owned(), counts))
+            .collect(),
+        WeeklyBy::Person => activity.weekly_by_person(),
+    };
+    let mut columns = vec!["Week of".to_owned()];
+    columns.extend(series.iter().map(|(name, _)| name.clone()));
+    columns.push("Total".to_owned());
+    let rows = activity
+        .weeks()
+        .into_iter()
+        .enumerate()
+        .map(|(i, monday)| {
+            let mut counts: Vec<u64> = series.iter().map(|(_, c)| c[i]).collect();
+            counts.push(counts.iter().sum());
+            let href = Period::week_of(monday).href(hash);
+            view! {
+                <tr>
+                    <th scope="row"><a href=href>{monday.to_string()}</a></th>
+                    {cells(counts)}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="data-table" data-testid="weeks-table">
+            <caption>"Contributions per ISO week (Monday to Sunday, UTC)"</caption>
+            {head(columns)}
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// The top repositories, the rest in one row, and the forges.
+pub fn places(activity: &Activity) -> impl IntoView + use<> {
+    let (top, others) = activity.top_repositories(TOP_REPOSITORIES);
+    let repositories = top
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <th scope="row">{r.repository.clone()}</th>
+                    <td>{r.forge.name()}</td>
+                    <td class="num">{r.count}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let rest = (others.repositories > 0).then(|| {
+        view! {
+            <tr>
+                <th scope="row">{format!("{} other repositories", others.repositories)}</th>
+                <td></td>
+                <td class="num">{others.items}</td>
+            </tr>
+        }
+    });
+    let forges = activity
+        .by_forge()
+        .into_iter()
+        .map(|(forge, n)| {
+            view! {
+                <tr>
+                    <th scope="row">{forge.name()}</th>
+                    <td class="num">{n}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="data-table" data-testid="repositories-table">
+            <caption>"Contributions per repository, most first"</caption>
+            {head(vec!["Repository".into(), "Forge".into(), "Contributions".into()])}
+            <tbody>{repositories}{rest}</tbody>
+        </table>
+        <table class="data-table" data-testid="forges-table">
+            <caption>"Contributions per forge"</caption>
+            {head(vec!["Forge".into(), "Contributions".into()])}
+            <tbody>{forges}</tbody>
+        </table>
+    }
+}
