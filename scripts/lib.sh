@@ -48,6 +48,16 @@ locked_version() {
   ' "$TALLY_ROOT/Cargo.lock"
 }
 
+# Raw and gzipped sizes of what a page loads besides its HTML (the wasm,
+# its JS glue, the stylesheet, and ECharts, which only query pages load).
+report_bundle_sizes() {
+  local file
+  for file in "$TALLY_ROOT"/target/site/pkg/tally.{wasm,js,css} "$TALLY_ROOT"/target/site/vendor/echarts-*.js; do
+    [ -f "$file" ] || die "the release build produced no $file"
+    printf '    %-32s %9d bytes raw %9d bytes gzip\n' "${file#"$TALLY_ROOT"/}" "$(wc -c <"$file")" "$(gzip -9c "$file" | wc -c)" >&2
+  done
+}
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
