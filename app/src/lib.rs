@@ -3,6 +3,10 @@
 //! Compiled twice: with `ssr` into the server, which renders every page to
 //! HTML, and with `hydrate` into the browser bundle, which makes that HTML live.
 
+// Leptos views are nested types; the graph cards' are deeper than the
+// compiler's default query depth allows in a release build.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod components;
 pub mod error;

@@ -17,9 +17,16 @@ async function options(page: Page, selector: string): Promise<any[]> {
 async function calendarDays(page: Page): Promise<Map<string, number>> {
   const days = new Map<string, number>();
   for (const option of await options(page, '.graph-scroll .graph')) {
-    for (const [day, n] of option.series[0].data ?? []) days.set(day, n);
+    for (const point of option.series[0].data ?? []) days.set(point.value[0], point.value[1]);
   }
   return days;
+}
+
+/// A tap on a touch screen, a click elsewhere.
+async function press(page: Page, point: { x: number; y: number }) {
+  const touch = await page.evaluate(() => navigator.maxTouchPoints > 0);
+  if (touch) await page.touchscreen.tap(point.x, point.y);
+  else await page.mouse.click(point.x, point.y);
 }
 
 const sum = (numbers: Iterable<number>) => [...numbers].reduce((a, b) => a + b, 0);
@@ -51,7 +58,8 @@ test('the graphs draw after hydration and count what the tallies count', async (
   expect(weekly.series.map((s: any) => s.name).sort()).toEqual(kinds.sort());
 
   // The tables say the same in numbers.
-  for (const toggle of await page.getByRole('button', { name: 'Show as table' }).all()) await toggle.click();
+  const toggles = page.getByRole('button', { name: 'Show as table' });
+  while ((await toggles.count()) > 0) await toggles.first().click();
   const everyone = await page.getByTestId('days-table').locator('tbody tr td:last-child').allTextContents();
   expect(sum(everyone.map(Number))).toBe(total);
   const forges = await page.getByTestId('forges-table').locator('tbody td').allTextContents();
@@ -75,7 +83,8 @@ test('a calendar day and a weekly bar open their items', async ({ page }) => {
     const echarts = (window as any).echarts;
     let best: { day: string; n: number; index: number } | null = null;
     document.querySelectorAll('.graph-scroll .graph').forEach((element, index) => {
-      for (const [day, n] of echarts.getInstanceByDom(element).getOption().series[0].data ?? []) {
+      for (const point of echarts.getInstanceByDom(element).getOption().series[0].data ?? []) {
+        const [day, n] = point.value;
         if (!best || n > best.n) best = { day, n, index };
       }
     });
@@ -87,11 +96,20 @@ test('a calendar day and a weekly bar open their items', async ({ page }) => {
     const [x, y] = chart.convertToPixel({ calendarIndex: 0 }, day);
     const scroller = element.parentElement!;
     element.scrollIntoView({ block: 'center' });
-    scroller.scrollLeft = Math.max(0, x - scroller.clientWidth / 2);
+    // Relative, so it works whichever end the calendar starts scrolled to.
+    const middle = scroller.getBoundingClientRect().left + scroller.clientWidth / 2;
+    scroller.scrollBy({ left: element.getBoundingClientRect().left + x - middle });
     const box = element.getBoundingClientRect();
     return { x: box.left + x, y: box.top + y };
   }, target);
-  await page.mouse.click(point.x, point.y);
+  // A pointer's tooltip gives the exact number (a tap goes straight to the day).
+  if (!(await page.evaluate(() => navigator.maxTouchPoints > 0))) {
+    await page.mouse.move(point.x, point.y);
+    const tooltip = page.locator('.graph-scroll div').filter({ hasText: target.day }).last();
+    await expect(tooltip).toBeVisible();
+    await expect(tooltip).toContainText(String(target.n));
+  }
+  await press(page, point);
   await page.waitForURL(new RegExp(`/day/${target.day}$`));
   await expect(page.getByTestId('period-total')).toHaveText(String(days.get(target.day)));
   await expect(page.locator('.items > .item')).toHaveCount(Math.min(target.n, 200));
@@ -114,7 +132,7 @@ test('a calendar day and a weekly bar open their items', async ({ page }) => {
     const box = element.getBoundingClientRect();
     return { x: box.left + x, y: box.top + y };
   }, busiest);
-  await page.mouse.click(bar.x, bar.y);
+  await press(page, bar);
   await page.waitForURL(/\/week\/\d{4}-W\d{2}$/);
   await expect(page.getByTestId('period-total')).toHaveText(String(perWeek[busiest]));
 });
@@ -139,8 +157,9 @@ test('a filter redraws the same graphs with the narrower numbers', async ({ page
   await expect.poll(async () => sum((await calendarDays(page)).values())).toBe(commits);
 
   // A legend entry hides its series; the graph keeps the others.
+  const commitsUrl = page.url();
   await page.getByRole('checkbox', { name: 'Review', exact: true }).check();
-  await movedFrom(page, page.url());
+  await movedFrom(page, commitsUrl);
   await expect.poll(async () => (await options(page, '#weekly-graph'))[0].series.length).toBe(2);
   const hidden = await page.evaluate(() => {
     const chart = (window as any).echarts.getInstanceByDom(document.querySelector('#weekly-graph'));
@@ -162,4 +181,15 @@ test('at 360 px the calendar scrolls inside its card, not the page', async ({ pa
   }));
   expect(widths.page).toBeLessThanOrEqual(widths.viewport);
   expect(widths.scroller).toBeGreaterThan(widths.viewport);
+  // It opens on its latest weeks: the newest day with items is in view.
+  const newestInView = await page.evaluate(() => {
+    const element = document.querySelector('.graph-scroll .graph') as HTMLElement;
+    const chart = (window as any).echarts.getInstanceByDom(element);
+    const data = chart.getOption().series[0].data;
+    const [x] = chart.convertToPixel({ calendarIndex: 0 }, data[data.length - 1].value[0]);
+    const view = element.parentElement!.getBoundingClientRect();
+    const at = element.getBoundingClientRect().left + x;
+    return at >= view.left && at <= view.right;
+  });
+  expect(newestInView).toBe(true);
 });

@@ -1,5 +1,9 @@
 //! `tally`: the web server and the operator's commands.
 
+// The app's views are nested types deeper than the compiler's default
+// query depth allows in a release build (see app/src/lib.rs).
+#![recursion_limit = "256"]
+
 mod config;
 mod database;
 mod error;

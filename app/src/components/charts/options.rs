@@ -97,7 +97,7 @@ pub fn calendar(activity: &Activity, person: Option<usize>, year: i32) -> Value 
                 .max(busiest as f64)
                 .calculable(false)
                 .orient(Orient::Horizontal)
-                .left("center")
+                .left(36)
                 .bottom(0)
                 .color(vec!["#0e4429", "#26a641", "#9be9a8"]),
         )
@@ -115,6 +115,13 @@ pub fn calendar(activity: &Activity, person: Option<usize>, year: i32) -> Value 
                 .data(data),
         );
     let mut option = to_json(&chart);
+    // Named by their day, points get a tooltip that says the day and its count.
+    if let Some(points) = option["series"][0]["data"].as_array_mut() {
+        for point in points {
+            let day = point[0].clone();
+            *point = json!({ "name": day, "value": point.take() });
+        }
+    }
     option["calendar"]["cellSize"] = json!([CELL, CELL]);
     option["calendar"]["dayLabel"] = json!({ "firstDay": 1, "color": TEXT, "nameMap": "en" });
     option["calendar"]["monthLabel"] = json!({ "color": TEXT });
@@ -323,7 +330,10 @@ mod tests {
         let a = activity();
         let option = calendar(&a, None, 2025);
         assert_eq!(option["series"][0]["type"], "heatmap");
-        assert_eq!(option["series"][0]["data"], json!([["2025-12-23", 4]]));
+        assert_eq!(
+            option["series"][0]["data"],
+            json!([{ "name": "2025-12-23", "value": ["2025-12-23", 4] }])
+        );
         assert_eq!(
             option["calendar"]["range"],
             json!(["2025-12-22", "2025-12-31"])
@@ -332,7 +342,10 @@ mod tests {
         // Colours run to the busiest day of the whole range.
         assert_eq!(option["visualMap"][0]["max"], json!(4.0));
         let bo = calendar(&a, Some(1), 2026);
-        assert_eq!(bo["series"][0]["data"], json!([["2026-01-06", 2]]));
+        assert_eq!(
+            bo["series"][0]["data"][0]["value"],
+            json!(["2026-01-06", 2])
+        );
         assert_eq!(
             calendar(&a, Some(1), 2025)["series"][0]["data"],
             Value::Null
