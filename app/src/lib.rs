@@ -17,6 +17,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+pub use components::ECHARTS_SCRIPT;
 use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
 use pages::{Home, NotFound, PeriodPage, QueryPage};
 

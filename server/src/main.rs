@@ -27,8 +27,23 @@ use database::Database;
 use error::ServerError;
 use state::AppState;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Rendering a page polls deeply nested futures (Leptos views nest, and a
+    // debug build keeps a frame per level): more than tokio's default 2 MiB.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => {
+            eprintln!("tally: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     let log = match &cli.command {
         Some(Command::Serve(serve)) => &serve.log,

@@ -94,6 +94,14 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
     assert!(expected > 0);
     assert_eq!(common::number(&html, "total"), expected, "{html}");
 
+    // The graphs' cards come with the page; ECharts is only preloaded for
+    // it, never for the home page, and never from elsewhere.
+    assert!(html.contains("Every day") && html.contains("Week by week"));
+    let preload = format!(r#"href="{}""#, app::ECHARTS_SCRIPT);
+    assert!(html.contains(&preload), "{html}");
+    let (_, home) = get(&server.url).await;
+    assert!(!home.contains("echarts"));
+
     // The same form gives the same address; a day lists its items.
     let busiest_day = truth
         .by_day

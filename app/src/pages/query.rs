@@ -12,7 +12,7 @@ use model::query::{
     Summary,
 };
 
-use crate::api::{RetryQuery, query_activity, query_page, query_period, query_summary};
+use crate::api::{RetryQuery, query_page, query_period, query_summary};
 use crate::components::{ActivityGraphs, ECHARTS_SCRIPT, QueryEditor};
 use crate::error::AppError;
 use crate::pages::NotFound;
@@ -50,30 +50,6 @@ pub fn QueryPage() -> impl IntoView {
         fetching
     });
 
-    // The graphs' counts are fetched by the browser once the page is live
-    // (the server sends the numbers first), and again whenever the shown
-    // summary changes, so they always belong to the numbers above them.
-    let shown = Memo::new(move |_| {
-        summary
-            .get()
-            .and_then(Result::ok)
-            .map(|s| (s.hash, s.total, s.fetching))
-    });
-    let activity = LocalResource::new(move || {
-        let shown = shown.get();
-        async move {
-            let (hash, ..) = shown?;
-            Some(query_activity(hash).await.map_err(|e| e.to_string()))
-        }
-    });
-    let has_summary = Memo::new(move |_| shown.with(Option::is_some));
-    let graphs_hash = Signal::derive(move || {
-        shown
-            .with(|s| s.as_ref().map(|s| s.0.clone()))
-            .unwrap_or_default()
-    });
-    let graphs_data = Signal::derive(move || activity.get().flatten());
-
     // Whether the editor is open, kept while edits move to new addresses.
     let editing = RwSignal::new(false);
     // Transitions keep what is shown while the next answer loads, so
@@ -93,13 +69,7 @@ pub fn QueryPage() -> impl IntoView {
             }}
         </Transition>
         <Link rel="preload" href=ECHARTS_SCRIPT as_="script" />
-        <Transition fallback=|| ()>
-            {move || {
-                has_summary
-                    .get()
-                    .then(|| view! { <ActivityGraphs hash=graphs_hash activity=graphs_data /> })
-            }}
-        </Transition>
+        <ActivityGraphs summary />
         <Transition fallback=|| ()>
             {move || {
                 first

@@ -11,8 +11,12 @@ mod tables;
 use leptos::prelude::*;
 use model::activity::Activity;
 use model::period::Period;
+use model::query::Summary;
 
 use options::{CELL, WeeklyBy};
+
+use crate::api::query_activity;
+use crate::error::AppError;
 
 /// ECharts 5.5.1 (the version charming 0.6 targets) with just the parts the
 /// graphs use, bundled from npm into `public/vendor` by `scripts/bootstrap`.
@@ -130,32 +134,58 @@ fn TableToggle(shown: RwSignal<bool>, controls: &'static str) -> impl IntoView {
     }
 }
 
-/// The graphs of a query. `activity` is `None` until the browser has it
-/// (the server renders the cards empty, so the numbers above come first).
+/// The graphs of the query whose summary is shown. Their counts are fetched
+/// by the browser once the page is live (the server sends the numbers
+/// first), and again whenever the summary changes, so they always belong
+/// to the numbers above them.
 #[component]
-pub fn ActivityGraphs(
-    hash: Signal<String>,
-    activity: Signal<Option<Result<Activity, String>>>,
-) -> impl IntoView {
+pub fn ActivityGraphs(summary: Resource<Result<Summary, AppError>>) -> impl IntoView {
+    let shown = Memo::new(move |_| {
+        summary
+            .get()
+            .and_then(Result::ok)
+            .map(|s| (s.hash, s.total, s.fetching))
+    });
+    let activity = LocalResource::new(move || {
+        let shown = shown.get();
+        async move {
+            let (hash, ..) = shown?;
+            Some(query_activity(hash).await.map_err(|e| e.to_string()))
+        }
+    });
+    let hash = Signal::derive(move || {
+        shown
+            .with(|s| s.as_ref().map(|s| s.0.clone()))
+            .unwrap_or_default()
+    });
+    let activity = Signal::derive(move || activity.get().flatten());
     let data = Memo::new(move |_| activity.get().and_then(Result::ok));
     let problem = move || activity.get().and_then(Result::err);
-    view! {
-        <section class="graphs" aria-label="Graphs">
-            {move || {
-                problem()
-                    .map(|problem| {
-                        view! {
-                            <p class="error" role="alert">
-                                "The graphs could not be loaded: "{problem}
-                            </p>
-                        }
-                    })
-            }}
-            <CalendarCard hash data />
-            <WeeklyCard hash data />
-            <WhereCard data />
-        </section>
-    }
+    // Only this flips the cards in or out; new summaries just redraw them.
+    let has_summary = Memo::new(move |_| shown.with(Option::is_some));
+    // Read inside a transition, so the server waits for the summary.
+    let cards = move || {
+        has_summary.get().then(|| {
+            view! {
+                <section class="graphs" aria-label="Graphs">
+                    {move || {
+                        problem()
+                            .map(|problem| {
+                                view! {
+                                    <p class="error" role="alert">
+                                        "The graphs could not be loaded: "{problem}
+                                    </p>
+                                }
+                            })
+                    }}
+                    <CalendarCard hash data />
+                    <WeeklyCard hash data />
+                    <WhereCard data />
+                </section>
+            }
+        })
+    };
+    view! { <Transition fallback=|| ()>{cards}</Transition> }
 }
 
 /// Whose days the calendar shows: everyone, or one person.
