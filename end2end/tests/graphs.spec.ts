@@ -143,6 +143,7 @@ test('a filter redraws the same graphs with the narrower numbers', async ({ page
   await drawn(page);
   const [before] = await options(page, '#weekly-graph');
   expect(before.series.length).toBeGreaterThan(1);
+  const calendarsBefore = (await options(page, '.graph-scroll .graph')).map((o) => o.id);
 
   await page.getByText('Change people, dates or filters').click();
   await page.getByRole('checkbox', { name: 'Commit', exact: true }).check();
@@ -152,9 +153,10 @@ test('a filter redraws the same graphs with the narrower numbers', async ({ page
   const [after] = await options(page, '#weekly-graph');
   expect(after.series[0].name).toBe('Commit');
   expect(sum(after.series[0].data)).toBe(commits);
-  // Redrawn in place: the same ECharts instance.
+  // Redrawn in place: the same ECharts instances.
   expect(after.id).toBe(before.id);
   await expect.poll(async () => sum((await calendarDays(page)).values())).toBe(commits);
+  expect((await options(page, '.graph-scroll .graph')).map((o) => o.id)).toEqual(calendarsBefore);
 
   // A legend entry hides its series; the graph keeps the others.
   const commitsUrl = page.url();

@@ -159,7 +159,14 @@ pub fn ActivityGraphs(summary: Resource<Result<Summary, AppError>>) -> impl Into
             .unwrap_or_default()
     });
     let activity = Signal::derive(move || activity.get().flatten());
-    let data = Memo::new(move |_| activity.get().and_then(Result::ok));
+    // The last counts stay up while the next ones load, so a filter change
+    // redraws the graphs instead of emptying and re-creating them.
+    let data = Memo::new(move |last: Option<&Option<Activity>>| {
+        activity
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| last.cloned().flatten())
+    });
     let problem = move || activity.get().and_then(Result::err);
     // Only this flips the cards in or out; new summaries just redraw them.
     let has_summary = Memo::new(move |_| shown.with(Option::is_some));
