@@ -96,12 +96,15 @@ impl Queries {
         if !self.is_running(hash) && !self.is_current(hash, &spec).await? {
             self.start_refresh(hash, &spec);
         }
+        // Asked before reading: "done" then means the reading has it all,
+        // even when the fetch ends while it runs.
+        let fetching = self.is_running(hash);
         let Reading {
             mut summary,
             identities,
             ..
         } = self.reading(hash, &spec).await?;
-        summary.fetching = self.is_running(hash);
+        summary.fetching = fetching;
         let accounts = summary
             .people
             .iter_mut()
