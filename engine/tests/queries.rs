@@ -15,7 +15,7 @@ use engine::sync::{Directory, Freshness, Syncer};
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
 use model::period::Period;
-use model::query::AccountSpec;
+use model::query::{AccountSpec, QuerySpec};
 use sim::server::{SimConfig, Simulator};
 
 async fn setup() -> (Simulator, TestDb, Syncer) {
@@ -29,6 +29,18 @@ async fn setup() -> (Simulator, TestDb, Syncer) {
         Freshness::default(),
     );
     (simulator, db, syncer)
+}
+
+/// Saves a query and fills the cache for it; the hash and the normalized
+/// spec come back.
+async fn saved_and_filled(db: &TestDb, syncer: &Syncer, spec: &QuerySpec) -> (String, QuerySpec) {
+    let hash = queries::create(&db.store, spec, Bounds::default())
+        .await
+        .unwrap()
+        .unwrap();
+    let spec = db.store.load_query(&hash).await.unwrap().unwrap();
+    queries::refresh(syncer, &spec).await;
+    (hash, spec)
 }
 
 #[tokio::test]
@@ -48,12 +60,7 @@ async fn a_query_tallies_the_truth_and_lists_it_in_stable_pages() {
         "2026-01-01",
         "2026-03-31",
     );
-    let hash = queries::create(&db.store, &spec, Bounds::default())
-        .await
-        .unwrap()
-        .unwrap();
-    let spec = db.store.load_query(&hash).await.unwrap().unwrap();
-    queries::refresh(&syncer, &spec).await;
+    let (hash, spec) = saved_and_filled(&db, &syncer, &spec).await;
     let summary = queries::summary(&db.store, &hash, &spec).await.unwrap();
 
     let truth_total = |forge, login: &str| {
@@ -233,12 +240,7 @@ async fn the_graphs_count_the_truth() {
         from,
         to,
     );
-    let hash = queries::create(&db.store, &spec, Bounds::default())
-        .await
-        .unwrap()
-        .unwrap();
-    let spec = db.store.load_query(&hash).await.unwrap().unwrap();
-    queries::refresh(&syncer, &spec).await;
+    let (hash, spec) = saved_and_filled(&db, &syncer, &spec).await;
     let summary = queries::summary(&db.store, &hash, &spec).await.unwrap();
     let activity = queries::activity(&db.store, &hash, &spec).await.unwrap();
 

@@ -31,6 +31,16 @@ fn cells(counts: Vec<u64>) -> impl IntoView {
         .collect_view()
 }
 
+/// A row headed by a link to the day or week it counts.
+fn linked_row(href: String, label: String, counts: Vec<u64>) -> impl IntoView {
+    view! {
+        <tr>
+            <th scope="row"><a href=href>{label}</a></th>
+            {cells(counts)}
+        </tr>
+    }
+}
+
 /// Every day with contributions, newest first, per person and in all.
 pub fn days(activity: &Activity, hash: &str) -> impl IntoView + use<> {
     let everyone = activity.day_totals(None);
@@ -50,12 +60,7 @@ pub fn days(activity: &Activity, hash: &str) -> impl IntoView + use<> {
                 .collect();
             counts.push(*total);
             let period = Period::Day(*day);
-            view! {
-                <tr>
-                    <th scope="row"><a href=period.href(hash)>{period.to_string()}</a></th>
-                    {cells(counts)}
-                </tr>
-            }
+            linked_row(period.href(hash), period.to_string(), counts)
         })
         .collect_view();
     view! {
@@ -87,13 +92,11 @@ pub fn weeks(activity: &Activity, by: WeeklyBy, hash: &str) -> impl IntoView + u
         .map(|(i, monday)| {
             let mut counts: Vec<u64> = series.iter().map(|(_, c)| c[i]).collect();
             counts.push(counts.iter().sum());
-            let href = Period::week_of(monday).href(hash);
-            view! {
-                <tr>
-                    <th scope="row"><a href=href>{monday.to_string()}</a></th>
-                    {cells(counts)}
-                </tr>
-            }
+            linked_row(
+                Period::week_of(monday).href(hash),
+                monday.to_string(),
+                counts,
+            )
         })
         .collect_view();
     view! {
