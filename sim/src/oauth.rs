@@ -38,6 +38,8 @@ pub struct Server {
     access_tokens: Mutex<HashMap<String, Id>>,
     /// Refresh tokens, with the account and scope they renew.
     refresh_tokens: Mutex<HashMap<String, (Id, String)>>,
+    /// Access tokens the account holder revoked: the forge refuses them.
+    revoked: Mutex<std::collections::HashSet<String>>,
     approval: RwLock<Approval>,
 }
 
@@ -82,6 +84,27 @@ fn mint(prefix: &str) -> String {
 impl Server {
     pub fn token_owner(&self, token: &str) -> Option<Id> {
         lock(&self.access_tokens).get(token).copied()
+    }
+
+    pub fn is_revoked(&self, token: &str) -> bool {
+        lock(&self.revoked).contains(token)
+    }
+
+    /// Revokes every token issued to `account`, as a person does by
+    /// removing an application's access; returns how many access tokens.
+    pub fn revoke_account(&self, account: Id) -> usize {
+        let mut access = lock(&self.access_tokens);
+        let tokens: Vec<String> = access
+            .iter()
+            .filter(|(_, owner)| **owner == account)
+            .map(|(token, _)| token.clone())
+            .collect();
+        for token in &tokens {
+            access.remove(token);
+        }
+        lock(&self.revoked).extend(tokens.iter().cloned());
+        lock(&self.refresh_tokens).retain(|_, (owner, _)| *owner != account);
+        tokens.len()
     }
 
     pub fn approval(&self) -> Approval {

@@ -153,3 +153,63 @@ pub fn truth(world: &World, account: Id, from: NaiveDate, to: NaiveDate) -> Trut
     }
     truth
 }
+
+/// One item of a repository's issue tracker as the world holds it: an
+/// issue, a Phabricator task, or (Gerrit has no issues) a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct IssueTruth {
+    pub number: u64,
+    pub title: String,
+    pub open: bool,
+    pub author: String,
+    /// The world's labels (Bitbucket shows its kind, priority and
+    /// component instead).
+    pub labels: Vec<String>,
+    /// Gerrit: the reviewers.
+    pub assignees: Vec<String>,
+    /// Comments, or a Gerrit change's review messages.
+    pub comments: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The tracker items of `repo` at the instant `at`, by number.
+pub fn issues(world: &World, repo: Id, at: DateTime<Utc>) -> Vec<IssueTruth> {
+    let name = |id: Id| world.account(id).username.clone();
+    let mut items: Vec<IssueTruth> = if world.repo(repo).forge == Forge::Gerrit {
+        world
+            .changes_in(repo)
+            .map(|change| {
+                let mut reviewers: Vec<String> =
+                    change.reviews.iter().map(|r| name(r.reviewer)).collect();
+                reviewers.sort();
+                reviewers.dedup();
+                IssueTruth {
+                    number: u64::from(change.number),
+                    title: change.title.clone(),
+                    open: change.status == Status::Open,
+                    author: name(change.author),
+                    labels: Vec::new(),
+                    assignees: reviewers,
+                    comments: change.reviews.len() as u64,
+                    updated_at: change.updated_at,
+                }
+            })
+            .collect()
+    } else {
+        world
+            .issues_as_of(repo, at)
+            .map(|issue| IssueTruth {
+                number: u64::from(issue.number),
+                title: issue.title.clone(),
+                open: issue.closed_at.is_none(),
+                author: name(issue.author),
+                labels: issue.labels.iter().map(|l| (*l).to_owned()).collect(),
+                assignees: issue.assignees.iter().map(|a| name(*a)).collect(),
+                comments: issue.comments.len() as u64,
+                updated_at: issue.updated_at,
+            })
+            .collect()
+    };
+    items.sort_by_key(|i| i.number);
+    items
+}

@@ -6,6 +6,7 @@
 mod bbql;
 pub mod shapes;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
@@ -39,6 +40,7 @@ pub fn router() -> Router<Arc<SimState>> {
             "/2.0/workspaces/{workspace}/pullrequests/{user}",
             get(user_pullrequests),
         )
+        .route("/2.0/repositories", get(all_repositories))
         .route("/2.0/repositories/{workspace}", get(repositories))
         .route(repo, get(repository))
         .route(&format!("{repo}/commits"), get(commits))
@@ -344,6 +346,66 @@ async fn members(
     reply(&state, &caller, outcome)
 }
 
+/// A repository as Bitbucket shows it, private or not.
+fn repository_json(state: &SimState, repo: &Repo) -> Value {
+    let mut body = shapes::repository(&state.base_url, &state.world, repo);
+    body["is_private"] = json!(state.is_private(repo.id));
+    body
+}
+
+const REPOSITORY_FIELDS: [&str; 4] = ["name", "full_name", "slug", "is_private"];
+
+fn repository_field(state: &SimState, repo: &Repo, field: &str) -> Field {
+    match field {
+        "name" | "slug" => Field::Text(repo.name.clone()),
+        "full_name" => Field::Text(state.world.full_name(repo)),
+        "is_private" => Field::Text(state.is_private(repo.id).to_string()),
+        _ => Field::Null,
+    }
+}
+
+/// `GET /2.0/repositories`: every repository the caller may see, or with
+/// `role=member` (also contributor, admin, owner) those its account
+/// belongs to; filtered by a BBQL `q` on the name, sorted by full name.
+async fn all_repositories(State(state): Shared, caller: Caller, Query(pairs): Pairs) -> Response {
+    let world = &state.world;
+    let outcome = (|| {
+        let member_of = match value(&pairs, "role") {
+            None => None,
+            Some("member" | "contributor" | "admin" | "owner") => match caller.account {
+                Some(account) => Some(account),
+                None => return Err(Failure::Unauthenticated),
+            },
+            Some(other) => return Err(Failure::BadRequest(format!("Invalid role: {other}"))),
+        };
+        let filter = value(&pairs, "q")
+            .map(|q| Filter::parse(q, |f| REPOSITORY_FIELDS.contains(&f)))
+            .transpose()
+            .map_err(Failure::BadRequest)?;
+        let mut found = Vec::new();
+        for repo in world.repos.iter().filter(|r| {
+            r.forge == Forge::Bitbucket
+                && !r.deleted
+                && state.can_read(&caller.principal, r)
+                && member_of.is_none_or(|account| world.is_member(account, r))
+        }) {
+            let accepted = match &filter {
+                Some(filter) => filter
+                    .accepts(&|f| repository_field(&state, repo, f))
+                    .map_err(Failure::BadRequest)?,
+                None => true,
+            };
+            if accepted {
+                found.push(repo);
+            }
+        }
+        found.sort_by_key(|r| world.full_name(r).to_lowercase());
+        let items = found.iter().map(|r| repository_json(&state, r)).collect();
+        page(&state, "/2.0/repositories", &pairs, items, 100, true)
+    })();
+    reply(&state, &caller, outcome)
+}
+
 async fn repositories(
     State(state): Shared,
     caller: Caller,
@@ -355,8 +417,13 @@ async fn repositories(
         let items = world
             .repos
             .iter()
-            .filter(|r| r.forge == Forge::Bitbucket && !r.deleted && r.owner == w.owner())
-            .map(|r| shapes::repository(&state.base_url, world, r))
+            .filter(|r| {
+                r.forge == Forge::Bitbucket
+                    && !r.deleted
+                    && r.owner == w.owner()
+                    && state.can_read(&caller.principal, r)
+            })
+            .map(|r| repository_json(&state, r))
             .collect();
         page(
             &state,
@@ -370,7 +437,15 @@ async fn repositories(
     reply(&state, &caller, outcome)
 }
 
-fn find_repo<'w>(world: &'w World, workspace: &str, slug: &str) -> Result<&'w Repo, Failure> {
+/// A live repository the caller may see (a private one it may not is
+/// "not found", as Bitbucket answers).
+fn find_repo<'w>(
+    state: &'w SimState,
+    caller: &Caller,
+    workspace: &str,
+    slug: &str,
+) -> Result<&'w Repo, Failure> {
+    let world = &state.world;
     let owner = find_workspace(world, workspace)?.owner();
     world
         .repos
@@ -380,6 +455,7 @@ fn find_repo<'w>(world: &'w World, workspace: &str, slug: &str) -> Result<&'w Re
                 && !r.deleted
                 && r.owner == owner
                 && r.name.eq_ignore_ascii_case(slug)
+                && state.can_read(&caller.principal, r)
         })
         .ok_or_else(|| Failure::NotFound(format!("Repository {workspace}/{slug} not found")))
 }
@@ -389,8 +465,7 @@ async fn repository(
     caller: Caller,
     Path((workspace, slug)): Path<(String, String)>,
 ) -> Response {
-    let outcome = find_repo(&state.world, &workspace, &slug)
-        .map(|r| shapes::repository(&state.base_url, &state.world, r));
+    let outcome = find_repo(&state, &caller, &workspace, &slug).map(|r| repository_json(&state, r));
     reply(&state, &caller, outcome)
 }
 
@@ -403,7 +478,7 @@ async fn commits(
     Query(pairs): Pairs,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_repo(world, &workspace, &slug).and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
         if let Some(q) = value(&pairs, "q") {
             Filter::parse(q, |_| false).map_err(Failure::BadRequest)?;
         }
@@ -538,7 +613,7 @@ async fn pullrequests(
     Query(pairs): Pairs,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_repo(world, &workspace, &slug).and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
         let found = filter_pullrequests(world, &pairs, world.changes_in(repo.id))?;
         let items = found
             .iter()
@@ -595,7 +670,7 @@ async fn pullrequest(
     Path((workspace, slug, id)): Path<(String, String, String)>,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_repo(world, &workspace, &slug)
+    let outcome = find_repo(&state, &caller, &workspace, &slug)
         .and_then(|repo| find_pullrequest(world, repo, &id))
         .map(|c| shapes::pullrequest(&state.base_url, world, c, true));
     reply(&state, &caller, outcome)
@@ -608,7 +683,7 @@ async fn activity(
     Query(pairs): Pairs,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_repo(world, &workspace, &slug).and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
         let change = find_pullrequest(world, repo, &id)?;
         let items = shapes::activity(&state.base_url, world, change)
             .into_iter()
@@ -663,13 +738,14 @@ async fn issues(
     Query(pairs): Pairs,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_repo(world, &workspace, &slug).and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
         let filter = value(&pairs, "q")
             .map(|q| Filter::parse(q, |f| ISSUE_FIELDS.contains(&f)))
             .transpose()
             .map_err(Failure::BadRequest)?;
+        let visible: Vec<Cow<Issue>> = world.issues_as_of(repo.id, state.as_of()).collect();
         let mut found = Vec::new();
-        for issue in world.issues_in(repo.id) {
+        for issue in &visible {
             let accepted = match &filter {
                 Some(filter) => filter
                     .accepts(&|f| issue_field(world, issue, f))
@@ -677,7 +753,7 @@ async fn issues(
                 None => true,
             };
             if accepted {
-                found.push(issue);
+                found.push(issue.as_ref());
             }
         }
         sort_items(&mut found, &pairs, |i, f| issue_field(world, i, f))?;
@@ -698,12 +774,13 @@ async fn issue_comments(
     Query(pairs): Pairs,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_repo(world, &workspace, &slug).and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
         let number: Option<u32> = id.parse().ok();
         let issue = world
-            .issues_in(repo.id)
+            .issues_as_of(repo.id, state.as_of())
             .find(|i| Some(i.number) == number)
             .ok_or_else(|| Failure::NotFound(format!("Issue {id} not found")))?;
+        let issue = issue.as_ref();
         let items = issue
             .comments
             .iter()
@@ -725,7 +802,7 @@ async fn watchers(
     Query(pairs): Pairs,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_repo(world, &workspace, &slug).and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
         let items = repo
             .watchers
             .iter()

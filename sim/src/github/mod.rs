@@ -6,6 +6,7 @@ mod reply;
 mod search;
 pub mod shapes;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/search/issues", get(search_issues))
         .route("/search/commits", get(search_commits))
         .route("/user", get(authenticated_user))
+        .route("/user/repos", get(own_repos))
         .route("/users/{user}", get(user))
         .route("/users/{user}/repos", get(user_repos))
         .route("/users/{user}/followers", get(followers))
@@ -84,21 +86,8 @@ async fn rate_limit(State(state): Shared, caller: Caller) -> Response {
 /// `GET /user`: the account the token acts for (an OAuth token's owner, or
 /// for a made-up `sim_…` token the first live account).
 async fn authenticated_user(State(state): Shared, caller: Caller) -> Response {
-    let world = &state.world;
-    let outcome = match caller.principal() {
-        Principal::Anonymous => Err(GitHubError::RequiresAuthentication),
-        Principal::Token(token) => state
-            .token_owner(token)
-            .map(|id| world.account(id))
-            .or_else(|| {
-                world
-                    .accounts
-                    .iter()
-                    .find(|a| a.forge == Forge::GitHub && !a.deleted)
-            })
-            .map(|account| Answer::single(shapes::public_user(&state.base_url, world, account)))
-            .ok_or(GitHubError::NotFound),
-    };
+    let outcome = viewer(&state, &caller)
+        .map(|account| Answer::single(shapes::public_user(&state.base_url, &state.world, account)));
     reply(&state, &caller, Resource::Core, outcome)
 }
 
@@ -121,6 +110,7 @@ async fn user_repos(
     let outcome = find_user(&state.world, &login).map(|account| {
         repo_list(
             &state,
+            &caller,
             &format!("/users/{login}/repos"),
             &query,
             Owner::Account(account.id),
@@ -200,6 +190,7 @@ async fn org_repos(
         .map(|org| {
             repo_list(
                 &state,
+                &caller,
                 &format!("/orgs/{login}/repos"),
                 &query,
                 Owner::Org(org.id),
@@ -213,8 +204,8 @@ async fn repo(
     caller: Caller,
     Path((owner, name)): Path<(String, String)>,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "").map(|repo| {
-        let body = shapes::repository(&state.base_url, &state.world, repo);
+    let outcome = find_repo(&state, &caller, &owner, &name, "").map(|repo| {
+        let body = repository(&state, repo);
         Answer::modified(body, shapes::pushed_at(&state.world, repo))
     });
     reply(&state, &caller, Resource::Core, outcome)
@@ -226,7 +217,7 @@ async fn commits(
     Path((owner, name)): Path<(String, String)>,
     Query(query): Params,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "/commits").and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &owner, &name, "/commits").and_then(|repo| {
         let world = &state.world;
         let since = time_param(&query, "since")?;
         let until = time_param(&query, "until")?;
@@ -246,9 +237,10 @@ async fn commits(
     reply(&state, &caller, Resource::Core, outcome)
 }
 
-/// An issue or a pull request, as the issues endpoint mixes them.
+/// An issue (as it stood at the clock's instant) or a pull request, as the
+/// issues endpoint mixes them.
 enum IssueLike<'a> {
-    Issue(&'a Issue),
+    Issue(Cow<'a, Issue>),
     Pull(&'a ChangeRequest),
 }
 
@@ -304,7 +296,7 @@ async fn issues(
     Path((owner, name)): Path<(String, String)>,
     Query(query): Params,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "/issues").and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &owner, &name, "/issues").and_then(|repo| {
         let world = &state.world;
         let since = time_param(&query, "since")?;
         let state_filter = state_param(&query)?;
@@ -313,7 +305,7 @@ async fn issues(
             .map(|l| l.split(',').filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
         let mut found: Vec<IssueLike> = world
-            .issues_in(repo.id)
+            .issues_as_of(repo.id, state.as_of())
             .map(IssueLike::Issue)
             .chain(world.changes_in(repo.id).map(IssueLike::Pull))
             .filter(|i| state_filter.accepts(i.is_open()))
@@ -357,17 +349,19 @@ async fn issue_comments(
     Path((owner, name, number)): Path<(String, String, u32)>,
     Query(query): Params,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "").and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &owner, &name, "").and_then(|repo| {
         let world = &state.world;
         let since = time_param(&query, "since")?;
-        let issue = world.issues_in(repo.id).find(|i| i.number == number);
+        let issue = world
+            .issues_as_of(repo.id, state.as_of())
+            .find(|i| i.number == number);
         let is_pull = world.changes_in(repo.id).any(|c| c.number == number);
-        let comments: Vec<_> = match issue {
+        let comments: Vec<_> = match &issue {
             Some(issue) => issue
                 .comments
                 .iter()
                 .filter(|c| since.is_none_or(|t| c.created_at >= t))
-                .map(|c| (issue, c))
+                .map(|c| (issue.as_ref(), c))
                 .collect(),
             None if is_pull => Vec::new(),
             None => return Err(GitHubError::NotFound),
@@ -390,7 +384,7 @@ async fn pulls(
     Path((owner, name)): Path<(String, String)>,
     Query(query): Params,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "/pulls").and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &owner, &name, "/pulls").and_then(|repo| {
         let world = &state.world;
         let state_filter = state_param(&query)?;
         let mut found: Vec<&ChangeRequest> = world
@@ -420,7 +414,7 @@ async fn reviews(
     Path((owner, name, number)): Path<(String, String, u32)>,
     Query(query): Params,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "").and_then(|repo| {
+    let outcome = find_repo(&state, &caller, &owner, &name, "").and_then(|repo| {
         let world = &state.world;
         let change = world
             .changes_in(repo.id)
@@ -442,7 +436,7 @@ async fn stargazers(
     Path((owner, name)): Path<(String, String)>,
     Query(query): Params,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "/stargazers").map(|repo| {
+    let outcome = find_repo(&state, &caller, &owner, &name, "/stargazers").map(|repo| {
         let world = &state.world;
         let with_dates = caller.accepts("application/vnd.github.star+json");
         let path = format!("/repos/{owner}/{name}/stargazers");
@@ -463,7 +457,7 @@ async fn languages(
     caller: Caller,
     Path((owner, name)): Path<(String, String)>,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "/languages").map(|repo| {
+    let outcome = find_repo(&state, &caller, &owner, &name, "/languages").map(|repo| {
         let map: serde_json::Map<String, Value> = repo
             .languages
             .iter()
@@ -479,7 +473,7 @@ async fn topics(
     caller: Caller,
     Path((owner, name)): Path<(String, String)>,
 ) -> Response {
-    let outcome = find_repo(&state, &owner, &name, "/topics")
+    let outcome = find_repo(&state, &caller, &owner, &name, "/topics")
         .map(|repo| Answer::single(json!({ "names": repo.topics })));
     reply(&state, &caller, Resource::Core, outcome)
 }
@@ -516,9 +510,20 @@ fn find_org<'w>(world: &'w World, login: &str) -> Option<&'w crate::world::Org> 
         .find(|o| o.forge == Forge::GitHub && o.login.eq_ignore_ascii_case(login))
 }
 
-/// A page of the live repositories of `owner`, newest first (GitHub's default).
+/// A repository as GitHub shows it, private or not.
+fn repository(state: &SimState, repo: &Repo) -> Value {
+    let mut body = shapes::repository(&state.base_url, &state.world, repo);
+    let private = state.is_private(repo.id);
+    body["private"] = json!(private);
+    body["visibility"] = json!(if private { "private" } else { "public" });
+    body
+}
+
+/// A page of the live repositories of `owner` the caller may see, newest
+/// first (GitHub's default).
 fn repo_list(
     state: &SimState,
+    caller: &Caller,
     path: &str,
     query: &BTreeMap<String, String>,
     owner: Owner,
@@ -527,12 +532,86 @@ fn repo_list(
         .world
         .repos
         .iter()
-        .filter(|r| r.owner == owner && !r.deleted)
+        .filter(|r| {
+            r.forge == Forge::GitHub
+                && r.owner == owner
+                && !r.deleted
+                && state.can_read(caller.principal(), r)
+        })
         .collect();
     repos.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-    list(state, path, query, &repos, |r| {
-        shapes::repository(&state.base_url, &state.world, r)
-    })
+    list(state, path, query, &repos, |r| repository(state, r))
+}
+
+/// `GET /user/repos`: what the token's account may read through its
+/// `affiliation` (owner, collaborator, organization_member; all three by
+/// default) and `visibility` (all, public, private), sorted by `sort`
+/// (full_name by default, or created, updated, pushed).
+async fn own_repos(State(state): Shared, caller: Caller, Query(query): Params) -> Response {
+    let outcome = viewer(&state, &caller).and_then(|account| {
+        let world = &state.world;
+        let affiliation = query
+            .get("affiliation")
+            .map_or("owner,collaborator,organization_member", String::as_str);
+        let wants = |what: &str| affiliation.split(',').any(|a| a.trim() == what);
+        for given in affiliation.split(',') {
+            if !matches!(given.trim(), "owner" | "collaborator" | "organization_member") {
+                return Err(GitHubError::invalid("affiliation"));
+            }
+        }
+        let visibility = query.get("visibility").map_or("all", String::as_str);
+        if !matches!(visibility, "all" | "public" | "private") {
+            return Err(GitHubError::invalid("visibility"));
+        }
+        let mut repos: Vec<&Repo> = world
+            .repos
+            .iter()
+            .filter(|r| r.forge == Forge::GitHub && !r.deleted)
+            .filter(|r| {
+                let owned = r.owner == Owner::Account(account.id);
+                let in_org = matches!(r.owner, Owner::Org(org) if world.orgs[org as usize].members.contains(&account.id));
+                (wants("owner") && owned)
+                    || (wants("organization_member") && in_org)
+                    || (wants("collaborator") && !owned && !in_org && world.is_member(account.id, r))
+            })
+            .filter(|r| match visibility {
+                "public" => !state.is_private(r.id),
+                "private" => state.is_private(r.id),
+                _ => true,
+            })
+            .collect();
+        let descending = query.get("direction").is_some_and(|d| d == "desc");
+        match query.get("sort").map_or("full_name", String::as_str) {
+            "full_name" => repos.sort_by_key(|r| world.full_name(r).to_lowercase()),
+            "created" => repos.sort_by_key(|r| r.created_at),
+            "updated" | "pushed" => repos.sort_by_key(|r| shapes::pushed_at(world, r)),
+            _ => return Err(GitHubError::invalid("sort")),
+        }
+        if descending {
+            repos.reverse();
+        }
+        Ok(list(&state, "/user/repos", &query, &repos, |r| repository(&state, r)))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+/// The account a token acts for: an OAuth token's owner, or for a made-up
+/// `sim_…` token the first live account.
+fn viewer<'s>(state: &'s SimState, caller: &Caller) -> Result<&'s Account, GitHubError> {
+    let world = &state.world;
+    match caller.principal() {
+        Principal::Anonymous => Err(GitHubError::RequiresAuthentication),
+        Principal::Token(token) => state
+            .token_owner(token)
+            .map(|id| world.account(id))
+            .or_else(|| {
+                world
+                    .accounts
+                    .iter()
+                    .find(|a| a.forge == Forge::GitHub && !a.deleted)
+            })
+            .ok_or(GitHubError::NotFound),
+    }
 }
 
 /// A live repository by `owner/name`. A repository's old name answers with a
@@ -540,15 +619,18 @@ fn repo_list(
 /// at `/repositories/{id}`, which clients follow the same way.
 fn find_repo<'s>(
     state: &'s SimState,
+    caller: &Caller,
     owner: &str,
     name: &str,
     suffix: &str,
 ) -> Result<&'s Repo, GitHubError> {
     let world = &state.world;
+    // A private repository the caller cannot read does not exist for it.
     let candidates = world.repos.iter().filter(|r| {
         r.forge == Forge::GitHub
             && !r.deleted
             && world.owner_login(r.owner).eq_ignore_ascii_case(owner)
+            && state.can_read(caller.principal(), r)
     });
     let mut renamed = None;
     for repo in candidates {

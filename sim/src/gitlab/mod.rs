@@ -4,6 +4,7 @@
 
 mod shapes;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/api/v4/users/{id}/events", get(user_events))
         .route("/api/v4/groups/{id}", get(group))
         .route("/api/v4/groups/{id}/projects", get(group_projects))
+        .route("/api/v4/projects", get(projects))
         .route("/api/v4/projects/{id}", get(project))
         .route("/api/v4/projects/{id}/repository/commits", get(commits))
         .route("/api/v4/projects/{id}/merge_requests", get(merge_requests))
@@ -59,6 +61,8 @@ enum GitLabError {
     Invalid(&'static str),
     /// No such route: GitLab answers with `error`, not `message`.
     UnknownRoute,
+    /// Credentials needed and absent.
+    Unauthorized,
 }
 
 /// The caller's credentials: `PRIVATE-TOKEN`, `Authorization: Bearer`, or
@@ -131,6 +135,11 @@ fn reply(state: &SimState, caller: &Caller, outcome: Result<Answer, GitLabError>
         Err(GitLabError::UnknownRoute) => json_response(
             StatusCode::NOT_FOUND,
             &json!({ "error": "404 Not Found" }),
+            None,
+        ),
+        Err(GitLabError::Unauthorized) => json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "message": "401 Unauthorized" }),
             None,
         ),
     };
@@ -419,22 +428,32 @@ async fn group_projects(
             let projects: Vec<&Repo> = world
                 .repos
                 .iter()
-                .filter(|r| r.owner == Owner::Org(org.id) && !r.deleted)
+                .filter(|r| {
+                    r.owner == Owner::Org(org.id)
+                        && !r.deleted
+                        && state.can_read(&caller.principal, r)
+                })
                 .collect();
             let path = format!("/api/v4/groups/{id}/projects");
             page(&state, &path, &query, &projects, true, |r| {
-                shapes::project(&state.base_url, world, r)
+                project_json(&state, r)
             })
         });
     reply(&state, &caller, outcome)
 }
 
-/// A live project by numeric id or by its path (`group/name`, URL-encoded).
-fn find_project<'w>(world: &'w World, id: &str) -> Result<&'w Repo, GitLabError> {
+/// A live project by numeric id or by its path (`group/name`, URL-encoded),
+/// if the caller may see it (a private project it may not is "not found").
+fn find_project<'w>(
+    state: &'w SimState,
+    caller: &Caller,
+    id: &str,
+) -> Result<&'w Repo, GitLabError> {
+    let world = &state.world;
     world
         .repos
         .iter()
-        .filter(|r| r.forge == Forge::GitLab && !r.deleted)
+        .filter(|r| r.forge == Forge::GitLab && !r.deleted && state.can_read(&caller.principal, r))
         .find(|r| {
             id.parse::<u64>().map_or_else(
                 |_| world.full_name(r).eq_ignore_ascii_case(id),
@@ -444,9 +463,87 @@ fn find_project<'w>(world: &'w World, id: &str) -> Result<&'w Repo, GitLabError>
         .ok_or(GitLabError::NotFound("Project"))
 }
 
+/// A project as GitLab shows it, private or public.
+fn project_json(state: &SimState, repo: &Repo) -> Value {
+    let mut body = shapes::project(&state.base_url, &state.world, repo);
+    body["visibility"] = json!(if state.is_private(repo.id) {
+        "private"
+    } else {
+        "public"
+    });
+    body
+}
+
+/// `GET /projects`: every project the caller may see, or with
+/// `membership=true` those its account is a member of; `search` matches
+/// the path, `order_by` is id (the default), name, path or
+/// last_activity_at, `sort` desc (the default) or asc.
+async fn projects(State(state): Shared, caller: Caller, Query(query): Params) -> Response {
+    let world = &state.world;
+    let outcome = (|| {
+        let member_of = if query.get("membership").is_some_and(|m| m == "true") {
+            let Principal::Token(token) = &caller.principal else {
+                return Err(GitLabError::Unauthorized);
+            };
+            Some(state.token_owner(token).or_else(|| {
+                world
+                    .accounts
+                    .iter()
+                    .find(|a| a.forge == Forge::GitLab && !a.deleted)
+                    .map(|a| a.id)
+            }))
+        } else {
+            None
+        };
+        let search = query.get("search").map(|s| s.to_lowercase());
+        let mut found: Vec<&Repo> = world
+            .repos
+            .iter()
+            .filter(|r| {
+                r.forge == Forge::GitLab && !r.deleted && state.can_read(&caller.principal, r)
+            })
+            .filter(|r| match member_of {
+                None => true,
+                Some(account) => account.is_some_and(|a| world.is_member(a, r)),
+            })
+            .filter(|r| {
+                search
+                    .as_ref()
+                    .is_none_or(|s| world.full_name(r).to_lowercase().contains(s))
+            })
+            .collect();
+        match query.get("order_by").map_or("id", String::as_str) {
+            "id" => found.sort_by_key(|r| r.id),
+            "name" => found.sort_by_key(|r| r.name.to_lowercase()),
+            "path" => found.sort_by_key(|r| world.full_name(r).to_lowercase()),
+            "last_activity_at" => found.sort_by_key(|r| {
+                world
+                    .commits_in(r.id)
+                    .map(|c| c.committed_at)
+                    .max()
+                    .unwrap_or(r.created_at)
+            }),
+            _ => return Err(GitLabError::Invalid("order_by")),
+        }
+        match query.get("sort").map_or("desc", String::as_str) {
+            "desc" => found.reverse(),
+            "asc" => {}
+            _ => return Err(GitLabError::Invalid("sort")),
+        }
+        Ok(page(
+            &state,
+            "/api/v4/projects",
+            &query,
+            &found,
+            true,
+            |r| project_json(&state, r),
+        ))
+    })();
+    reply(&state, &caller, outcome)
+}
+
 async fn project(State(state): Shared, caller: Caller, Path(id): Path<String>) -> Response {
-    let outcome = find_project(&state.world, &id)
-        .map(|r| Answer::One(shapes::project(&state.base_url, &state.world, r)));
+    let outcome = find_project(&state, &caller, &id).map(|r| Answer::One(project_json(&state, r)));
     reply(&state, &caller, outcome)
 }
 
@@ -464,7 +561,7 @@ async fn commits(
     Query(query): Params,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_project(world, &id).and_then(|repo| {
+    let outcome = find_project(&state, &caller, &id).and_then(|repo| {
         let since = time_param(&query, "since")?;
         let until = time_param(&query, "until")?;
         // GitLab's `author` searches the author's name or email.
@@ -542,7 +639,7 @@ async fn merge_requests(
     Query(query): Params,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_project(world, &id).and_then(|repo| {
+    let outcome = find_project(&state, &caller, &id).and_then(|repo| {
         let filters = ListFilters::parse(&query)?;
         let mut found = Vec::new();
         for change in world.changes_in(repo.id) {
@@ -571,7 +668,7 @@ async fn issues(
     Query(query): Params,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_project(world, &id).and_then(|repo| {
+    let outcome = find_project(&state, &caller, &id).and_then(|repo| {
         let filters = ListFilters::parse(&query)?;
         let wanted_open = match query.get("state").map(String::as_str) {
             None | Some("all") => None,
@@ -583,8 +680,8 @@ async fn issues(
             .get("labels")
             .map(|l| l.split(',').filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
-        let mut found: Vec<&Issue> = world
-            .issues_in(repo.id)
+        let mut found: Vec<Cow<Issue>> = world
+            .issues_as_of(repo.id, state.as_of())
             .filter(|i| wanted_open.is_none_or(|open| open == i.closed_at.is_none()))
             .filter(|i| filters.accepts(world, i.author, i.created_at, i.updated_at))
             .filter(|i| {
@@ -628,11 +725,12 @@ async fn notes(
     Query(query): Params,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_project(world, &id).and_then(|repo| {
+    let outcome = find_project(&state, &caller, &id).and_then(|repo| {
         let issue = world
-            .issues_in(repo.id)
+            .issues_as_of(repo.id, state.as_of())
             .find(|i| i.number == iid)
             .ok_or(GitLabError::NotFound("Issue"))?;
+        let issue = issue.as_ref();
         let mut notes: Vec<_> = issue.comments.iter().collect();
         if query.get("sort").is_none_or(|s| s == "desc") {
             notes.reverse();

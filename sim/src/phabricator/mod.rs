@@ -6,6 +6,7 @@
 mod conduit;
 pub mod shapes;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
@@ -99,10 +100,10 @@ fn dispatch(state: &SimState, method: &str, call: &Call) -> Outcome {
         }
         "user.search" => users(world, &search),
         "project.search" => projects(world, &search),
-        "maniphest.search" => tasks(world, &search),
+        "maniphest.search" => tasks(state, &search),
         "differential.revision.search" => revisions(state, &search),
         "diffusion.repository.search" => repositories(state, &search),
-        "transaction.search" => transactions(world, &call.params, &search),
+        "transaction.search" => transactions(state, &call.params, &search),
         _ => Err(Failure {
             code: "ERR-CONDUIT-CALL",
             info: format!("Conduit method \"{method}\" does not exist."),
@@ -316,14 +317,20 @@ fn projects(world: &World, search: &Search) -> Outcome {
     Ok(search.page(items))
 }
 
-fn phabricator_issues(world: &World) -> impl Iterator<Item = &Issue> {
+/// The tasks as they stood at `at` (the simulator's clock).
+fn phabricator_issues(
+    world: &World,
+    at: chrono::DateTime<chrono::Utc>,
+) -> impl Iterator<Item = Cow<'_, Issue>> {
     world
         .issues
         .iter()
         .filter(|i| world.repo(i.repo).forge == Forge::Phabricator)
+        .filter_map(move |i| i.as_of(at))
 }
 
-fn tasks(world: &World, search: &Search) -> Outcome {
+fn tasks(state: &SimState, search: &Search) -> Outcome {
+    let world = &state.world;
     search.allow(&[
         "ids",
         "phids",
@@ -346,7 +353,7 @@ fn tasks(world: &World, search: &Search) -> Outcome {
     let owners = search.strings("ownerPHIDs");
     let statuses = search.strings("statuses");
     let projects = search.strings("projects");
-    let items = phabricator_issues(world)
+    let items = phabricator_issues(world, state.as_of())
         .filter(|i| {
             ids.as_ref()
                 .is_none_or(|ids| ids.contains(&u64::from(i.id)))
@@ -394,7 +401,7 @@ fn tasks(world: &World, search: &Search) -> Outcome {
         .map(|i| {
             (
                 u64::from(i.id),
-                shapes::task(world, i, search.attached("projects")),
+                shapes::task(world, &i, search.attached("projects")),
             )
         })
         .collect();
@@ -501,7 +508,8 @@ fn repositories(state: &SimState, search: &Search) -> Outcome {
 
 /// `transaction.search` on `T<n>`, `D<n>` or a PHID: what happened to the
 /// task or revision, newest first.
-fn transactions(world: &World, params: &Map<String, Value>, search: &Search) -> Outcome {
+fn transactions(state: &SimState, params: &Map<String, Value>, search: &Search) -> Outcome {
+    let world = &state.world;
     search.allow(&["phids", "authorPHIDs"])?;
     let identifier = params
         .get("objectIdentifier")
@@ -513,10 +521,10 @@ fn transactions(world: &World, params: &Map<String, Value>, search: &Search) -> 
             .strip_prefix(prefix)
             .and_then(|n| n.parse::<u32>().ok())
     };
-    let mut history = if let Some(issue) = phabricator_issues(world)
+    let mut history = if let Some(issue) = phabricator_issues(world, state.as_of())
         .find(|i| number('T') == Some(i.id) || shapes::task_phid(i) == identifier)
     {
-        task_history(issue)
+        task_history(&issue)
     } else if let Some(change) = phabricator_revisions(world)
         .find(|c| number('D') == Some(c.id) || shapes::revision_phid(c) == identifier)
     {

@@ -6,7 +6,9 @@ pub mod faults;
 pub mod paging;
 pub mod params;
 pub mod respond;
+pub mod stats;
 
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
@@ -16,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::world::{Forge, World};
+use crate::world::{Forge, Id, Repo, World};
 use budget::{Budgets, Limit};
 use faults::Faults;
 use rand::SeedableRng;
@@ -122,6 +124,9 @@ pub struct SimConfig {
     /// Faults in force from the start, per forge; `PUT /_sim/faults` on a
     /// forge's listener changes that forge's.
     pub faults: std::collections::BTreeMap<Forge, Faults>,
+    /// Repositories private from the start, by forge and full name;
+    /// `PUT /_sim/private` changes them at run time.
+    pub private_repositories: Vec<(Forge, String)>,
 }
 
 /// What every handler of every forge reads.
@@ -138,11 +143,76 @@ pub struct SimState {
     fault_rng: Mutex<ChaCha8Rng>,
     /// This forge's OAuth authorization server, with the tokens it issued.
     pub oauth: crate::oauth::Server,
+    /// The instant the world is shown as of; `None`: the real clock.
+    clock: RwLock<Option<DateTime<Utc>>>,
+    /// Repositories only their members (and instance tokens) may read.
+    private: RwLock<HashSet<Id>>,
+    /// Requests served, by method and route.
+    pub stats: stats::Stats,
 }
 
 impl SimState {
+    /// The real time, which rate-limit windows run on.
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    /// The instant the world's issues are shown as of (`PUT /_sim/clock`).
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.clock
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(Utc::now)
+    }
+
+    pub fn clock(&self) -> Option<DateTime<Utc>> {
+        *self
+            .clock
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_clock(&self, at: Option<DateTime<Utc>>) {
+        *self
+            .clock
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = at;
+    }
+
+    pub fn is_private(&self, repo: Id) -> bool {
+        self.private
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(&repo)
+    }
+
+    pub fn set_private(&self, repo: Id, private: bool) {
+        let mut set = self
+            .private
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if private {
+            set.insert(repo);
+        } else {
+            set.remove(&repo);
+        }
+    }
+
+    /// Whether a caller may see `repo`: anyone if it is public; if private,
+    /// a token issued to one of its members, or a made-up `sim_…` token,
+    /// which stands for an instance administrator's. Others are told it
+    /// does not exist, as the forges do.
+    pub fn can_read(&self, principal: &budget::Principal, repo: &Repo) -> bool {
+        if !self.is_private(repo.id) {
+            return true;
+        }
+        match principal {
+            budget::Principal::Anonymous => false,
+            budget::Principal::Token(token) => match self.token_owner(token) {
+                Some(account) => self.world.is_member(account, repo),
+                None => true,
+            },
+        }
     }
 
     pub fn faults(&self) -> Faults {
@@ -167,7 +237,7 @@ impl SimState {
 
     /// The account an access token acts for, if it was issued to one
     /// (by the simulated OAuth servers).
-    pub fn token_owner(&self, token: &str) -> Option<crate::world::Id> {
+    pub fn token_owner(&self, token: &str) -> Option<Id> {
         self.oauth.token_owner(token)
     }
 
@@ -184,7 +254,7 @@ impl SimState {
     /// Tokens the simulated forges accept: any of the form `sim_…` (tests and
     /// the demo make them up freely). Anything else is a bad credential.
     pub fn token_is_valid(&self, token: &str) -> bool {
-        token.starts_with("sim_") && token.len() > 4
+        token.starts_with("sim_") && token.len() > 4 && !self.oauth.is_revoked(token)
     }
 }
 
@@ -247,8 +317,17 @@ impl Simulator {
             };
             let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
             let base_url = format!("http://{}", listener.local_addr()?);
+            let private = config
+                .private_repositories
+                .iter()
+                .filter(|(f, _)| *f == forge)
+                .filter_map(|(_, name)| simulator.world.find_repo(forge, name).map(|r| r.id))
+                .collect();
             let state = Arc::new(SimState {
                 world: simulator.world.clone(),
+                clock: RwLock::new(None),
+                private: RwLock::new(private),
+                stats: stats::Stats::default(),
                 forge,
                 faults: RwLock::new(config.faults.get(&forge).cloned().unwrap_or_default()),
                 fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(offset as u64)),
@@ -263,6 +342,10 @@ impl Simulator {
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     faults::inject,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    stats::count,
                 ))
                 .with_state(state);
             simulator.serve(forge, listener, base_url, router);

@@ -30,6 +30,14 @@ const REPO_SHARE: [(Forge, f64); 5] = [
 ];
 
 pub fn generate(config: WorldConfig) -> World {
+    generate_with_issues(config, 0)
+}
+
+/// Like [`generate`], then tops up every live repository that has an issue
+/// tracker (every forge but Gerrit) to at least `issues_per_repo` issues,
+/// opened by accounts of its forge at random times of the world's span:
+/// busy trackers, for benchmarks. With 0 the world is [`generate`]'s.
+pub fn generate_with_issues(config: WorldConfig, issues_per_repo: usize) -> World {
     let mut generator = Generator {
         rng: ChaCha8Rng::seed_from_u64(config.seed),
         start: config.until - Duration::days(365 * i64::from(config.years)),
@@ -43,6 +51,7 @@ pub fn generate(config: WorldConfig) -> World {
     generator.repos(config.repos);
     generator.social();
     generator.activity();
+    generator.busy_trackers(issues_per_repo);
     generator.finish()
 }
 
@@ -500,7 +509,35 @@ impl Generator {
         });
     }
 
-    /// Another live account on the same forge, or the same one if it is alone.
+    fn busy_trackers(&mut self, issues_per_repo: usize) {
+        if issues_per_repo == 0 {
+            return;
+        }
+        let mut counts = vec![0usize; self.world.repos.len()];
+        for issue in &self.world.issues {
+            counts[issue.repo as usize] += 1;
+        }
+        let span = (self.until - self.start).num_seconds().max(1);
+        for repo in 0..self.world.repos.len() {
+            let forge = self.world.repos[repo].forge;
+            if forge == Forge::Gerrit || self.world.repos[repo].deleted {
+                continue;
+            }
+            let authors: Vec<Id> = self
+                .accounts_on(forge)
+                .into_iter()
+                .filter(|a| !self.world.account(*a).deleted)
+                .collect();
+            for _ in counts[repo]..issues_per_repo {
+                let Some(author) = authors.choose(&mut self.rng).copied() else {
+                    break;
+                };
+                let at = self.start + Duration::seconds(self.rng.random_range(0..span));
+                self.issue(author, repo as Id, at);
+            }
+        }
+    }
+
     /// Another live account on the same forge, if there is one.
     fn other_account(&mut self, account: Id) -> Option<Id> {
         let forge = self.world.account(account).forge;

@@ -7,7 +7,7 @@ mod names;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use generate::generate;
+pub use generate::{generate, generate_with_issues};
 
 pub use model::forge::Forge;
 
@@ -176,6 +176,40 @@ pub struct Issue {
     pub comments: Vec<Comment>,
 }
 
+impl Issue {
+    /// The issue as it stood at `at`: `None` before it was opened; comments
+    /// written later, and a closing that comes later, left out. Tests move
+    /// the simulator's clock to watch an issue tracker follow a world that
+    /// changes between syncs.
+    pub fn as_of(&self, at: DateTime<Utc>) -> Option<std::borrow::Cow<'_, Issue>> {
+        use std::borrow::Cow;
+        if self.created_at > at {
+            return None;
+        }
+        if self.updated_at <= at {
+            return Some(Cow::Borrowed(self));
+        }
+        let comments: Vec<Comment> = self
+            .comments
+            .iter()
+            .filter(|c| c.created_at <= at)
+            .cloned()
+            .collect();
+        let closed_at = self.closed_at.filter(|closed| *closed <= at);
+        let updated_at = comments
+            .iter()
+            .map(|c| c.created_at)
+            .chain(closed_at)
+            .fold(self.created_at, DateTime::max);
+        Some(Cow::Owned(Issue {
+            comments,
+            closed_at,
+            updated_at,
+            ..self.clone()
+        }))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Comment {
     pub id: Id,
@@ -260,6 +294,47 @@ impl World {
             .issues
             .iter()
             .map(|i| &self.issues[*i])
+    }
+
+    /// A repository's issues or tasks as they stood at `at`, oldest first.
+    pub fn issues_as_of(
+        &self,
+        repo: Id,
+        at: DateTime<Utc>,
+    ) -> impl Iterator<Item = std::borrow::Cow<'_, Issue>> {
+        self.issues_in(repo).filter_map(move |i| i.as_of(at))
+    }
+
+    /// Whether `account` belongs to `repo`: its owner, a member of the
+    /// organisation that owns it, or someone who worked in it. Members may
+    /// read it while it is private.
+    pub fn is_member(&self, account: Id, repo: &Repo) -> bool {
+        let items = &self.by_repo[repo.id as usize];
+        match repo.owner {
+            Owner::Account(owner) if owner == account => return true,
+            Owner::Org(org) if self.orgs[org as usize].members.contains(&account) => return true,
+            _ => {}
+        }
+        items
+            .commits
+            .iter()
+            .any(|i| self.commits[*i].author == account)
+            || items
+                .changes
+                .iter()
+                .any(|i| self.changes[*i].author == account)
+            || items
+                .issues
+                .iter()
+                .any(|i| self.issues[*i].author == account)
+    }
+
+    /// A live repository on `forge` by the name the forge shows for it
+    /// (`owner/name`, or the name alone on Gerrit and Phabricator).
+    pub fn find_repo(&self, forge: Forge, full_name: &str) -> Option<&Repo> {
+        self.repos.iter().find(|r| {
+            r.forge == forge && !r.deleted && self.full_name(r).eq_ignore_ascii_case(full_name)
+        })
     }
 
     /// The live account on `forge` answering to `username` (case-insensitive,
