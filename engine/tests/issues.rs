@@ -29,7 +29,7 @@ async fn bitbucket_issues_carry_kind_priority_and_component_as_labels() {
     let client = common::client(&simulator, Forge::Bitbucket);
     let repo = busiest_repo(world, Forge::Bitbucket);
     let name = world.full_name(repo);
-    let issues = client.issues(&name, None).await.unwrap();
+    let issues = client.issues(&name, None).await.unwrap().items;
     assert_eq!(issues.len(), world.issues_in(repo.id).count());
     let open = world
         .issues_in(repo.id)
@@ -88,6 +88,7 @@ async fn issues_list_whole_and_since_a_time() {
             .issues(&name, None)
             .await
             .unwrap()
+            .items
             .into_iter()
             .map(|i| {
                 assert!(i.url.starts_with("http"), "{}", i.url);
@@ -97,7 +98,7 @@ async fn issues_list_whole_and_since_a_time() {
         fetched.sort_by_key(|e| e.0);
         assert_eq!(fetched, expected, "{forge:?} {name}");
 
-        let recent = client.issues(&name, Some(since)).await.unwrap();
+        let recent = client.issues(&name, Some(since)).await.unwrap().items;
         let expected_recent = world
             .issues_in(repo.id)
             .filter(|i| i.updated_at >= since)

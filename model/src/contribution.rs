@@ -155,24 +155,6 @@ pub struct Profile {
     pub created_at: Option<DateTime<Utc>>,
 }
 
-/// An issue (or Phabricator task) as the issue tracker lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Issue {
-    pub forge: Forge,
-    pub instance: String,
-    pub repository: String,
-    pub number: u64,
-    pub title: String,
-    pub url: String,
-    pub status: Status,
-    pub author: Option<String>,
-    pub labels: Vec<String>,
-    pub comments: u64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub closed_at: Option<DateTime<Utc>>,
-}
-
 /// A repository with the figures the organisation health check sums.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Repository {

@@ -9,3 +9,4 @@ pub mod health;
 pub mod instance;
 pub mod period;
 pub mod query;
+pub mod tracker;

@@ -61,7 +61,7 @@ pub async fn run(args: FetchArgs) -> Result<(), ServerError> {
                 .map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc());
             let outcome = client.issues(&args.target, since).await;
             report(&client, &governor, started.elapsed());
-            json_lines(&outcome?)?
+            json_lines(&outcome?.items)?
         }
     };
     let mut out = std::io::stdout().lock();

@@ -196,10 +196,12 @@ pub fn issues(world: &World, repo: Id, at: DateTime<Utc>) -> Vec<IssueTruth> {
             })
             .collect()
     } else {
+        let phabricator = world.repo(repo).forge == Forge::Phabricator;
         world
             .issues_as_of(repo, at)
             .map(|issue| IssueTruth {
-                number: u64::from(issue.number),
+                // A task's number is its `T` id, unique across the instance.
+                number: u64::from(if phabricator { issue.id } else { issue.number }),
                 title: issue.title.clone(),
                 open: issue.closed_at.is_none(),
                 author: name(issue.author),

@@ -10,6 +10,8 @@ use model::forge::Forge;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+mod tracker;
+
 use super::http::{Auth, Call, Http, Limits};
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
@@ -198,68 +200,6 @@ impl Bitbucket {
             repository: repository.to_owned(),
             ..Contribution::new(Forge::Bitbucket, &self.instance, kind, author)
         }
-    }
-
-    /// The issues of `repository` (`workspace/slug`), updated at or after
-    /// `since` when given. Bitbucket has no labels: the kind, the priority
-    /// and the component stand in for them.
-    pub async fn issues(
-        &self,
-        repository: &str,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<Vec<model::contribution::Issue>> {
-        #[derive(Deserialize)]
-        struct Item {
-            id: u64,
-            title: String,
-            state: String,
-            kind: Option<String>,
-            priority: Option<String>,
-            component: Option<Named>,
-            reporter: Option<Account>,
-            created_on: DateTime<Utc>,
-            updated_on: DateTime<Utc>,
-            links: Links,
-        }
-        #[derive(Deserialize)]
-        struct Named {
-            name: String,
-        }
-        let mut first = self.list(&format!("{repository}/issues"), 100);
-        if let Some(since) = since {
-            first = first.query("q", format!("updated_on >= {}", since.to_rfc3339()));
-        }
-        let items: Vec<Item> = self.all(first).await.map_err(|e| match e {
-            Error::NotFound { .. } => Error::NotFound {
-                what: format!("Bitbucket repository `{repository}` (or its issue tracker)"),
-            },
-            other => other,
-        })?;
-        Ok(items
-            .into_iter()
-            .map(|i| {
-                let open = matches!(i.state.as_str(), "new" | "open" | "on hold");
-                let labels = [i.kind, i.priority, i.component.map(|c| c.name)]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                model::contribution::Issue {
-                    forge: Forge::Bitbucket,
-                    instance: self.instance.clone(),
-                    repository: repository.to_owned(),
-                    number: i.id,
-                    title: i.title,
-                    url: i.links.html.href,
-                    status: if open { Status::Open } else { Status::Closed },
-                    author: i.reporter.and_then(|r| r.nickname),
-                    labels,
-                    comments: 0,
-                    created_at: i.created_on,
-                    updated_at: i.updated_on,
-                    closed_at: None,
-                }
-            })
-            .collect())
     }
 
     /// What `who` contributed on the UTC days `from..=to` in their own

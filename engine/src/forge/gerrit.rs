@@ -8,6 +8,8 @@ use model::forge::Forge;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+mod tracker;
+
 use super::http::{Auth, Call, Http, Limits};
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
@@ -50,8 +52,16 @@ struct Change {
     owner: Account,
     #[serde(default)]
     messages: Vec<Message>,
+}
+
+/// A change as a page of a query gives it: `_more_changes` on the last one
+/// says another page follows.
+#[derive(Debug, Deserialize)]
+struct Paged<T> {
+    #[serde(flatten)]
+    change: T,
     #[serde(rename = "_more_changes", default)]
-    more_changes: bool,
+    more: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +70,7 @@ struct Message {
     author: Option<Account>,
     #[serde(deserialize_with = "time")]
     date: DateTime<Utc>,
+    message: Option<String>,
 }
 
 /// Decodes a JSON answer behind the `)]}'` line, which must be there.
@@ -96,9 +107,15 @@ impl Gerrit {
         &self.http
     }
 
-    /// Every change a query matches, page by page.
-    async fn query(&self, q: &str, options: &[&str]) -> Result<Vec<Change>> {
-        let mut changes: Vec<Change> = Vec::new();
+    /// Every change a query matches, page by page, and the forge's clock
+    /// at the first answer.
+    async fn query<T: DeserializeOwned>(
+        &self,
+        q: &str,
+        options: &[&str],
+    ) -> Result<(Vec<T>, Option<DateTime<Utc>>)> {
+        let mut changes: Vec<T> = Vec::new();
+        let mut started = None;
         loop {
             let mut call = Call::get(format!("{}/changes/", self.api), "api")
                 .query("q", q)
@@ -107,17 +124,14 @@ impl Gerrit {
             for option in options {
                 call = call.query("o", option);
             }
-            let page: Vec<Change> = self.http.fetch(&call, decode).await?.value;
-            let more = page.last().is_some_and(|c| c.more_changes);
-            if page.is_empty() && more {
-                return Err(Error::Inconsistent(format!(
-                    "{} promised more changes but sent none",
-                    call.full_url()
-                )));
+            let fetched = self.http.fetch(&call, decode::<Vec<Paged<T>>>).await?;
+            if started.is_none() {
+                started = super::forge_clock(&fetched.headers);
             }
-            changes.extend(page);
+            let more = fetched.value.last().is_some_and(|c| c.more);
+            changes.extend(fetched.value.into_iter().map(|p| p.change));
             if !more {
-                return Ok(changes);
+                return Ok((changes, started));
             }
         }
     }
@@ -167,9 +181,9 @@ impl Gerrit {
         let since = (range.start() - Duration::seconds(1)).format("%Y-%m-%d %H:%M:%S");
         let owned_query = format!("owner:{username} after:\"{since}\"");
         let reviewed_query = format!("reviewer:{username} after:\"{since}\"");
-        let (owned, reviewed) = tokio::try_join!(
-            self.query(&owned_query, &[]),
-            self.query(&reviewed_query, &["MESSAGES", "DETAILED_ACCOUNTS"]),
+        let ((owned, _), (reviewed, _)) = tokio::try_join!(
+            self.query::<Change>(&owned_query, &[]),
+            self.query::<Change>(&reviewed_query, &["MESSAGES", "DETAILED_ACCOUNTS"]),
         )?;
         let mut found: Vec<Contribution> = owned
             .iter()

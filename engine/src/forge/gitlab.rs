@@ -8,8 +8,9 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use futures_util::future::try_join_all;
 use model::contribution::{Contribution, ContributionKind, Status};
 use model::forge::Forge;
-use reqwest::header::HeaderName;
 use serde::Deserialize;
+
+mod tracker;
 
 use super::http::{Auth, Call, Http, Limits};
 use super::paging::linked_pages;
@@ -58,9 +59,9 @@ struct Project {
 
 impl GitLab {
     pub fn new(endpoint: &Endpoint, limits: &Limits) -> Result<Self> {
-        let auth = endpoint.token.clone().map_or(Auth::None, |token| {
-            Auth::Header(HeaderName::from_static("private-token"), token)
-        });
+        // Bearer carries personal, project and group tokens as well as
+        // OAuth tokens (PRIVATE-TOKEN would refuse the last).
+        let auth = endpoint.token.clone().map_or(Auth::None, Auth::Bearer);
         let base = endpoint.api_url.trim_end_matches('/');
         let api = if base.ends_with("/api/v4") {
             base.to_owned()
@@ -102,65 +103,6 @@ impl GitLab {
             })
             .await?;
         Ok(fetched.value)
-    }
-
-    /// The issues of project `repository` (`group/name`), updated at or
-    /// after `since` when given.
-    pub async fn issues(
-        &self,
-        repository: &str,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<Vec<model::contribution::Issue>> {
-        #[derive(Deserialize)]
-        struct Item {
-            iid: u64,
-            title: String,
-            state: String,
-            web_url: String,
-            author: Option<Author>,
-            labels: Vec<String>,
-            user_notes_count: u64,
-            created_at: DateTime<Utc>,
-            updated_at: DateTime<Utc>,
-            closed_at: Option<DateTime<Utc>>,
-        }
-        #[derive(Deserialize)]
-        struct Author {
-            username: String,
-        }
-        let encoded = repository.replace('/', "%2F");
-        let mut first = Call::get(format!("{}/projects/{encoded}/issues", self.api), "api")
-            .query("state", "all")
-            .query("per_page", 100);
-        if let Some(since) = since {
-            first = first.query("updated_after", since.to_rfc3339());
-        }
-        let items: Vec<Item> = linked_pages(&self.http, first, |_| {
-            format!("GitLab project `{repository}`")
-        })
-        .await?;
-        Ok(items
-            .into_iter()
-            .map(|i| model::contribution::Issue {
-                forge: Forge::GitLab,
-                instance: self.instance.clone(),
-                repository: repository.to_owned(),
-                number: i.iid,
-                title: i.title,
-                url: i.web_url,
-                status: if i.state == "closed" {
-                    Status::Closed
-                } else {
-                    Status::Open
-                },
-                author: i.author.map(|a| a.username),
-                labels: i.labels,
-                comments: i.user_notes_count,
-                created_at: i.created_at,
-                updated_at: i.updated_at,
-                closed_at: i.closed_at,
-            })
-            .collect())
     }
 
     /// Everything `username` contributed on the UTC days `from..=to`.

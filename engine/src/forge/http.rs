@@ -385,6 +385,23 @@ impl Http {
         }
     }
 
+    /// Sends `call` and decodes its JSON body; a 404 is [`Error::NotFound`]
+    /// naming `what` (the forge's URL says less to a person).
+    pub async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        call: &Call,
+        what: impl FnOnce() -> String,
+    ) -> Result<Fetched<T>> {
+        self.fetch(call, |body| {
+            serde_json::from_slice::<T>(body).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| match e {
+            Error::NotFound { .. } => Error::NotFound { what: what() },
+            other => other,
+        })
+    }
+
     async fn retry_after(&self, pause: Duration) {
         Stats::bump(&self.stats.retries);
         tokio::time::sleep(pause).await;

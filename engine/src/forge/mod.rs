@@ -15,9 +15,10 @@ pub mod progress;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use model::contribution::{Contribution, Issue};
+use model::contribution::Contribution;
 use model::forge::Forge;
 use model::instance::InstanceInfo;
+use model::tracker::{Comment, Issue};
 
 use crate::error::{Error, Result};
 use governor::Governor;
@@ -139,6 +140,44 @@ pub fn instance_of(api_url: &str) -> String {
     host.strip_prefix("api.").unwrap_or(host).to_owned()
 }
 
+/// A repository as its forge describes it to the token asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoInfo {
+    /// The name the forge uses for it now (after any rename).
+    pub path: String,
+    /// Its page on the forge.
+    pub url: String,
+    pub private: bool,
+    pub description: Option<String>,
+}
+
+/// The account a token acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgeUser {
+    /// The forge's own, stable id for it.
+    pub id: String,
+    pub username: String,
+    pub display_name: Option<String>,
+}
+
+/// A repository's tracker items updated since a time, and the forge's own
+/// clock when the listing began: the next sync asks from there, so a
+/// clock that differs from Tally's never loses an update.
+#[derive(Debug, Clone, Default)]
+pub struct IssueList {
+    /// By number, each once.
+    pub items: Vec<Issue>,
+    pub started: Option<DateTime<Utc>>,
+}
+
+/// The forge's clock, from a response's `Date` header.
+pub fn forge_clock(headers: &reqwest::header::HeaderMap) -> Option<DateTime<Utc>> {
+    let text = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    DateTime::parse_from_rfc2822(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// A client for one endpoint, whatever its forge.
 pub enum Client {
     GitHub(github::GitHub),
@@ -192,21 +231,78 @@ impl Client {
         Ok(found)
     }
 
-    /// The issues of one repository, updated at or after `since` when given.
+    /// The tracker items of one repository (issues; Phabricator tasks of
+    /// the project; Gerrit changes), updated at or after `since` when given.
     pub async fn issues(
         &self,
         repository: &str,
         since: Option<DateTime<Utc>>,
-    ) -> Result<Vec<Issue>> {
-        match self {
+    ) -> Result<IssueList> {
+        let mut list = match self {
             Self::GitHub(client) => client.issues(repository, since).await,
             Self::GitLab(client) => client.issues(repository, since).await,
             Self::Bitbucket(client) => client.issues(repository, since).await,
-            Self::Gerrit(_) | Self::Phabricator(_) => Err(Error::Invalid(format!(
-                "{} has no repository issues to list (GitHub, GitLab and Bitbucket do)",
-                self.forge().name()
-            ))),
+            Self::Gerrit(client) => client.issues(repository, since).await,
+            Self::Phabricator(client) => client.issues(repository, since).await,
+        }?;
+        // An item updated while the list was walked shows twice: keep the newer.
+        list.items.sort_by(|a, b| {
+            a.number
+                .cmp(&b.number)
+                .then(b.updated_at.cmp(&a.updated_at))
+        });
+        list.items.dedup_by_key(|i| i.number);
+        Ok(list)
+    }
+
+    /// The comments of one tracker item, oldest first.
+    pub async fn comments(&self, repository: &str, number: u64) -> Result<Vec<Comment>> {
+        match self {
+            Self::GitHub(client) => client.comments(repository, number).await,
+            Self::GitLab(client) => client.comments(repository, number).await,
+            Self::Bitbucket(client) => client.comments(repository, number).await,
+            Self::Gerrit(client) => client.comments(repository, number).await,
+            Self::Phabricator(client) => client.comments(repository, number).await,
         }
+    }
+
+    /// One repository as the token sees it; [`Error::NotFound`] when it does
+    /// not exist or the token may not read it (forges do not say which).
+    pub async fn repository(&self, repository: &str) -> Result<RepoInfo> {
+        match self {
+            Self::GitHub(client) => client.repository(repository).await,
+            Self::GitLab(client) => client.repository(repository).await,
+            Self::Bitbucket(client) => client.repository(repository).await,
+            Self::Gerrit(client) => client.repository(repository).await,
+            Self::Phabricator(client) => client.repository(repository).await,
+        }
+    }
+
+    /// Every repository the token's account may read as a member.
+    pub async fn readable_repositories(&self) -> Result<Vec<RepoInfo>> {
+        match self {
+            Self::GitHub(client) => client.readable_repositories().await,
+            Self::GitLab(client) => client.readable_repositories().await,
+            Self::Bitbucket(client) => client.readable_repositories().await,
+            Self::Gerrit(_) | Self::Phabricator(_) => Err(self.no_sign_in()),
+        }
+    }
+
+    /// The account the token acts for.
+    pub async fn viewer(&self) -> Result<ForgeUser> {
+        match self {
+            Self::GitHub(client) => client.viewer().await,
+            Self::GitLab(client) => client.viewer().await,
+            Self::Bitbucket(client) => client.viewer().await,
+            Self::Gerrit(_) | Self::Phabricator(_) => Err(self.no_sign_in()),
+        }
+    }
+
+    fn no_sign_in(&self) -> Error {
+        Error::Invalid(format!(
+            "Tally cannot sign in with {} (GitHub, GitLab and Bitbucket): subscribe to its repositories by URL",
+            self.forge().name()
+        ))
     }
 
     pub fn forge(&self) -> Forge {

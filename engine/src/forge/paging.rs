@@ -1,5 +1,6 @@
 //! Paging helpers shared by the clients of forges that page alike.
 
+use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
@@ -49,6 +50,52 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
                     .to_owned()
             })
     })
+}
+
+/// A list ordered by update time, oldest first, that answers "updated at
+/// or after `since`", walked in pages of `page_size`: each full page moves
+/// `since` to its last item's time (inclusive, so nothing at that instant
+/// is skipped; a page that cannot move it goes on by page number). Paging
+/// by offset alone would let an item updated mid-walk jump to the end and
+/// shift an unseen one back onto a page already read.
+///
+/// `fetch(since, page)` asks for one page. Returns every item in the order
+/// seen (an item updated mid-walk may come twice, the later copy newer) and
+/// the forge's clock at the first answer.
+pub async fn walk_by_update<T, F, Fut>(
+    since: Option<DateTime<Utc>>,
+    page_size: usize,
+    fetch: F,
+    updated: impl Fn(&T) -> DateTime<Utc>,
+) -> Result<(Vec<T>, Option<DateTime<Utc>>)>
+where
+    F: Fn(Option<DateTime<Utc>>, u32) -> Fut,
+    Fut: Future<Output = Result<super::http::Fetched<Vec<T>>>>,
+{
+    let mut items = Vec::new();
+    let mut started = None;
+    let mut cursor = since;
+    let mut page = 1;
+    loop {
+        let fetched = fetch(cursor, page).await?;
+        if started.is_none() {
+            started = super::forge_clock(&fetched.headers);
+        }
+        let full = fetched.value.len() >= page_size;
+        let last = fetched.value.last().map(&updated);
+        items.extend(fetched.value);
+        match last {
+            Some(last) if full => {
+                if cursor == Some(last) {
+                    page += 1;
+                } else {
+                    cursor = Some(last);
+                    page = 1;
+                }
+            }
+            _ => return Ok((items, started)),
+        }
+    }
 }
 
 /// Splits the inclusive day range `[from, to]` into pieces of at most

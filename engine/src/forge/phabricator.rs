@@ -13,6 +13,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+mod tracker;
+
 use super::http::{Auth, Call, Http, Limits};
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
@@ -129,8 +131,19 @@ impl Phabricator {
     async fn call<T: DeserializeOwned>(
         &self,
         method: &str,
-        mut params: Map<String, Value>,
+        params: Map<String, Value>,
     ) -> Result<T> {
+        self.call_timed(method, params)
+            .await
+            .map(|(result, _)| result)
+    }
+
+    /// [`Self::call`], with the forge's clock when it answered.
+    async fn call_timed<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        mut params: Map<String, Value>,
+    ) -> Result<(T, Option<DateTime<Utc>>)> {
         if let Some(token) = &self.token {
             params.insert("__conduit__".into(), json!({ "token": token }));
         }
@@ -143,8 +156,10 @@ impl Phabricator {
             "application/x-www-form-urlencoded",
             body.into_bytes(),
         );
-        match self.http.fetch(&call, decode::<T>).await?.value {
-            Ok(result) => Ok(result),
+        let fetched = self.http.fetch(&call, decode::<T>).await?;
+        let clock = super::forge_clock(&fetched.headers);
+        match fetched.value {
+            Ok(result) => Ok((result, clock)),
             Err((code, info)) if code == "ERR-INVALID-AUTH" || code == "ERR-INVALID-SESSION" => {
                 Err(Error::Refused {
                     url,
@@ -165,19 +180,32 @@ impl Phabricator {
         method: &str,
         params: Value,
     ) -> Result<Vec<Item<F>>> {
+        self.search_timed(method, params)
+            .await
+            .map(|(items, _)| items)
+    }
+
+    /// [`Self::search`], with the forge's clock at the first answer.
+    async fn search_timed<F: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<(Vec<Item<F>>, Option<DateTime<Utc>>)> {
         let mut items = Vec::new();
         let mut after: Option<String> = None;
+        let mut started = None;
         loop {
             let mut page_params = params.as_object().cloned().unwrap_or_default();
             page_params.insert("limit".into(), json!(100));
             if let Some(cursor) = &after {
                 page_params.insert("after".into(), json!(cursor));
             }
-            let page: Page<Item<F>> = self.call(method, page_params).await?;
+            let (page, clock): (Page<Item<F>>, _) = self.call_timed(method, page_params).await?;
+            started = started.or(clock);
             items.extend(page.data);
             match page.cursor.after {
                 Some(cursor) => after = Some(cursor),
-                None => return Ok(items),
+                None => return Ok((items, started)),
             }
         }
     }
@@ -421,7 +449,7 @@ struct Target {
     url: String,
 }
 
-fn task_projects(task: &Item<TaskFields>) -> Vec<String> {
+fn task_projects<F>(task: &Item<F>) -> Vec<String> {
     task.attachments
         .pointer("/projects/projectPHIDs")
         .and_then(Value::as_array)

@@ -258,6 +258,26 @@ impl SimState {
     }
 }
 
+/// While the clock is set, answers are dated by it (the `Date` header is
+/// the forge's clock to its clients), so a client that takes its clock
+/// from the forge follows the simulated time.
+async fn date_of_clock(
+    axum::extract::State(state): axum::extract::State<Arc<SimState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if let Some(at) = state.clock() {
+        let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::DATE, value);
+        }
+    }
+    response
+}
+
 /// A token each simulated forge accepts, for the demo and examples:
 /// Phabricator insists on its own 32-character `api-` format.
 pub fn demo_token(forge: Forge) -> &'static str {
@@ -346,6 +366,10 @@ impl Simulator {
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     stats::count,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    date_of_clock,
                 ))
                 .with_state(state);
             simulator.serve(forge, listener, base_url, router);

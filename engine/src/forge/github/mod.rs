@@ -3,10 +3,11 @@
 //! GraphQL lacks (each commit, merges of older pull requests, comments).
 
 mod graphql;
+mod tracker;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::try_join_all;
-use model::contribution::{Contribution, ContributionKind, Issue, Status};
+use model::contribution::{Contribution, ContributionKind, Status};
 use model::forge::Forge;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -300,66 +301,6 @@ impl GitHub {
         }))
         .await?;
         Ok(lists.into_iter().flatten().collect())
-    }
-
-    /// The issues of `repository` (`owner/name`), pull requests left out,
-    /// updated at or after `since` when given.
-    pub async fn issues(
-        &self,
-        repository: &str,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<Vec<Issue>> {
-        #[derive(Deserialize)]
-        struct Item {
-            number: u64,
-            title: String,
-            html_url: String,
-            state: String,
-            user: Option<Login>,
-            labels: Vec<Label>,
-            comments: u64,
-            created_at: DateTime<Utc>,
-            updated_at: DateTime<Utc>,
-            closed_at: Option<DateTime<Utc>>,
-            pull_request: Option<Value>,
-        }
-        #[derive(Deserialize)]
-        struct Label {
-            name: String,
-        }
-        let mut first = Call::get(format!("{}/repos/{repository}/issues", self.api), "core")
-            .query("state", "all")
-            .query("per_page", 100);
-        if let Some(since) = since {
-            first = first.query("since", since.to_rfc3339());
-        }
-        let items: Vec<Item> = linked_pages(&self.http, first, |_| {
-            format!("GitHub repository `{repository}`")
-        })
-        .await?;
-        Ok(items
-            .into_iter()
-            .filter(|i| i.pull_request.is_none())
-            .map(|i| Issue {
-                forge: Forge::GitHub,
-                instance: self.instance.clone(),
-                repository: repository.to_owned(),
-                number: i.number,
-                title: i.title,
-                url: i.html_url,
-                status: if i.state == "open" {
-                    Status::Open
-                } else {
-                    Status::Closed
-                },
-                author: i.user.map(|u| u.login),
-                labels: i.labels.into_iter().map(|l| l.name).collect(),
-                comments: i.comments,
-                created_at: i.created_at,
-                updated_at: i.updated_at,
-                closed_at: i.closed_at,
-            })
-            .collect())
     }
 
     /// The login as GitHub spells it, or [`Error::NotFound`].
