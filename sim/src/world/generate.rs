@@ -518,7 +518,7 @@ impl Generator {
             counts[issue.repo as usize] += 1;
         }
         let span = (self.until - self.start).num_seconds().max(1);
-        for repo in 0..self.world.repos.len() {
+        for (repo, count) in counts.into_iter().enumerate() {
             let forge = self.world.repos[repo].forge;
             if forge == Forge::Gerrit || self.world.repos[repo].deleted {
                 continue;
@@ -528,7 +528,7 @@ impl Generator {
                 .into_iter()
                 .filter(|a| !self.world.account(*a).deleted)
                 .collect();
-            for _ in counts[repo]..issues_per_repo {
+            for _ in count..issues_per_repo {
                 let Some(author) = authors.choose(&mut self.rng).copied() else {
                     break;
                 };
