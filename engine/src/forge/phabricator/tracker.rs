@@ -118,7 +118,7 @@ impl Phabricator {
             .collect();
         let tags: BTreeSet<String> = tasks
             .iter()
-            .flat_map(|t| task_projects(t))
+            .flat_map(task_projects)
             .filter(|p| *p != project.phid)
             .collect();
         let (people, tags) = tokio::try_join!(self.usernames(&people), self.project_names(&tags))?;
