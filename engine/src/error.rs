@@ -52,6 +52,20 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// Something the signed-in person may not do (another person's
+    /// account or subscription, a private repository none of their
+    /// accounts can read).
+    #[error("{0}")]
+    Denied(String),
+
+    /// A token could not be sealed or opened with the installation's key.
+    #[error("token encryption: {0}")]
+    Secret(String),
+
+    /// A background job could not be queued or run.
+    #[error("jobs: {0}")]
+    Jobs(String),
+
     #[error("I/O error on {path}: {source}")]
     Io {
         path: PathBuf,

@@ -3,9 +3,11 @@
 //!
 //! Only the server links this crate; nothing here may reach the wasm build.
 
+pub mod accounts;
 pub mod error;
 pub mod forge;
 pub mod queries;
+pub mod secrets;
 pub mod seed;
 pub mod store;
 pub mod sync;

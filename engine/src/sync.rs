@@ -9,9 +9,8 @@ use chrono::{Duration, NaiveDate};
 use model::query::{AccountSpec, FetchProgress};
 
 use crate::error::{Error, Result};
-use crate::forge::http::Limits;
+use crate::forge::directory::Directory;
 use crate::forge::progress::Progress;
-use crate::forge::{Client, Endpoint, governor::Governor, instance_of};
 use crate::store::Store;
 use crate::store::contributions::{IdentityId, IdentityState};
 
@@ -73,68 +72,10 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// The configured forges and one client per endpoint, built on first use,
-/// sharing one set of limits per endpoint.
-pub struct Directory {
-    endpoints: Vec<Endpoint>,
-    limits: Box<dyn Fn() -> Limits + Send + Sync>,
-    clients: Mutex<HashMap<usize, Arc<Client>>>,
-}
-
-impl Directory {
-    pub fn new(endpoints: Vec<Endpoint>) -> Self {
-        Self::with_limits(endpoints, || Limits::new(Arc::new(Governor::default())))
-    }
-
-    /// `limits` makes the limits of each endpoint's client.
-    pub fn with_limits(
-        endpoints: Vec<Endpoint>,
-        limits: impl Fn() -> Limits + Send + Sync + 'static,
-    ) -> Self {
-        Self {
-            endpoints,
-            limits: Box::new(limits),
-            clients: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The client for an account's forge and instance.
-    pub fn client(&self, account: &AccountSpec) -> Result<Arc<Client>> {
-        let index =
-            self.endpoints
-                .iter()
-                .position(|e| {
-                    e.forge == account.forge
-                        && account.instance.as_deref().is_none_or(|wanted| {
-                            instance_of(&e.api_url).eq_ignore_ascii_case(wanted)
-                        })
-                })
-                .ok_or_else(|| {
-                    Error::Invalid(match &account.instance {
-                        Some(instance) => format!(
-                            "no {} instance `{instance}` is configured",
-                            account.forge.name()
-                        ),
-                        None => format!("no {} instance is configured", account.forge.name()),
-                    })
-                })?;
-        let mut clients = lock(&self.clients);
-        if let Some(client) = clients.get(&index) {
-            return Ok(client.clone());
-        }
-        let client = Arc::new(Client::with_limits(
-            &self.endpoints[index],
-            (self.limits)(),
-        )?);
-        clients.insert(index, client.clone());
-        Ok(client)
-    }
-}
-
 /// Fills the cache for queries.
 pub struct Syncer {
     store: Store,
-    directory: Directory,
+    directory: Arc<Directory>,
     freshness: Freshness,
     /// One lock per identity: concurrent queries wait for one fetch.
     locks: Mutex<HashMap<IdentityId, Arc<tokio::sync::Mutex<()>>>>,
@@ -163,7 +104,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Syncer {
-    pub fn new(store: Store, directory: Directory, freshness: Freshness) -> Self {
+    pub fn new(store: Store, directory: Arc<Directory>, freshness: Freshness) -> Self {
         Self {
             store,
             directory,

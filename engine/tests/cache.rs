@@ -8,9 +8,10 @@ mod common;
 use std::sync::Arc;
 
 use common::{account, day, days_fetched, people, set_faults, with_faults, world};
+use engine::forge::directory::Directory;
 use engine::store::contributions::Filters;
 use engine::store::testing::TestDb;
-use engine::sync::{Directory, Freshness, Outcome, Syncer};
+use engine::sync::{Freshness, Outcome, Syncer};
 use model::contribution::ContributionKind;
 use model::forge::Forge;
 use model::query::{AccountSpec, PersonSpec, QuerySpec};
@@ -20,7 +21,10 @@ use sim::server::{SimConfig, Simulator};
 async fn setup(config: SimConfig) -> (Simulator, TestDb, Syncer) {
     let simulator = Simulator::start(world(1), config).await.unwrap();
     let db = TestDb::new().await;
-    let directory = Directory::with_limits(common::endpoints(&simulator), common::impatient);
+    let directory = Arc::new(Directory::with_limits(
+        common::endpoints(&simulator),
+        common::impatient,
+    ));
     let syncer = Syncer::new(db.store.clone(), directory, Freshness::default());
     (simulator, db, syncer)
 }
@@ -163,7 +167,10 @@ async fn two_processes_opening_one_identity_fetch_each_day_once() {
     // A second process: its own pool, clients and in-process locks.
     let elsewhere = Syncer::new(
         engine::store::Store::connect_url(&db.url).await.unwrap(),
-        Directory::with_limits(common::endpoints(&simulator), common::impatient),
+        Arc::new(Directory::with_limits(
+            common::endpoints(&simulator),
+            common::impatient,
+        )),
         Freshness::default(),
     );
     let login = people(&simulator.world, Forge::GitLab, 1).remove(0);

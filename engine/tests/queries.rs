@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDate;
 
 use common::{day, people, spec, world};
+use engine::forge::directory::Directory;
 use engine::queries::{self, Bounds};
 use engine::store::testing::TestDb;
-use engine::sync::{Directory, Freshness, Syncer};
+use engine::sync::{Freshness, Syncer};
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
 use model::period::Period;
@@ -25,7 +26,7 @@ async fn setup() -> (Simulator, TestDb, Syncer) {
     let db = TestDb::new().await;
     let syncer = Syncer::new(
         db.store.clone(),
-        Directory::new(common::endpoints(&simulator)),
+        std::sync::Arc::new(Directory::new(common::endpoints(&simulator))),
         Freshness::default(),
     );
     (simulator, db, syncer)

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{account, day, people, set_faults, spec, with_faults, world};
+use engine::forge::directory::Directory;
 use engine::queries::{Bounds, Queries};
 use engine::store::Store;
 use engine::store::testing::TestDb;
-use engine::sync::{Directory, Freshness, Syncer};
+use engine::sync::{Freshness, Syncer};
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
 use model::query::{AccountSpec, QuerySpec, Summary};
@@ -25,7 +26,10 @@ fn spec_of(account: &AccountSpec, from: &str, to: &str) -> QuerySpec {
 }
 
 async fn service(simulator: &Simulator, store: Store) -> Arc<Queries> {
-    let directory = Directory::with_limits(common::endpoints(simulator), common::impatient);
+    let directory = Arc::new(Directory::with_limits(
+        common::endpoints(simulator),
+        common::impatient,
+    ));
     let syncer = Syncer::new(store, directory, Freshness::default());
     Arc::new(Queries::new(Arc::new(syncer), Bounds::default()))
 }

@@ -101,7 +101,9 @@ async fn serve_with(
             source,
         })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let directory = engine::sync::Directory::new(forges.endpoints.clone());
+    let directory = std::sync::Arc::new(engine::forge::directory::Directory::new(
+        forges.endpoints.clone(),
+    ));
     let syncer = engine::sync::Syncer::new(
         database.store.clone(),
         directory,

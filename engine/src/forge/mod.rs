@@ -3,6 +3,7 @@
 
 pub mod bitbucket;
 pub mod cache;
+pub mod directory;
 pub mod gerrit;
 pub mod github;
 pub mod gitlab;

@@ -1,10 +1,12 @@
 //! The Postgres store: one connection pool, the schema migrations, and the
 //! queries every other module goes through.
 
+pub mod accounts;
 pub mod contributions;
 pub mod embedded;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod tracker;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

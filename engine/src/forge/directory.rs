@@ -1,0 +1,120 @@
+//! The configured forges and their clients: one client per endpoint for
+//! the installation's own token (shared by everything that reads with it,
+//! so one budget and one bound on concurrency), and one per person's token
+//! for what only that person may read.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use model::forge::Forge;
+use model::query::AccountSpec;
+use sha2::{Digest, Sha256};
+
+use super::governor::Governor;
+use super::http::Limits;
+use super::{Client, Endpoint, instance_of};
+use crate::error::{Error, Result};
+
+/// Clients for people's tokens kept at most; past it they are built anew.
+const TOKEN_CLIENTS: usize = 1024;
+
+pub struct Directory {
+    endpoints: Vec<Endpoint>,
+    limits: Box<dyn Fn() -> Limits + Send + Sync>,
+    clients: Mutex<HashMap<usize, Arc<Client>>>,
+    /// By endpoint and a digest of the token (never the token itself).
+    token_clients: Mutex<HashMap<(usize, [u8; 32]), Arc<Client>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Directory {
+    pub fn new(endpoints: Vec<Endpoint>) -> Self {
+        Self::with_limits(endpoints, || Limits::new(Arc::new(Governor::default())))
+    }
+
+    /// `limits` makes the limits of each client.
+    pub fn with_limits(
+        endpoints: Vec<Endpoint>,
+        limits: impl Fn() -> Limits + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            endpoints,
+            limits: Box::new(limits),
+            clients: Mutex::new(HashMap::new()),
+            token_clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
+    /// The endpoint of `forge` at `instance` (a host as [`instance_of`]
+    /// names it; `None`: the forge's first).
+    pub fn endpoint(&self, forge: Forge, instance: Option<&str>) -> Result<(usize, &Endpoint)> {
+        self.endpoints
+            .iter()
+            .enumerate()
+            .find(|(_, e)| {
+                e.forge == forge
+                    && instance
+                        .is_none_or(|wanted| instance_of(&e.api_url).eq_ignore_ascii_case(wanted))
+            })
+            .ok_or_else(|| {
+                Error::Invalid(match instance {
+                    Some(instance) => {
+                        format!("no {} instance `{instance}` is configured", forge.name())
+                    }
+                    None => format!("no {} instance is configured", forge.name()),
+                })
+            })
+    }
+
+    /// The client for an account's forge and instance.
+    pub fn client(&self, account: &AccountSpec) -> Result<Arc<Client>> {
+        self.client_at(account.forge, account.instance.as_deref())
+    }
+
+    /// The client with the installation's token for `forge` at `instance`.
+    pub fn client_at(&self, forge: Forge, instance: Option<&str>) -> Result<Arc<Client>> {
+        let (index, endpoint) = self.endpoint(forge, instance)?;
+        let mut clients = lock(&self.clients);
+        if let Some(client) = clients.get(&index) {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(Client::with_limits(endpoint, (self.limits)())?);
+        clients.insert(index, client.clone());
+        Ok(client)
+    }
+
+    /// A client reading `forge` at `instance` with a person's `token`: it
+    /// sees what they may, and spends their budget, not the installation's.
+    pub fn client_with_token(
+        &self,
+        forge: Forge,
+        instance: &str,
+        token: &str,
+    ) -> Result<Arc<Client>> {
+        let (index, endpoint) = self.endpoint(forge, Some(instance))?;
+        let key = (index, Sha256::digest(token.as_bytes()).into());
+        let mut clients = lock(&self.token_clients);
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        if clients.len() >= TOKEN_CLIENTS {
+            clients.clear();
+        }
+        let endpoint = Endpoint {
+            token: Some(token.to_owned()),
+            ..endpoint.clone()
+        };
+        let client = Arc::new(Client::with_limits(&endpoint, (self.limits)())?);
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+}

@@ -1,0 +1,719 @@
+//! Tracked repositories, subscriptions, tracker items and their comments:
+//! the queries over the tables of `migrations/…_tracker.sql`, including the
+//! tracker's list (keyset pages, newest activity first) and its counts.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use model::contribution::Status;
+use model::forge::Forge;
+use model::tracker::{
+    Comment, Facet, FacetCount, Issue, IssueCounts, IssueFilter, IssueRow, IssueState,
+};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use super::Store;
+use super::accounts::{AccountId, UserId, forge_of, forget_unwatched};
+use crate::error::{Error, Result};
+use crate::forge::RepoInfo;
+
+pub type RepoId = i64;
+
+/// A repository whose tracker Tally keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedRepo {
+    pub id: RepoId,
+    pub forge: Forge,
+    pub instance: String,
+    pub path: String,
+    pub url: String,
+    pub private: bool,
+    pub watermark: Option<DateTime<Utc>>,
+    pub last_full_sync_at: Option<DateTime<Utc>>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub sync_started_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// A person's subscription with its repository's state and counts.
+#[derive(Debug, Clone)]
+pub struct SubscriptionRow {
+    pub repo: TrackedRepo,
+    pub account_id: Option<AccountId>,
+    pub lost_access: Option<String>,
+    pub items: i64,
+    pub comments: i64,
+}
+
+/// Who subscribes to a repository, and through which account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    pub user: UserId,
+    pub account: Option<AccountId>,
+    pub lost_access: Option<String>,
+}
+
+/// What is stored of an item, to tell whether its comments must be read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredItem {
+    pub updated_at: DateTime<Utc>,
+    pub comments: i64,
+}
+
+/// An item to store, with its comments when they were read (`None`: keep
+/// the stored ones).
+pub type ItemToStore = (Issue, Option<Vec<Comment>>);
+
+const REPO_COLUMNS: &str = "r.id, r.forge, r.instance, r.path, r.url, r.private, r.watermark, \
+     r.last_full_sync_at, r.last_synced_at, r.sync_started_at, r.last_error";
+
+fn repo_of(row: &PgRow) -> Result<TrackedRepo> {
+    Ok(TrackedRepo {
+        id: row.try_get("id")?,
+        forge: forge_of(row.try_get("forge")?),
+        instance: row.try_get("instance")?,
+        path: row.try_get("path")?,
+        url: row.try_get("url")?,
+        private: row.try_get("private")?,
+        watermark: row.try_get("watermark")?,
+        last_full_sync_at: row.try_get("last_full_sync_at")?,
+        last_synced_at: row.try_get("last_synced_at")?,
+        sync_started_at: row.try_get("sync_started_at")?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+fn status_name(status: Status) -> &'static str {
+    status.label()
+}
+
+fn status_of(text: &str) -> Status {
+    Status::ALL
+        .into_iter()
+        .find(|s| s.label() == text)
+        .unwrap_or(Status::Open)
+}
+
+/// The words of a text search as a prefix query: every word must start a
+/// word of the title or body. Only letters and digits reach the query, so
+/// nothing typed can be read as tsquery syntax.
+pub fn prefix_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("{}:*", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" & "))
+}
+
+/// Where a page of the list ends: the last row's sort key, as text.
+pub fn cursor_of(row: &IssueRow) -> String {
+    format!(
+        "{}.{}.{}",
+        row.updated_at.timestamp_micros(),
+        row.repo_id,
+        row.number
+    )
+}
+
+fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, RepoId, i64)> {
+    let bad = || Error::Invalid(format!("{text:?} is not a cursor of this list"));
+    let mut parts = text.split('.');
+    let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let repo: RepoId = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let number: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+    Ok((at, repo, number))
+}
+
+/// The filters, as the boolean columns `f_<facet>` of the rows a person
+/// may see (`$1`: the person; `$2`–`$8`: the filters, NULL for none).
+const VISIBLE_WITH_FILTERS: &str = "
+    SELECT r.forge, r.path, i.repository_id, i.number, i.title, i.url, i.status, i.author,
+           i.labels, i.assignees, i.comments, i.created_at, i.updated_at,
+           ($2::text IS NULL OR r.forge = $2) AS f_forge,
+           ($3::bigint IS NULL OR i.repository_id = $3) AS f_repo,
+           ($4::text IS NULL OR (i.status = 'open') = ($4 = 'open')) AS f_state,
+           ($5::text IS NULL OR i.labels @> ARRAY[$5]) AS f_label,
+           ($6::text IS NULL OR i.assignees @> ARRAY[$6]) AS f_assignee,
+           ($7::text IS NULL OR i.author = $7) AS f_author,
+           ($8::text IS NULL OR i.search @@ to_tsquery('simple', $8)) AS f_text
+    FROM tracked_issues i
+    JOIN subscriptions s ON s.repository_id = i.repository_id
+                        AND s.user_id = $1 AND s.lost_access IS NULL
+    JOIN tracked_repositories r ON r.id = i.repository_id";
+
+const ALL_FILTERS: &str =
+    "f_forge AND f_repo AND f_state AND f_label AND f_assignee AND f_author AND f_text";
+
+/// Every filter but `facet`'s, as a condition on the rows above.
+fn filters_but(facet: Facet) -> String {
+    let own = format!("f_{}", facet.key());
+    ALL_FILTERS
+        .split(" AND ")
+        .filter(|f| *f != own)
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// Binds `$2`–`$8` of [`VISIBLE_WITH_FILTERS`].
+fn bind_filter<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    filter: &'q IssueFilter,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(filter.forge.map(|f| f.key()))
+        .bind(filter.repo)
+        .bind(filter.state.map(IssueState::key))
+        .bind(filter.label.as_deref())
+        .bind(filter.assignee.as_deref())
+        .bind(filter.author.as_deref())
+        .bind(filter.q.as_deref().and_then(prefix_query))
+}
+
+fn issue_row(row: &PgRow) -> Result<IssueRow> {
+    Ok(IssueRow {
+        repo_id: row.try_get("repository_id")?,
+        forge: forge_of(row.try_get("forge")?),
+        repository: row.try_get("path")?,
+        number: row.try_get::<i64, _>("number")? as u64,
+        title: row.try_get("title")?,
+        url: row.try_get("url")?,
+        status: status_of(row.try_get("status")?),
+        author: row.try_get("author")?,
+        labels: row.try_get("labels")?,
+        assignees: row.try_get("assignees")?,
+        comments: row.try_get::<i32, _>("comments")? as u64,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// How many values of the many-valued facets the counts list.
+const FACET_VALUES: i64 = 30;
+
+impl Store {
+    /// Starts keeping `info`'s tracker (or updates what is known of it).
+    pub async fn track_repository(
+        &self,
+        forge: Forge,
+        instance: &str,
+        info: &RepoInfo,
+    ) -> Result<RepoId> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO tracked_repositories (forge, instance, path, url, private)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (forge, instance, path)
+             DO UPDATE SET url = EXCLUDED.url, private = EXCLUDED.private
+             RETURNING id",
+        )
+        .bind(forge.key())
+        .bind(instance)
+        .bind(&info.path)
+        .bind(&info.url)
+        .bind(info.private)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Subscribes `user` (again: with `account`'s access proven anew).
+    pub async fn subscribe(
+        &self,
+        user: UserId,
+        repo: RepoId,
+        account: Option<AccountId>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO subscriptions (user_id, repository_id, account_id) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, repository_id)
+             DO UPDATE SET account_id = COALESCE(EXCLUDED.account_id, subscriptions.account_id),
+                           lost_access = NULL",
+        )
+        .bind(user)
+        .bind(repo)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+        self.commit_change(tx).await
+    }
+
+    /// Ends a subscription; a repository nobody follows any more is
+    /// forgotten with its items. Returns whether there was one.
+    pub async fn unsubscribe(&self, user: UserId, repo: RepoId) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let removed =
+            sqlx::query("DELETE FROM subscriptions WHERE user_id = $1 AND repository_id = $2")
+                .bind(user)
+                .bind(repo)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        forget_unwatched(&mut tx).await?;
+        self.commit_change(tx).await?;
+        Ok(removed > 0)
+    }
+
+    /// A person's subscriptions by repository name, with their counts.
+    pub async fn subscriptions(&self, user: UserId) -> Result<Vec<SubscriptionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REPO_COLUMNS}, s.account_id, s.lost_access,
+                    (SELECT count(*) FROM tracked_issues i WHERE i.repository_id = r.id) AS items,
+                    (SELECT coalesce(sum(i.comments), 0) FROM tracked_issues i
+                      WHERE i.repository_id = r.id)::bigint AS comments
+             FROM subscriptions s JOIN tracked_repositories r ON r.id = s.repository_id
+             WHERE s.user_id = $1
+             ORDER BY r.forge, lower(r.path)"
+        ))
+        .bind(user)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SubscriptionRow {
+                    repo: repo_of(row)?,
+                    account_id: row.try_get("account_id")?,
+                    lost_access: row.try_get("lost_access")?,
+                    items: row.try_get("items")?,
+                    comments: row.try_get("comments")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn tracked_repository(&self, id: RepoId) -> Result<Option<TrackedRepo>> {
+        let row = sqlx::query(&format!(
+            "SELECT {REPO_COLUMNS} FROM tracked_repositories r WHERE r.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(repo_of).transpose()
+    }
+
+    pub async fn is_subscribed(&self, user: UserId, repo: RepoId) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND repository_id = $2)",
+        )
+        .bind(user)
+        .bind(repo)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    pub async fn subscribers(&self, repo: RepoId) -> Result<Vec<Subscriber>> {
+        let rows: Vec<(UserId, Option<AccountId>, Option<String>)> = sqlx::query_as(
+            "SELECT user_id, account_id, lost_access FROM subscriptions
+             WHERE repository_id = $1 ORDER BY created_at, user_id",
+        )
+        .bind(repo)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, account, lost_access)| Subscriber {
+                user,
+                account,
+                lost_access,
+            })
+            .collect())
+    }
+
+    /// Records whether `user` can still read `repo` (`None`: they can).
+    pub async fn set_lost_access(
+        &self,
+        user: UserId,
+        repo: RepoId,
+        problem: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let changed = sqlx::query(
+            "UPDATE subscriptions SET lost_access = $3
+             WHERE user_id = $1 AND repository_id = $2 AND lost_access IS DISTINCT FROM $3",
+        )
+        .bind(user)
+        .bind(repo)
+        .bind(problem)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            self.commit_change(tx).await
+        } else {
+            Ok(tx.commit().await?)
+        }
+    }
+
+    /// Repositories someone follows whose last sync began before `before`
+    /// (or never), the longest waiting first.
+    pub async fn due_repositories(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<RepoId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.id FROM tracked_repositories r
+             WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.repository_id = r.id)
+               AND (r.last_synced_at IS NULL OR r.last_synced_at < $1)
+             ORDER BY r.last_synced_at NULLS FIRST, r.id
+             LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn sync_started(&self, repo: RepoId) -> Result<()> {
+        sqlx::query("UPDATE tracked_repositories SET sync_started_at = now() WHERE id = $1")
+            .bind(repo)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// What is stored of each of a repository's items.
+    pub async fn stored_items(&self, repo: RepoId) -> Result<HashMap<u64, StoredItem>> {
+        let rows: Vec<(i64, DateTime<Utc>, i32)> = sqlx::query_as(
+            "SELECT number, updated_at, comments FROM tracked_issues WHERE repository_id = $1",
+        )
+        .bind(repo)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(number, updated_at, comments)| {
+                (
+                    number as u64,
+                    StoredItem {
+                        updated_at,
+                        comments: i64::from(comments),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Stores items in one transaction: each inserted or updated, and those
+    /// whose comments were read get exactly those comments (so a comment
+    /// deleted on the forge goes here too). An item's count of comments is
+    /// always the number of its comment rows.
+    pub async fn store_items(&self, repo: RepoId, items: &[ItemToStore]) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await?;
+        for (issue, comments) in items {
+            let number = issue.number as i64;
+            sqlx::query(
+                "INSERT INTO tracked_issues (repository_id, number, title, body, url, status,
+                     author, labels, assignees, comments, created_at, updated_at, closed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12)
+                 ON CONFLICT (repository_id, number) DO UPDATE SET
+                     title = EXCLUDED.title, body = EXCLUDED.body, url = EXCLUDED.url,
+                     status = EXCLUDED.status, author = EXCLUDED.author,
+                     labels = EXCLUDED.labels, assignees = EXCLUDED.assignees,
+                     created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+                     closed_at = EXCLUDED.closed_at",
+            )
+            .bind(repo)
+            .bind(number)
+            .bind(&issue.title)
+            .bind(&issue.body)
+            .bind(&issue.url)
+            .bind(status_name(issue.status))
+            .bind(&issue.author)
+            .bind(&issue.labels)
+            .bind(&issue.assignees)
+            .bind(issue.created_at)
+            .bind(issue.updated_at)
+            .bind(issue.closed_at)
+            .execute(&mut *tx)
+            .await?;
+            let Some(comments) = comments else { continue };
+            sqlx::query(
+                "DELETE FROM issue_comments WHERE repository_id = $1 AND issue_number = $2",
+            )
+            .bind(repo)
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+            let ids: Vec<&str> = comments.iter().map(|c| c.id.as_str()).collect();
+            let authors: Vec<Option<&str>> = comments.iter().map(|c| c.author.as_deref()).collect();
+            let bodies: Vec<&str> = comments.iter().map(|c| c.body.as_str()).collect();
+            let urls: Vec<Option<&str>> = comments.iter().map(|c| c.url.as_deref()).collect();
+            let times: Vec<DateTime<Utc>> = comments.iter().map(|c| c.created_at).collect();
+            sqlx::query(
+                "INSERT INTO issue_comments (repository_id, issue_number, id, author, body, url, created_at)
+                 SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(repo)
+            .bind(number)
+            .bind(&ids)
+            .bind(&authors)
+            .bind(&bodies)
+            .bind(&urls)
+            .bind(&times)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE tracked_issues SET comments =
+                     (SELECT count(*) FROM issue_comments
+                       WHERE repository_id = $1 AND issue_number = $2)
+                 WHERE repository_id = $1 AND number = $2",
+            )
+            .bind(repo)
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.commit_change(tx).await
+    }
+
+    /// Ends a sync that stored everything updated before `watermark` (on
+    /// the forge's clock). After a full listing, `listed` names every item
+    /// the forge still has: the others were deleted there and go here too.
+    pub async fn sync_finished(
+        &self,
+        repo: RepoId,
+        watermark: DateTime<Utc>,
+        listed: Option<&[u64]>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(listed) = listed {
+            let numbers: Vec<i64> = listed.iter().map(|n| *n as i64).collect();
+            sqlx::query(
+                "DELETE FROM tracked_issues WHERE repository_id = $1 AND NOT (number = ANY($2))",
+            )
+            .bind(repo)
+            .bind(&numbers)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE tracked_repositories SET watermark = $2, last_synced_at = now(),
+                 last_full_sync_at = CASE WHEN $3 THEN now() ELSE last_full_sync_at END,
+                 sync_started_at = NULL, last_error = NULL
+             WHERE id = $1",
+        )
+        .bind(repo)
+        .bind(watermark)
+        .bind(listed.is_some())
+        .execute(&mut *tx)
+        .await?;
+        self.commit_change(tx).await
+    }
+
+    /// Records a failed sync: what is stored stays, the error shows.
+    pub async fn sync_failed(&self, repo: RepoId, problem: &str) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE tracked_repositories SET last_error = $2, sync_started_at = NULL,
+                 last_synced_at = now()
+             WHERE id = $1",
+        )
+        .bind(repo)
+        .bind(problem)
+        .execute(&mut *tx)
+        .await?;
+        self.commit_change(tx).await
+    }
+
+    /// A page of what `user` may see under `filter`, newest activity first,
+    /// after the cursor `after` from the previous page.
+    pub async fn list_issues(
+        &self,
+        user: UserId,
+        filter: &IssueFilter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<IssueRow>> {
+        let after = after.map(parse_cursor).transpose()?;
+        let sql = format!(
+            "SELECT * FROM ({VISIBLE_WITH_FILTERS}) v
+             WHERE {ALL_FILTERS}
+               AND ($9::timestamptz IS NULL
+                    OR (v.updated_at, v.repository_id, v.number) < ($9, $10, $11))
+             ORDER BY v.updated_at DESC, v.repository_id DESC, v.number DESC
+             LIMIT $12"
+        );
+        let query = bind_filter(sqlx::query(&sql).bind(user), filter)
+            .bind(after.map(|a| a.0))
+            .bind(after.map(|a| a.1))
+            .bind(after.map(|a| a.2))
+            .bind(limit);
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(issue_row).collect()
+    }
+
+    /// The list's total and, for each facet, how many items each value has
+    /// with the other facets' filters applied: choosing a value shows that
+    /// many. One snapshot, one round trip.
+    pub async fn issue_counts(&self, user: UserId, filter: &IssueFilter) -> Result<IssueCounts> {
+        let grouped = |facet: Facet, value: &str, label: &str, from: &str| {
+            format!(
+                "(SELECT '{}' AS facet, {value} AS value, {label} AS label, count(*) AS n
+                  FROM {from} WHERE {} GROUP BY 2 ORDER BY 4 DESC, 2 LIMIT {FACET_VALUES})",
+                facet.key(),
+                filters_but(facet)
+            )
+        };
+        let sql = format!(
+            "WITH visible AS MATERIALIZED ({VISIBLE_WITH_FILTERS})
+             SELECT 'total' AS facet, '' AS value, '' AS label, count(*) AS n
+               FROM visible WHERE {ALL_FILTERS}
+             UNION ALL {}
+             UNION ALL {}
+             UNION ALL {}
+             UNION ALL {}
+             UNION ALL {}
+             UNION ALL {}",
+            grouped(Facet::Forge, "forge", "min(forge)", "visible"),
+            grouped(
+                Facet::Repo,
+                "repository_id::text",
+                "min(path) || ' (' || min(forge) || ')'",
+                "visible"
+            ),
+            grouped(
+                Facet::State,
+                "CASE WHEN status = 'open' THEN 'open' ELSE 'closed' END",
+                "min(CASE WHEN status = 'open' THEN 'open' ELSE 'closed' END)",
+                "visible"
+            ),
+            grouped(Facet::Label, "l", "min(l)", "visible, unnest(labels) l"),
+            grouped(
+                Facet::Assignee,
+                "a",
+                "min(a)",
+                "visible, unnest(assignees) a"
+            ),
+            grouped(
+                Facet::Author,
+                "coalesce(author, '')",
+                "min(coalesce(author, '(unknown)'))",
+                "visible"
+            ),
+        );
+        let rows = bind_filter(sqlx::query(&sql).bind(user), filter)
+            .fetch_all(self.pool())
+            .await?;
+        let mut counts = IssueCounts {
+            total: 0,
+            facets: Facet::ALL.iter().map(|f| (*f, Vec::new())).collect(),
+        };
+        for row in &rows {
+            let facet: String = row.try_get("facet")?;
+            let n: i64 = row.try_get("n")?;
+            if facet == "total" {
+                counts.total = n as u64;
+                continue;
+            }
+            let Some((_, values)) = counts.facets.iter_mut().find(|(f, _)| f.key() == facet) else {
+                continue;
+            };
+            let value: String = row.try_get("value")?;
+            let mut label: String = row.try_get("label")?;
+            if facet == "forge" {
+                label = forge_of(&label).name().to_owned();
+            }
+            values.push(FacetCount {
+                value,
+                label,
+                count: n as u64,
+            });
+        }
+        for (_, values) in &mut counts.facets {
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+        }
+        Ok(counts)
+    }
+
+    /// The comments stored for an item, oldest first (what its count counts).
+    pub async fn comments_of(&self, repo: RepoId, number: u64) -> Result<Vec<Comment>> {
+        let rows: Vec<(
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            DateTime<Utc>,
+        )> = sqlx::query_as(
+            "SELECT id, author, body, url, created_at FROM issue_comments
+                 WHERE repository_id = $1 AND issue_number = $2 ORDER BY created_at, id",
+        )
+        .bind(repo)
+        .bind(number as i64)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, author, body, url, created_at)| Comment {
+                id,
+                author,
+                body,
+                url,
+                created_at,
+            })
+            .collect())
+    }
+
+    /// Every item stored for a repository, by number (for tests and checks).
+    pub async fn items_of(&self, repo: RepoId) -> Result<Vec<IssueRow>> {
+        let rows = sqlx::query(
+            "SELECT r.forge, r.path, i.repository_id, i.number, i.title, i.url, i.status, i.author,
+                    i.labels, i.assignees, i.comments, i.created_at, i.updated_at
+             FROM tracked_issues i JOIN tracked_repositories r ON r.id = i.repository_id
+             WHERE i.repository_id = $1 ORDER BY i.number",
+        )
+        .bind(repo)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(issue_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_search_keeps_only_words() {
+        assert_eq!(
+            prefix_query("Crash on start").as_deref(),
+            Some("crash:* & on:* & start:*")
+        );
+        assert_eq!(
+            prefix_query("a&b|!(c:*)").as_deref(),
+            Some("a:* & b:* & c:*")
+        );
+        assert_eq!(prefix_query("  !!! "), None);
+    }
+
+    #[test]
+    fn cursors_go_round_and_bad_ones_are_refused() {
+        let row = IssueRow {
+            repo_id: 7,
+            forge: Forge::GitHub,
+            repository: "o/r".into(),
+            number: 42,
+            title: String::new(),
+            url: String::new(),
+            status: Status::Open,
+            author: None,
+            labels: Vec::new(),
+            assignees: Vec::new(),
+            comments: 0,
+            created_at: Utc::now(),
+            updated_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(),
+        };
+        let cursor = cursor_of(&row);
+        assert_eq!(parse_cursor(&cursor).unwrap(), (row.updated_at, 7, 42));
+        assert!(parse_cursor("1.2").is_err());
+        assert!(parse_cursor("x.y.z").is_err());
+    }
+
+    #[test]
+    fn each_facet_drops_only_its_own_filter() {
+        let but_label = filters_but(Facet::Label);
+        assert!(!but_label.contains("f_label"));
+        assert!(but_label.contains("f_text") && but_label.contains("f_state"));
+    }
+}
