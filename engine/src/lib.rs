@@ -6,10 +6,12 @@
 pub mod accounts;
 pub mod error;
 pub mod forge;
+pub mod jobs;
 pub mod queries;
 pub mod secrets;
 pub mod seed;
 pub mod store;
 pub mod sync;
+pub mod tracker;
 
 pub use error::{Error, Result};

@@ -18,12 +18,14 @@ use crate::error::{Error, Result};
 /// Clients for people's tokens kept at most; past it they are built anew.
 const TOKEN_CLIENTS: usize = 1024;
 
+/// An endpoint's index and a digest of a token (never the token itself).
+type TokenKey = (usize, [u8; 32]);
+
 pub struct Directory {
     endpoints: Vec<Endpoint>,
     limits: Box<dyn Fn() -> Limits + Send + Sync>,
     clients: Mutex<HashMap<usize, Arc<Client>>>,
-    /// By endpoint and a digest of the token (never the token itself).
-    token_clients: Mutex<HashMap<(usize, [u8; 32]), Arc<Client>>>,
+    token_clients: Mutex<HashMap<TokenKey, Arc<Client>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -37,8 +37,10 @@ impl Store {
     /// Opens a pool. Fails fast when the server is unreachable, so a wrong
     /// `DATABASE_URL` is reported at start-up rather than on the first request.
     pub async fn connect(options: PgConnectOptions) -> Result<Self> {
+        // Each running job holds a connection for its transaction, and the
+        // job worker listens on two more.
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(32)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
@@ -102,8 +104,11 @@ impl Store {
         Self::connect(url.parse()?).await
     }
 
+    /// Tally's migrations, then the job queue's (underway keeps its own
+    /// schema and needs Tally's migrations table to exist first).
     pub async fn migrate(&self) -> Result<()> {
         MIGRATOR.run(&self.pool).await?;
+        underway::run_migrations(&self.pool).await?;
         Ok(())
     }
 

@@ -217,6 +217,28 @@ impl Store {
         .await?)
     }
 
+    /// Keeps what the forge says of a repository now: its name after a
+    /// rename (unless another row already has that name), its address, and
+    /// whether it is private.
+    pub async fn update_repository(&self, id: RepoId, info: &RepoInfo) -> Result<()> {
+        sqlx::query(
+            "UPDATE tracked_repositories r SET
+                 path = CASE WHEN EXISTS (SELECT 1 FROM tracked_repositories o
+                                          WHERE o.forge = r.forge AND o.instance = r.instance
+                                            AND o.path = $2 AND o.id <> r.id)
+                             THEN r.path ELSE $2 END,
+                 url = $3, private = $4
+             WHERE r.id = $1",
+        )
+        .bind(id)
+        .bind(&info.path)
+        .bind(&info.url)
+        .bind(info.private)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Subscribes `user` (again: with `account`'s access proven anew).
     pub async fn subscribe(
         &self,
@@ -343,6 +365,16 @@ impl Store {
         } else {
             Ok(tx.commit().await?)
         }
+    }
+
+    /// Everyone subscribed may see the repository (it is public now).
+    pub async fn clear_lost_access(&self, repo: RepoId) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE subscriptions SET lost_access = NULL WHERE repository_id = $1")
+            .bind(repo)
+            .execute(&mut *tx)
+            .await?;
+        self.commit_change(tx).await
     }
 
     /// Repositories someone follows whose last sync began before `before`
@@ -629,30 +661,25 @@ impl Store {
 
     /// The comments stored for an item, oldest first (what its count counts).
     pub async fn comments_of(&self, repo: RepoId, number: u64) -> Result<Vec<Comment>> {
-        let rows: Vec<(
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            DateTime<Utc>,
-        )> = sqlx::query_as(
+        let rows = sqlx::query(
             "SELECT id, author, body, url, created_at FROM issue_comments
-                 WHERE repository_id = $1 AND issue_number = $2 ORDER BY created_at, id",
+             WHERE repository_id = $1 AND issue_number = $2 ORDER BY created_at, id",
         )
         .bind(repo)
         .bind(number as i64)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, author, body, url, created_at)| Comment {
-                id,
-                author,
-                body,
-                url,
-                created_at,
+        rows.iter()
+            .map(|row| {
+                Ok(Comment {
+                    id: row.try_get("id")?,
+                    author: row.try_get("author")?,
+                    body: row.try_get("body")?,
+                    url: row.try_get("url")?,
+                    created_at: row.try_get("created_at")?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Every item stored for a repository, by number (for tests and checks).

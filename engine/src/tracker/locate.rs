@@ -1,0 +1,271 @@
+//! Which repository a person means: the address of its page on one of the
+//! configured forges (`https://github.com/owner/name/issues`,
+//! `https://gitlab.example.com/group/sub/project/-/issues`, a Gerrit
+//! `…/admin/repos/<project>`, a Phabricator `…/tag/<project>/`), or
+//! `forge:path` (`github:owner/name`, `gerrit:project`).
+
+use model::forge::Forge;
+use reqwest::Url;
+
+use crate::error::{Error, Result};
+use crate::forge::directory::Directory;
+use crate::forge::{Endpoint, instance_of};
+
+/// A repository on a configured forge, not yet looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub forge: Forge,
+    pub instance: String,
+    pub path: String,
+}
+
+/// Where the forge's pages are, for an API base URL: github.com for
+/// api.github.com, the host of a GitHub Enterprise `/api/v3`, bitbucket.org
+/// for api.bitbucket.org; other forges serve pages and API from one root.
+pub fn web_root(endpoint: &Endpoint) -> String {
+    let api = endpoint.api_url.trim_end_matches('/');
+    let root = match endpoint.forge {
+        Forge::GitHub => api
+            .replace("://api.github.com", "://github.com")
+            .trim_end_matches("/api/v3")
+            .to_owned(),
+        Forge::GitLab => api.trim_end_matches("/api/v4").to_owned(),
+        Forge::Bitbucket => api
+            .replace("://api.bitbucket.org", "://bitbucket.org")
+            .trim_end_matches("/2.0")
+            .to_owned(),
+        Forge::Gerrit | Forge::Phabricator => api.to_owned(),
+    };
+    root.trim_end_matches('/').to_owned()
+}
+
+pub fn locate(directory: &Directory, input: &str) -> Result<Located> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(Error::Invalid(
+            "give the address of a repository's page, or forge:path".into(),
+        ));
+    }
+    if !input.contains("://")
+        && let Some((forge, path)) = input.split_once(':')
+        && let Some(forge) = Forge::from_key(&forge.to_lowercase())
+    {
+        let (_, endpoint) = directory.endpoint(forge, None)?;
+        return located(endpoint, path);
+    }
+    let url = Url::parse(input).map_err(|e| {
+        Error::Invalid(format!(
+            "{input:?} is not an address ({e}); give the address of a repository's page, or forge:path"
+        ))
+    })?;
+    for endpoint in directory.endpoints() {
+        let Ok(root) = Url::parse(&web_root(endpoint)) else {
+            continue;
+        };
+        let same_site = root.scheme() == url.scheme()
+            && root.host_str() == url.host_str()
+            && root.port_or_known_default() == url.port_or_known_default();
+        let prefix = root.path().trim_end_matches('/');
+        if same_site && let Some(rest) = url.path().strip_prefix(prefix) {
+            let rest = percent_decode(rest);
+            return located(endpoint, &rest);
+        }
+    }
+    let served: Vec<String> = directory.endpoints().iter().map(web_root).collect();
+    Err(Error::Invalid(format!(
+        "no configured forge serves {}; Tally reads {}",
+        url.host_str().unwrap_or(input),
+        served.join(", ")
+    )))
+}
+
+/// The repository's path on `endpoint`'s forge from the rest of an address.
+fn located(endpoint: &Endpoint, rest: &str) -> Result<Located> {
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let forge = endpoint.forge;
+    let strip_git = |s: &str| s.trim_end_matches(".git").to_owned();
+    let path = match forge {
+        Forge::GitHub | Forge::Bitbucket => match segments.as_slice() {
+            [owner, name, ..] => Some(format!("{owner}/{}", strip_git(name))),
+            _ => None,
+        },
+        Forge::GitLab => {
+            let parts: Vec<&str> = segments
+                .iter()
+                .take_while(|s| **s != "-")
+                .copied()
+                .collect();
+            (parts.len() >= 2).then(|| {
+                let (last, groups) = parts.split_last().unwrap_or((&"", &[]));
+                format!("{}/{}", groups.join("/"), strip_git(last))
+            })
+        }
+        Forge::Gerrit => gerrit_project(&segments),
+        Forge::Phabricator => match segments.as_slice() {
+            ["tag", name, ..] => Some((*name).to_owned()),
+            [name] if !name.contains('.') => Some((*name).to_owned()),
+            _ => None,
+        },
+    };
+    let example = match forge {
+        Forge::GitHub | Forge::Bitbucket => "owner/name",
+        Forge::GitLab => "group/project",
+        Forge::Gerrit => "…/admin/repos/<project>",
+        Forge::Phabricator => "…/tag/<project>/",
+    };
+    let path = path.filter(|p| !p.is_empty()).ok_or_else(|| {
+        Error::Invalid(format!(
+            "{rest:?} does not name a {} repository ({example})",
+            forge.name()
+        ))
+    })?;
+    Ok(Located {
+        forge,
+        instance: instance_of(&endpoint.api_url),
+        path,
+    })
+}
+
+fn gerrit_project(segments: &[&str]) -> Option<String> {
+    match segments {
+        ["admin", "repos", rest @ ..] if !rest.is_empty() => {
+            let project = rest.join("/");
+            Some(project.split(',').next().unwrap_or_default().to_owned())
+        }
+        ["q", query] => query.strip_prefix("project:").map(str::to_owned),
+        ["c", rest @ ..] => {
+            let project: Vec<&str> = rest.iter().take_while(|s| **s != "+").copied().collect();
+            (!project.is_empty()).then(|| project.join("/"))
+        }
+        [] => None,
+        all => Some(all.join("/")),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(high), Some(low)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((high * 16 + low) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(forge: Forge, api_url: &str) -> Endpoint {
+        Endpoint {
+            forge,
+            api_url: api_url.into(),
+            token: None,
+            scope: Vec::new(),
+        }
+    }
+
+    fn directory() -> Directory {
+        Directory::new(vec![
+            endpoint(Forge::GitHub, "https://api.github.com"),
+            endpoint(Forge::GitLab, "https://gitlab.example.com"),
+            endpoint(Forge::Bitbucket, "https://api.bitbucket.org"),
+            endpoint(Forge::Gerrit, "https://review.example.org/r"),
+            endpoint(Forge::Phabricator, "http://127.0.0.1:4004"),
+        ])
+    }
+
+    fn path(input: &str) -> (Forge, String, String) {
+        let found = locate(&directory(), input).unwrap();
+        (found.forge, found.instance, found.path)
+    }
+
+    #[test]
+    fn pages_on_each_forge_name_their_repository() {
+        assert_eq!(
+            path("https://github.com/rust-lang/rust/issues/1"),
+            (Forge::GitHub, "github.com".into(), "rust-lang/rust".into())
+        );
+        assert_eq!(path("https://github.com/o/r.git").2, "o/r");
+        assert_eq!(
+            path("https://gitlab.example.com/group/sub/project/-/issues").2,
+            "group/sub/project"
+        );
+        assert_eq!(
+            path("https://bitbucket.org/team/repo/src/main/").2,
+            "team/repo"
+        );
+        assert_eq!(
+            path("https://review.example.org/r/admin/repos/platform/build,general").2,
+            "platform/build"
+        );
+        assert_eq!(
+            path("https://review.example.org/r/c/tools/+/1234").2,
+            "tools"
+        );
+        assert_eq!(
+            path("https://review.example.org/r/q/project:infra").2,
+            "infra"
+        );
+        assert_eq!(
+            path("http://127.0.0.1:4004/tag/cinder-docs/").2,
+            "cinder-docs"
+        );
+        assert_eq!(path("github:octo/cat").2, "octo/cat");
+        assert_eq!(path("gerrit:infra/core").1, "review.example.org");
+        assert_eq!(path("https://github.com/o/with%20space").2, "o/with space");
+    }
+
+    #[test]
+    fn what_names_no_repository_is_refused_naming_why() {
+        for (input, says) in [
+            ("", "address"),
+            ("not a url", "not an address"),
+            (
+                "https://sourceforge.net/p/x",
+                "no configured forge serves sourceforge.net",
+            ),
+            (
+                "https://github.com/only-owner",
+                "does not name a GitHub repository",
+            ),
+            ("https://gitlab.example.com/solo", "group/project"),
+            ("http://127.0.0.1:4004/project/view/3/", "tag"),
+        ] {
+            let error = locate(&directory(), input).unwrap_err().to_string();
+            assert!(error.contains(says), "{input:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn web_roots_of_hosted_and_self_hosted_forges() {
+        assert_eq!(
+            web_root(&endpoint(Forge::GitHub, "https://api.github.com")),
+            "https://github.com"
+        );
+        assert_eq!(
+            web_root(&endpoint(Forge::GitHub, "https://ghe.example.com/api/v3/")),
+            "https://ghe.example.com"
+        );
+        assert_eq!(
+            web_root(&endpoint(Forge::Bitbucket, "https://api.bitbucket.org/2.0")),
+            "https://bitbucket.org"
+        );
+        assert_eq!(
+            web_root(&endpoint(Forge::GitLab, "https://gl.example/api/v4")),
+            "https://gl.example"
+        );
+    }
+}

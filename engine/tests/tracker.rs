@@ -1,0 +1,747 @@
+//! The issue tracker end to end on real Postgres against the simulator:
+//! subscriptions on several forges sync to exactly the world's items and
+//! comments, incrementally as the world moves, after a sync cut short,
+//! through durable jobs shared by two workers; private repositories show
+//! only while the subscriber's token reads them; people see only their own;
+//! tokens are sealed in the database.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::accounts::{Accounts, Tokens};
+use engine::forge::directory::Directory;
+use engine::forge::instance_of;
+use engine::jobs::{JobSettings, SyncQueue};
+use engine::secrets::Cipher;
+use engine::store::accounts::UserId;
+use engine::store::testing::TestDb;
+use engine::tracker::Tracker;
+use engine::tracker::sync::{RepoSyncer, SyncSettings};
+use model::contribution::Status;
+use model::forge::Forge;
+use model::tracker::{Facet, IssueFilter, IssueRow};
+use serde_json::json;
+use sim::server::{SimConfig, Simulator};
+use sim::truth::IssueTruth;
+use sim::world::{Owner, World};
+
+struct Harness {
+    db: TestDb,
+    simulator: Simulator,
+    accounts: Arc<Accounts>,
+    syncer: Arc<RepoSyncer>,
+    tracker: Tracker,
+}
+
+impl Harness {
+    async fn new(config: SimConfig) -> Self {
+        let db = TestDb::new().await;
+        let simulator = Simulator::start(common::world(1), config).await.unwrap();
+        let directory = Arc::new(Directory::new(common::endpoints(&simulator)));
+        let accounts = Arc::new(Accounts::new(db.store.clone(), Cipher::new([7; 32]), None));
+        let syncer = Arc::new(RepoSyncer::new(
+            db.store.clone(),
+            directory.clone(),
+            accounts.clone(),
+            SyncSettings::default(),
+        ));
+        let queue = SyncQueue::new(db.store.clone(), syncer.clone())
+            .await
+            .unwrap();
+        let tracker = Tracker::new(db.store.clone(), directory, accounts.clone(), queue);
+        Self {
+            db,
+            simulator,
+            accounts,
+            syncer,
+            tracker,
+        }
+    }
+
+    fn world(&self) -> &World {
+        &self.simulator.world
+    }
+
+    fn instance(&self, forge: Forge) -> String {
+        instance_of(self.simulator.url(forge).unwrap())
+    }
+
+    /// Signs `username` in (linking to `user` when given), as OAuth would.
+    async fn sign_in(&self, user: Option<UserId>, forge: Forge, username: &str) -> UserId {
+        let token = common::oauth_token(&self.simulator, forge, username).await;
+        let client = common::client_with(&self.simulator, forge, Some(token.clone()));
+        let who = client.viewer().await.unwrap();
+        assert_eq!(who.username, username);
+        let tokens = Tokens {
+            access: token,
+            refresh: None,
+            expires_at: None,
+        };
+        self.accounts
+            .sign_in(user, forge, &self.instance(forge), &who, &tokens)
+            .await
+            .unwrap()
+    }
+
+    async fn truth(&self, forge: Forge, path: &str) -> Vec<IssueTruth> {
+        reqwest::get(format!(
+            "{}/_sim/truth/issues?repository={path}",
+            self.simulator.url(forge).unwrap()
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+    }
+
+    async fn set_clock(&self, forge: Forge, now: serde_json::Value) {
+        reqwest::Client::new()
+            .put(format!("{}/_sim/clock", self.simulator.url(forge).unwrap()))
+            .json(&json!({ "now": now }))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+
+    /// What is stored of a repository equals the world's items: each item
+    /// once, with its state, author, time and exactly its comments.
+    async fn assert_matches_truth(&self, repo: i64, forge: Forge, path: &str) {
+        let stored = self.db.store.items_of(repo).await.unwrap();
+        let truth = self.truth(forge, path).await;
+        assert!(!truth.is_empty(), "{path} has items");
+        let seen: Vec<(u64, bool, Option<String>, u64, String)> = stored
+            .iter()
+            .map(|i| {
+                (
+                    i.number,
+                    i.status == Status::Open,
+                    i.author.clone(),
+                    i.comments,
+                    i.updated_at.to_rfc3339(),
+                )
+            })
+            .collect();
+        let expected: Vec<(u64, bool, Option<String>, u64, String)> = truth
+            .iter()
+            .map(|t| {
+                (
+                    t.number,
+                    t.open,
+                    Some(t.author.clone()),
+                    t.comments,
+                    t.updated_at.to_rfc3339(),
+                )
+            })
+            .collect();
+        assert_eq!(seen, expected, "{forge:?} {path}");
+        for item in stored.iter().filter(|i| i.comments > 0).take(20) {
+            let rows = self.db.store.comments_of(repo, item.number).await.unwrap();
+            assert_eq!(
+                rows.len() as u64,
+                item.comments,
+                "#{} is traceable",
+                item.number
+            );
+        }
+        if matches!(forge, Forge::GitHub | Forge::GitLab) {
+            let labels: BTreeMap<u64, Vec<String>> = stored
+                .iter()
+                .map(|i| (i.number, sorted(&i.labels)))
+                .collect();
+            let wanted: BTreeMap<u64, Vec<String>> = truth
+                .iter()
+                .map(|t| (t.number, sorted(&t.labels)))
+                .collect();
+            assert_eq!(labels, wanted);
+        }
+    }
+}
+
+fn sorted(items: &[String]) -> Vec<String> {
+    let mut items = items.to_vec();
+    items.sort();
+    items
+}
+
+/// The `n` live repositories of `forge` with the most issues, by name.
+fn busiest(world: &World, forge: Forge, n: usize) -> Vec<String> {
+    let mut repos: Vec<_> = world
+        .repos
+        .iter()
+        .filter(|r| r.forge == forge && !r.deleted)
+        .collect();
+    repos.sort_by_key(|r| std::cmp::Reverse(world.issues_in(r.id).count()));
+    repos.iter().take(n).map(|r| world.full_name(r)).collect()
+}
+
+/// A member of the repository (its owner, or a member of its organisation).
+fn member_of(world: &World, forge: Forge, path: &str) -> String {
+    let repo = world.find_repo(forge, path).unwrap();
+    let id = match repo.owner {
+        Owner::Account(id) => id,
+        Owner::Org(org) => world.orgs[org as usize].members[0],
+    };
+    world.account(id).username.clone()
+}
+
+fn outsider_of(world: &World, forge: Forge, path: &str) -> String {
+    let repo = world.find_repo(forge, path).unwrap();
+    world
+        .accounts
+        .iter()
+        .find(|a| a.forge == forge && !a.deleted && !world.is_member(a.id, repo))
+        .unwrap()
+        .username
+        .clone()
+}
+
+/// Every page of a person's list, following the cursors.
+async fn whole_list(tracker: &Tracker, user: UserId, filter: &IssueFilter) -> Vec<IssueRow> {
+    let mut rows = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = tracker.list(user, filter, after.as_deref()).await.unwrap();
+        rows.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return rows,
+        }
+    }
+}
+
+#[tokio::test]
+async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one() {
+    let h = Harness::new(SimConfig::default()).await;
+    let github = busiest(h.world(), Forge::GitHub, 2);
+    let gitlab = busiest(h.world(), Forge::GitLab, 1);
+    let person = member_of(h.world(), Forge::GitHub, &github[0]);
+    let user = h.sign_in(None, Forge::GitHub, &person).await;
+    let gitlab_person = member_of(h.world(), Forge::GitLab, &gitlab[0]);
+    assert_eq!(
+        h.sign_in(Some(user), Forge::GitLab, &gitlab_person).await,
+        user
+    );
+
+    // One from the person's own list, two by their addresses.
+    let readable = h.tracker.readable(user, &github[0], 1).await.unwrap();
+    let mine = readable
+        .items
+        .iter()
+        .find(|r| r.repository == github[0])
+        .unwrap();
+    let first = h
+        .tracker
+        .subscribe_readable(user, mine.account_id, &github[0])
+        .await
+        .unwrap();
+    let second = h
+        .tracker
+        .subscribe_address(
+            user,
+            &format!(
+                "{}/{}/issues",
+                h.simulator.url(Forge::GitHub).unwrap(),
+                github[1]
+            ),
+        )
+        .await
+        .unwrap();
+    let third = h
+        .tracker
+        .subscribe_address(user, &format!("gitlab:{}", gitlab[0]))
+        .await
+        .unwrap();
+    let repos = [
+        (first, Forge::GitHub, github[0].clone()),
+        (second, Forge::GitHub, github[1].clone()),
+        (third, Forge::GitLab, gitlab[0].clone()),
+    ];
+    for (id, _, _) in &repos {
+        let report = h.syncer.sync(*id).await.unwrap();
+        assert!(report.full && report.listed > 0);
+    }
+    let mut total = 0;
+    for (id, forge, path) in &repos {
+        h.assert_matches_truth(*id, *forge, path).await;
+        total += h.truth(*forge, path).await.len();
+    }
+
+    // One list, newest activity first, each item once across its pages.
+    let list = whole_list(&h.tracker, user, &IssueFilter::default()).await;
+    assert_eq!(list.len(), total);
+    assert!(list.windows(2).all(|w| w[0].updated_at >= w[1].updated_at));
+    let mut keys: Vec<(i64, u64)> = list.iter().map(|r| (r.repo_id, r.number)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), total);
+
+    // Counts: the total, and each facet's values as the list they lead to.
+    let counts = h
+        .tracker
+        .counts(user, &IssueFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(counts.total as usize, total);
+    let states: u64 = counts.facet(Facet::State).iter().map(|c| c.count).sum();
+    assert_eq!(states as usize, total);
+    let forges: Vec<(String, u64)> = counts
+        .facet(Facet::Forge)
+        .iter()
+        .map(|c| (c.value.clone(), c.count))
+        .collect();
+    assert_eq!(forges.len(), 2, "{forges:?}");
+    let label = counts.facet(Facet::Label).first().unwrap().clone();
+    let by_label = IssueFilter {
+        label: Some(label.value.clone()),
+        ..IssueFilter::default()
+    };
+    let labelled = whole_list(&h.tracker, user, &by_label).await;
+    assert_eq!(labelled.len() as u64, label.count);
+    assert!(labelled.iter().all(|r| r.labels.contains(&label.value)));
+    // With a label chosen, the state facet counts within it, the label
+    // facet still offers the others.
+    let narrowed = h.tracker.counts(user, &by_label).await.unwrap();
+    assert_eq!(narrowed.total, label.count);
+    assert_eq!(
+        narrowed
+            .facet(Facet::State)
+            .iter()
+            .map(|c| c.count)
+            .sum::<u64>(),
+        label.count
+    );
+    assert_eq!(narrowed.facet(Facet::Label), counts.facet(Facet::Label));
+
+    // Text matches words of titles (prefixes too), whatever else is chosen.
+    let word = list[0]
+        .title
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_lowercase();
+    let prefix = &word[..word.len().min(4)];
+    let found = whole_list(
+        &h.tracker,
+        user,
+        &IssueFilter {
+            q: Some(prefix.to_owned()),
+            ..IssueFilter::default()
+        },
+    )
+    .await;
+    assert!(!found.is_empty());
+    assert!(found.len() < total || list.iter().all(|r| r.title.to_lowercase().contains(prefix)));
+
+    // The subscription manager tells items and state.
+    let subscriptions = h.tracker.subscriptions(user).await.unwrap();
+    assert_eq!(subscriptions.len(), 3);
+    for s in &subscriptions {
+        let truth = h.truth(s.forge, &s.repository).await;
+        assert_eq!(s.items as usize, truth.len());
+        assert_eq!(s.comments, truth.iter().map(|t| t.comments).sum::<u64>());
+        assert_eq!(s.state, model::tracker::SyncState::Synced);
+        assert!(s.readable && s.problem.is_none());
+    }
+}
+
+#[tokio::test]
+async fn incremental_syncs_follow_a_moving_world_and_read_only_what_changed() {
+    let h = Harness::new(SimConfig::default()).await;
+    for forge in [Forge::GitHub, Forge::Bitbucket] {
+        let path = busiest(h.world(), forge, 1).remove(0);
+        let repo = h.world().find_repo(forge, &path).unwrap();
+        let issues: Vec<_> = h.world().issues_in(repo.id).collect();
+        let person = member_of(h.world(), forge, &path);
+        let user = h.sign_in(None, forge, &person).await;
+        let id = h
+            .tracker
+            .subscribe_address(user, &format!("{}:{path}", forge.key()))
+            .await
+            .unwrap();
+        let start = issues[issues.len() / 2].created_at;
+        h.set_clock(forge, json!(start)).await;
+        let first = h.syncer.sync(id).await.unwrap();
+        assert!(first.full);
+        h.assert_matches_truth(id, forge, &path).await;
+        let mut total_reads = first.comment_lists;
+        for days in [20, 60, 200] {
+            h.set_clock(forge, json!(start + chrono::Duration::days(days)))
+                .await;
+            let report = h.syncer.sync(id).await.unwrap();
+            assert!(!report.full, "{forge:?}: incremental");
+            assert!(
+                report.listed < h.truth(forge, &path).await.len(),
+                "{forge:?}: {report:?}"
+            );
+            total_reads += report.comment_lists;
+            h.assert_matches_truth(id, forge, &path).await;
+        }
+        h.set_clock(forge, serde_json::Value::Null).await;
+        let last = h.syncer.sync(id).await.unwrap();
+        total_reads += last.comment_lists;
+        h.assert_matches_truth(id, forge, &path).await;
+        // Comments are read again only for items that changed.
+        assert!(
+            total_reads < issues.len() * 2,
+            "{forge:?}: {total_reads} comment reads"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sync_cut_short_ends_with_exactly_the_world_when_run_again() {
+    let config = common::with_faults(
+        SimConfig::default(),
+        Forge::GitHub,
+        sim::server::faults::Faults {
+            latency_ms: 15,
+            ..Default::default()
+        },
+    );
+    let h = Harness::new(config).await;
+    let path = busiest(h.world(), Forge::GitHub, 1).remove(0);
+    let user = h
+        .sign_in(
+            None,
+            Forge::GitHub,
+            &member_of(h.world(), Forge::GitHub, &path),
+        )
+        .await;
+    let id = h
+        .tracker
+        .subscribe_address(user, &format!("github:{path}"))
+        .await
+        .unwrap();
+    let expected = h.truth(Forge::GitHub, &path).await.len() as i64;
+    let syncer = h.syncer.clone();
+    let running = tokio::spawn(async move { syncer.sync(id).await });
+    // Cut it short once some batches are stored, as a killed process would.
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tracked_issues WHERE repository_id = $1")
+            .bind(id)
+            .fetch_one(h.db.store.pool())
+            .await
+            .unwrap()
+    };
+    let mut stored = 0;
+    for _ in 0..2000 {
+        stored = count().await;
+        if stored > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    running.abort();
+    assert!(
+        stored > 0 && stored < expected,
+        "cut at {stored} of {expected}"
+    );
+    let repo = h.db.store.tracked_repository(id).await.unwrap().unwrap();
+    assert!(
+        repo.watermark.is_none(),
+        "the watermark moves only when all is stored"
+    );
+
+    h.syncer.sync(id).await.unwrap();
+    h.assert_matches_truth(id, Forge::GitHub, &path).await;
+    let comments: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM issue_comments WHERE repository_id = $1")
+            .bind(id)
+            .fetch_one(h.db.store.pool())
+            .await
+            .unwrap();
+    let truth_comments: u64 = h
+        .truth(Forge::GitHub, &path)
+        .await
+        .iter()
+        .map(|t| t.comments)
+        .sum();
+    assert_eq!(
+        comments as u64, truth_comments,
+        "no comment lost or doubled"
+    );
+}
+
+#[tokio::test]
+async fn private_repositories_show_only_while_the_subscribers_token_reads_them() {
+    let world = common::world(1);
+    let path = busiest(&world, Forge::GitHub, 1).remove(0);
+    let config = SimConfig {
+        private_repositories: vec![(Forge::GitHub, path.clone())],
+        ..SimConfig::default()
+    };
+    let h = Harness::new(config).await;
+    let member = member_of(h.world(), Forge::GitHub, &path);
+    let outsider = outsider_of(h.world(), Forge::GitHub, &path);
+    let user = h.sign_in(None, Forge::GitHub, &member).await;
+    let other = h.sign_in(None, Forge::GitHub, &outsider).await;
+
+    // The outsider cannot subscribe, even though the installation's token reads it.
+    let refused = h
+        .tracker
+        .subscribe_address(other, &format!("github:{path}"))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("private"), "{refused}");
+
+    let id = h
+        .tracker
+        .subscribe_address(user, &format!("github:{path}"))
+        .await
+        .unwrap();
+    h.syncer.sync(id).await.unwrap();
+    h.assert_matches_truth(id, Forge::GitHub, &path).await;
+    let total = h.truth(Forge::GitHub, &path).await.len();
+    assert_eq!(
+        whole_list(&h.tracker, user, &IssueFilter::default())
+            .await
+            .len(),
+        total
+    );
+    let subscription = &h.tracker.subscriptions(user).await.unwrap()[0];
+    assert!(subscription.private && subscription.readable);
+
+    // The member revokes Tally's access on the forge: the next sync stops,
+    // says so, and the items are hidden from them (not deleted).
+    reqwest::Client::new()
+        .post(format!(
+            "{}/_sim/oauth/revoke",
+            h.simulator.url(Forge::GitHub).unwrap()
+        ))
+        .json(&json!({ "username": member }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let stopped = h.syncer.sync(id).await.unwrap_err();
+    assert!(stopped.to_string().contains("no subscriber"), "{stopped}");
+    let subscription = &h.tracker.subscriptions(user).await.unwrap()[0];
+    assert!(!subscription.readable);
+    assert!(
+        subscription
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("refused"),
+        "{subscription:?}"
+    );
+    assert!(
+        whole_list(&h.tracker, user, &IssueFilter::default())
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        h.tracker
+            .counts(user, &IssueFilter::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let accounts = h.accounts.linked(user).await.unwrap().unwrap();
+    assert!(accounts[0].problem.is_some());
+    assert_eq!(h.db.store.items_of(id).await.unwrap().len(), total);
+
+    // Signing in again gives them back.
+    h.sign_in(Some(user), Forge::GitHub, &member).await;
+    h.syncer.sync(id).await.unwrap();
+    assert_eq!(
+        whole_list(&h.tracker, user, &IssueFilter::default())
+            .await
+            .len(),
+        total
+    );
+}
+
+#[tokio::test]
+async fn people_see_only_their_own_subscriptions_and_items() {
+    let h = Harness::new(SimConfig::default()).await;
+    let repos = busiest(h.world(), Forge::GitHub, 2);
+    let alice = h
+        .sign_in(
+            None,
+            Forge::GitHub,
+            &member_of(h.world(), Forge::GitHub, &repos[0]),
+        )
+        .await;
+    let bob = h
+        .sign_in(
+            None,
+            Forge::GitHub,
+            &outsider_of(h.world(), Forge::GitHub, &repos[0]),
+        )
+        .await;
+    assert_ne!(alice, bob);
+    let hers = h
+        .tracker
+        .subscribe_address(alice, &format!("github:{}", repos[0]))
+        .await
+        .unwrap();
+    let his = h
+        .tracker
+        .subscribe_address(bob, &format!("github:{}", repos[1]))
+        .await
+        .unwrap();
+    h.syncer.sync(hers).await.unwrap();
+    h.syncer.sync(his).await.unwrap();
+    let her_list = whole_list(&h.tracker, alice, &IssueFilter::default()).await;
+    assert!(!her_list.is_empty() && her_list.iter().all(|r| r.repo_id == hers));
+    let his_list = whole_list(&h.tracker, bob, &IssueFilter::default()).await;
+    assert!(!his_list.is_empty() && his_list.iter().all(|r| r.repo_id == his));
+    // Asking for the other's repository by id shows nothing.
+    let peek = IssueFilter {
+        repo: Some(hers),
+        ..IssueFilter::default()
+    };
+    assert!(whole_list(&h.tracker, bob, &peek).await.is_empty());
+    let subscriptions = h.tracker.subscriptions(bob).await.unwrap();
+    assert_eq!(subscriptions.len(), 1);
+    assert_eq!(subscriptions[0].repo_id, his);
+    for refused in [
+        h.tracker.unsubscribe(bob, hers).await.unwrap_err(),
+        h.tracker.sync_now(bob, hers).await.unwrap_err(),
+    ] {
+        assert!(matches!(refused, engine::Error::Denied(_)), "{refused}");
+    }
+    let her_account = h.accounts.linked(alice).await.unwrap().unwrap()[0].id;
+    assert!(
+        h.tracker
+            .subscribe_readable(bob, her_account, &repos[0])
+            .await
+            .is_err()
+    );
+    assert!(h.accounts.unlink(bob, her_account).await.is_err());
+    assert_eq!(h.tracker.subscriptions(alice).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn tokens_are_sealed_in_the_database() {
+    let h = Harness::new(SimConfig::default()).await;
+    let person = member_of(
+        h.world(),
+        Forge::GitHub,
+        &busiest(h.world(), Forge::GitHub, 1)[0],
+    );
+    let token = common::oauth_token(&h.simulator, Forge::GitHub, &person).await;
+    let client = common::client_with(&h.simulator, Forge::GitHub, Some(token.clone()));
+    let who = client.viewer().await.unwrap();
+    let user = h
+        .accounts
+        .sign_in(
+            None,
+            Forge::GitHub,
+            &h.instance(Forge::GitHub),
+            &who,
+            &Tokens {
+                access: token.clone(),
+                refresh: Some("sim_refresh_secret".into()),
+                expires_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT access_token, refresh_token FROM linked_accounts")
+            .fetch_all(h.db.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 1);
+    let (access, refresh) = &rows[0];
+    let refresh = refresh.as_ref().unwrap();
+    for (sealed, plain) in [(access, token.as_str()), (refresh, "sim_refresh_secret")] {
+        assert!(
+            !sealed.windows(plain.len()).any(|w| w == plain.as_bytes()),
+            "no token in clear"
+        );
+        assert!(sealed.len() > plain.len());
+    }
+    let account = h.db.store.accounts_of(user).await.unwrap().remove(0);
+    assert_eq!(h.accounts.token(&account).await.unwrap(), token);
+    // Another installation's key cannot open it.
+    let stranger = Accounts::new(h.db.store.clone(), Cipher::new([8; 32]), None);
+    assert!(stranger.token(&account).await.is_err());
+}
+
+#[tokio::test]
+async fn durable_jobs_sync_each_repository_once_with_two_workers() {
+    let h = Harness::new(SimConfig::default()).await;
+    let repos = busiest(h.world(), Forge::GitHub, 3);
+    let user = h
+        .sign_in(
+            None,
+            Forge::GitHub,
+            &member_of(h.world(), Forge::GitHub, &repos[0]),
+        )
+        .await;
+    // Two workers on one database, as two `tally` processes would run them.
+    let settings = JobSettings {
+        workers: 2,
+        plan_every: Duration::from_millis(200),
+        ..JobSettings::default()
+    };
+    let first = engine::jobs::start(h.tracker.queue().clone(), settings);
+    let other_queue = SyncQueue::new(h.db.store.clone(), h.syncer.clone())
+        .await
+        .unwrap();
+    let second = engine::jobs::start(other_queue, settings);
+    let mut ids = Vec::new();
+    for path in &repos {
+        ids.push(
+            h.tracker
+                .subscribe_address(user, &format!("github:{path}"))
+                .await
+                .unwrap(),
+        );
+    }
+    // Asking again while queued adds nothing.
+    for id in &ids {
+        h.tracker.sync_now(user, *id).await.unwrap();
+    }
+    for _ in 0..600 {
+        let subscriptions = h.tracker.subscriptions(user).await.unwrap();
+        if subscriptions
+            .iter()
+            .all(|s| s.state == model::tracker::SyncState::Synced)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    first.stop();
+    second.stop();
+    for (id, path) in ids.iter().zip(&repos) {
+        h.assert_matches_truth(*id, Forge::GitHub, path).await;
+    }
+    let runs: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT t.concurrency_key, count(a.*) FROM underway.task t
+         JOIN underway.task_attempt a ON a.task_id = t.id AND a.task_queue_name = t.task_queue_name
+         GROUP BY t.concurrency_key",
+    )
+    .fetch_all(h.db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert!(
+        runs.iter().all(|(_, n)| *n == 1),
+        "each sync ran once: {runs:?}"
+    );
+    let stats: serde_json::Value = reqwest::get(format!(
+        "{}/_sim/stats",
+        h.simulator.url(Forge::GitHub).unwrap()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    // Each sync looks its repository up once (subscribing did once more).
+    assert_eq!(stats["by_route"]["GET /repos/{owner}/{repo}"], 6, "{stats}");
+}
