@@ -11,6 +11,8 @@ pub mod api;
 mod components;
 pub mod error;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod visitor;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -194,6 +194,12 @@ pub struct ServeConfig {
     pub forges: ForgeConfig,
 
     #[command(flatten)]
+    pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub jobs: JobConfig,
+
+    #[command(flatten)]
     pub queries: QueryConfig,
 
     #[command(flatten)]
@@ -242,7 +248,9 @@ impl QueryConfig {
     }
 }
 
-/// Where the forges are. With none configured, Tally runs simulated demo forges.
+/// Where the forges are, the installation's tokens for them, and the OAuth
+/// applications people sign in through. With no forge configured, Tally
+/// runs simulated demo forges (and signs in through their OAuth servers).
 #[derive(Debug, Clone, Args)]
 pub struct ForgeConfig {
     /// GitHub's API base URL: `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise.
@@ -252,6 +260,106 @@ pub struct ForgeConfig {
     /// A GitHub token; without one, GitHub allows 60 requests an hour.
     #[arg(long, env = "TALLY_GITHUB_TOKEN", hide_env_values = true)]
     pub github_token: Option<String>,
+
+    /// The client id of the GitHub OAuth app people sign in through.
+    #[arg(long, env = "TALLY_GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+
+    #[arg(long, env = "TALLY_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+
+    /// GitLab's base URL, e.g. `https://gitlab.com`.
+    #[arg(long, env = "TALLY_GITLAB_URL")]
+    pub gitlab_url: Option<String>,
+
+    /// A GitLab personal, group or project access token.
+    #[arg(long, env = "TALLY_GITLAB_TOKEN", hide_env_values = true)]
+    pub gitlab_token: Option<String>,
+
+    /// The application id of the GitLab OAuth application people sign in through.
+    #[arg(long, env = "TALLY_GITLAB_CLIENT_ID")]
+    pub gitlab_client_id: Option<String>,
+
+    /// Its secret; without one Tally signs in as a public client with PKCE alone.
+    #[arg(long, env = "TALLY_GITLAB_CLIENT_SECRET", hide_env_values = true)]
+    pub gitlab_client_secret: Option<String>,
+
+    /// Bitbucket's API base URL, e.g. `https://api.bitbucket.org`.
+    #[arg(long, env = "TALLY_BITBUCKET_API_URL")]
+    pub bitbucket_api_url: Option<String>,
+
+    /// `email:api-token`, or an access token.
+    #[arg(long, env = "TALLY_BITBUCKET_TOKEN", hide_env_values = true)]
+    pub bitbucket_token: Option<String>,
+
+    /// The key of the Bitbucket OAuth consumer people sign in through.
+    #[arg(long, env = "TALLY_BITBUCKET_CLIENT_ID")]
+    pub bitbucket_client_id: Option<String>,
+
+    #[arg(long, env = "TALLY_BITBUCKET_CLIENT_SECRET", hide_env_values = true)]
+    pub bitbucket_client_secret: Option<String>,
+
+    /// A Gerrit server's base URL, e.g. `https://review.example.org`.
+    #[arg(long, env = "TALLY_GERRIT_URL")]
+    pub gerrit_url: Option<String>,
+
+    /// `user:http-password` for Gerrit.
+    #[arg(long, env = "TALLY_GERRIT_TOKEN", hide_env_values = true)]
+    pub gerrit_token: Option<String>,
+
+    /// A Phabricator (or Phorge) base URL.
+    #[arg(long, env = "TALLY_PHABRICATOR_URL")]
+    pub phabricator_url: Option<String>,
+
+    /// A Conduit API token (`api-…`).
+    #[arg(long, env = "TALLY_PHABRICATOR_TOKEN", hide_env_values = true)]
+    pub phabricator_token: Option<String>,
+}
+
+/// Signing in, sessions and the key tokens are sealed with.
+#[derive(Debug, Clone, Args)]
+pub struct AuthConfig {
+    /// The address people reach Tally at: OAuth redirects come back to it,
+    /// and with `https` cookies are marked Secure. Default: the address
+    /// Tally listens on.
+    #[arg(long, env = "TALLY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The key forge tokens are encrypted with (32 bytes as 64 hex digits
+    /// or base64). Without it Tally keeps a generated one in
+    /// `<data-dir>/secret.key`; every process sharing a database needs the same.
+    #[arg(long, env = "TALLY_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Days a session lasts without being used.
+    #[arg(long, env = "TALLY_SESSION_DAYS", default_value_t = 30)]
+    pub session_days: i64,
+}
+
+/// The issue tracker's background sync.
+#[derive(Debug, Clone, Args)]
+pub struct JobConfig {
+    /// Subscribed repositories are synced this often.
+    #[arg(long, env = "TALLY_SYNC_EVERY_MINUTES", default_value_t = 15)]
+    pub sync_every_minutes: i64,
+
+    /// Syncs this process runs at once.
+    #[arg(long, env = "TALLY_SYNC_WORKERS", default_value_t = 4)]
+    pub sync_workers: usize,
+
+    /// Serve only: run no background jobs in this process (another does).
+    #[arg(long, env = "TALLY_NO_JOBS")]
+    pub no_jobs: bool,
+}
+
+impl JobConfig {
+    pub fn settings(&self) -> engine::jobs::JobSettings {
+        engine::jobs::JobSettings {
+            sync_every: chrono::Duration::minutes(self.sync_every_minutes.max(1)),
+            workers: self.sync_workers.max(1),
+            ..engine::jobs::JobSettings::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

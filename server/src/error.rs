@@ -17,4 +17,7 @@ pub enum ServerError {
 
     #[error("server: {0}")]
     Serve(#[source] std::io::Error),
+
+    #[error("sessions: {0}")]
+    Sessions(#[source] sqlx::Error),
 }

@@ -8,12 +8,15 @@ use model::forge::Forge;
 use sim::server::{SimConfig, Simulator};
 use sim::world::{WorldConfig, generate};
 
+use crate::auth::oauth::OAuthApp;
 use crate::config::ForgeConfig;
 use crate::error::ServerError;
 
-/// The forges, and the simulator behind them when they are the demo's.
+/// The forges, the OAuth apps people sign in through, and the simulator
+/// behind them when they are the demo's.
 pub struct ForgeSetup {
     pub forges: Forges,
+    pub sign_in: Vec<OAuthApp>,
     pub demo: Option<Simulator>,
 }
 
@@ -37,22 +40,105 @@ fn busiest_accounts(world: &sim::world::World) -> Vec<String> {
 }
 
 pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> {
-    if let Some(api_url) = &config.github_api_url {
+    let configured = configured_forges(config)?;
+    if !configured.forges.endpoints.is_empty() {
+        return Ok(configured);
+    }
+    demo().await
+}
+
+/// The forges named in the configuration, with the OAuth apps of those
+/// that have one.
+fn configured_forges(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> {
+    let forges = [
+        (Forge::GitHub, &config.github_api_url, &config.github_token),
+        (Forge::GitLab, &config.gitlab_url, &config.gitlab_token),
+        (
+            Forge::Bitbucket,
+            &config.bitbucket_api_url,
+            &config.bitbucket_token,
+        ),
+        (Forge::Gerrit, &config.gerrit_url, &config.gerrit_token),
+        (
+            Forge::Phabricator,
+            &config.phabricator_url,
+            &config.phabricator_token,
+        ),
+    ];
+    let clients = [
+        (
+            Forge::GitHub,
+            &config.github_client_id,
+            &config.github_client_secret,
+        ),
+        (
+            Forge::GitLab,
+            &config.gitlab_client_id,
+            &config.gitlab_client_secret,
+        ),
+        (
+            Forge::Bitbucket,
+            &config.bitbucket_client_id,
+            &config.bitbucket_client_secret,
+        ),
+    ];
+    let mut endpoints = Vec::new();
+    let mut sign_in = Vec::new();
+    for (forge, url, token) in forges {
+        let Some(url) = url else { continue };
         let endpoint = Endpoint {
-            forge: Forge::GitHub,
-            api_url: api_url.trim_end_matches('/').to_owned(),
-            token: config.github_token.clone(),
+            forge,
+            api_url: url.trim_end_matches('/').to_owned(),
+            token: token.clone(),
             scope: Vec::new(),
         };
-        return Ok(ForgeSetup {
-            forges: Forges {
-                endpoints: vec![endpoint],
-                demo: false,
-                examples: Vec::new(),
-            },
-            demo: None,
-        });
+        if let Some((_, id, secret)) = clients.iter().find(|(f, _, _)| *f == forge)
+            && let Some(id) = id
+        {
+            if forge != Forge::GitLab && secret.is_none() {
+                return Err(ServerError::Config(format!(
+                    "{} sign-in needs the client secret too (--{}-client-secret)",
+                    forge.name(),
+                    forge.key()
+                )));
+            }
+            sign_in.push(OAuthApp::for_endpoint(
+                &endpoint,
+                id.clone(),
+                (*secret).clone(),
+            ));
+        }
+        endpoints.push(endpoint);
     }
+    for (forge, id, _) in clients {
+        if id.is_some() && !endpoints.iter().any(|e| e.forge == forge) {
+            return Err(ServerError::Config(format!(
+                "a {} client id is set but no {} URL: set --{}-{}",
+                forge.name(),
+                forge.name(),
+                forge.key(),
+                if forge == Forge::GitLab {
+                    "url"
+                } else {
+                    "api-url"
+                }
+            )));
+        }
+    }
+    Ok(ForgeSetup {
+        forges: Forges {
+            endpoints,
+            demo: false,
+            examples: Vec::new(),
+        },
+        sign_in,
+        demo: None,
+    })
+}
+
+/// A small simulated world served in-process, signed in to through its
+/// simulated OAuth servers.
+async fn demo() -> Result<ForgeSetup, ServerError> {
     let world = Arc::new(generate(WorldConfig {
         seed: 1,
         people: 80,
@@ -65,7 +151,7 @@ pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> 
         .map_err(|error| {
             ServerError::Config(format!("could not start the demo forges: {error}"))
         })?;
-    let endpoints = Forge::ALL
+    let endpoints: Vec<Endpoint> = Forge::ALL
         .into_iter()
         .filter_map(|forge| {
             Some(Endpoint {
@@ -81,13 +167,23 @@ pub async fn configure(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> 
             })
         })
         .collect();
+    // The simulated OAuth servers take any `sim_…` secret.
+    let sign_in = endpoints
+        .iter()
+        .filter(|e| e.forge.hosts_code())
+        .map(|e| OAuthApp::for_endpoint(e, "tally-demo".into(), Some("sim_tally_demo".into())))
+        .collect();
     tracing::info!("no forge is configured: serving demo data from simulated forges");
+    for endpoint in &endpoints {
+        tracing::info!(forge = ?endpoint.forge, url = %endpoint.api_url, "demo forge");
+    }
     Ok(ForgeSetup {
         forges: Forges {
             endpoints,
             demo: true,
             examples: busiest_accounts(&simulator.world),
         },
+        sign_in,
         demo: Some(simulator),
     })
 }

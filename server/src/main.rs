@@ -4,6 +4,7 @@
 // query depth allows in a release build (see app/src/lib.rs).
 #![recursion_limit = "256"]
 
+mod auth;
 mod config;
 mod database;
 mod error;
@@ -12,10 +13,12 @@ mod forges;
 mod health;
 mod page_cache;
 mod router;
+mod secret_key;
 mod state;
 mod telemetry;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use axum::serve::ListenerExt;
 use clap::Parser;
@@ -76,7 +79,7 @@ async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     // Whatever happens while serving, the private cluster must be stopped after.
     let result = match forges::configure(&config.forges).await {
         Ok(setup) => {
-            let result = serve_with(&config, &database, setup.forges).await;
+            let result = serve_with(&config, &database, setup.forges, setup.sign_in).await;
             if let Some(simulator) = setup.demo {
                 simulator.stop().await;
             }
@@ -92,8 +95,11 @@ async fn serve_with(
     config: &ServeConfig,
     database: &Database,
     forges: engine::forge::Forges,
+    sign_in: Vec<auth::oauth::OAuthApp>,
 ) -> Result<(), ServerError> {
-    database.store.migrate().await?;
+    let store = database.store.clone();
+    store.migrate().await?;
+    let cipher = secret_key::load(config.auth.secret_key.as_deref(), &config.database.data_dir)?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServerError::Bind {
@@ -101,22 +107,65 @@ async fn serve_with(
             source,
         })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let directory = std::sync::Arc::new(engine::forge::directory::Directory::new(
+    let public_url = config
+        .auth
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let directory = Arc::new(engine::forge::directory::Directory::new(
         forges.endpoints.clone(),
     ));
-    let syncer = engine::sync::Syncer::new(
-        database.store.clone(),
-        directory,
-        config.queries.freshness(),
-    );
+    let syncer =
+        engine::sync::Syncer::new(store.clone(), directory.clone(), config.queries.freshness());
     // Other processes on the database retire this one's remembered answers.
-    let following = database.store.follow_changes().await?;
-    let queries =
-        engine::queries::Queries::new(std::sync::Arc::new(syncer), config.queries.bounds());
+    let following = store.follow_changes().await?;
+    let queries = engine::queries::Queries::new(Arc::new(syncer), config.queries.bounds());
+
+    let apps = Arc::new(sign_in);
+    let http = auth::oauth::http_client();
+    let renewer = Arc::new(auth::oauth::Renewer {
+        apps: apps.clone(),
+        http: http.clone(),
+    });
+    let accounts = Arc::new(engine::accounts::Accounts::new(
+        store.clone(),
+        cipher,
+        Some(renewer),
+    ));
+    let repo_syncer = Arc::new(engine::tracker::sync::RepoSyncer::new(
+        store.clone(),
+        directory.clone(),
+        accounts.clone(),
+        engine::tracker::sync::SyncSettings::default(),
+    ));
+    let queue = engine::jobs::SyncQueue::new(store.clone(), repo_syncer).await?;
+    let tracker = Arc::new(engine::tracker::Tracker::new(
+        store.clone(),
+        directory.clone(),
+        accounts,
+        queue.clone(),
+    ));
+    let jobs = (!config.jobs.no_jobs).then(|| engine::jobs::start(queue, config.jobs.settings()));
+    let sessions = auth::session::layer(
+        store.pool().clone(),
+        public_url.starts_with("https://"),
+        config.auth.session_days,
+    )
+    .await
+    .map_err(ServerError::Sessions)?;
     let state = AppState {
-        store: database.store.clone(),
-        forges: std::sync::Arc::new(forges),
-        queries: std::sync::Arc::new(queries),
+        store,
+        forges: Arc::new(forges),
+        directory,
+        queries: Arc::new(queries),
+        tracker,
+        auth: Arc::new(auth::Auth {
+            apps,
+            http,
+            public_url,
+        }),
         leptos_options: leptos_options(config, addr),
     };
     tracing::info!("listening on http://{addr}");
@@ -127,11 +176,15 @@ async fn serve_with(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router::build(state))
+    let served = axum::serve(listener, router::build(state, sessions))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(ServerError::Serve)?;
+        .map_err(ServerError::Serve);
     following.abort();
+    if let Some(jobs) = jobs {
+        jobs.stop();
+    }
+    served?;
     tracing::info!("shut down");
     Ok(())
 }
@@ -195,7 +248,7 @@ async fn simulate(args: SimArgs) -> Result<(), ServerError> {
         until: chrono::Utc::now(),
     };
     let started = std::time::Instant::now();
-    let world = std::sync::Arc::new(sim::world::generate(config));
+    let world = Arc::new(sim::world::generate(config));
     tracing::info!(
         "generated {} people, {} repositories, {} commits in {:.2} s",
         world.people.len(),

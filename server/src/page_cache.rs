@@ -4,8 +4,9 @@
 //! request renders the page afresh (so days going stale with the clock
 //! still start a refresh) while the others keep getting the kept copy.
 //!
-//! A query page is the same for every visitor; should pages come to depend
-//! on who asks (a signed-in header), the key must include it.
+//! A query page is the same for every visitor who is not signed in; a
+//! signed-in visitor's page names them in its header, so it is rendered for
+//! them and never kept.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -101,7 +102,12 @@ pub async fn serve(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::GET || !request.uri().path().starts_with("/q/") {
+    // A signed-in visitor's page names them: it is theirs alone.
+    let signed_in = request
+        .extensions()
+        .get::<app::visitor::Visitor>()
+        .is_some_and(|v| v.user.is_some());
+    if signed_in || request.method() != Method::GET || !request.uri().path().starts_with("/q/") {
         return next.run(request).await;
     }
     let key = request.uri().to_string();

@@ -6,22 +6,32 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+use tower_sessions::SessionManagerLayer;
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::auth;
 use crate::health;
 use crate::page_cache::{self, PageCache};
 use crate::state::AppState;
 
-pub fn build(state: AppState) -> Router {
+pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Router {
     let pages = generate_route_list(app::App);
     let instance = state.forges.info();
     let queries = state.queries.clone();
-    // What pages and server functions may take from context.
+    let tracker = state.tracker.clone();
+    let sign_in = state.auth.options();
+    // What pages and server functions may take from context (the visitor
+    // comes with each request, from its session).
     let context = move || {
         leptos::context::provide_context(instance.clone());
         leptos::context::provide_context(queries.clone());
+        leptos::context::provide_context(tracker.clone());
+        leptos::context::provide_context(sign_in.clone());
     };
     Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .merge(auth::routes())
         .leptos_routes_with_context(&state, pages, context, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())
@@ -33,6 +43,10 @@ pub fn build(state: AppState) -> Router {
             std::sync::Arc::new(PageCache::new(state.store.clone())),
             page_cache::serve,
         ))
+        .layer(axum::middleware::from_fn(auth::signed_in_pages))
+        .layer(axum::middleware::from_fn(auth::session::visitor))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(auth::csrf::same_origin))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

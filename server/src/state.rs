@@ -2,16 +2,25 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use engine::forge::Forges;
+use engine::forge::directory::Directory;
 use engine::queries::Queries;
 use engine::store::Store;
+use engine::tracker::Tracker;
 use leptos::config::LeptosOptions;
+
+use crate::auth::Auth;
 
 /// What every handler can reach. Cheap to clone: each field is a handle.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub store: Store,
     pub forges: Arc<Forges>,
+    /// Clients for the forges, with the installation's and people's tokens.
+    pub directory: Arc<Directory>,
     /// Contribution queries, their cache and its background refreshes.
     pub queries: Arc<Queries>,
+    /// Subscriptions, the issue list, and the accounts behind them.
+    pub tracker: Arc<Tracker>,
+    pub auth: Arc<Auth>,
     pub leptos_options: LeptosOptions,
 }

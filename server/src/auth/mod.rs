@@ -1,0 +1,244 @@
+//! Signing in with a forge: `/auth/<forge>/start` sends the person to the
+//! forge's authorization page (PKCE and `state` kept in their session),
+//! `/auth/<forge>/callback` checks what comes back, trades the code for
+//! tokens, links the forge account and signs the session in;
+//! `/auth/sign-out` (a form with the CSRF token) ends the session.
+
+pub mod csrf;
+pub mod oauth;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use model::forge::Forge;
+use model::tracker::{SignInOption, encode_component};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::state::AppState;
+use oauth::OAuthApp;
+
+/// The OAuth apps and what signing in needs to know of this installation.
+pub struct Auth {
+    pub apps: Arc<Vec<OAuthApp>>,
+    pub http: reqwest::Client,
+    /// Where people reach Tally, without a trailing slash.
+    pub public_url: String,
+}
+
+impl Auth {
+    fn app(&self, forge: &str) -> Option<&OAuthApp> {
+        let forge = Forge::from_key(forge)?;
+        self.apps.iter().find(|a| a.forge == forge)
+    }
+
+    fn redirect_uri(&self, forge: Forge) -> String {
+        format!("{}/auth/{}/callback", self.public_url, forge.key())
+    }
+
+    /// The forges people can sign in with, for the pages.
+    pub fn options(&self) -> Vec<SignInOption> {
+        self.apps
+            .iter()
+            .map(|a| SignInOption {
+                forge: a.forge,
+                instance: a.instance.clone(),
+                href: format!("/auth/{}/start", a.forge.key()),
+            })
+            .collect()
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/{forge}/start", get(start))
+        .route("/auth/{forge}/callback", get(callback))
+        .route("/auth/sign-out", post(sign_out))
+}
+
+/// Pages that show a person's own data: without a session they send the
+/// visitor to sign in, and back here after.
+const SIGNED_IN_PAGES: [&str; 2] = ["/issues", "/subscriptions"];
+
+pub async fn signed_in_pages(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    let guarded = SIGNED_IN_PAGES
+        .iter()
+        .any(|page| path == *page || path.starts_with(&format!("{page}/")));
+    let signed_in = request
+        .extensions()
+        .get::<app::visitor::Visitor>()
+        .is_some_and(|v| v.user.is_some());
+    if guarded && !signed_in {
+        let back = request
+            .uri()
+            .path_and_query()
+            .map_or(path, |p| p.as_str())
+            .to_owned();
+        return Redirect::to(&format!("/sign-in?next={}", encode_component(&back))).into_response();
+    }
+    next.run(request).await
+}
+
+/// Back to the sign-in page, saying what went wrong.
+fn problem(text: &str) -> Response {
+    Redirect::to(&format!("/sign-in?problem={}", encode_component(text))).into_response()
+}
+
+/// A path of this site to go to after signing in; anything else goes home.
+fn local_path(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/issues".to_owned())
+}
+
+#[derive(Deserialize)]
+struct StartQuery {
+    next: Option<String>,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    session: Session,
+    Path(forge): Path<String>,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    let Some(app) = state.auth.app(&forge) else {
+        return problem(&format!("Tally has no sign-in with {forge:?} configured"));
+    };
+    let redirect = state.auth.redirect_uri(app.forge);
+    match app.start(&redirect, local_path(query.next)) {
+        Ok((url, pending)) => match session::keep_pending(&session, &pending).await {
+            Ok(()) => Redirect::to(&url).into_response(),
+            Err(error) => {
+                tracing::error!(%error, "could not keep a sign-in in the session");
+                problem("the sign-in could not be started; try again")
+            }
+        },
+        Err(error) => problem(&error.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Path(forge): Path<String>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let pending = session::take_pending(&session)
+        .await
+        .filter(|p| p.forge.key() == forge);
+    let Some(pending) = pending else {
+        return problem("this sign-in was not started in this browser, or it expired; start again");
+    };
+    // The forge sends back the state it was given: anything else is not
+    // the answer to this browser's sign-in.
+    if !query
+        .state
+        .as_deref()
+        .is_some_and(|sent| csrf::same_token(sent, &pending.state))
+    {
+        tracing::warn!(forge, "a sign-in came back with the wrong state");
+        return problem("the answer from the forge does not belong to this sign-in; start again");
+    }
+    if let Some(error) = query.error {
+        let said = query.error_description.unwrap_or(error);
+        return problem(&format!(
+            "{} did not sign you in: {said}",
+            pending.forge.name()
+        ));
+    }
+    let Some(code) = query.code else {
+        return problem("the forge sent no code back; start again");
+    };
+    let Some(app) = state
+        .auth
+        .apps
+        .iter()
+        .find(|a| a.forge == pending.forge && a.instance == pending.instance)
+    else {
+        return problem("that sign-in is no longer configured");
+    };
+    let redirect = state.auth.redirect_uri(app.forge);
+    let tokens = match app
+        .exchange(&state.auth.http, &redirect, &code, &pending.verifier)
+        .await
+    {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            tracing::warn!(forge, %error, "a code exchange failed");
+            return problem(&error.to_string());
+        }
+    };
+    match link(&state, &session, app, &tokens).await {
+        Ok(user) => {
+            if let Err(error) = session::sign_in(&session, user).await {
+                tracing::error!(%error, "could not sign the session in");
+                return problem("the sign-in could not be saved; try again");
+            }
+            let tracker = state.tracker.clone();
+            tokio::spawn(async move {
+                if let Err(error) = tracker.refresh_readable(user, true).await {
+                    tracing::warn!(%error, "could not list the repositories a new sign-in may read");
+                }
+            });
+            Redirect::to(&pending.next).into_response()
+        }
+        Err(error) => problem(&error.to_string()),
+    }
+}
+
+/// Links the account the tokens belong to, to whoever is signed in here.
+async fn link(
+    state: &AppState,
+    session: &Session,
+    app: &OAuthApp,
+    tokens: &engine::accounts::Tokens,
+) -> Result<i64, engine::Error> {
+    let client = state
+        .directory
+        .client_with_token(app.forge, &app.instance, &tokens.access)?;
+    let who = client.viewer().await?;
+    let current = session::signed_in(session).await;
+    state
+        .tracker
+        .accounts()
+        .sign_in(current, app.forge, &app.instance, &who, tokens)
+        .await
+}
+
+#[derive(Deserialize)]
+struct SignOut {
+    csrf: String,
+}
+
+async fn sign_out(session: Session, Form(form): Form<SignOut>) -> Response {
+    let expected = session::csrf(&session).await;
+    if !expected.is_some_and(|token| csrf::same_token(&form.csrf, &token)) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Refused: the form's token is not this session's.",
+        )
+            .into_response();
+    }
+    if let Err(error) = session::sign_out(&session).await {
+        tracing::error!(%error, "could not end a session");
+    }
+    Redirect::to("/").into_response()
+}
