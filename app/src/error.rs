@@ -18,6 +18,15 @@ pub enum AppError {
     /// There is nothing at this address (an unknown query, a bad day).
     #[error("not found")]
     NotFound,
+    /// Only a signed-in person may ask this.
+    #[error("sign in to see this")]
+    Unauthorized,
+    /// The signed-in person may not do this; the message says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A forge failed to answer; the message names it.
+    #[error("{0}")]
+    Forge(String),
     /// The server failed; the log has the details.
     #[error("the server failed to answer; try again")]
     Failed,
@@ -34,13 +43,30 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<engine::Error> for AppError {
     fn from(error: engine::Error) -> Self {
-        tracing::error!(%error, "a server function failed");
+        use engine::Error;
         match error {
-            engine::Error::Invalid(message) => Self::Invalid {
+            Error::Invalid(message) => Self::Invalid {
                 field: String::new(),
                 message,
             },
-            _ => Self::Failed,
+            Error::NotFound { what } => Self::Invalid {
+                field: String::new(),
+                message: format!("not found: {what}"),
+            },
+            Error::Denied(message) => Self::Forbidden(message),
+            // The forge's own words help: which forge, what it said.
+            error @ (Error::Refused { .. }
+            | Error::Status { .. }
+            | Error::Unreachable { .. }
+            | Error::Malformed { .. }
+            | Error::Inconsistent(_)) => {
+                tracing::warn!(%error, "a forge failed a server function");
+                Self::Forge(error.to_string())
+            }
+            error => {
+                tracing::error!(%error, "a server function failed");
+                Self::Failed
+            }
         }
     }
 }

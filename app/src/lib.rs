@@ -21,7 +21,7 @@ use leptos_router::{SsrMode, path};
 
 pub use components::ECHARTS_SCRIPT;
 use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
-use pages::{Home, NotFound, PeriodPage, QueryPage};
+use pages::{Home, IssuesPage, NotFound, PeriodPage, QueryPage, SignInPage, SubscriptionsPage};
 
 /// The HTML document around every page. Only the server renders it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -49,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     api::provide_instance_info();
+    api::provide_viewer();
     view! {
         <Stylesheet id="leptos" href="/pkg/tally.css" />
         <Title formatter=|page: String| {
@@ -72,6 +73,14 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=path!("/q/:hash/week/:week")
                             view=PeriodPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
+                        // A person's own pages, rendered whole for them.
+                        <Route path=path!("/issues") view=IssuesPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/subscriptions")
+                            view=SubscriptionsPage
                             ssr=SsrMode::Async
                         />
                     </Routes>

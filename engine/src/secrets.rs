@@ -111,9 +111,24 @@ impl Cipher {
     }
 }
 
+/// Whether a secret sent back (a CSRF token, an OAuth `state`) equals the
+/// one kept, in time that does not depend on where they differ.
+pub fn same_token(sent: &str, kept: &str) -> bool {
+    let (sent, kept) = (sent.as_bytes(), kept.as_bytes());
+    sent.len() == kept.len() && sent.iter().zip(kept).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abd", "abc"));
+        assert!(!same_token("ab", "abc"));
+        assert!(!same_token("", "abc"));
+    }
 
     #[test]
     fn a_sealed_token_opens_only_with_its_key_and_context() {

@@ -10,3 +10,4 @@ pub mod instance;
 pub mod period;
 pub mod query;
 pub mod tracker;
+pub mod url;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contribution::Status;
 use crate::forge::Forge;
+use crate::url::{encode_component, query_pairs};
 
 /// One item of a repository's tracker, as its forge shows it now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +223,21 @@ impl IssueFilter {
         Ok(filter)
     }
 
+    /// The filters of a query string (`forge=github&q=crash+on+start`).
+    pub fn from_query(query: &str) -> Result<Self, FilterError> {
+        let pairs = query_pairs(query);
+        Self::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// The filters as a query string, without `?` (empty for none).
+    pub fn query(&self) -> String {
+        self.to_pairs()
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
     /// The filters as address parameters, in a fixed order.
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
@@ -275,35 +291,17 @@ impl IssueFilter {
 
     /// `/issues` with these filters.
     pub fn href(&self) -> String {
-        let pairs = self.to_pairs();
-        if pairs.is_empty() {
+        let query = self.query();
+        if query.is_empty() {
             "/issues".to_owned()
         } else {
-            let query: Vec<String> = pairs
-                .iter()
-                .map(|(k, v)| format!("{k}={}", encode_component(v)))
-                .collect();
-            format!("/issues?{}", query.join("&"))
+            format!("/issues?{query}")
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
     }
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-pub fn encode_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char);
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// One row of the tracker's list.
@@ -329,6 +327,9 @@ pub struct IssueRow {
 pub struct IssuePage {
     pub items: Vec<IssueRow>,
     pub next: Option<String>,
+    /// When it was read: ages count from here, so the page's text is the
+    /// same on the server and in the browser.
+    pub as_of: DateTime<Utc>,
 }
 
 /// How many items of the list carry one value of a facet, with the

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::ThemeToggle;
+use crate::api::viewer;
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -15,9 +16,41 @@ pub fn Header() -> impl IntoView {
                 </A>
                 <nav class="nav" aria-label="Main">
                     <A href="/" exact=true>"Home"</A>
+                    <A href="/issues">"Issues"</A>
                 </nav>
+                <Account />
                 <ThemeToggle />
             </div>
         </header>
+    }
+}
+
+/// "Sign in", or who is signed in and a way out (a plain form: it works
+/// without JavaScript and carries the session's CSRF token).
+#[component]
+fn Account() -> impl IntoView {
+    let viewer = viewer();
+    view! {
+        <div class="account-menu">
+            <Suspense fallback=|| ()>
+                {move || {
+                    viewer
+                        .get()
+                        .map(|result| match result.ok().flatten() {
+                            Some(v) => {
+                                view! {
+                                    <A href="/subscriptions" attr:class="account-menu__name" attr:data-testid="viewer">{v.name}</A>
+                                    <form method="post" action="/auth/sign-out" class="account-menu__out">
+                                        <input type="hidden" name="csrf" value=v.csrf />
+                                        <button type="submit" class="link-button">"Sign out"</button>
+                                    </form>
+                                }
+                                    .into_any()
+                            }
+                            None => view! { <a href="/sign-in" class="account-menu__in">"Sign in"</a> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </div>
     }
 }

@@ -1,13 +1,19 @@
+mod age;
 mod charts;
 mod demo_banner;
 mod footer;
 mod header;
+#[cfg(feature = "hydrate")]
+mod infinite_scroll;
 mod query_editor;
 mod theme_toggle;
 
+pub use age::age;
 pub use charts::{ActivityGraphs, ECHARTS_SCRIPT};
 pub use demo_banner::DemoBanner;
 pub use footer::Footer;
 pub use header::Header;
+#[cfg(feature = "hydrate")]
+pub use infinite_scroll::when_visible;
 pub use query_editor::QueryEditor;
 pub use theme_toggle::{THEME_BOOTSTRAP_SCRIPT, ThemeToggle};

@@ -264,7 +264,7 @@ fn ContributionList(hash: String, page: ContributionPage) -> impl IntoView {
     };
     let end = NodeRef::<leptos::html::A>::new();
     #[cfg(feature = "hydrate")]
-    load_when_visible(end, load_more.clone());
+    crate::components::when_visible(end, load_more.clone());
     let on_click = {
         let load_more = load_more.clone();
         move |event: leptos::ev::MouseEvent| {
@@ -310,35 +310,6 @@ fn is_open(event: &leptos::ev::Event) -> bool {
         let _ = event;
         false
     }
-}
-
-/// Calls `load` whenever the element scrolls into view.
-#[cfg(feature = "hydrate")]
-fn load_when_visible(element: NodeRef<leptos::html::A>, load: impl Fn() + Clone + 'static) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-    use web_sys::js_sys::Array;
-
-    Effect::new(move |_| {
-        let Some(target) = element.get() else { return };
-        let load = load.clone();
-        let callback = Closure::<dyn FnMut(Array)>::new(move |entries: Array| {
-            let visible = entries.iter().any(|entry| {
-                entry
-                    .dyn_into::<web_sys::IntersectionObserverEntry>()
-                    .is_ok_and(|e| e.is_intersecting())
-            });
-            if visible {
-                load();
-            }
-        });
-        if let Ok(observer) = web_sys::IntersectionObserver::new(callback.as_ref().unchecked_ref())
-        {
-            observer.observe(&target);
-        }
-        // The observer lives as long as the page; so does its callback.
-        callback.forget();
-    });
 }
 
 /// `/q/<hash>/day/<day>` and `/q/<hash>/week/<week>`: every item of one

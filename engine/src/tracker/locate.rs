@@ -67,7 +67,7 @@ pub fn locate(directory: &Directory, input: &str) -> Result<Located> {
             && root.port_or_known_default() == url.port_or_known_default();
         let prefix = root.path().trim_end_matches('/');
         if same_site && let Some(rest) = url.path().strip_prefix(prefix) {
-            let rest = percent_decode(rest);
+            let rest = model::url::decode_component(rest);
             return located(endpoint, &rest);
         }
     }
@@ -140,28 +140,6 @@ fn gerrit_project(segments: &[&str]) -> Option<String> {
         [] => None,
         all => Some(all.join("/")),
     }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(high), Some(low)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((high * 16 + low) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

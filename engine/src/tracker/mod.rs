@@ -303,7 +303,11 @@ impl Tracker {
         let next = (items.len() as i64 == PAGE)
             .then(|| items.last().map(cursor_of))
             .flatten();
-        Ok(IssuePage { items, next })
+        Ok(IssuePage {
+            items,
+            next,
+            as_of: Utc::now(),
+        })
     }
 
     /// The list's counts, remembered until the data under them changes.

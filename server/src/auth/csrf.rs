@@ -2,7 +2,7 @@
 //! come from Tally's own pages. Two checks, either of which stops a forged
 //! request: the browser's own word on where it came from (`Sec-Fetch-Site`,
 //! `Origin`) for every unsafe method, and the session's token, which forms
-//! and server functions send back and [`same_token`] compares.
+//! and server functions send back ([`engine::secrets::same_token`]).
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -35,18 +35,6 @@ fn cross_site(headers: &HeaderMap) -> Option<&'static str> {
     let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
     (origin == "null" || !origin_host.eq_ignore_ascii_case(host))
         .then_some("the request's origin is not this site")
-}
-
-/// Whether a token sent back equals the session's, in time that does not
-/// depend on where they differ.
-pub fn same_token(sent: &str, expected: &str) -> bool {
-    let (sent, expected) = (sent.as_bytes(), expected.as_bytes());
-    sent.len() == expected.len()
-        && sent
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
 }
 
 #[cfg(test)]
@@ -92,11 +80,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn tokens_compare_whole() {
-        assert!(same_token("abc", "abc"));
-        assert!(!same_token("abd", "abc"));
-        assert!(!same_token("ab", "abc"));
-        assert!(!same_token("", "abc"));
-    }
 }

@@ -17,7 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use model::forge::Forge;
-use model::tracker::{SignInOption, encode_component};
+use model::tracker::SignInOption;
+use model::url::encode_component;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -152,7 +153,7 @@ async fn callback(
     if !query
         .state
         .as_deref()
-        .is_some_and(|sent| csrf::same_token(sent, &pending.state))
+        .is_some_and(|sent| engine::secrets::same_token(sent, &pending.state))
     {
         tracing::warn!(forge, "a sign-in came back with the wrong state");
         return problem("the answer from the forge does not belong to this sign-in; start again");
@@ -230,7 +231,7 @@ struct SignOut {
 
 async fn sign_out(session: Session, Form(form): Form<SignOut>) -> Response {
     let expected = session::csrf(&session).await;
-    if !expected.is_some_and(|token| csrf::same_token(&form.csrf, &token)) {
+    if !expected.is_some_and(|token| engine::secrets::same_token(&form.csrf, &token)) {
         return (
             StatusCode::FORBIDDEN,
             "Refused: the form's token is not this session's.",

@@ -1,6 +1,8 @@
 //! Server functions: the browser's calls into the server. Each takes what it
 //! needs from context and stays thin; the work lives in `engine`.
 
+pub mod tracker;
+
 use leptos::prelude::*;
 use model::activity::Activity;
 use model::instance::InstanceInfo;
@@ -20,6 +22,18 @@ pub fn instance_info() -> InstanceResource {
     expect_context::<InstanceResource>()
 }
 
+/// Who is signed in, loaded once per page and shared by the header and
+/// the pages that need it (their CSRF token rides along).
+pub type ViewerResource = Resource<Result<Option<model::tracker::Viewer>, AppError>>;
+
+pub fn provide_viewer() {
+    provide_context::<ViewerResource>(Resource::new(|| (), |_| tracker::get_viewer()));
+}
+
+pub fn viewer() -> ViewerResource {
+    expect_context::<ViewerResource>()
+}
+
 /// Whether this installation shows demo data, and which forges it reads.
 #[server(endpoint = "instance_info")]
 pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
@@ -27,7 +41,7 @@ pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod context {
+pub(crate) mod context {
     use std::sync::Arc;
 
     use leptos::prelude::*;
@@ -36,6 +50,36 @@ mod context {
 
     pub fn queries() -> Result<Arc<engine::queries::Queries>, AppError> {
         use_context::<Arc<engine::queries::Queries>>().ok_or(AppError::Unavailable)
+    }
+
+    pub fn tracker() -> Result<Arc<engine::tracker::Tracker>, AppError> {
+        use_context::<Arc<engine::tracker::Tracker>>().ok_or(AppError::Unavailable)
+    }
+
+    /// Who sent the request (the server's session middleware says).
+    pub fn visitor() -> crate::visitor::Visitor {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::visitor::Visitor>().cloned())
+            .unwrap_or_default()
+    }
+
+    /// The signed-in person, or [`AppError::Unauthorized`].
+    pub fn user() -> Result<i64, AppError> {
+        visitor().user.ok_or(AppError::Unauthorized)
+    }
+
+    /// The signed-in person, for a request that changes something: it must
+    /// carry their session's CSRF token.
+    pub fn user_sending(csrf: &str) -> Result<i64, AppError> {
+        let visitor = visitor();
+        let user = visitor.user.ok_or(AppError::Unauthorized)?;
+        let kept = visitor.csrf.unwrap_or_default();
+        if kept.is_empty() || !engine::secrets::same_token(csrf, &kept) {
+            return Err(AppError::Forbidden(
+                "this form is out of date or came from another site; reload the page".into(),
+            ));
+        }
+        Ok(user)
     }
 
     /// Answers an error with a status that says what kind it is (the
@@ -47,6 +91,9 @@ mod context {
             let status = match error {
                 AppError::Invalid { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
                 AppError::NotFound => http::StatusCode::NOT_FOUND,
+                AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
+                AppError::Forbidden(_) => http::StatusCode::FORBIDDEN,
+                AppError::Forge(_) => http::StatusCode::BAD_GATEWAY,
                 AppError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
                 AppError::Transport(_) | AppError::Failed => {
                     http::StatusCode::INTERNAL_SERVER_ERROR
