@@ -36,6 +36,17 @@ pub fn decode_component(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A link to a forge's page as given by the forge, if it is a web address;
+/// anything else (`javascript:`, `data:`) becomes an inert `#`.
+pub fn web_link(url: &str) -> String {
+    let lower = url.trim_start().to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        url.to_owned()
+    } else {
+        "#".to_owned()
+    }
+}
+
 /// The pairs of a query string (`a=1&b=x+y`), decoded as forms encode them.
 pub fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
@@ -69,5 +80,25 @@ mod tests {
             ]
         );
         assert_eq!(decode_component("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn only_web_addresses_are_links() {
+        assert_eq!(
+            web_link("https://github.com/o/r/issues/1"),
+            "https://github.com/o/r/issues/1"
+        );
+        assert_eq!(
+            web_link("http://127.0.0.1:4000/o/r"),
+            "http://127.0.0.1:4000/o/r"
+        );
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:x",
+            "data:text/html,x",
+            "//evil",
+        ] {
+            assert_eq!(web_link(bad), "#", "{bad}");
+        }
     }
 }

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web server (the default when no command is given).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Manage the private PostgreSQL cluster in a data directory.
     #[command(subcommand)]
     Postgres(PostgresCommand),

@@ -58,7 +58,7 @@ async fn run() -> ExitCode {
     }
     let result = match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Serve(config)) => serve(*config).await,
         Some(Command::Postgres(command)) => postgres(command).await,
         Some(Command::Sim(args)) => simulate(args).await,
         Some(Command::Fetch(args)) => fetch::run(args).await,

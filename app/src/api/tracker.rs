@@ -3,9 +3,7 @@
 //! that changes something also wants the session's CSRF token back.
 
 use leptos::prelude::*;
-use model::tracker::{
-    IssueCounts, IssuePage, ReadablePage, SignInOption, Subscription, Viewer,
-};
+use model::tracker::{IssueCounts, IssuePage, ReadablePage, SignInOption, Subscription, Viewer};
 
 use crate::error::AppError;
 
@@ -55,7 +53,9 @@ pub async fn list_issues(query: String, after: Option<String>) -> Result<IssuePa
     with_status(
         async {
             let user = user()?;
-            Ok(tracker()?.list(user, &filter(&query)?, after.as_deref()).await?)
+            Ok(tracker()?
+                .list(user, &filter(&query)?, after.as_deref())
+                .await?)
         }
         .await,
     )
@@ -118,15 +118,16 @@ pub async fn subscribe_address(csrf: String, address: String) -> Result<i64, App
     with_status(
         async {
             let user = user_sending(&csrf)?;
-            let repo = tracker()?.subscribe_address(user, &address).await.map_err(|e| {
-                match AppError::from(e) {
+            let repo = tracker()?
+                .subscribe_address(user, &address)
+                .await
+                .map_err(|e| match AppError::from(e) {
                     AppError::Invalid { message, .. } => AppError::Invalid {
                         field: "address".into(),
                         message,
                     },
                     other => other,
-                }
-            })?;
+                })?;
             leptos_axum::redirect("/subscriptions");
             Ok(repo)
         }

@@ -12,6 +12,8 @@ use leptos_router::hooks::use_query_map;
 use model::contribution::Status;
 use model::tracker::{Facet, FacetCount, IssueCounts, IssueFilter, IssuePage, IssueRow};
 
+use model::url::web_link;
+
 use crate::api::tracker::{count_issues, list_issues};
 use crate::components::age;
 use crate::error::AppError;
@@ -186,9 +188,7 @@ fn facet_view(
     chosen: Option<String>,
     filter: &IssueFilter,
 ) -> Option<impl IntoView + use<>> {
-    let clear = chosen
-        .is_some()
-        .then(|| filter.with(facet, None).href());
+    let clear = chosen.is_some().then(|| filter.with(facet, None).href());
     let links: Vec<_> = values
         .into_iter()
         .map(|value| {
@@ -236,14 +236,20 @@ fn status_class(status: Status) -> &'static str {
     }
 }
 
-fn issue_view(item: IssueRow, filter: &IssueFilter, as_of: chrono::DateTime<chrono::Utc>) -> impl IntoView + use<> {
+fn issue_view(
+    item: IssueRow,
+    filter: &IssueFilter,
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> impl IntoView + use<> {
     let updated = age(item.updated_at, as_of);
     let labels: Vec<(String, String)> = item
         .labels
         .iter()
         .map(|l| (l.clone(), filter.with(Facet::Label, Some(l)).href()))
         .collect();
-    let repo_href = filter.with(Facet::Repo, Some(&item.repo_id.to_string())).href();
+    let repo_href = filter
+        .with(Facet::Repo, Some(&item.repo_id.to_string()))
+        .href();
     let comments = item.comments;
     view! {
         <li class="issue" data-testid="issue">
@@ -253,7 +259,7 @@ fn issue_view(item: IssueRow, filter: &IssueFilter, as_of: chrono::DateTime<chro
                 <span class="issue__number">"#"{item.number}</span>
                 <span class=status_class(item.status)>{item.status.label()}</span>
             </div>
-            <a class="issue__title" href=item.url rel="noopener noreferrer" target="_blank">{item.title}</a>
+            <a class="issue__title" href=web_link(&item.url) rel="noopener noreferrer" target="_blank">{item.title}</a>
             <div class="issue__line issue__meta">
                 {(!labels.is_empty()).then(|| view! {
                     <ul class="issue__labels" aria-label="Labels">

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 use model::tracker::{LinkedAccount, ReadablePage, Subscription, SyncState, Viewer};
-use model::url::encode_component;
+use model::url::{encode_component, web_link};
 
 use crate::api::tracker::{
     RefreshReadable, Subscribe, SubscribeAddress, SyncNow, UnlinkAccount, Unsubscribe,
@@ -239,7 +239,7 @@ fn SubscriptionTable(subs: Vec<Subscription>, actions: Actions) -> impl IntoView
                                 <tr data-repository=s.repository.clone()>
                                     <th scope="row">
                                         <span class=format!("forge-tag forge-tag--{}", s.forge.key())>{s.forge.name()}</span>
-                                        " "<a href=s.url rel="noopener noreferrer" target="_blank">{s.repository.clone()}</a>
+                                        " "<a href=web_link(&s.url) rel="noopener noreferrer" target="_blank">{s.repository.clone()}</a>
                                         {s.private.then(|| view! { " "<span class="badge">"private"</span> })}
                                         {s.problem.clone().map(|p| view! { <p class="error">{p}</p> })}
                                     </th>
@@ -289,7 +289,14 @@ fn Readable(
             .unwrap_or(1)
     };
     let found = Resource::new(
-        move || (search(), page(), subscribe.version().get(), refresh.version().get()),
+        move || {
+            (
+                search(),
+                page(),
+                subscribe.version().get(),
+                refresh.version().get(),
+            )
+        },
         |(search, page, _, _)| readable_repositories(search, page),
     );
     let refresh_csrf = csrf.clone();
@@ -346,7 +353,7 @@ fn ReadableList(
                     view! {
                         <li class="readable__repo" data-repository=name>
                             <span class=format!("forge-tag forge-tag--{}", repo.forge.key())>{repo.forge.name()}</span>
-                            " "<a href=repo.url rel="noopener noreferrer" target="_blank">{label}</a>
+                            " "<a href=web_link(&repo.url) rel="noopener noreferrer" target="_blank">{label}</a>
                             {repo.private.then(|| view! { " "<span class="badge">"private"</span> })}
                             {repo.description.map(|d| view! { <span class="readable__about muted">{d}</span> })}
                             {if repo.subscribed {

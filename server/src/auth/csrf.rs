@@ -79,5 +79,4 @@ mod tests {
             assert!(cross_site(&forged).is_some(), "{forged:?}");
         }
     }
-
 }

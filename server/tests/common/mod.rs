@@ -16,6 +16,14 @@ pub struct Server {
     pub url: String,
 }
 
+impl Server {
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -23,23 +31,60 @@ impl Drop for Server {
     }
 }
 
+/// The key test servers seal tokens with (every process of a test shares it).
+pub const SECRET_KEY: &str = "0101010101010101010101010101010101010101010101010101010101010101";
+
 /// Starts `tally` on a free port with `database_url` and, when given, a
 /// GitHub API (URL and token, none if empty); without one it serves its
 /// demo forges.
 pub fn start(database_url: &str, github: Option<(&str, &str)>) -> Server {
+    let mut env: Vec<(&str, String)> = Vec::new();
+    if let Some((api_url, token)) = github {
+        env.push(("TALLY_GITHUB_API_URL", api_url.to_owned()));
+        if !token.is_empty() {
+            env.push(("TALLY_GITHUB_TOKEN", token.to_owned()));
+        }
+    }
+    start_with(database_url, &env)
+}
+
+/// The settings of a `tally` reading the simulator's GitHub and GitLab with
+/// an instance token, and signing in through their OAuth servers.
+pub fn sim_forges(simulator: &Simulator) -> Vec<(&'static str, String)> {
+    let url = |forge| simulator.url(forge).unwrap().to_owned();
+    vec![
+        ("TALLY_GITHUB_API_URL", url(Forge::GitHub)),
+        ("TALLY_GITHUB_TOKEN", "sim_instance".into()),
+        ("TALLY_GITHUB_CLIENT_ID", "tally-test".into()),
+        ("TALLY_GITHUB_CLIENT_SECRET", "sim_client_secret".into()),
+        ("TALLY_GITLAB_URL", url(Forge::GitLab)),
+        ("TALLY_GITLAB_TOKEN", "sim_instance".into()),
+        ("TALLY_GITLAB_CLIENT_ID", "tally-test".into()),
+        ("TALLY_GITLAB_CLIENT_SECRET", "sim_client_secret".into()),
+    ]
+}
+
+/// Starts `tally` on a free port with `database_url` and the environment
+/// `env` (forges, sign-in); the test key seals tokens.
+pub fn start_with(database_url: &str, env: &[(&str, String)]) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tally"));
     command
         .args(["--addr", "127.0.0.1:0"])
         .env("DATABASE_URL", database_url)
-        .env_remove("TALLY_GITHUB_API_URL")
-        .env_remove("TALLY_GITHUB_TOKEN")
+        .env("TALLY_SECRET_KEY", SECRET_KEY)
         .stderr(Stdio::piped())
         .stdout(Stdio::null());
-    if let Some((api_url, token)) = github {
-        command.env("TALLY_GITHUB_API_URL", api_url);
-        if !token.is_empty() {
-            command.env("TALLY_GITHUB_TOKEN", token);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TALLY_")
+            && name != "TALLY_TEST_DATABASE_URL"
+            && name != "TALLY_SHARED_DIR"
+        {
+            command.env_remove(name);
         }
+    }
+    command.env("TALLY_SECRET_KEY", SECRET_KEY);
+    for (name, value) in env {
+        command.env(name, value);
     }
     let mut child = command.spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
@@ -93,4 +138,147 @@ pub fn number(html: &str, id: &str) -> u64 {
         .trim()
         .parse()
         .unwrap()
+}
+
+/// A browser's view of one server: it keeps the session cookie and does
+/// not follow redirects (tests look at each).
+pub struct Browser {
+    pub base: String,
+    http: reqwest::Client,
+    cookie: std::sync::Mutex<Option<String>>,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            cookie: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The session cookie's value, if there is one.
+    pub fn session(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
+    }
+
+    fn keep_cookie(&self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap();
+            if let Some(pair) = text.split(';').next()
+                && let Some(value) = pair.strip_prefix("tally_session=")
+            {
+                *self.cookie.lock().unwrap() =
+                    (!value.is_empty() && !text.contains("Max-Age=0")).then(|| value.to_owned());
+            }
+        }
+    }
+
+    fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.session() {
+            Some(cookie) => request.header("cookie", format!("tally_session={cookie}")),
+            None => request,
+        }
+    }
+
+    /// GETs a URL (this server's when it is a path).
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        let url = if url.starts_with('/') {
+            format!("{}{url}", self.base)
+        } else {
+            url.to_owned()
+        };
+        let response = self.with_cookie(self.http.get(url)).send().await.unwrap();
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// POSTs a form to a path of this server, with extra headers.
+    pub async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .with_cookie(self.http.post(format!("{}{path}", self.base)))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(serde_urlencoded::to_string(form).unwrap());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// Calls a server function and reads its JSON answer.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, String)]) -> (u16, serde_json::Value) {
+        let response = self.post(&format!("/api/{endpoint}"), form, &[]).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    /// The session's CSRF token, as the pages get it.
+    pub async fn csrf(&self) -> String {
+        let (status, viewer) = self.call("viewer", &[]).await;
+        assert_eq!(status, 200, "{viewer}");
+        viewer["csrf"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in with `forge` as `username` through the simulator's OAuth
+    /// server, as a person clicking through would; returns where it lands.
+    pub async fn sign_in(&self, simulator: &Simulator, forge: Forge, username: &str) -> String {
+        approve_as(simulator, forge, username).await;
+        let start = self
+            .get(&format!("/auth/{}/start?next=/issues", forge.key()))
+            .await;
+        let authorize = location(&start);
+        let back = self.get(&authorize).await;
+        let callback = location(&back);
+        let landed = self.get(&callback).await;
+        location(&landed)
+    }
+}
+
+/// Makes the simulated forge's OAuth server approve every sign-in as `username`.
+pub async fn approve_as(simulator: &Simulator, forge: Forge, username: &str) {
+    reqwest::Client::new()
+        .put(format!("{}/_sim/oauth", simulator.url(forge).unwrap()))
+        .json(&serde_json::json!({ "approve_as": username }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
+/// Where a redirect points.
+pub fn location(response: &reqwest::Response) -> String {
+    assert!(
+        response.status().is_redirection(),
+        "expected a redirect, got {} for {}",
+        response.status(),
+        response.url()
+    );
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// A query parameter of a URL.
+pub fn param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }

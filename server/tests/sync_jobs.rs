@@ -1,0 +1,238 @@
+//! The tracker's sync jobs across real `tally` processes on one database:
+//! two processes share the work without doing any of it twice, and a
+//! process killed mid-sync leaves a job the next one finishes, ending with
+//! exactly the simulator's issues and comments.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::Browser;
+use engine::store::testing::TestDb;
+use model::forge::Forge;
+use serde_json::{Value, json};
+use sim::server::Simulator;
+use sim::truth::IssueTruth;
+
+/// The `n` live repositories of `forge` with the most issues.
+fn busiest(simulator: &Simulator, forge: Forge, n: usize) -> Vec<String> {
+    let world = &simulator.world;
+    let mut repos: Vec<_> = world
+        .repos
+        .iter()
+        .filter(|r| r.forge == forge && !r.deleted)
+        .collect();
+    repos.sort_by_key(|r| std::cmp::Reverse(world.issues_in(r.id).count()));
+    repos.iter().take(n).map(|r| world.full_name(r)).collect()
+}
+
+async fn truth(simulator: &Simulator, forge: Forge, path: &str) -> Vec<IssueTruth> {
+    reqwest::get(format!(
+        "{}/_sim/truth/issues?repository={path}",
+        simulator.url(forge).unwrap()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
+}
+
+async fn stats(simulator: &Simulator, forge: Forge) -> Value {
+    reqwest::get(format!("{}/_sim/stats", simulator.url(forge).unwrap()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits until every subscription of the browser's person is synced.
+async fn all_synced(browser: &Browser, count: usize) {
+    for _ in 0..900 {
+        let (_, subscriptions) = browser.call("subscriptions", &[]).await;
+        let list = subscriptions.as_array().unwrap();
+        if list.len() == count && list.iter().all(|s| s["state"] == "synced") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the subscriptions did not sync");
+}
+
+/// The stored items of a repository equal the truth: numbers, states and
+/// comments, each comment stored once.
+async fn assert_stored_is_truth(db: &TestDb, simulator: &Simulator, forge: Forge, path: &str) {
+    let expected = truth(simulator, forge, path).await;
+    let stored: Vec<(i64, String, i32)> = sqlx::query_as(
+        "SELECT i.number, i.status, i.comments FROM tracked_issues i
+         JOIN tracked_repositories r ON r.id = i.repository_id
+         WHERE r.path = $1 ORDER BY i.number",
+    )
+    .bind(path)
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    let seen: Vec<(u64, bool, u64)> = stored
+        .iter()
+        .map(|(n, s, c)| (*n as u64, s == "open", *c as u64))
+        .collect();
+    let wanted: Vec<(u64, bool, u64)> = expected
+        .iter()
+        .map(|t| (t.number, t.open, t.comments))
+        .collect();
+    assert_eq!(seen, wanted, "{forge:?} {path}");
+    let comments: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM issue_comments c JOIN tracked_repositories r ON r.id = c.repository_id
+         WHERE r.path = $1",
+    )
+    .bind(path)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        comments as u64,
+        expected.iter().map(|t| t.comments).sum::<u64>(),
+        "{path}: every comment once"
+    );
+}
+
+#[tokio::test]
+async fn two_processes_on_one_database_share_the_syncs_without_repeating_any() {
+    let simulator = common::simulator(43, 40).await;
+    let db = TestDb::new().await;
+    let settings = common::sim_forges(&simulator);
+    let first = common::start_with(&db.url, &settings);
+    let second = common::start_with(&db.url, &settings);
+    let browser = Browser::new(&first.url);
+    let person = common::busiest_on_github(&simulator.world).username.clone();
+    browser.sign_in(&simulator, Forge::GitHub, &person).await;
+    let csrf = browser.csrf().await;
+    let github = busiest(&simulator, Forge::GitHub, 3);
+    let gitlab = busiest(&simulator, Forge::GitLab, 1);
+    let addresses: Vec<(Forge, String)> = github
+        .iter()
+        .map(|p| (Forge::GitHub, p.clone()))
+        .chain(gitlab.iter().map(|p| (Forge::GitLab, p.clone())))
+        .collect();
+    for (forge, path) in &addresses {
+        let (status, answer) = browser
+            .call(
+                "subscribe_address",
+                &[
+                    ("csrf", csrf.clone()),
+                    ("address", format!("{}:{path}", forge.key())),
+                ],
+            )
+            .await;
+        assert!(status == 200 || status == 302, "{answer}");
+    }
+    all_synced(&browser, addresses.len()).await;
+    // The other process serves the same person the same list.
+    let other = Browser::new(&second.url);
+    assert_eq!(other.call("viewer", &[]).await.1, Value::Null);
+    for (forge, path) in &addresses {
+        assert_stored_is_truth(&db, &simulator, *forge, path).await;
+    }
+    let attempts: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "SELECT t.concurrency_key, count(a.*) FROM underway.task t
+         JOIN underway.task_attempt a ON a.task_queue_name = t.task_queue_name AND a.task_id = t.id
+         GROUP BY t.concurrency_key",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(attempts.len(), addresses.len(), "{attempts:?}");
+    assert!(
+        attempts.iter().all(|(_, n)| *n == 1),
+        "each sync ran once: {attempts:?}"
+    );
+    // Each issue's comments were read once, by one process or the other.
+    let github_stats = stats(&simulator, Forge::GitHub).await;
+    let mut commented = 0;
+    for path in &github {
+        commented += truth(&simulator, Forge::GitHub, path)
+            .await
+            .iter()
+            .filter(|t| t.comments > 0)
+            .count();
+    }
+    assert_eq!(
+        github_stats["by_route"]["GET /repos/{owner}/{repo}/issues/{number}/comments"],
+        json!(commented),
+        "{github_stats}"
+    );
+    drop(second);
+}
+
+#[tokio::test]
+async fn a_process_killed_mid_sync_leaves_a_job_the_next_one_finishes() {
+    let simulator = common::simulator(44, 40).await;
+    let db = TestDb::new().await;
+    let settings = common::sim_forges(&simulator);
+    // Slow answers, so the kill lands mid-sync.
+    reqwest::Client::new()
+        .put(format!(
+            "{}/_sim/faults",
+            simulator.url(Forge::GitHub).unwrap()
+        ))
+        .json(&json!({ "latency_ms": 40 }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let mut doomed = common::start_with(&db.url, &settings);
+    let browser = Browser::new(&doomed.url);
+    let path = busiest(&simulator, Forge::GitHub, 1).remove(0);
+    let person = common::busiest_on_github(&simulator.world).username.clone();
+    browser.sign_in(&simulator, Forge::GitHub, &person).await;
+    let csrf = browser.csrf().await;
+    browser
+        .call(
+            "subscribe_address",
+            &[("csrf", csrf), ("address", format!("github:{path}"))],
+        )
+        .await;
+    let expected = truth(&simulator, Forge::GitHub, &path).await.len() as i64;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tracked_issues")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap()
+    };
+    let mut stored = 0;
+    for _ in 0..3000 {
+        stored = count().await;
+        if stored > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    doomed.kill();
+    assert!(
+        stored > 0 && stored < expected,
+        "killed at {stored} of {expected}"
+    );
+    let watermark: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT watermark FROM tracked_repositories")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    assert!(watermark.is_none(), "the watermark waits for a whole sync");
+
+    let next = common::start_with(&db.url, &settings);
+    let again = Browser::new(&next.url);
+    again.sign_in(&simulator, Forge::GitHub, &person).await;
+    all_synced(&again, 1).await;
+    assert_stored_is_truth(&db, &simulator, Forge::GitHub, &path).await;
+    let attempts: i64 = sqlx::query_scalar("SELECT count(*) FROM underway.task_attempt")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        attempts, 2,
+        "the killed attempt and the one that finished it"
+    );
+}
