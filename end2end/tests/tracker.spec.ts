@@ -1,0 +1,137 @@
+import { test, expect, hydrated, Page } from './fixtures';
+
+/// The demo's busiest GitHub and GitLab accounts (the home page suggests them).
+async function demoAccounts(page: Page): Promise<{ github: string; gitlab: string }> {
+  await page.goto('/');
+  await hydrated(page);
+  const example = (await page.getByTestId('example').textContent())?.trim() ?? '';
+  const login = (forge: string) => example.split(' ').find((a) => a.startsWith(`${forge}:`))?.split(':')[1] ?? '';
+  return { github: login('github'), gitlab: login('gitlab') };
+}
+
+/// Picks `login` on the simulated forge's consent page and approves.
+async function approveAs(page: Page, login: string) {
+  await expect(page.getByRole('button', { name: 'Authorize' })).toBeVisible();
+  await page.locator('select[name=account]').selectOption(login);
+  await page.getByRole('button', { name: 'Authorize' }).click();
+}
+
+/// Subscribes to the first `count` repositories of `forge` in the list the
+/// person may read (or finds them subscribed already); returns their names.
+async function subscribeFromList(page: Page, forge: string, count: number): Promise<string[]> {
+  const rows = page.locator('.readable__repo').filter({ has: page.locator(`.forge-tag--${forge}`) });
+  await expect(rows.first()).toBeVisible();
+  const chosen: string[] = [];
+  for (let i = 0; chosen.length < count; i++) {
+    const row = rows.nth(i);
+    const name = (await row.getAttribute('data-repository')) ?? '';
+    chosen.push(name);
+    const button = row.getByRole('button', { name: 'Subscribe' });
+    if (await button.count()) {
+      await button.click();
+      await expect(page.locator(`.subscriptions tr[data-repository="${name}"]`)).toBeVisible();
+    }
+  }
+  return chosen;
+}
+
+test('sign in, subscribe on two forges, read one list, scroll, filter by label, sign out', async ({ page }) => {
+  const { github, gitlab } = await demoAccounts(page);
+  expect(github && gitlab).toBeTruthy();
+
+  // Without a session the list is not reachable: it asks to sign in.
+  await page.goto('/issues');
+  await expect(page).toHaveURL(/\/sign-in\?next=%2Fissues$/);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+  await approveAs(page, github);
+  await page.waitForURL(/\/issues$/);
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+
+  // Link the GitLab account too (the manager's "Link another" starts here).
+  await page.goto('/auth/gitlab/start?next=/subscriptions');
+  await approveAs(page, gitlab);
+  await page.waitForURL(/\/subscriptions$/);
+  await hydrated(page);
+  await expect(page.locator('.linked__account')).toHaveCount(2);
+
+  const repos = [...(await subscribeFromList(page, 'github', 2)), ...(await subscribeFromList(page, 'gitlab', 1))];
+  expect(repos).toHaveLength(3);
+  for (const repo of repos) {
+    const row = page.locator(`.subscriptions tr[data-repository="${repo}"]`);
+    await expect(row.locator('.sync--synced')).toBeVisible({ timeout: 60_000 });
+  }
+  const items = await page.locator('.subscriptions tbody tr').evaluateAll((rows, names) =>
+    rows
+      .filter((r) => names.includes(r.getAttribute('data-repository') ?? ''))
+      .map((r) => Number(r.querySelector('td.num a')?.textContent ?? '0')),
+    repos,
+  );
+  const expected = items.reduce((a, b) => a + b, 0);
+  expect(expected).toBeGreaterThan(50);
+
+  // One list across both forges: the total counts every item of the three.
+  await page.goto('/issues');
+  await hydrated(page);
+  const total = Number(await page.getByTestId('issue-total').textContent());
+  expect(total).toBeGreaterThanOrEqual(expected);
+  await expect(page.locator('.facet[data-facet=forge] .facet__value')).toHaveCount(2);
+  const rows = page.getByTestId('issue');
+  await expect(rows).toHaveCount(50);
+  // Scrolling to the end loads the next page in place.
+  await page.locator('.more').scrollIntoViewIfNeeded();
+  await expect.poll(() => rows.count()).toBeGreaterThan(50);
+  await expect(page).toHaveURL(/\/issues$/);
+
+  // Filtering by a label: the address says so, every row carries it, and
+  // the count the label showed is the list's total.
+  await page.locator('.facet[data-facet=label] summary').click();
+  const label = page.locator('.facet[data-facet=label] .facet__value').first();
+  const name = (await label.locator('.facet__label').textContent())?.trim() ?? '';
+  const count = Number(await label.locator('.facet__count').textContent());
+  await label.click();
+  await expect(page).toHaveURL(/label=/);
+  await expect(page.getByTestId('issue-total')).toHaveText(String(count));
+  const shown = Math.min(count, 50);
+  await expect(rows).toHaveCount(shown);
+  const labelled = await rows.evaluateAll((list, wanted) =>
+    list.filter((row) => [...row.querySelectorAll('.label')].some((l) => l.textContent === wanted)).length,
+    name,
+  );
+  expect(labelled).toBe(shown);
+  // Reloading the filtered address shows the same list.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('issue-total')).toHaveText(String(count));
+
+  // Signing out: the list and its server functions are out of reach.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+  await hydrated(page);
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  await page.goto('/issues');
+  await expect(page).toHaveURL(/\/sign-in\?next=/);
+  const status = await page.evaluate(async () => {
+    const answer = await fetch('/api/issues', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=',
+    });
+    return answer.status;
+  });
+  expect(status).toBe(401);
+});
+
+test('a repository that does not exist is refused with a message naming it', async ({ page }) => {
+  const { github } = await demoAccounts(page);
+  await page.goto('/sign-in?next=/subscriptions');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+  await approveAs(page, github);
+  await page.waitForURL(/\/subscriptions$/);
+  await hydrated(page);
+  await page.getByLabel('Repository address').fill('github:nobody-here/nothing');
+  await page.getByRole('button', { name: 'Subscribe', exact: true }).first().click();
+  await expect(page.getByTestId('action-problem')).toContainText('nobody-here/nothing');
+});
