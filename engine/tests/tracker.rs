@@ -681,6 +681,20 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
             &member_of(h.world(), Forge::GitHub, &repos[0]),
         )
         .await;
+    let mut ids = Vec::new();
+    for path in &repos {
+        ids.push(
+            h.tracker
+                .subscribe_address(user, &format!("github:{path}"))
+                .await
+                .unwrap(),
+        );
+    }
+    // Asking again while one is queued adds nothing.
+    for id in &ids {
+        h.tracker.sync_now(user, *id).await.unwrap();
+        assert!(h.tracker.queue().is_queued(*id).await.unwrap());
+    }
     // Two workers on one database, as two `tally` processes would run them.
     let settings = JobSettings {
         workers: 2,
@@ -692,19 +706,6 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
         .await
         .unwrap();
     let second = engine::jobs::start(other_queue, settings);
-    let mut ids = Vec::new();
-    for path in &repos {
-        ids.push(
-            h.tracker
-                .subscribe_address(user, &format!("github:{path}"))
-                .await
-                .unwrap(),
-        );
-    }
-    // Asking again while queued adds nothing.
-    for id in &ids {
-        h.tracker.sync_now(user, *id).await.unwrap();
-    }
     for _ in 0..600 {
         let subscriptions = h.tracker.subscriptions(user).await.unwrap();
         if subscriptions

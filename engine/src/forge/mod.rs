@@ -267,6 +267,19 @@ impl Client {
         }
     }
 
+    /// Every comment of the repository's items at once, each with its item's
+    /// number, where the forge lists them by repository (GitHub); `None`
+    /// where it lists them only per item.
+    pub async fn repository_comments(
+        &self,
+        repository: &str,
+    ) -> Result<Option<Vec<(u64, Comment)>>> {
+        match self {
+            Self::GitHub(client) => client.repository_comments(repository, None).await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// One repository as the token sees it; [`Error::NotFound`] when it does
     /// not exist or the token may not read it (forges do not say which).
     pub async fn repository(&self, repository: &str) -> Result<RepoInfo> {

@@ -12,12 +12,13 @@
 //! private ones each subscriber's own token, which must still read it
 //! (a subscriber whose token cannot loses sight of its items, and is told).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use model::forge::Forge;
-use model::tracker::Issue;
+use model::tracker::{Comment, Issue};
 
 use crate::accounts::Accounts;
 use crate::error::{Error, Result};
@@ -61,12 +62,13 @@ pub struct SyncReport {
     pub full: bool,
 }
 
-/// Whether an item's comments must be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What to store of an item's comments.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Comments {
+    /// Read them from the forge.
     Read,
-    /// The forge counts none: store none (and drop any stored).
-    None,
+    /// These, and only these (none: the forge counts none).
+    Given(Vec<Comment>),
     /// Unchanged since stored.
     Keep,
 }
@@ -81,7 +83,7 @@ fn plan(issue: &Issue, stored: Option<&StoredItem>) -> Comments {
     if counted && issue.comments == 0 {
         return match stored {
             Some(s) if s.comments == 0 && s.updated_at == issue.updated_at => Comments::Keep,
-            _ => Comments::None,
+            _ => Comments::Given(Vec::new()),
         };
     }
     match stored {
@@ -90,6 +92,24 @@ fn plan(issue: &Issue, stored: Option<&StoredItem>) -> Comments {
         Some(s) if counted && s.comments != issue.comments as i64 => Comments::Read,
         Some(_) => Comments::Keep,
     }
+}
+
+/// Comments by the number of their item, each item's oldest first.
+fn by_item(comments: Vec<(u64, Comment)>) -> HashMap<u64, Vec<Comment>> {
+    let mut grouped: HashMap<u64, Vec<Comment>> = HashMap::new();
+    for (number, comment) in comments {
+        grouped.entry(number).or_default().push(comment);
+    }
+    for list in grouped.values_mut() {
+        list.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        // One updated while the list was read comes twice.
+        list.dedup_by(|a, b| a.id == b.id);
+    }
+    grouped
 }
 
 pub struct RepoSyncer {
@@ -148,24 +168,49 @@ impl RepoSyncer {
         let began = Utc::now();
         let list = client.issues(&path, since).await?;
         let stored = self.store.stored_items(repo.id).await?;
+        // A full sync reads every comment anyway: one list for the
+        // repository, where the forge has one, instead of one per item.
+        let mut listed = if full {
+            client.repository_comments(&path).await?.map(by_item)
+        } else {
+            None
+        };
+        let wanted: Vec<Comments> = list
+            .items
+            .iter()
+            .map(|issue| match &mut listed {
+                Some(listed) => {
+                    let comments = listed.remove(&issue.number).unwrap_or_default();
+                    // A comment written while the lists were read: read its item's.
+                    if counts_comments(issue.forge) && comments.len() as u64 != issue.comments {
+                        Comments::Read
+                    } else {
+                        Comments::Given(comments)
+                    }
+                }
+                None => plan(issue, stored.get(&issue.number)),
+            })
+            .collect();
         let mut report = SyncReport {
             listed: list.items.len(),
             comment_lists: 0,
             full,
         };
-        for batch in list.items.chunks(self.settings.batch.max(1)) {
-            let items: Vec<ItemToStore> = stream::iter(batch.iter().cloned())
-                .map(|issue| {
+        report.comment_lists = wanted.iter().filter(|w| **w == Comments::Read).count();
+        let batch = self.settings.batch.max(1);
+        let mut wanted = wanted.into_iter();
+        for issues in list.items.chunks(batch) {
+            let items: Vec<ItemToStore> = stream::iter(issues.iter().cloned().zip(wanted.by_ref()))
+                .map(|(issue, wanted)| {
                     let client = client.clone();
                     let path = path.clone();
-                    let wanted = plan(&issue, stored.get(&issue.number));
                     async move {
                         match wanted {
                             Comments::Read => {
                                 let comments = client.comments(&path, issue.number).await?;
                                 Ok::<_, Error>((issue, Some(comments)))
                             }
-                            Comments::None => Ok((issue, Some(Vec::new()))),
+                            Comments::Given(comments) => Ok((issue, Some(comments))),
                             Comments::Keep => Ok((issue, None)),
                         }
                     }
@@ -173,10 +218,6 @@ impl RepoSyncer {
                 .buffer_unordered(self.settings.comment_fetches.max(1))
                 .try_collect()
                 .await?;
-            report.comment_lists += batch
-                .iter()
-                .filter(|i| plan(i, stored.get(&i.number)) == Comments::Read)
-                .count();
             self.store.store_items(repo.id, &items).await?;
         }
         let numbers: Vec<u64> = list.items.iter().map(|i| i.number).collect();

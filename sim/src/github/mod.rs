@@ -45,6 +45,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/repos/{owner}/{repo}", get(repo))
         .route("/repos/{owner}/{repo}/commits", get(commits))
         .route("/repos/{owner}/{repo}/issues", get(issues))
+        .route("/repos/{owner}/{repo}/issues/comments", get(repo_comments))
         .route(
             "/repos/{owner}/{repo}/issues/{number}/comments",
             get(issue_comments),
@@ -367,6 +368,44 @@ async fn issue_comments(
             None => return Err(GitHubError::NotFound),
         };
         let path = format!("/repos/{owner}/{name}/issues/{number}/comments");
+        Ok(list(
+            &state,
+            &path,
+            &query,
+            &comments,
+            |(issue, comment)| shapes::comment(&state.base_url, world, issue, comment),
+        ))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+/// `GET /repos/{owner}/{repo}/issues/comments`: every issue comment of the
+/// repository, by id (or with `sort=created|updated`, by time, `direction`
+/// asc by default), those updated at or after `since` when given.
+async fn repo_comments(
+    State(state): Shared,
+    caller: Caller,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_repo(&state, &caller, &owner, &name, "/issues/comments").and_then(|repo| {
+        let world = &state.world;
+        let since = time_param(&query, "since")?;
+        let issues: Vec<Cow<Issue>> = world.issues_as_of(repo.id, state.as_of()).collect();
+        let mut comments: Vec<(&Issue, &crate::world::Comment)> = issues
+            .iter()
+            .flat_map(|issue| issue.comments.iter().map(move |c| (issue.as_ref(), c)))
+            .filter(|(_, c)| since.is_none_or(|t| c.created_at >= t))
+            .collect();
+        match query.get("sort").map(String::as_str) {
+            None => comments.sort_by_key(|(_, c)| c.id),
+            Some("created" | "updated") => comments.sort_by_key(|(_, c)| (c.created_at, c.id)),
+            Some(_) => return Err(GitHubError::invalid("sort")),
+        }
+        if query.get("sort").is_some() && query.get("direction").is_some_and(|d| d == "desc") {
+            comments.reverse();
+        }
+        let path = format!("/repos/{owner}/{name}/issues/comments");
         Ok(list(
             &state,
             &path,

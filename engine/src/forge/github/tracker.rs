@@ -13,7 +13,7 @@ use super::super::http::Call;
 use super::super::paging::{linked_pages, walk_by_update};
 use super::super::{ForgeUser, IssueList, RepoInfo};
 use super::{GitHub, Login};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 const PAGE: usize = 100;
 
@@ -155,6 +155,71 @@ impl GitHub {
                 created_at: c.created_at,
             })
             .collect())
+    }
+
+    /// Every comment on the repository's issues (and pull requests), with
+    /// the number of the issue it is on; those updated since `since` when
+    /// given. One list for the repository instead of one per issue.
+    pub async fn repository_comments(
+        &self,
+        repository: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(u64, Comment)>> {
+        #[derive(Deserialize)]
+        struct Item {
+            id: u64,
+            issue_url: String,
+            user: Option<Login>,
+            body: Option<String>,
+            html_url: String,
+            created_at: DateTime<Utc>,
+            updated_at: DateTime<Utc>,
+        }
+        let url = format!("{}/repos/{repository}/issues/comments", self.api);
+        let (items, _) = walk_by_update(
+            since,
+            PAGE,
+            |since, page| {
+                let mut call = Call::get(&url, "core")
+                    .query("sort", "updated")
+                    .query("direction", "asc")
+                    .query("per_page", PAGE)
+                    .query("page", page);
+                if let Some(since) = since {
+                    call = call.query("since", since.to_rfc3339());
+                }
+                async move {
+                    self.http
+                        .json::<Vec<Item>>(&call, || self.missing(repository))
+                        .await
+                }
+            },
+            |item: &Item| item.updated_at,
+        )
+        .await?;
+        let mut comments = Vec::with_capacity(items.len());
+        for item in items {
+            let number = item
+                .issue_url
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .ok_or_else(|| Error::Malformed {
+                    url: url.clone(),
+                    problem: format!("a comment's issue_url names no issue: {}", item.issue_url),
+                })?;
+            comments.push((
+                number,
+                Comment {
+                    id: item.id.to_string(),
+                    author: item.user.map(|u| u.login),
+                    body: item.body.unwrap_or_default(),
+                    url: Some(item.html_url),
+                    created_at: item.created_at,
+                },
+            ));
+        }
+        Ok(comments)
     }
 
     /// The repository as the token sees it; a renamed one answers with its
