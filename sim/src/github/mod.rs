@@ -402,7 +402,7 @@ async fn repo_comments(
             Some("created" | "updated") => comments.sort_by_key(|(_, c)| (c.created_at, c.id)),
             Some(_) => return Err(GitHubError::invalid("sort")),
         }
-        if query.get("sort").is_some() && query.get("direction").is_some_and(|d| d == "desc") {
+        if query.contains_key("sort") && query.get("direction").is_some_and(|d| d == "desc") {
             comments.reverse();
         }
         let path = format!("/repos/{owner}/{name}/issues/comments");
