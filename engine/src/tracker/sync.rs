@@ -386,10 +386,13 @@ mod tests {
             Comments::Keep
         );
         // None counted: nothing to read, and stored ones go.
-        assert_eq!(plan(&issue(Forge::GitLab, 0, at), None), Comments::None);
+        assert_eq!(
+            plan(&issue(Forge::GitLab, 0, at), None),
+            Comments::Given(Vec::new())
+        );
         assert_eq!(
             plan(&issue(Forge::GitLab, 0, at), Some(&stored(1, at))),
-            Comments::None
+            Comments::Given(Vec::new())
         );
         assert_eq!(
             plan(&issue(Forge::GitLab, 0, at), Some(&stored(0, at))),
