@@ -80,3 +80,104 @@ pub async fn seed(store: &Store, plan: &Plan) -> Result<String> {
     };
     store.save_query(&spec).await
 }
+
+/// What to make up for the issue tracker.
+#[derive(Debug, Clone, Copy)]
+pub struct TrackerPlan {
+    pub issues: usize,
+    pub repositories: usize,
+}
+
+/// Made-up repositories (`seed/tracker-N`) full of issues with labels,
+/// assignees and comments, subscribed to by the person who signed in with
+/// `forge:username`, as synced just now (so no sync runs for a while).
+/// Returns how many items that person's list has.
+pub async fn seed_tracker(
+    store: &Store,
+    forge: Forge,
+    username: &str,
+    plan: &TrackerPlan,
+) -> Result<i64> {
+    let (user, instance): (i64, String) = sqlx::query_as(
+        "SELECT user_id, instance FROM linked_accounts
+         WHERE forge = $1 AND lower(username) = lower($2) ORDER BY id LIMIT 1",
+    )
+    .bind(forge.key())
+    .bind(username)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| {
+        crate::Error::Invalid(format!(
+            "nobody signed in with {}:{username}: sign in first",
+            forge.key()
+        ))
+    })?;
+    let mut tx = store.pool().begin().await?;
+    let repositories: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO tracked_repositories
+             (forge, instance, path, url, last_synced_at, last_full_sync_at, watermark)
+         SELECT $1, $2, 'seed/tracker-' || g, 'https://example.invalid/seed/tracker-' || g,
+                now(), now(), now()
+         FROM generate_series(1, $3) g
+         ON CONFLICT (forge, instance, path) DO UPDATE SET last_synced_at = now()
+         RETURNING id",
+    )
+    .bind(forge.key())
+    .bind(&instance)
+    .bind(plan.repositories as i64)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO subscriptions (user_id, repository_id)
+         SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(user)
+    .bind(&repositories)
+    .execute(&mut *tx)
+    .await?;
+    // Strides instead of randomness: the same plan makes the same data.
+    sqlx::query(
+        "INSERT INTO tracked_issues (repository_id, number, title, body, url, status, author,
+             labels, assignees, comments, created_at, updated_at, closed_at)
+         SELECT ($1::bigint[])[1 + g % cardinality($1::bigint[])], g,
+                'Seeded issue ' || g || ': ' || (ARRAY['crash in parser', 'slow cache', 'login flow fails',
+                    'search index stale', 'build script breaks', 'dates off by one'])[1 + g % 6],
+                'Steps to reproduce number ' || g || '.',
+                'https://example.invalid/seed/issues/' || g,
+                CASE WHEN g % 3 = 0 THEN 'closed' ELSE 'open' END,
+                'person-' || (g * 7 % 97),
+                CASE g % 6 WHEN 0 THEN ARRAY['bug'] WHEN 1 THEN ARRAY['bug', 'performance']
+                           WHEN 2 THEN ARRAY['question'] WHEN 3 THEN ARRAY['enhancement', 'good first issue']
+                           WHEN 4 THEN ARRAY['documentation'] ELSE ARRAY[]::text[] END,
+                CASE WHEN g % 2 = 0 THEN ARRAY['person-' || (g * 13 % 31)] ELSE ARRAY[]::text[] END,
+                g % 4,
+                now() - make_interval(mins => (g * 3)::int),
+                now() - make_interval(mins => g::int),
+                CASE WHEN g % 3 = 0 THEN now() - make_interval(mins => g::int) END
+         FROM generate_series(1, $2) g
+         ON CONFLICT (repository_id, number) DO NOTHING",
+    )
+    .bind(&repositories)
+    .bind(plan.issues as i64)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO issue_comments (repository_id, issue_number, id, author, body, url, created_at)
+         SELECT i.repository_id, i.number, i.number || '-' || c, 'person-' || c,
+                'Comment ' || c || ' on issue ' || i.number, NULL, i.created_at + make_interval(mins => c::int)
+         FROM tracked_issues i, generate_series(1, i.comments) c
+         WHERE i.repository_id = ANY($1)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&repositories)
+    .execute(&mut *tx)
+    .await?;
+    store.commit_change(tx).await?;
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM tracked_issues i JOIN subscriptions s
+           ON s.repository_id = i.repository_id AND s.user_id = $1",
+    )
+    .bind(user)
+    .fetch_one(store.pool())
+    .await?)
+}

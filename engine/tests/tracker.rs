@@ -746,3 +746,32 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
     // Each sync looks its repository up once (subscribing did once more).
     assert_eq!(stats["by_route"]["GET /repos/{owner}/{repo}"], 6, "{stats}");
 }
+
+#[tokio::test]
+async fn seeded_trackers_are_whole_and_countable() {
+    let h = Harness::new(SimConfig::default()).await;
+    let person = member_of(h.world(), Forge::GitHub, &busiest(h.world(), Forge::GitHub, 1)[0]);
+    let user = h.sign_in(None, Forge::GitHub, &person).await;
+    let plan = engine::seed::TrackerPlan {
+        issues: 1000,
+        repositories: 7,
+    };
+    let items = engine::seed::seed_tracker(&h.db.store, Forge::GitHub, &person, &plan)
+        .await
+        .unwrap();
+    assert_eq!(items, 1000);
+    let counts = h.tracker.counts(user, &IssueFilter::default()).await.unwrap();
+    assert_eq!(counts.total, 1000);
+    assert_eq!(counts.facet(Facet::Repo).len(), 7);
+    let list = whole_list(&h.tracker, user, &IssueFilter::default()).await;
+    assert_eq!(list.len(), 1000);
+    let comments: i64 = sqlx::query_scalar("SELECT count(*) FROM issue_comments")
+        .fetch_one(h.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(comments as u64, list.iter().map(|r| r.comments).sum::<u64>());
+    let refused = engine::seed::seed_tracker(&h.db.store, Forge::GitLab, "nobody", &plan)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("sign in first"), "{refused}");
+}

@@ -1,7 +1,12 @@
 -- wrk reporting: percentiles of latency, throughput and every kind of
 -- error, as one line of JSON for scripts/bench to print.
--- BENCH_BODY (optional) makes every request a form POST with that body.
+-- BENCH_BODY (optional) makes every request a form POST with that body;
+-- BENCH_COOKIE (optional) sends a session cookie with each.
 local body = os.getenv("BENCH_BODY")
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie and cookie ~= "" then
+  wrk.headers["Cookie"] = cookie
+end
 if body and body ~= "" then
   wrk.method = "POST"
   wrk.body = body

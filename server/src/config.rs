@@ -35,6 +35,27 @@ pub enum Command {
     /// Fill the database with made-up contributions of many people and
     /// print the address of a query over them (for load tests).
     Seed(SeedArgs),
+    /// Fill a signed-in person's issue tracker with made-up repositories
+    /// and issues (for load tests).
+    SeedIssues(SeedIssuesArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedIssuesArgs {
+    /// Whose list: the account they signed in with, as `forge:username`.
+    #[arg(long = "for", value_parser = parse_account)]
+    pub account: (model::forge::Forge, String),
+    #[arg(long, default_value_t = 100_000)]
+    pub issues: usize,
+    #[arg(long, default_value_t = 40)]
+    pub repositories: usize,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+fn parse_account(text: &str) -> Result<(model::forge::Forge, String), String> {
+    let spec = model::query::AccountSpec::parse(text).map_err(|e| e.to_string())?;
+    Ok((spec.forge, spec.username))
 }
 
 #[derive(Debug, Clone, Args)]

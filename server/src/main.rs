@@ -25,7 +25,7 @@ use clap::Parser;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use config::{Cli, Command, PostgresCommand, SeedArgs, ServeConfig, SimArgs};
+use config::{Cli, Command, PostgresCommand, SeedArgs, SeedIssuesArgs, ServeConfig, SimArgs};
 use database::Database;
 use error::ServerError;
 use state::AppState;
@@ -63,6 +63,7 @@ async fn run() -> ExitCode {
         Some(Command::Sim(args)) => simulate(args).await,
         Some(Command::Fetch(args)) => fetch::run(args).await,
         Some(Command::Seed(args)) => seed(args).await,
+        Some(Command::SeedIssues(args)) => seed_issues(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -231,6 +232,30 @@ async fn seed(args: SeedArgs) -> Result<(), ServerError> {
         };
         let hash = engine::seed::seed(&database.store, &plan).await?;
         println!("/q/{hash}");
+        Ok(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+/// Fills a person's tracker and prints how many items their list has.
+async fn seed_issues(args: SeedIssuesArgs) -> Result<(), ServerError> {
+    if args.issues == 0 || args.repositories == 0 {
+        return Err(ServerError::Config(
+            "--issues and --repositories must be at least 1".into(),
+        ));
+    }
+    let database = Database::open(&args.database).await?;
+    let result = async {
+        database.store.migrate().await?;
+        let plan = engine::seed::TrackerPlan {
+            issues: args.issues,
+            repositories: args.repositories,
+        };
+        let (forge, username) = &args.account;
+        let items = engine::seed::seed_tracker(&database.store, *forge, username, &plan).await?;
+        println!("{items}");
         Ok(())
     }
     .await;

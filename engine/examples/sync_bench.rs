@@ -1,0 +1,225 @@
+//! Benchmark: syncing busy issue trackers from the simulator, as the
+//! tracker's background jobs do it.
+//! `cargo run --release -p engine --example sync_bench -- [repositories] [issues each] [latency ms]`
+//! (defaults 20, 2000, 50). Needs PostgreSQL as the tests do
+//! (`TALLY_TEST_DATABASE_URL`, else 127.0.0.1:5432).
+//!
+//! Prints the wall time and the requests used by the first (full) sync of
+//! every repository and by a second (incremental) one, with the items and
+//! comments stored, checked against the simulator's truth.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use engine::accounts::Accounts;
+use engine::forge::Endpoint;
+use engine::forge::directory::Directory;
+use engine::jobs::{JobSettings, SyncQueue};
+use engine::secrets::Cipher;
+use engine::store::testing::TestDb;
+use engine::tracker::Tracker;
+use engine::tracker::sync::{RepoSyncer, SyncSettings};
+use serde_json::Value;
+use sim::server::faults::Faults;
+use sim::server::{SimConfig, Simulator};
+use sim::world::{Forge, WorldConfig, generate_with_issues};
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>().ok());
+    let repositories = args.next().flatten().unwrap_or(20) as usize;
+    let issues = args.next().flatten().unwrap_or(2000) as usize;
+    let latency_ms = args.next().flatten().unwrap_or(50);
+
+    let started = Instant::now();
+    // About 45 % of a world's repositories are on GitHub.
+    let world = Arc::new(generate_with_issues(
+        WorldConfig {
+            seed: 2026,
+            people: 300,
+            repos: repositories * 9 / 4 + 2,
+            years: 2,
+            until: Utc::now(),
+        },
+        issues,
+    ));
+    let paths: Vec<String> = world
+        .repos
+        .iter()
+        .filter(|r| r.forge == Forge::GitHub && !r.deleted)
+        .take(repositories)
+        .map(|r| world.full_name(r))
+        .collect();
+    assert_eq!(paths.len(), repositories, "the world has that many GitHub repositories");
+    println!(
+        "world: {} issues in {} repositories ({:.1} s to generate)",
+        world.issues.len(),
+        world.repos.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let config = SimConfig {
+        faults: [(
+            Forge::GitHub,
+            Faults {
+                latency_ms,
+                ..Faults::default()
+            },
+        )]
+        .into(),
+        ..SimConfig::default()
+    };
+    let simulator = Simulator::start(world.clone(), config).await.unwrap();
+    let api_url = simulator.url(Forge::GitHub).unwrap().to_owned();
+    let db = TestDb::new().await;
+    let store = db.store.clone();
+    let directory = Arc::new(Directory::new(vec![Endpoint {
+        forge: Forge::GitHub,
+        api_url: api_url.clone(),
+        token: Some("sim_bench".into()),
+        scope: Vec::new(),
+    }]));
+    let accounts = Arc::new(Accounts::new(store.clone(), Cipher::new([9; 32]), None));
+    let syncer = Arc::new(RepoSyncer::new(
+        store.clone(),
+        directory.clone(),
+        accounts.clone(),
+        SyncSettings::default(),
+    ));
+    let queue = SyncQueue::new(store.clone(), syncer).await.unwrap();
+    let tracker = Tracker::new(store.clone(), directory, accounts, queue.clone());
+    let user: i64 = sqlx::query_scalar("INSERT INTO users DEFAULT VALUES RETURNING id")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for path in &paths {
+        ids.push(tracker.subscribe_address(user, &format!("github:{path}")).await.unwrap());
+    }
+    reset_stats(&api_url).await;
+
+    let settings = JobSettings::default();
+    println!(
+        "syncing {repositories} repositories × {issues} issues, {latency_ms} ms per answer, {} syncs at a time",
+        settings.workers
+    );
+    let running = engine::jobs::start(queue.clone(), settings);
+    let full = timed_until_synced(&tracker, user, repositories, None).await;
+    let full_requests = requests(&api_url).await;
+    report("first sync (full)", full, &full_requests);
+
+    let (items, comments) = stored(&tracker, user).await;
+    let truth = truth_totals(&api_url, &paths).await;
+    println!(
+        "stored: {items} issues, {comments} comments; the simulator holds {} and {}: {}",
+        truth.0,
+        truth.1,
+        if (items, comments) == truth { "equal" } else { "DIFFERENT" }
+    );
+    println!("budget left: {}", budget_left(&api_url).await);
+
+    reset_stats(&api_url).await;
+    let since = Utc::now();
+    for id in &ids {
+        tracker.sync_now(user, *id).await.unwrap();
+    }
+    let again = timed_until_synced(&tracker, user, repositories, Some(since)).await;
+    report("second sync (incremental, nothing changed)", again, &requests(&api_url).await);
+    running.stop();
+    simulator.stop().await;
+}
+
+/// Waits until every subscription has synced (after `since`, when given).
+async fn timed_until_synced(
+    tracker: &Tracker,
+    user: i64,
+    count: usize,
+    since: Option<chrono::DateTime<Utc>>,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        let subscriptions = tracker.subscriptions(user).await.unwrap();
+        let done = subscriptions.iter().filter(|s| {
+            s.state == model::tracker::SyncState::Synced
+                && since.is_none_or(|t| s.last_synced_at.is_some_and(|at| at > t))
+        });
+        if done.count() == count {
+            return started.elapsed();
+        }
+        if let Some(failed) = subscriptions
+            .iter()
+            .find(|s| s.state == model::tracker::SyncState::Failed)
+        {
+            panic!("{} failed: {:?}", failed.repository, failed.problem);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn stored(tracker: &Tracker, user: i64) -> (u64, u64) {
+    let subscriptions = tracker.subscriptions(user).await.unwrap();
+    (
+        subscriptions.iter().map(|s| s.items).sum(),
+        subscriptions.iter().map(|s| s.comments).sum(),
+    )
+}
+
+async fn truth_totals(api_url: &str, paths: &[String]) -> (u64, u64) {
+    let mut totals = (0, 0);
+    for path in paths {
+        let items: Vec<Value> = reqwest::get(format!("{api_url}/_sim/truth/issues?repository={path}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        totals.0 += items.len() as u64;
+        totals.1 += items.iter().map(|i| i["comments"].as_u64().unwrap()).sum::<u64>();
+    }
+    totals
+}
+
+async fn reset_stats(api_url: &str) {
+    reqwest::Client::new()
+        .delete(format!("{api_url}/_sim/stats"))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn requests(api_url: &str) -> Value {
+    reqwest::get(format!("{api_url}/_sim/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn budget_left(api_url: &str) -> String {
+    let answer: Value = reqwest::Client::new()
+        .get(format!("{api_url}/rate_limit"))
+        .bearer_auth("sim_bench")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let core = &answer["resources"]["core"];
+    format!("{} of {} core requests this hour", core["remaining"], core["limit"])
+}
+
+fn report(what: &str, took: Duration, requests: &Value) {
+    println!(
+        "{what}: {:.1} s, {} requests",
+        took.as_secs_f64(),
+        requests["requests"]
+    );
+    if let Some(routes) = requests["by_route"].as_object() {
+        for (route, count) in routes {
+            println!("    {count:>6}  {route}");
+        }
+    }
+}
