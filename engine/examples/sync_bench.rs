@@ -52,7 +52,11 @@ async fn main() {
         .take(repositories)
         .map(|r| world.full_name(r))
         .collect();
-    assert_eq!(paths.len(), repositories, "the world has that many GitHub repositories");
+    assert_eq!(
+        paths.len(),
+        repositories,
+        "the world has that many GitHub repositories"
+    );
     println!(
         "world: {} issues in {} repositories ({:.1} s to generate)",
         world.issues.len(),
@@ -95,7 +99,12 @@ async fn main() {
         .unwrap();
     let mut ids = Vec::new();
     for path in &paths {
-        ids.push(tracker.subscribe_address(user, &format!("github:{path}")).await.unwrap());
+        ids.push(
+            tracker
+                .subscribe_address(user, &format!("github:{path}"))
+                .await
+                .unwrap(),
+        );
     }
     reset_stats(&api_url).await;
 
@@ -115,7 +124,11 @@ async fn main() {
         "stored: {items} issues, {comments} comments; the simulator holds {} and {}: {}",
         truth.0,
         truth.1,
-        if (items, comments) == truth { "equal" } else { "DIFFERENT" }
+        if (items, comments) == truth {
+            "equal"
+        } else {
+            "DIFFERENT"
+        }
     );
     println!("budget left: {}", budget_left(&api_url).await);
 
@@ -125,7 +138,11 @@ async fn main() {
         tracker.sync_now(user, *id).await.unwrap();
     }
     let again = timed_until_synced(&tracker, user, repositories, Some(since)).await;
-    report("second sync (incremental, nothing changed)", again, &requests(&api_url).await);
+    report(
+        "second sync (incremental, nothing changed)",
+        again,
+        &requests(&api_url).await,
+    );
     running.stop();
     simulator.stop().await;
 }
@@ -168,14 +185,18 @@ async fn stored(tracker: &Tracker, user: i64) -> (u64, u64) {
 async fn truth_totals(api_url: &str, paths: &[String]) -> (u64, u64) {
     let mut totals = (0, 0);
     for path in paths {
-        let items: Vec<Value> = reqwest::get(format!("{api_url}/_sim/truth/issues?repository={path}"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let items: Vec<Value> =
+            reqwest::get(format!("{api_url}/_sim/truth/issues?repository={path}"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
         totals.0 += items.len() as u64;
-        totals.1 += items.iter().map(|i| i["comments"].as_u64().unwrap()).sum::<u64>();
+        totals.1 += items
+            .iter()
+            .map(|i| i["comments"].as_u64().unwrap())
+            .sum::<u64>();
     }
     totals
 }
@@ -208,7 +229,10 @@ async fn budget_left(api_url: &str) -> String {
         .await
         .unwrap();
     let core = &answer["resources"]["core"];
-    format!("{} of {} core requests this hour", core["remaining"], core["limit"])
+    format!(
+        "{} of {} core requests this hour",
+        core["remaining"], core["limit"]
+    )
 }
 
 fn report(what: &str, took: Duration, requests: &Value) {

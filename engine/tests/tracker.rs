@@ -39,9 +39,17 @@ struct Harness {
 
 impl Harness {
     async fn new(config: SimConfig) -> Self {
+        Self::with_endpoints(config, common::endpoints).await
+    }
+
+    /// With the installation's endpoints (and tokens) as `endpoints` says.
+    async fn with_endpoints(
+        config: SimConfig,
+        endpoints: impl FnOnce(&Simulator) -> Vec<engine::forge::Endpoint>,
+    ) -> Self {
         let db = TestDb::new().await;
         let simulator = Simulator::start(common::world(1), config).await.unwrap();
-        let directory = Arc::new(Directory::new(common::endpoints(&simulator)));
+        let directory = Arc::new(Directory::new(endpoints(&simulator)));
         let accounts = Arc::new(Accounts::new(db.store.clone(), Cipher::new([7; 32]), None));
         let syncer = Arc::new(RepoSyncer::new(
             db.store.clone(),
@@ -750,7 +758,11 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
 #[tokio::test]
 async fn seeded_trackers_are_whole_and_countable() {
     let h = Harness::new(SimConfig::default()).await;
-    let person = member_of(h.world(), Forge::GitHub, &busiest(h.world(), Forge::GitHub, 1)[0]);
+    let person = member_of(
+        h.world(),
+        Forge::GitHub,
+        &busiest(h.world(), Forge::GitHub, 1)[0],
+    );
     let user = h.sign_in(None, Forge::GitHub, &person).await;
     let plan = engine::seed::TrackerPlan {
         issues: 1000,
@@ -760,7 +772,11 @@ async fn seeded_trackers_are_whole_and_countable() {
         .await
         .unwrap();
     assert_eq!(items, 1000);
-    let counts = h.tracker.counts(user, &IssueFilter::default()).await.unwrap();
+    let counts = h
+        .tracker
+        .counts(user, &IssueFilter::default())
+        .await
+        .unwrap();
     assert_eq!(counts.total, 1000);
     assert_eq!(counts.facet(Facet::Repo).len(), 7);
     let list = whole_list(&h.tracker, user, &IssueFilter::default()).await;
@@ -769,9 +785,151 @@ async fn seeded_trackers_are_whole_and_countable() {
         .fetch_one(h.db.store.pool())
         .await
         .unwrap();
-    assert_eq!(comments as u64, list.iter().map(|r| r.comments).sum::<u64>());
+    assert_eq!(
+        comments as u64,
+        list.iter().map(|r| r.comments).sum::<u64>()
+    );
     let refused = engine::seed::seed_tracker(&h.db.store, Forge::GitLab, "nobody", &plan)
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("sign in first"), "{refused}");
+}
+
+#[tokio::test]
+async fn every_forge_subscribes_by_address_and_syncs_to_the_world() {
+    let h = Harness::new(SimConfig::default()).await;
+    let person = member_of(
+        h.world(),
+        Forge::GitHub,
+        &busiest(h.world(), Forge::GitHub, 1)[0],
+    );
+    let user = h.sign_in(None, Forge::GitHub, &person).await;
+    for forge in [Forge::Bitbucket, Forge::Gerrit, Forge::Phabricator] {
+        let repo = h
+            .world()
+            .repos
+            .iter()
+            .filter(|r| r.forge == forge && !r.deleted)
+            .max_by_key(|r| h.world().issues_in(r.id).count() + h.world().changes_in(r.id).count())
+            .unwrap();
+        let path = h.world().full_name(repo);
+        let id = h
+            .tracker
+            .subscribe_address(user, &format!("{}:{path}", forge.key()))
+            .await
+            .unwrap();
+        let report = h.syncer.sync(id).await.unwrap();
+        assert!(report.listed > 0, "{forge:?}");
+        h.assert_matches_truth(id, forge, &path).await;
+    }
+    let counts = h
+        .tracker
+        .counts(user, &IssueFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(counts.facet(Facet::Forge).len(), 3);
+}
+
+#[tokio::test]
+async fn without_a_token_of_its_own_the_installation_reads_with_a_subscribers() {
+    let h = Harness::with_endpoints(SimConfig::default(), |simulator| {
+        let mut endpoints = common::endpoints(simulator);
+        for endpoint in &mut endpoints {
+            if endpoint.forge == Forge::GitHub {
+                endpoint.token = None;
+            }
+        }
+        endpoints
+    })
+    .await;
+    let path = busiest(h.world(), Forge::GitHub, 1).remove(0);
+    let user = h
+        .sign_in(
+            None,
+            Forge::GitHub,
+            &member_of(h.world(), Forge::GitHub, &path),
+        )
+        .await;
+    let id = h
+        .tracker
+        .subscribe_address(user, &format!("github:{path}"))
+        .await
+        .unwrap();
+    h.syncer.sync(id).await.unwrap();
+    h.assert_matches_truth(id, Forge::GitHub, &path).await;
+    // The anonymous budget (60 an hour) was not touched.
+    let anonymous: serde_json::Value = reqwest::get(format!(
+        "{}/rate_limit",
+        h.simulator.url(Forge::GitHub).unwrap()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(anonymous["resources"]["core"]["used"], 0, "{anonymous}");
+}
+
+/// Renews with a fixed answer, or refuses.
+struct FixedRenewal(Option<&'static str>);
+
+impl engine::accounts::Renew for FixedRenewal {
+    fn renew<'a>(
+        &'a self,
+        _forge: Forge,
+        _instance: &'a str,
+        refresh: &'a str,
+    ) -> engine::accounts::Renewal<'a> {
+        Box::pin(async move {
+            assert_eq!(refresh, "sim_refresh_old");
+            match self.0 {
+                Some(access) => Ok(Tokens {
+                    access: access.to_owned(),
+                    refresh: Some("sim_refresh_new".into()),
+                    expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(2)),
+                }),
+                None => Err(engine::Error::Refused {
+                    url: "token".into(),
+                    message: "the refresh token is invalid".into(),
+                }),
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn expiring_tokens_are_renewed_before_use_and_a_refused_renewal_says_so() {
+    let h = Harness::new(SimConfig::default()).await;
+    let who = engine::forge::ForgeUser {
+        id: "77".into(),
+        username: "renewer".into(),
+        display_name: None,
+    };
+    let expiring = Tokens {
+        access: "sim_access_old".into(),
+        refresh: Some("sim_refresh_old".into()),
+        expires_at: Some(chrono::Utc::now() + chrono::Duration::minutes(1)),
+    };
+    for (renewal, renewed) in [(Some("sim_access_new"), true), (None, false)] {
+        let accounts = Accounts::new(
+            h.db.store.clone(),
+            Cipher::new([7; 32]),
+            Some(Arc::new(FixedRenewal(renewal))),
+        );
+        let user = accounts
+            .sign_in(None, Forge::GitLab, "gitlab.example", &who, &expiring)
+            .await
+            .unwrap();
+        let account = h.db.store.accounts_of(user).await.unwrap().remove(0);
+        let token = accounts.token(&account).await;
+        let account = h.db.store.accounts_of(user).await.unwrap().remove(0);
+        if renewed {
+            assert_eq!(token.unwrap(), "sim_access_new");
+            assert!(account.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::hours(1));
+            assert_eq!(accounts.token(&account).await.unwrap(), "sim_access_new");
+        } else {
+            assert!(token.is_err());
+            assert!(account.problem.unwrap().contains("could not be renewed"));
+        }
+    }
 }

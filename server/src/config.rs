@@ -417,7 +417,11 @@ pub struct LogConfig {
     pub log_format: LogFormat,
 
     /// Log filter in `tracing` syntax, e.g. `info,engine=debug`.
-    #[arg(long, env = "RUST_LOG", default_value = "info,sqlx::postgres::notice=warn")]
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        default_value = "info,sqlx::postgres::notice=warn"
+    )]
     pub log_filter: String,
 }
 

@@ -230,6 +230,20 @@ impl RepoSyncer {
 
     /// The client to read `repo` with, and its path now (after a rename).
     async fn reader(&self, repo: &TrackedRepo) -> Result<(Arc<Client>, String)> {
+        let (_, endpoint) = self.directory.endpoint(repo.forge, Some(&repo.instance))?;
+        // Without a token of its own the installation reads anonymously
+        // (60 requests an hour on GitHub): a subscriber's token reads public
+        // repositories instead, when one can.
+        if endpoint.token.is_none() && !repo.private {
+            for subscriber in self.store.subscribers(repo.id).await? {
+                if let Some((client, info)) = self.access_of(repo, &subscriber, false).await?
+                    && !info.private
+                {
+                    self.seen(repo, &info).await?;
+                    return Ok((client, info.path));
+                }
+            }
+        }
         let installation = self.directory.client_at(repo.forge, Some(&repo.instance))?;
         match installation.repository(&repo.path).await {
             Ok(info) if !info.private => {
@@ -251,7 +265,7 @@ impl RepoSyncer {
     async fn private_reader(&self, repo: &TrackedRepo) -> Result<(Arc<Client>, String)> {
         let mut reader: Option<(Arc<Client>, RepoInfo)> = None;
         for subscriber in self.store.subscribers(repo.id).await? {
-            if let Some(found) = self.access_of(repo, &subscriber).await? {
+            if let Some(found) = self.access_of(repo, &subscriber, true).await? {
                 self.store
                     .set_lost_access(subscriber.user, repo.id, None)
                     .await?;
@@ -269,18 +283,22 @@ impl RepoSyncer {
         Ok((client, info.path))
     }
 
-    /// A client with the subscriber's token if it reads the repository;
-    /// otherwise records why they lost sight of it.
+    /// A client with the subscriber's token if it reads the repository. A
+    /// token the forge refuses marks its account; for a `private`
+    /// repository, a subscriber who cannot read it is told why.
     async fn access_of(
         &self,
         repo: &TrackedRepo,
         subscriber: &Subscriber,
+        private: bool,
     ) -> Result<Option<(Arc<Client>, RepoInfo)>> {
         let lost = |problem: String| async move {
-            self.store
-                .set_lost_access(subscriber.user, repo.id, Some(&problem))
-                .await
-                .map(|_| None)
+            if private {
+                self.store
+                    .set_lost_access(subscriber.user, repo.id, Some(&problem))
+                    .await?;
+            }
+            Ok(None)
         };
         let Some(account) = (match subscriber.account {
             Some(id) => self.store.account(id).await?,

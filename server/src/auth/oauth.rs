@@ -309,3 +309,91 @@ impl Renew for Renewer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::server::{SimConfig, Simulator};
+    use sim::world::{WorldConfig, generate};
+
+    /// The code flow against the simulated GitLab, then a refresh: each
+    /// step gives tokens the forge takes, and a used refresh token is spent.
+    #[tokio::test]
+    async fn a_code_then_a_refresh_token_give_working_tokens() {
+        let world = Arc::new(generate(WorldConfig {
+            seed: 5,
+            people: 20,
+            repos: 5,
+            years: 1,
+            until: Utc::now(),
+        }));
+        let simulator = Simulator::start(world, SimConfig::default()).await.unwrap();
+        let base = simulator.url(Forge::GitLab).unwrap().to_owned();
+        let endpoint = Endpoint {
+            forge: Forge::GitLab,
+            api_url: base.clone(),
+            token: None,
+            scope: Vec::new(),
+        };
+        let app = OAuthApp::for_endpoint(&endpoint, "tally-test".into(), Some("sim_secret".into()));
+        let http = http_client();
+        let username = simulator
+            .world
+            .accounts
+            .iter()
+            .find(|a| a.forge == Forge::GitLab && !a.deleted)
+            .unwrap()
+            .username
+            .clone();
+        http.put(format!("{base}/_sim/oauth"))
+            .json(&serde_json::json!({ "approve_as": username }))
+            .send()
+            .await
+            .unwrap();
+        let redirect = "http://127.0.0.1:9/auth/gitlab/callback";
+        let (url, pending) = app.start(redirect, "/issues".into()).unwrap();
+        let back = http.get(url).send().await.unwrap();
+        let location = back.headers()["location"].to_str().unwrap().to_owned();
+        let query: Vec<(String, String)> =
+            serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap();
+        let get = |name: &str| query.iter().find(|(k, _)| k == name).unwrap().1.clone();
+        assert_eq!(get("state"), pending.state);
+        let tokens = app
+            .exchange(&http, redirect, &get("code"), &pending.verifier)
+            .await
+            .unwrap();
+        assert!(tokens.expires_at.is_some());
+        let refresh = tokens.refresh.clone().unwrap();
+        let renewed = app.refresh(&http, &refresh).await.unwrap();
+        assert_ne!(renewed.access, tokens.access);
+        let me: serde_json::Value = http
+            .get(format!("{base}/api/v4/user"))
+            .bearer_auth(&renewed.access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["username"], serde_json::json!(username));
+        let spent = app.refresh(&http, &refresh).await.unwrap_err();
+        assert!(spent.to_string().contains("refused"), "{spent}");
+        // A wrong verifier is refused, naming the reason.
+        let (url, pending) = app.start(redirect, "/".into()).unwrap();
+        let back = http.get(url).send().await.unwrap();
+        let location = back.headers()["location"].to_str().unwrap().to_owned();
+        let code = location
+            .split("code=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let refused = app
+            .exchange(&http, redirect, &code, &format!("{}x", pending.verifier))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("code_verifier"), "{refused}");
+    }
+}
