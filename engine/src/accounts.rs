@@ -186,6 +186,18 @@ impl Accounts {
         self.cipher.open(&account.access_token, &context("access"))
     }
 
+    /// Records that the forge refused the account's token (saying `why`),
+    /// and returns the problem as the person is told it.
+    pub async fn refused(&self, account: &StoredAccount, why: &str) -> Result<String> {
+        let problem = format!(
+            "{} refused the token of {} ({why}): sign in with it again",
+            account.forge.name(),
+            account.username
+        );
+        self.broken(account.id, &problem).await?;
+        Ok(problem)
+    }
+
     /// Records that the forge refused the account's token.
     pub async fn broken(&self, account: AccountId, problem: &str) -> Result<()> {
         tracing::warn!(account, problem, "a linked account's token stopped working");

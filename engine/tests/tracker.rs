@@ -80,7 +80,7 @@ impl Harness {
 
     /// Signs `username` in (linking to `user` when given), as OAuth would.
     async fn sign_in(&self, user: Option<UserId>, forge: Forge, username: &str) -> UserId {
-        let token = common::oauth_token(&self.simulator, forge, username).await;
+        let token = common::oauth_token(&self.simulator, forge, username);
         let client = common::client_with(&self.simulator, forge, Some(token.clone()));
         let who = client.viewer().await.unwrap();
         assert_eq!(who.username, username);
@@ -638,7 +638,7 @@ async fn tokens_are_sealed_in_the_database() {
         Forge::GitHub,
         &busiest(h.world(), Forge::GitHub, 1)[0],
     );
-    let token = common::oauth_token(&h.simulator, Forge::GitHub, &person).await;
+    let token = common::oauth_token(&h.simulator, Forge::GitHub, &person);
     let client = common::client_with(&h.simulator, Forge::GitHub, Some(token.clone()));
     let who = client.viewer().await.unwrap();
     let user = h

@@ -13,69 +13,11 @@ use sim::server::{SimConfig, Simulator};
 use sim::truth::IssueTruth;
 use sim::world::{Forge, Owner, Repo, World};
 
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
-
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// An access token the forge's OAuth server issues to `username`.
-async fn token_for(base: &str, forge: Forge, username: &str) -> String {
-    let http = client();
-    http.put(format!("{base}/_sim/oauth"))
-        .json(&json!({ "approve_as": username }))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
-    let (authorize, token) = match forge {
-        Forge::GitHub => ("/login/oauth/authorize", "/login/oauth/access_token"),
-        Forge::GitLab => ("/oauth/authorize", "/oauth/token"),
-        _ => ("/site/oauth2/authorize", "/site/oauth2/access_token"),
-    };
-    let query = serde_urlencoded::to_string([
-        ("client_id", "tally-test"),
-        ("redirect_uri", REDIRECT),
-        ("response_type", "code"),
-        ("state", "s"),
-    ])
-    .unwrap();
-    let redirect = http
-        .get(format!("{base}{authorize}?{query}"))
-        .send()
-        .await
-        .unwrap();
-    let location = common::header(&redirect, "location");
-    let code = location
-        .split(['?', '&'])
-        .find_map(|pair| pair.strip_prefix("code="))
-        .unwrap()
-        .to_owned();
-    let answer: Value = http
-        .post(format!("{base}{token}"))
-        .header("accept", "application/json")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(
-            serde_urlencoded::to_string([
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", REDIRECT),
-                ("client_id", "tally-test"),
-                ("client_secret", "sim_secret"),
-            ])
-            .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["access_token"].as_str().unwrap().to_owned()
 }
 
 /// The busiest live repository of `forge` by issues, and its full name.
@@ -211,8 +153,8 @@ async fn private_repositories_answer_only_their_members_and_instance_tokens() {
     };
     let simulator = Simulator::start(world.clone(), config).await.unwrap();
     let base = simulator.url(Forge::GitHub).unwrap().to_owned();
-    let member_token = token_for(&base, Forge::GitHub, &member).await;
-    let outsider_token = token_for(&base, Forge::GitHub, &outsider).await;
+    let member_token = simulator.issue_token(Forge::GitHub, &member).unwrap();
+    let outsider_token = simulator.issue_token(Forge::GitHub, &outsider).unwrap();
 
     for (token, status) in [
         (None, StatusCode::NOT_FOUND),
@@ -278,8 +220,8 @@ async fn a_revoked_token_is_refused_and_others_keep_working() {
             .iter()
             .filter(|a| a.forge == forge && !a.deleted);
         let (one, other) = (people.next().unwrap(), people.next().unwrap());
-        let first = token_for(&base, forge, &one.username).await;
-        let second = token_for(&base, forge, &other.username).await;
+        let first = simulator.issue_token(forge, &one.username).unwrap();
+        let second = simulator.issue_token(forge, &other.username).unwrap();
         let me = if forge == Forge::GitHub {
             "/user"
         } else {
@@ -321,7 +263,7 @@ async fn gitlab_and_bitbucket_list_the_repositories_a_member_reads() {
         let base = simulator.url(forge).unwrap().to_owned();
         let (repo, name) = busiest_repo(world, forge);
         let member = member(world, repo);
-        let token = token_for(&base, forge, &member).await;
+        let token = simulator.issue_token(forge, &member).unwrap();
         let path = match forge {
             Forge::GitLab => "/api/v4/projects?membership=true&per_page=100",
             _ => "/2.0/repositories?role=member&pagelen=100",

@@ -3,7 +3,6 @@ mod charts;
 mod demo_banner;
 mod footer;
 mod header;
-#[cfg(feature = "hydrate")]
 mod infinite_scroll;
 mod query_editor;
 mod theme_toggle;
@@ -13,7 +12,6 @@ pub use charts::{ActivityGraphs, ECHARTS_SCRIPT};
 pub use demo_banner::DemoBanner;
 pub use footer::Footer;
 pub use header::Header;
-#[cfg(feature = "hydrate")]
-pub use infinite_scroll::when_visible;
+pub use infinite_scroll::paged;
 pub use query_editor::QueryEditor;
 pub use theme_toggle::{THEME_BOOTSTRAP_SCRIPT, ThemeToggle};

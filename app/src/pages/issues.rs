@@ -15,7 +15,7 @@ use model::tracker::{Facet, FacetCount, IssueCounts, IssueFilter, IssuePage, Iss
 use model::url::web_link;
 
 use crate::api::tracker::{count_issues, list_issues};
-use crate::components::age;
+use crate::components::{age, paged};
 use crate::error::AppError;
 
 /// The address parameters that are filters.
@@ -278,51 +278,30 @@ fn issue_view(
 /// comes into view (without JavaScript, "More" is the next page's address).
 #[component]
 fn IssueList(filter: IssueFilter, page: IssuePage) -> impl IntoView {
-    let items = RwSignal::new(page.items);
-    let next = RwSignal::new(page.next);
-    let loading = RwSignal::new(false);
-    let failed = RwSignal::new(None::<String>);
     let as_of = page.as_of;
     let query = filter.query();
-    let load_more = {
-        let query = query.clone();
-        move || {
-            let Some(after) = next.get_untracked() else {
-                return;
-            };
-            if loading.get_untracked() {
-                return;
-            }
-            loading.set(true);
+    let (items, more) = paged(
+        page.items,
+        page.next,
+        {
             let query = query.clone();
-            leptos::task::spawn_local(async move {
-                match list_issues(query, Some(after)).await {
-                    Ok(page) => {
-                        items.update(|list| list.extend(page.items));
-                        next.set(page.next);
-                        failed.set(None);
-                    }
-                    Err(error) => failed.set(Some(error.to_string())),
+            move |after| {
+                let query = query.clone();
+                async move {
+                    list_issues(query, Some(after))
+                        .await
+                        .map(|p| (p.items, p.next))
                 }
-                loading.set(false);
-            });
-        }
-    };
-    let end = NodeRef::<leptos::html::A>::new();
-    #[cfg(feature = "hydrate")]
-    crate::components::when_visible(end, load_more.clone());
-    let on_click = {
-        let load_more = load_more.clone();
-        move |event: leptos::ev::MouseEvent| {
-            event.prevent_default();
-            load_more();
-        }
-    };
-    let more_base = if query.is_empty() {
-        "/issues?".to_owned()
-    } else {
-        format!("/issues?{query}&")
-    };
+            }
+        },
+        move |after| {
+            if query.is_empty() {
+                format!("/issues?after={after}")
+            } else {
+                format!("/issues?{query}&after={after}")
+            }
+        },
+    );
     view! {
         <section class="list" aria-label="Issues">
             <ol class="issues">
@@ -330,18 +309,7 @@ fn IssueList(filter: IssueFilter, page: IssuePage) -> impl IntoView {
                     {issue_view(item, &filter, as_of)}
                 </For>
             </ol>
-            {move || failed.get().map(|e| view! { <p class="error" role="alert">"The next page could not be loaded: "{e}</p> })}
-            {move || {
-                next.get()
-                    .map(|after| {
-                        let href = format!("{more_base}after={after}");
-                        view! {
-                            <a class="more" href=href node_ref=end on:click=on_click.clone() aria-busy=move || loading.get().to_string()>
-                                {move || if loading.get() { "Loading…" } else { "More" }}
-                            </a>
-                        }
-                    })
-            }}
+            {more}
         </section>
     }
 }

@@ -13,7 +13,7 @@ use model::query::{
 };
 
 use crate::api::{RetryQuery, query_page, query_period, query_summary};
-use crate::components::{ActivityGraphs, ECHARTS_SCRIPT, QueryEditor};
+use crate::components::{ActivityGraphs, ECHARTS_SCRIPT, QueryEditor, paged};
 use crate::error::AppError;
 use crate::pages::NotFound;
 
@@ -239,58 +239,33 @@ fn item_view(hash: &str, item: ListedContribution) -> impl IntoView + use<> {
 /// JavaScript it is a link to the next page).
 #[component]
 fn ContributionList(hash: String, page: ContributionPage) -> impl IntoView {
-    let items = RwSignal::new(page.items);
-    let next = RwSignal::new(page.next);
-    let loading = RwSignal::new(false);
-    let load_more = {
-        let hash = hash.clone();
-        move || {
-            let Some(after) = next.get_untracked() else {
-                return;
-            };
-            if loading.get_untracked() {
-                return;
-            }
-            loading.set(true);
+    let (items, more) = paged(
+        page.items,
+        page.next,
+        {
             let hash = hash.clone();
-            leptos::task::spawn_local(async move {
-                if let Ok(page) = query_page(hash, Some(after)).await {
-                    items.update(|list| list.extend(page.items));
-                    next.set(page.next);
+            move |after| {
+                let hash = hash.clone();
+                async move {
+                    query_page(hash, Some(after))
+                        .await
+                        .map(|p| (p.items, p.next))
                 }
-                loading.set(false);
-            });
-        }
-    };
-    let end = NodeRef::<leptos::html::A>::new();
-    #[cfg(feature = "hydrate")]
-    crate::components::when_visible(end, load_more.clone());
-    let on_click = {
-        let load_more = load_more.clone();
-        move |event: leptos::ev::MouseEvent| {
-            event.prevent_default();
-            load_more();
-        }
-    };
-    let hash_for_items = hash.clone();
+            }
+        },
+        {
+            let hash = hash.clone();
+            move |after| format!("/q/{hash}?after={after}")
+        },
+    );
     view! {
         <section class="list" aria-label="Contributions">
             <ol class="items">
                 <For each=move || items.get() key=|i| (i.contribution.kind, i.contribution.id.clone(), i.person) let:item>
-                    {item_view(&hash_for_items, item)}
+                    {item_view(&hash, item)}
                 </For>
             </ol>
-            {move || {
-                next.get()
-                    .map(|after| {
-                        let href = format!("/q/{}?after={after}", hash);
-                        view! {
-                            <a class="more" href=href node_ref=end on:click=on_click.clone() aria-busy=move || loading.get().to_string()>
-                                {move || if loading.get() { "Loading…" } else { "More" }}
-                            </a>
-                        }
-                    })
-            }}
+            {more}
         </section>
     }
 }

@@ -377,20 +377,26 @@ impl Phabricator {
     }
 
     async fn project_names(&self, phids: &BTreeSet<String>) -> Result<BTreeMap<String, String>> {
-        #[derive(Deserialize)]
-        struct Fields {
-            name: String,
-        }
+        self.names("project.search", phids, "name").await
+    }
+
+    /// A field of each object a `*.search` method finds by PHID, by PHID.
+    async fn names(
+        &self,
+        method: &str,
+        phids: &BTreeSet<String>,
+        field: &str,
+    ) -> Result<BTreeMap<String, String>> {
         if phids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let items: Vec<Item<Fields>> = self
-            .search(
-                "project.search",
-                json!({ "constraints": { "phids": phids } }),
-            )
+        let items: Vec<Item<Value>> = self
+            .search(method, json!({ "constraints": { "phids": phids } }))
             .await?;
-        Ok(items.into_iter().map(|i| (i.phid, i.fields.name)).collect())
+        Ok(items
+            .into_iter()
+            .filter_map(|i| Some((i.phid, i.fields.get(field)?.as_str()?.to_owned())))
+            .collect())
     }
 
     /// `me`'s reviews (`kind` Review) or comments (IssueComment) on one

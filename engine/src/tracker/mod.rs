@@ -110,15 +110,9 @@ impl Tracker {
     async fn look_up(&self, account: &StoredAccount, path: &str) -> Result<RepoInfo> {
         let client = self.client_of(account).await?;
         match client.repository(path).await {
-            Err(Error::Refused { message, .. }) => {
-                let problem = format!(
-                    "{} refused the token of {} ({message}): sign in with it again",
-                    account.forge.name(),
-                    account.username
-                );
-                self.accounts.broken(account.id, &problem).await?;
-                Err(Error::Denied(problem))
-            }
+            Err(Error::Refused { message, .. }) => Err(Error::Denied(
+                self.accounts.refused(account, &message).await?,
+            )),
             other => other,
         }
     }
@@ -242,12 +236,7 @@ impl Tracker {
             match client.readable_repositories().await {
                 Ok(repos) => self.store.replace_readable(account.id, &repos).await?,
                 Err(Error::Refused { message, .. }) => {
-                    let problem = format!(
-                        "{} refused the token of {} ({message}): sign in with it again",
-                        account.forge.name(),
-                        account.username
-                    );
-                    self.accounts.broken(account.id, &problem).await?;
+                    self.accounts.refused(&account, &message).await?;
                 }
                 Err(other) => return Err(other),
             }

@@ -333,12 +333,9 @@ impl RepoSyncer {
                 .await
             }
             Err(Error::Refused { .. }) => {
-                let problem = format!(
-                    "{} refused the token of {} (revoked or expired): sign in with it again",
-                    repo.forge.name(),
-                    account.username
-                );
-                self.accounts.broken(account.id, &problem).await?;
+                self.accounts
+                    .refused(&account, "revoked or expired")
+                    .await?;
                 Ok(None)
             }
             Err(other) => Err(other),

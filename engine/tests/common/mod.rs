@@ -227,60 +227,6 @@ pub async fn assert_matches_truth(
 
 /// An access token the simulated forge's OAuth server issues to
 /// `username`, as after they approved a sign-in.
-pub async fn oauth_token(simulator: &Simulator, forge: Forge, username: &str) -> String {
-    let base = simulator.url(forge).unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    http.put(format!("{base}/_sim/oauth"))
-        .json(&serde_json::json!({ "approve_as": username }))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
-    let (authorize, token) = match forge {
-        Forge::GitHub => ("/login/oauth/authorize", "/login/oauth/access_token"),
-        Forge::GitLab => ("/oauth/authorize", "/oauth/token"),
-        _ => ("/site/oauth2/authorize", "/site/oauth2/access_token"),
-    };
-    let redirect = "http://127.0.0.1:9/callback";
-    let query = serde_urlencoded::to_string([
-        ("client_id", "tally-test"),
-        ("redirect_uri", redirect),
-        ("response_type", "code"),
-    ])
-    .unwrap();
-    let answer = http
-        .get(format!("{base}{authorize}?{query}"))
-        .send()
-        .await
-        .unwrap();
-    let location = answer.headers()["location"].to_str().unwrap().to_owned();
-    let code = location
-        .split(['?', '&'])
-        .find_map(|pair| pair.strip_prefix("code="))
-        .unwrap()
-        .to_owned();
-    let form = serde_urlencoded::to_string([
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", redirect),
-        ("client_id", "tally-test"),
-        ("client_secret", "sim_secret"),
-    ])
-    .unwrap();
-    let granted: serde_json::Value = http
-        .post(format!("{base}{token}"))
-        .header("accept", "application/json")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    granted["access_token"].as_str().unwrap().to_owned()
+pub fn oauth_token(simulator: &Simulator, forge: Forge, username: &str) -> String {
+    simulator.issue_token(forge, username).unwrap()
 }

@@ -303,6 +303,7 @@ fn forge_routes(forge: Forge) -> axum::Router<Arc<SimState>> {
 pub struct Simulator {
     pub world: Arc<World>,
     urls: Vec<(Forge, String)>,
+    states: Vec<Arc<SimState>>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -325,6 +326,7 @@ impl Simulator {
         let mut simulator = Self {
             world,
             urls: Vec::new(),
+            states: Vec::new(),
             stops: Vec::new(),
             tasks: Vec::new(),
         };
@@ -356,6 +358,7 @@ impl Simulator {
                 base_url: base_url.clone(),
                 oauth: crate::oauth::Server::default(),
             });
+            simulator.states.push(state.clone());
             let router = routes
                 .merge(crate::oauth::router(forge))
                 .merge(crate::admin::router())
@@ -406,6 +409,14 @@ impl Simulator {
             .iter()
             .find(|(f, _)| *f == forge)
             .map(|(_, url)| url.as_str())
+    }
+
+    /// An access token `forge`'s OAuth server issues to `username`, as if
+    /// they had approved a sign-in (for tests about what comes after it).
+    pub fn issue_token(&self, forge: Forge, username: &str) -> Option<String> {
+        let state = self.states.iter().find(|s| s.forge == forge)?;
+        let account = self.world.find_account(forge, username)?;
+        Some(state.oauth.issue_access_token(account.id))
     }
 
     pub async fn stop(self) {

@@ -60,6 +60,19 @@ impl From<Repository> for RepoInfo {
     }
 }
 
+/// A page of a list by update time, oldest first, updated since `since`.
+fn by_update(url: &str, since: Option<DateTime<Utc>>, page: u32) -> Call {
+    let call = Call::get(url, "core")
+        .query("sort", "updated")
+        .query("direction", "asc")
+        .query("per_page", PAGE)
+        .query("page", page);
+    match since {
+        Some(since) => call.query("since", since.to_rfc3339()),
+        None => call,
+    }
+}
+
 impl GitHub {
     fn missing(&self, repository: &str) -> String {
         format!(
@@ -80,15 +93,7 @@ impl GitHub {
             since,
             PAGE,
             |since, page| {
-                let mut call = Call::get(&url, "core")
-                    .query("state", "all")
-                    .query("sort", "updated")
-                    .query("direction", "asc")
-                    .query("per_page", PAGE)
-                    .query("page", page);
-                if let Some(since) = since {
-                    call = call.query("since", since.to_rfc3339());
-                }
+                let call = by_update(&url, since, page).query("state", "all");
                 async move {
                     self.http
                         .json::<Vec<Item>>(&call, || self.missing(repository))

@@ -77,20 +77,7 @@ impl Phabricator {
 
     /// Usernames of user PHIDs.
     async fn usernames(&self, phids: &BTreeSet<String>) -> Result<BTreeMap<String, String>> {
-        #[derive(Deserialize)]
-        struct Fields {
-            username: String,
-        }
-        if phids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let users: Vec<Item<Fields>> = self
-            .search("user.search", json!({ "constraints": { "phids": phids } }))
-            .await?;
-        Ok(users
-            .into_iter()
-            .map(|u| (u.phid, u.fields.username))
-            .collect())
+        self.names("user.search", phids, "username").await
     }
 
     /// The tasks tagged with project `name`, modified at or after `since`.
