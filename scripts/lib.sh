@@ -117,7 +117,9 @@ use_test_database() {
 start_release_server() {
   local database="$1" log_file="$2" server_pid url=""
   mkdir -p "$(dirname "$log_file")"
+  # Its own data directory: the key it seals tokens with stays with the run.
   DATABASE_URL="$database" LEPTOS_SITE_ROOT="$TALLY_ROOT/target/site" \
+    TALLY_DATA_DIR="$TALLY_SCRATCH/server-data" \
     "$(release_binary)" --addr 127.0.0.1:0 >"$log_file" 2>&1 &
   server_pid=$!
   CLEANUP+=("kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null")

@@ -105,6 +105,15 @@ test('sign in, subscribe on two forges, read one list, scroll, filter by label, 
   await hydrated(page);
   await expect(page.getByTestId('issue-total')).toHaveText(String(count));
 
+  // On a narrow phone neither page is wider than the screen.
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const path of ['/issues', '/subscriptions']) {
+    await page.goto(path);
+    await hydrated(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
+  }
+
   // Signing out: the list and its server functions are out of reach.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL((url) => url.pathname === '/');
