@@ -10,8 +10,8 @@ use model::forge::Forge;
 use model::tracker::{
     Comment, Facet, FacetCount, Issue, IssueCounts, IssueFilter, IssueRow, IssueState,
 };
-use sqlx::Row;
 use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::Store;
 use super::accounts::{AccountId, UserId, forge_of, forget_unwatched};
@@ -127,50 +127,74 @@ fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, RepoId, i64)> {
     Ok((at, repo, number))
 }
 
-/// The filters, as the boolean columns `f_<facet>` of the rows a person
-/// may see (`$1`: the person; `$2`–`$8`: the filters, NULL for none).
-const VISIBLE_WITH_FILTERS: &str = "
-    SELECT r.forge, r.path, i.repository_id, i.number, i.title, i.url, i.status, i.author,
-           i.labels, i.assignees, i.comments, i.created_at, i.updated_at,
-           ($2::text IS NULL OR r.forge = $2) AS f_forge,
-           ($3::bigint IS NULL OR i.repository_id = $3) AS f_repo,
-           ($4::text IS NULL OR (i.status = 'open') = ($4 = 'open')) AS f_state,
-           ($5::text IS NULL OR i.labels @> ARRAY[$5]) AS f_label,
-           ($6::text IS NULL OR i.assignees @> ARRAY[$6]) AS f_assignee,
-           ($7::text IS NULL OR i.author = $7) AS f_author,
-           ($8::text IS NULL OR i.search @@ to_tsquery('simple', $8)) AS f_text
-    FROM tracked_issues i
-    JOIN subscriptions s ON s.repository_id = i.repository_id
-                        AND s.user_id = $1 AND s.lost_access IS NULL
-    JOIN tracked_repositories r ON r.id = i.repository_id";
+/// The filters by name (a facet's key, or `text`), in the order the
+/// counts' columns `f_<name>` come.
+const FILTERS: [&str; 7] = [
+    "forge", "repo", "state", "label", "assignee", "author", "text",
+];
 
-const ALL_FILTERS: &str =
-    "f_forge AND f_repo AND f_state AND f_label AND f_assignee AND f_author AND f_text";
-
-/// Every filter but `facet`'s, as a condition on the rows above.
-fn filters_but(facet: Facet) -> String {
-    let own = format!("f_{}", facet.key());
-    ALL_FILTERS
-        .split(" AND ")
-        .filter(|f| *f != own)
-        .collect::<Vec<_>>()
-        .join(" AND ")
+/// Pushes the SQL condition of the filter `name` (binding its value), or
+/// returns false when that filter is not set. Only the filters set reach
+/// the SQL, so each combination gets a plan of its own: a generic plan
+/// over "filter IS NULL OR …" would sort every visible row for each page.
+fn push_condition(q: &mut QueryBuilder<'_, Postgres>, name: &str, filter: &IssueFilter) -> bool {
+    match name {
+        "forge" => match filter.forge {
+            Some(forge) => q.push("r.forge = ").push_bind(forge.key().to_owned()),
+            None => return false,
+        },
+        "repo" => match filter.repo {
+            Some(repo) => q.push("i.repository_id = ").push_bind(repo),
+            None => return false,
+        },
+        "state" => match filter.state {
+            Some(IssueState::Open) => q.push("i.status = 'open'"),
+            Some(IssueState::Closed) => q.push("i.status <> 'open'"),
+            None => return false,
+        },
+        "label" => match &filter.label {
+            Some(label) => q
+                .push("i.labels @> ARRAY[")
+                .push_bind(label.clone())
+                .push("]::text[]"),
+            None => return false,
+        },
+        "assignee" => match &filter.assignee {
+            Some(assignee) => q
+                .push("i.assignees @> ARRAY[")
+                .push_bind(assignee.clone())
+                .push("]::text[]"),
+            None => return false,
+        },
+        "author" => match &filter.author {
+            Some(author) => q.push("i.author = ").push_bind(author.clone()),
+            None => return false,
+        },
+        _ => match filter.q.as_deref().and_then(prefix_query) {
+            Some(words) => q
+                .push("i.search @@ to_tsquery('simple', ")
+                .push_bind(words)
+                .push(")"),
+            None => return false,
+        },
+    };
+    true
 }
 
-/// Binds `$2`–`$8` of [`VISIBLE_WITH_FILTERS`].
-fn bind_filter<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    filter: &'q IssueFilter,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    query
-        .bind(filter.forge.map(|f| f.key()))
-        .bind(filter.repo)
-        .bind(filter.state.map(IssueState::key))
-        .bind(filter.label.as_deref())
-        .bind(filter.assignee.as_deref())
-        .bind(filter.author.as_deref())
-        .bind(filter.q.as_deref().and_then(prefix_query))
+/// The rows a person may see: their subscriptions' items, unless they lost
+/// access to the repository.
+fn push_visible_from(q: &mut QueryBuilder<'_, Postgres>, user: UserId) {
+    q.push(
+        " FROM tracked_issues i
+          JOIN subscriptions s ON s.repository_id = i.repository_id AND s.lost_access IS NULL
+           AND s.user_id = ",
+    )
+    .push_bind(user)
+    .push(" JOIN tracked_repositories r ON r.id = i.repository_id");
 }
+
+const ROW_COLUMNS: &str = "r.forge, r.path, i.repository_id, i.number, i.title, i.url, i.status, \
+     i.author, i.labels, i.assignees, i.comments, i.created_at, i.updated_at";
 
 fn issue_row(row: &PgRow) -> Result<IssueRow> {
     Ok(IssueRow {
@@ -559,20 +583,27 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<IssueRow>> {
         let after = after.map(parse_cursor).transpose()?;
-        let sql = format!(
-            "SELECT * FROM ({VISIBLE_WITH_FILTERS}) v
-             WHERE {ALL_FILTERS}
-               AND ($9::timestamptz IS NULL
-                    OR (v.updated_at, v.repository_id, v.number) < ($9, $10, $11))
-             ORDER BY v.updated_at DESC, v.repository_id DESC, v.number DESC
-             LIMIT $12"
-        );
-        let query = bind_filter(sqlx::query(&sql).bind(user), filter)
-            .bind(after.map(|a| a.0))
-            .bind(after.map(|a| a.1))
-            .bind(after.map(|a| a.2))
-            .bind(limit);
-        let rows = query.fetch_all(self.pool()).await?;
+        let mut q = QueryBuilder::new(format!("SELECT {ROW_COLUMNS}"));
+        push_visible_from(&mut q, user);
+        q.push(" WHERE true");
+        for name in FILTERS {
+            q.push(" AND ");
+            if !push_condition(&mut q, name, filter) {
+                q.push("true");
+            }
+        }
+        if let Some((at, repo, number)) = after {
+            q.push(" AND (i.updated_at, i.repository_id, i.number) < (")
+                .push_bind(at)
+                .push(", ")
+                .push_bind(repo)
+                .push(", ")
+                .push_bind(number)
+                .push(")");
+        }
+        q.push(" ORDER BY i.updated_at DESC, i.repository_id DESC, i.number DESC LIMIT ")
+            .push_bind(limit);
+        let rows = q.build().fetch_all(self.pool()).await?;
         rows.iter().map(issue_row).collect()
     }
 
@@ -580,54 +611,69 @@ impl Store {
     /// with the other facets' filters applied: choosing a value shows that
     /// many. One snapshot, one round trip.
     pub async fn issue_counts(&self, user: UserId, filter: &IssueFilter) -> Result<IssueCounts> {
+        let mut q = QueryBuilder::new(format!(
+            "WITH visible AS MATERIALIZED (SELECT {ROW_COLUMNS}"
+        ));
+        for name in FILTERS {
+            q.push(", ");
+            if !push_condition(&mut q, name, filter) {
+                q.push("true");
+            }
+            q.push(format!(" AS f_{name}"));
+        }
+        push_visible_from(&mut q, user);
+        let all = |except: &str| {
+            FILTERS
+                .iter()
+                .filter(|name| **name != except)
+                .map(|name| format!("f_{name}"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
         let grouped = |facet: Facet, value: &str, label: &str, from: &str| {
             format!(
-                "(SELECT '{}' AS facet, {value} AS value, {label} AS label, count(*) AS n
+                " UNION ALL (SELECT '{}' AS facet, {value} AS value, {label} AS label, count(*) AS n
                   FROM {from} WHERE {} GROUP BY 2 ORDER BY 4 DESC, 2 LIMIT {FACET_VALUES})",
                 facet.key(),
-                filters_but(facet)
+                all(facet.key())
             )
         };
-        let sql = format!(
-            "WITH visible AS MATERIALIZED ({VISIBLE_WITH_FILTERS})
-             SELECT 'total' AS facet, '' AS value, '' AS label, count(*) AS n
-               FROM visible WHERE {ALL_FILTERS}
-             UNION ALL {}
-             UNION ALL {}
-             UNION ALL {}
-             UNION ALL {}
-             UNION ALL {}
-             UNION ALL {}",
+        q.push(format!(
+            ") SELECT 'total' AS facet, '' AS value, '' AS label, count(*) AS n
+               FROM visible WHERE {}",
+            all("")
+        ));
+        for part in [
             grouped(Facet::Forge, "forge", "min(forge)", "visible"),
             grouped(
                 Facet::Repo,
                 "repository_id::text",
                 "min(path) || ' (' || min(forge) || ')'",
-                "visible"
+                "visible",
             ),
             grouped(
                 Facet::State,
                 "CASE WHEN status = 'open' THEN 'open' ELSE 'closed' END",
                 "min(CASE WHEN status = 'open' THEN 'open' ELSE 'closed' END)",
-                "visible"
+                "visible",
             ),
             grouped(Facet::Label, "l", "min(l)", "visible, unnest(labels) l"),
             grouped(
                 Facet::Assignee,
                 "a",
                 "min(a)",
-                "visible, unnest(assignees) a"
+                "visible, unnest(assignees) a",
             ),
             grouped(
                 Facet::Author,
                 "coalesce(author, '')",
                 "min(coalesce(author, '(unknown)'))",
-                "visible"
+                "visible",
             ),
-        );
-        let rows = bind_filter(sqlx::query(&sql).bind(user), filter)
-            .fetch_all(self.pool())
-            .await?;
+        ] {
+            q.push(part);
+        }
+        let rows = q.build().fetch_all(self.pool()).await?;
         let mut counts = IssueCounts {
             total: 0,
             facets: Facet::ALL.iter().map(|f| (*f, Vec::new())).collect(),
@@ -738,9 +784,23 @@ mod tests {
     }
 
     #[test]
-    fn each_facet_drops_only_its_own_filter() {
-        let but_label = filters_but(Facet::Label);
-        assert!(!but_label.contains("f_label"));
-        assert!(but_label.contains("f_text") && but_label.contains("f_state"));
+    fn only_the_filters_set_reach_the_sql() {
+        let filter = IssueFilter {
+            label: Some("bug".into()),
+            state: Some(IssueState::Closed),
+            q: Some("!!!".into()),
+            ..IssueFilter::default()
+        };
+        let mut q = QueryBuilder::<Postgres>::new("");
+        let set: Vec<&str> = FILTERS
+            .into_iter()
+            .filter(|name| push_condition(&mut q, name, &filter))
+            .collect();
+        assert_eq!(set, ["state", "label"]);
+        let sql = q.sql().to_string();
+        assert!(
+            sql.contains("i.status <> 'open'") && sql.contains("i.labels @> ARRAY[$1]"),
+            "{sql}"
+        );
     }
 }
