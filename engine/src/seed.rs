@@ -173,6 +173,7 @@ pub async fn seed_tracker(
     .execute(&mut *tx)
     .await?;
     store.commit_change(tx).await?;
+    store.refresh_statistics().await?;
     Ok(sqlx::query_scalar(
         "SELECT count(*) FROM tracked_issues i JOIN subscriptions s
            ON s.repository_id = i.repository_id AND s.user_id = $1",

@@ -558,6 +558,18 @@ impl Store {
         self.commit_change(tx).await
     }
 
+    /// Brings the planner's statistics of the tracker's tables up to date.
+    /// After many rows arrive at once (a large tracker's first sync), the
+    /// list's plans would otherwise be made for the table as it was, until
+    /// autovacuum gets to it: a sort of every row instead of a walk down
+    /// the newest-first index.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        sqlx::query("ANALYZE tracked_issues, issue_comments, subscriptions")
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Records a failed sync: what is stored stays, the error shows.
     pub async fn sync_failed(&self, repo: RepoId, problem: &str) -> Result<()> {
         let mut tx = self.pool().begin().await?;

@@ -62,6 +62,9 @@ pub struct SyncReport {
     pub full: bool,
 }
 
+/// Items a sync stores before the planner's statistics are worth renewing.
+const LARGE_SYNC: usize = 1000;
+
 /// What to store of an item's comments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Comments {
@@ -225,6 +228,9 @@ impl RepoSyncer {
         self.store
             .sync_finished(repo.id, watermark, full.then_some(numbers.as_slice()))
             .await?;
+        if report.listed >= LARGE_SYNC {
+            self.store.refresh_statistics().await?;
+        }
         Ok(report)
     }
 
