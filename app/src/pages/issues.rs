@@ -15,7 +15,7 @@ use model::tracker::{Facet, FacetCount, IssueCounts, IssueFilter, IssuePage, Iss
 use model::url::web_link;
 
 use crate::api::tracker::{count_issues, list_issues};
-use crate::components::{age, paged};
+use crate::components::{age, grouped, paged};
 use crate::error::AppError;
 
 /// The address parameters that are filters.
@@ -165,7 +165,7 @@ fn Facets(counts: IssueCounts, filter: IssueFilter) -> impl IntoView {
     let total = counts.total;
     view! {
         <p class="total">
-            <strong class="total__number" data-testid="issue-total">{total}</strong>
+            <strong class="total__number" data-testid="issue-total" data-count=total>{grouped(total)}</strong>
             {if total == 1 { " item" } else { " items" }}
             {(!filter.is_empty()).then(|| view! { " · " <A href="/issues">"Clear filters"</A> })}
         </p>
@@ -216,7 +216,7 @@ fn facet_view(
                             <li>
                                 <A href=href attr:class=if selected { "facet__value facet__value--chosen" } else { "facet__value" } attr:aria-current=selected.then_some("true")>
                                     <span class="facet__label">{value.label}</span>
-                                    <span class="facet__count">{value.count}</span>
+                                    <span class="facet__count" data-count=value.count>{grouped(value.count)}</span>
                                 </A>
                             </li>
                         }

@@ -17,6 +17,7 @@ use crate::api::tracker::{
     readable_repositories, sign_in_options, subscriptions,
 };
 use crate::api::viewer;
+use crate::components::grouped;
 use crate::error::AppError;
 
 /// How often the page looks again while a sync is waiting or running.
@@ -247,8 +248,8 @@ fn SubscriptionTable(subs: Vec<Subscription>, actions: Actions) -> impl IntoView
                                         <span class=class>{state}</span>
                                         {synced.map(|t| view! { <br /><span class="muted">{t}</span> })}
                                     </td>
-                                    <td class="num"><A href=filter>{s.items}</A></td>
-                                    <td class="num">{s.comments}</td>
+                                    <td class="num" data-label="Items"><A href=filter>{grouped(s.items)}</A></td>
+                                    <td class="num" data-label="Comments">{grouped(s.comments)}</td>
                                     <td class="row-actions">
                                         <ActionForm action=actions.sync_now attr:class="inline-form">
                                             <input type="hidden" name="csrf" value=sync_csrf />
@@ -342,7 +343,7 @@ fn ReadableList(
     };
     let (page, pages) = (found.page, found.pages);
     view! {
-        <p class="muted" data-testid="readable-total">{found.total}" repositories"</p>
+        <p class="muted" data-testid="readable-total">{grouped(found.total)}" repositories"</p>
         <ul class="readable">
             {found
                 .items

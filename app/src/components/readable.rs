@@ -1,5 +1,6 @@
-//! How long ago something happened, in words, counted from a given
-//! instant (the server's, so both renderings of a page say the same).
+//! Numbers and times as people read them: how long ago something happened,
+//! counted from a given instant (the server's, so both renderings of a page
+//! say the same), and counts with thousands grouped.
 
 use chrono::{DateTime, Utc};
 
@@ -17,6 +18,19 @@ pub fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{amount} {unit}{plural} ago")
 }
 
+/// `33333` as "33,333".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +46,14 @@ mod tests {
         assert_eq!(age(now - Duration::days(1), now), "1 day ago");
         assert_eq!(age(now - Duration::days(65), now), "2 months ago");
         assert_eq!(age(now - Duration::days(800), now), "2 years ago");
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(33333), "33,333");
+        assert_eq!(grouped(1234567), "1,234,567");
     }
 }
