@@ -62,14 +62,17 @@ test('sign in, subscribe on two forges, read one list, scroll, filter by label, 
     const row = page.locator(`.subscriptions tr[data-repository="${repo}"]`);
     await expect(row.locator('.sync--synced')).toBeVisible({ timeout: 60_000 });
   }
-  const items = await page.locator('.subscriptions tbody tr').evaluateAll((rows, names) =>
-    rows
-      .filter((r) => names.includes(r.getAttribute('data-repository') ?? ''))
-      .map((r) => Number((r.querySelector('td.num a')?.textContent ?? '0').replace(/,/g, ''))),
-    repos,
-  );
-  const expected = items.reduce((a, b) => a + b, 0);
-  expect(expected).toBeGreaterThan(50);
+  // The items the three hold, as their rows say once all are synced.
+  const itemsOf = () =>
+    page.locator('.subscriptions tbody tr').evaluateAll((rows, names) =>
+      rows
+        .filter((r) => names.includes(r.getAttribute('data-repository') ?? ''))
+        .map((r) => Number((r.querySelector('td.num a')?.textContent ?? '0').replace(/,/g, '')))
+        .reduce((a, b) => a + b, 0),
+      repos,
+    );
+  await expect.poll(itemsOf).toBeGreaterThan(50);
+  const expected = await itemsOf();
 
   // One list across both forges: the total counts every item of the three.
   await page.goto('/issues');

@@ -68,15 +68,21 @@ fn Manager(viewer: Viewer) -> impl IntoView {
         )
     };
     let list = Resource::new(changes, |_| subscriptions());
-    // While a sync waits or runs, look again until it is done.
+    // While a sync waits or runs, look again until it is done (one look
+    // pending at a time, however often the list changes meanwhile).
+    let looking = StoredValue::new(false);
     Effect::new(move |_| {
         let busy = list.get().and_then(Result::ok).is_some_and(|subs| {
             subs.iter()
                 .any(|s| matches!(s.state, SyncState::Waiting | SyncState::Syncing))
         });
-        if busy {
+        if busy && !looking.get_value() {
+            looking.set_value(true);
             set_timeout(
-                move || list.refetch(),
+                move || {
+                    looking.set_value(false);
+                    list.refetch();
+                },
                 std::time::Duration::from_millis(POLL_MS),
             );
         }
