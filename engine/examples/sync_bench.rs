@@ -119,7 +119,7 @@ async fn main() {
     report("first sync (full)", full, &full_requests);
 
     let (items, comments) = stored(&tracker, user).await;
-    let truth = truth_totals(&api_url, &paths).await;
+    let (truth, commented) = truth_totals(&api_url, &paths).await;
     println!(
         "stored: {items} issues, {comments} comments; the simulator holds {} and {}: {}",
         truth.0,
@@ -129,6 +129,9 @@ async fn main() {
         } else {
             "DIFFERENT"
         }
+    );
+    println!(
+        "issues with comments: {commented} (reading each one's own comment list would take as many requests)"
     );
     println!("budget left: {}", budget_left(&api_url).await);
 
@@ -182,8 +185,10 @@ async fn stored(tracker: &Tracker, user: i64) -> (u64, u64) {
     )
 }
 
-async fn truth_totals(api_url: &str, paths: &[String]) -> (u64, u64) {
+/// Issues and comments the simulator holds, and the issues with comments.
+async fn truth_totals(api_url: &str, paths: &[String]) -> ((u64, u64), u64) {
     let mut totals = (0, 0);
+    let mut commented = 0;
     for path in paths {
         let items: Vec<Value> =
             reqwest::get(format!("{api_url}/_sim/truth/issues?repository={path}"))
@@ -197,8 +202,12 @@ async fn truth_totals(api_url: &str, paths: &[String]) -> (u64, u64) {
             .iter()
             .map(|i| i["comments"].as_u64().unwrap())
             .sum::<u64>();
+        commented += items
+            .iter()
+            .filter(|i| i["comments"].as_u64() > Some(0))
+            .count() as u64;
     }
-    totals
+    (totals, commented)
 }
 
 async fn reset_stats(api_url: &str) {
