@@ -126,6 +126,11 @@ pub struct SyncQueue {
     store: Store,
 }
 
+/// The concurrency key of a repository's sync: one waiting or running.
+fn sync_key(repository: RepoId) -> String {
+    format!("tracker-sync-{repository}")
+}
+
 /// Whether a database error is the unique key of a job already queued.
 fn already_queued(error: &underway::queue::Error) -> bool {
     matches!(error, underway::queue::Error::Database(sqlx::Error::Database(e))
@@ -156,7 +161,7 @@ impl SyncQueue {
     /// `soon` puts it before planned ones (someone is waiting for it).
     pub async fn enqueue(&self, repository: RepoId, soon: bool) -> Result<()> {
         let task = SyncTask {
-            key: Some(format!("tracker-sync-{repository}")),
+            key: Some(sync_key(repository)),
             priority: if soon { 10 } else { 0 },
             ..self.task.clone()
         };
@@ -191,7 +196,7 @@ impl SyncQueue {
                 AND state IN ('pending', 'in_progress'))",
         )
         .bind(SYNC_QUEUE)
-        .bind(format!("tracker-sync-{repository}"))
+        .bind(sync_key(repository))
         .fetch_one(self.store.pool())
         .await?)
     }

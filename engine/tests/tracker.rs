@@ -95,6 +95,14 @@ impl Harness {
             .unwrap()
     }
 
+    /// Subscribes `user` to `forge:path`.
+    async fn subscribe(&self, user: UserId, forge: Forge, path: &str) -> i64 {
+        self.tracker
+            .subscribe_address(user, &format!("{}:{path}", forge.key()))
+            .await
+            .unwrap()
+    }
+
     async fn truth(&self, forge: Forge, path: &str) -> Vec<IssueTruth> {
         reqwest::get(format!(
             "{}/_sim/truth/issues?repository={path}",
@@ -261,11 +269,7 @@ async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one()
         )
         .await
         .unwrap();
-    let third = h
-        .tracker
-        .subscribe_address(user, &format!("gitlab:{}", gitlab[0]))
-        .await
-        .unwrap();
+    let third = h.subscribe(user, Forge::GitLab, &gitlab[0]).await;
     let repos = [
         (first, Forge::GitHub, github[0].clone()),
         (second, Forge::GitHub, github[1].clone()),
@@ -368,11 +372,7 @@ async fn incremental_syncs_follow_a_moving_world_and_read_only_what_changed() {
         let issues: Vec<_> = h.world().issues_in(repo.id).collect();
         let person = member_of(h.world(), forge, &path);
         let user = h.sign_in(None, forge, &person).await;
-        let id = h
-            .tracker
-            .subscribe_address(user, &format!("{}:{path}", forge.key()))
-            .await
-            .unwrap();
+        let id = h.subscribe(user, forge, &path).await;
         let start = issues[issues.len() / 2].created_at;
         h.set_clock(forge, json!(start)).await;
         let first = h.syncer.sync(id).await.unwrap();
@@ -422,11 +422,7 @@ async fn a_sync_cut_short_ends_with_exactly_the_world_when_run_again() {
             &member_of(h.world(), Forge::GitHub, &path),
         )
         .await;
-    let id = h
-        .tracker
-        .subscribe_address(user, &format!("github:{path}"))
-        .await
-        .unwrap();
+    let id = h.subscribe(user, Forge::GitHub, &path).await;
     let expected = h.truth(Forge::GitHub, &path).await.len() as i64;
     let syncer = h.syncer.clone();
     let running = tokio::spawn(async move { syncer.sync(id).await });
@@ -499,11 +495,7 @@ async fn private_repositories_show_only_while_the_subscribers_token_reads_them()
         .unwrap_err();
     assert!(refused.to_string().contains("private"), "{refused}");
 
-    let id = h
-        .tracker
-        .subscribe_address(user, &format!("github:{path}"))
-        .await
-        .unwrap();
+    let id = h.subscribe(user, Forge::GitHub, &path).await;
     h.syncer.sync(id).await.unwrap();
     h.assert_matches_truth(id, Forge::GitHub, &path).await;
     let total = h.truth(Forge::GitHub, &path).await.len();
@@ -588,16 +580,8 @@ async fn people_see_only_their_own_subscriptions_and_items() {
         )
         .await;
     assert_ne!(alice, bob);
-    let hers = h
-        .tracker
-        .subscribe_address(alice, &format!("github:{}", repos[0]))
-        .await
-        .unwrap();
-    let his = h
-        .tracker
-        .subscribe_address(bob, &format!("github:{}", repos[1]))
-        .await
-        .unwrap();
+    let hers = h.subscribe(alice, Forge::GitHub, &repos[0]).await;
+    let his = h.subscribe(bob, Forge::GitHub, &repos[1]).await;
     h.syncer.sync(hers).await.unwrap();
     h.syncer.sync(his).await.unwrap();
     let her_list = whole_list(&h.tracker, alice, &IssueFilter::default()).await;
@@ -691,12 +675,7 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
         .await;
     let mut ids = Vec::new();
     for path in &repos {
-        ids.push(
-            h.tracker
-                .subscribe_address(user, &format!("github:{path}"))
-                .await
-                .unwrap(),
-        );
+        ids.push(h.subscribe(user, Forge::GitHub, path).await);
     }
     // Asking again while one is queued adds nothing.
     for id in &ids {
@@ -813,11 +792,7 @@ async fn every_forge_subscribes_by_address_and_syncs_to_the_world() {
             .max_by_key(|r| h.world().issues_in(r.id).count() + h.world().changes_in(r.id).count())
             .unwrap();
         let path = h.world().full_name(repo);
-        let id = h
-            .tracker
-            .subscribe_address(user, &format!("{}:{path}", forge.key()))
-            .await
-            .unwrap();
+        let id = h.subscribe(user, forge, &path).await;
         let report = h.syncer.sync(id).await.unwrap();
         assert!(report.listed > 0, "{forge:?}");
         h.assert_matches_truth(id, forge, &path).await;
@@ -850,11 +825,7 @@ async fn without_a_token_of_its_own_the_installation_reads_with_a_subscribers() 
             &member_of(h.world(), Forge::GitHub, &path),
         )
         .await;
-    let id = h
-        .tracker
-        .subscribe_address(user, &format!("github:{path}"))
-        .await
-        .unwrap();
+    let id = h.subscribe(user, Forge::GitHub, &path).await;
     h.syncer.sync(id).await.unwrap();
     h.assert_matches_truth(id, Forge::GitHub, &path).await;
     // The anonymous budget (60 an hour) was not touched.

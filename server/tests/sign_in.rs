@@ -24,6 +24,16 @@ fn someone(world: &sim::world::World) -> String {
     common::busiest_on_github(world).username.clone()
 }
 
+/// The name of the world's first live GitHub repository.
+fn first_github_repo(world: &sim::world::World) -> String {
+    world
+        .repos
+        .iter()
+        .find(|r| r.forge == Forge::GitHub && !r.deleted)
+        .map(|r| world.full_name(r))
+        .unwrap()
+}
+
 /// Whether the browser's session is signed in, as the pages see it.
 async fn signed_in(browser: &Browser) -> bool {
     let (status, viewer) = browser.call("viewer", &[]).await;
@@ -185,13 +195,7 @@ async fn changes_need_the_sessions_token_and_this_sites_origin() {
     let person = someone(&simulator.world);
     browser.sign_in(&simulator, Forge::GitHub, &person).await;
     let csrf = browser.csrf().await;
-    let repo = simulator
-        .world
-        .repos
-        .iter()
-        .find(|r| r.forge == Forge::GitHub && !r.deleted)
-        .map(|r| simulator.world.full_name(r))
-        .unwrap();
+    let repo = first_github_repo(&simulator.world);
     let address = format!("github:{repo}");
     let (status, answer) = browser
         .call(
@@ -254,13 +258,7 @@ async fn titles_and_labels_from_forges_are_escaped() {
     let person = someone(&simulator.world);
     browser.sign_in(&simulator, Forge::GitHub, &person).await;
     let csrf = browser.csrf().await;
-    let repo = simulator
-        .world
-        .repos
-        .iter()
-        .find(|r| r.forge == Forge::GitHub && !r.deleted)
-        .map(|r| simulator.world.full_name(r))
-        .unwrap();
+    let repo = first_github_repo(&simulator.world);
     browser
         .call(
             "subscribe_address",

@@ -90,7 +90,8 @@ pub async fn refresh_readable(csrf: String) -> Result<(), AppError> {
     with_status(
         async {
             let user = user_sending(&csrf)?;
-            Ok(tracker()?.refresh_readable(user, true).await?)
+            tracker()?.refresh_readable(user, true).await?;
+            Ok(())
         }
         .await,
     )

@@ -349,7 +349,10 @@ fn ReadableList(
     };
     let (page, pages) = (found.page, found.pages);
     view! {
-        <p class="muted" data-testid="readable-total">{grouped(found.total)}" repositories"</p>
+        <p class="muted" data-testid="readable-total">
+            {grouped(found.total)}" repositories"
+            {found.listed_at.map(|at| format!(", as the forges listed them at {}", at.format("%Y-%m-%d %H:%M UTC")))}
+        </p>
         <ul class="readable">
             {found
                 .items

@@ -304,11 +304,10 @@ impl Store {
     /// A person's subscriptions by repository name, with their counts.
     pub async fn subscriptions(&self, user: UserId) -> Result<Vec<SubscriptionRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {REPO_COLUMNS}, s.account_id, s.lost_access,
-                    (SELECT count(*) FROM tracked_issues i WHERE i.repository_id = r.id) AS items,
-                    (SELECT coalesce(sum(i.comments), 0) FROM tracked_issues i
-                      WHERE i.repository_id = r.id)::bigint AS comments
+            "SELECT {REPO_COLUMNS}, s.account_id, s.lost_access, c.items, c.comments
              FROM subscriptions s JOIN tracked_repositories r ON r.id = s.repository_id
+             CROSS JOIN LATERAL (SELECT count(*) AS items, coalesce(sum(i.comments), 0)::bigint AS comments
+                                 FROM tracked_issues i WHERE i.repository_id = r.id) c
              WHERE s.user_id = $1
              ORDER BY r.forge, lower(r.path)"
         ))

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
+use model::forge::Forge;
 use model::tracker::{
     IssueCounts, IssueFilter, IssuePage, ReadablePage, ReadableRepo, Subscription, SyncState,
 };
@@ -117,17 +118,18 @@ impl Tracker {
         }
     }
 
+    /// Tracks the repository, subscribes the person (through `account`,
+    /// which proved they may read it, if any) and queues its first sync.
     async fn follow(
         &self,
         user: UserId,
-        account: &StoredAccount,
+        located: (Forge, &str),
         info: &RepoInfo,
+        account: Option<AccountId>,
     ) -> Result<RepoId> {
-        let repo = self
-            .store
-            .track_repository(account.forge, &account.instance, info)
-            .await?;
-        self.store.subscribe(user, repo, Some(account.id)).await?;
+        let (forge, instance) = located;
+        let repo = self.store.track_repository(forge, instance, info).await?;
+        self.store.subscribe(user, repo, account).await?;
         self.queue.enqueue(repo, true).await?;
         Ok(repo)
     }
@@ -141,7 +143,13 @@ impl Tracker {
     ) -> Result<RepoId> {
         let account = self.accounts.account_of(user, account).await?;
         let info = self.look_up(&account, path).await?;
-        self.follow(user, &account, &info).await
+        self.follow(
+            user,
+            (account.forge, &account.instance),
+            &info,
+            Some(account.id),
+        )
+        .await
     }
 
     /// Subscribes to the repository an address (or `forge:path`) names. A
@@ -154,7 +162,10 @@ impl Tracker {
             a.forge == located.forge && a.instance == located.instance && a.problem.is_none()
         }) {
             match self.look_up(account, &located.path).await {
-                Ok(info) => return self.follow(user, account, &info).await,
+                Ok(info) => {
+                    let at = (account.forge, account.instance.as_str());
+                    return self.follow(user, at, &info, Some(account.id)).await;
+                }
                 Err(Error::NotFound { .. } | Error::Denied(_)) => {}
                 Err(other) => return Err(other),
             }
@@ -172,13 +183,8 @@ impl Tracker {
         };
         match installation.repository(&located.path).await {
             Ok(info) if !info.private => {
-                let repo = self
-                    .store
-                    .track_repository(located.forge, &located.instance, &info)
-                    .await?;
-                self.store.subscribe(user, repo, None).await?;
-                self.queue.enqueue(repo, true).await?;
-                Ok(repo)
+                self.follow(user, (located.forge, &located.instance), &info, None)
+                    .await
             }
             Ok(_) => Err(private()),
             Err(Error::NotFound { .. }) if located.forge.hosts_code() => Err(Error::NotFound {
@@ -224,43 +230,46 @@ impl Tracker {
     }
 
     /// Reads again, from the forges, what each of the person's accounts may
-    /// read (all of them, or only lists older than an hour).
-    pub async fn refresh_readable(&self, user: UserId, all: bool) -> Result<()> {
+    /// read (all of them, or only lists older than an hour). Returns when
+    /// the oldest of the lists now stored was read.
+    pub async fn refresh_readable(
+        &self,
+        user: UserId,
+        all: bool,
+    ) -> Result<Option<chrono::DateTime<Utc>>> {
         let stale_before = Utc::now() - READABLE_FRESH_FOR;
+        let mut listed = Vec::new();
         for account in self.store.accounts_of(user).await? {
             let fresh = account.repos_listed_at.is_some_and(|at| at > stale_before);
             if account.problem.is_some() || (fresh && !all) || !account.forge.hosts_code() {
+                listed.extend(account.repos_listed_at);
                 continue;
             }
             let client = self.client_of(&account).await?;
             match client.readable_repositories().await {
-                Ok(repos) => self.store.replace_readable(account.id, &repos).await?,
+                Ok(repos) => {
+                    self.store.replace_readable(account.id, &repos).await?;
+                    listed.push(Utc::now());
+                }
                 Err(Error::Refused { message, .. }) => {
                     self.accounts.refused(&account, &message).await?;
                 }
                 Err(other) => return Err(other),
             }
         }
-        Ok(())
+        Ok(listed.into_iter().min())
     }
 
     /// A page (from 1) of the repositories the person's accounts may read,
     /// matching `search`.
     pub async fn readable(&self, user: UserId, search: &str, page: u32) -> Result<ReadablePage> {
-        self.refresh_readable(user, false).await?;
+        let listed_at = self.refresh_readable(user, false).await?;
         let page = page.max(1);
         let offset = i64::from(page - 1) * READABLE_PAGE;
         let (rows, total) = self
             .store
             .readable(user, search, offset, READABLE_PAGE)
             .await?;
-        let listed_at = self
-            .store
-            .accounts_of(user)
-            .await?
-            .iter()
-            .filter_map(|a| a.repos_listed_at)
-            .min();
         Ok(ReadablePage {
             items: rows
                 .into_iter()

@@ -194,12 +194,11 @@ impl RepoSyncer {
                 None => plan(issue, stored.get(&issue.number)),
             })
             .collect();
-        let mut report = SyncReport {
+        let report = SyncReport {
             listed: list.items.len(),
-            comment_lists: 0,
+            comment_lists: wanted.iter().filter(|w| **w == Comments::Read).count(),
             full,
         };
-        report.comment_lists = wanted.iter().filter(|w| **w == Comments::Read).count();
         let batch = self.settings.batch.max(1);
         let mut wanted = wanted.into_iter();
         for issues in list.items.chunks(batch) {

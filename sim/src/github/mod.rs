@@ -368,13 +368,7 @@ async fn issue_comments(
             None => return Err(GitHubError::NotFound),
         };
         let path = format!("/repos/{owner}/{name}/issues/{number}/comments");
-        Ok(list(
-            &state,
-            &path,
-            &query,
-            &comments,
-            |(issue, comment)| shapes::comment(&state.base_url, world, issue, comment),
-        ))
+        Ok(comment_list(&state, &path, &query, &comments))
     });
     reply(&state, &caller, Resource::Core, outcome)
 }
@@ -406,13 +400,7 @@ async fn repo_comments(
             comments.reverse();
         }
         let path = format!("/repos/{owner}/{name}/issues/comments");
-        Ok(list(
-            &state,
-            &path,
-            &query,
-            &comments,
-            |(issue, comment)| shapes::comment(&state.base_url, world, issue, comment),
-        ))
+        Ok(comment_list(&state, &path, &query, &comments))
     });
     reply(&state, &caller, Resource::Core, outcome)
 }
@@ -515,6 +503,18 @@ async fn topics(
     let outcome = find_repo(&state, &caller, &owner, &name, "/topics")
         .map(|repo| Answer::single(json!({ "names": repo.topics })));
     reply(&state, &caller, Resource::Core, outcome)
+}
+
+/// One page of issue comments, each with the issue it is on.
+fn comment_list(
+    state: &SimState,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    comments: &[(&Issue, &crate::world::Comment)],
+) -> Answer {
+    list(state, path, query, comments, |(issue, comment)| {
+        shapes::comment(&state.base_url, &state.world, issue, comment)
+    })
 }
 
 /// One page of `items`, rendered, with its `link` header.
