@@ -454,72 +454,93 @@ impl Store {
         if items.is_empty() {
             return Ok(());
         }
+        // Four statements for the whole batch, whatever its size.
+        let rows: Vec<serde_json::Value> = items
+            .iter()
+            .map(|(issue, _)| {
+                serde_json::json!({
+                    "number": issue.number,
+                    "title": issue.title,
+                    "body": issue.body,
+                    "url": issue.url,
+                    "status": status_name(issue.status),
+                    "author": issue.author,
+                    "labels": issue.labels,
+                    "assignees": issue.assignees,
+                    "created_at": issue.created_at,
+                    "updated_at": issue.updated_at,
+                    "closed_at": issue.closed_at,
+                })
+            })
+            .collect();
+        let read: Vec<(i64, &Comment)> = items
+            .iter()
+            .filter_map(|(issue, comments)| Some((issue.number as i64, comments.as_ref()?)))
+            .flat_map(|(number, comments)| comments.iter().map(move |c| (number, c)))
+            .collect();
+        let replaced: Vec<i64> = items
+            .iter()
+            .filter(|(_, comments)| comments.is_some())
+            .map(|(issue, _)| issue.number as i64)
+            .collect();
         let mut tx = self.pool().begin().await?;
-        for (issue, comments) in items {
-            let number = issue.number as i64;
-            sqlx::query(
-                "INSERT INTO tracked_issues (repository_id, number, title, body, url, status,
-                     author, labels, assignees, comments, created_at, updated_at, closed_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12)
-                 ON CONFLICT (repository_id, number) DO UPDATE SET
-                     title = EXCLUDED.title, body = EXCLUDED.body, url = EXCLUDED.url,
-                     status = EXCLUDED.status, author = EXCLUDED.author,
-                     labels = EXCLUDED.labels, assignees = EXCLUDED.assignees,
-                     created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-                     closed_at = EXCLUDED.closed_at",
-            )
-            .bind(repo)
-            .bind(number)
-            .bind(&issue.title)
-            .bind(&issue.body)
-            .bind(&issue.url)
-            .bind(status_name(issue.status))
-            .bind(&issue.author)
-            .bind(&issue.labels)
-            .bind(&issue.assignees)
-            .bind(issue.created_at)
-            .bind(issue.updated_at)
-            .bind(issue.closed_at)
-            .execute(&mut *tx)
-            .await?;
-            let Some(comments) = comments else { continue };
-            sqlx::query(
-                "DELETE FROM issue_comments WHERE repository_id = $1 AND issue_number = $2",
-            )
-            .bind(repo)
-            .bind(number)
-            .execute(&mut *tx)
-            .await?;
-            let ids: Vec<&str> = comments.iter().map(|c| c.id.as_str()).collect();
-            let authors: Vec<Option<&str>> = comments.iter().map(|c| c.author.as_deref()).collect();
-            let bodies: Vec<&str> = comments.iter().map(|c| c.body.as_str()).collect();
-            let urls: Vec<Option<&str>> = comments.iter().map(|c| c.url.as_deref()).collect();
-            let times: Vec<DateTime<Utc>> = comments.iter().map(|c| c.created_at).collect();
-            sqlx::query(
-                "INSERT INTO issue_comments (repository_id, issue_number, id, author, body, url, created_at)
-                 SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(repo)
-            .bind(number)
-            .bind(&ids)
-            .bind(&authors)
-            .bind(&bodies)
-            .bind(&urls)
-            .bind(&times)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE tracked_issues SET comments =
-                     (SELECT count(*) FROM issue_comments
-                       WHERE repository_id = $1 AND issue_number = $2)
-                 WHERE repository_id = $1 AND number = $2",
-            )
-            .bind(repo)
-            .bind(number)
-            .execute(&mut *tx)
-            .await?;
-        }
+        sqlx::query(
+            "INSERT INTO tracked_issues (repository_id, number, title, body, url, status,
+                 author, labels, assignees, comments, created_at, updated_at, closed_at)
+             SELECT $1, x.number, x.title, x.body, x.url, x.status, x.author, x.labels,
+                    x.assignees, 0, x.created_at, x.updated_at, x.closed_at
+             FROM jsonb_to_recordset($2) AS x(number bigint, title text, body text, url text,
+                 status text, author text, labels text[], assignees text[],
+                 created_at timestamptz, updated_at timestamptz, closed_at timestamptz)
+             ON CONFLICT (repository_id, number) DO UPDATE SET
+                 title = EXCLUDED.title, body = EXCLUDED.body, url = EXCLUDED.url,
+                 status = EXCLUDED.status, author = EXCLUDED.author,
+                 labels = EXCLUDED.labels, assignees = EXCLUDED.assignees,
+                 created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+                 closed_at = EXCLUDED.closed_at",
+        )
+        .bind(repo)
+        .bind(serde_json::Value::Array(rows))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM issue_comments WHERE repository_id = $1 AND issue_number = ANY($2)",
+        )
+        .bind(repo)
+        .bind(&replaced)
+        .execute(&mut *tx)
+        .await?;
+        let numbers: Vec<i64> = read.iter().map(|(n, _)| *n).collect();
+        let ids: Vec<&str> = read.iter().map(|(_, c)| c.id.as_str()).collect();
+        let authors: Vec<Option<&str>> = read.iter().map(|(_, c)| c.author.as_deref()).collect();
+        let bodies: Vec<&str> = read.iter().map(|(_, c)| c.body.as_str()).collect();
+        let urls: Vec<Option<&str>> = read.iter().map(|(_, c)| c.url.as_deref()).collect();
+        let times: Vec<DateTime<Utc>> = read.iter().map(|(_, c)| c.created_at).collect();
+        sqlx::query(
+            "INSERT INTO issue_comments (repository_id, issue_number, id, author, body, url, created_at)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                      $7::timestamptz[])
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(repo)
+        .bind(&numbers)
+        .bind(&ids)
+        .bind(&authors)
+        .bind(&bodies)
+        .bind(&urls)
+        .bind(&times)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE tracked_issues t SET comments =
+                 (SELECT count(*) FROM issue_comments c
+                   WHERE c.repository_id = t.repository_id AND c.issue_number = t.number)
+             WHERE t.repository_id = $1 AND t.number = ANY($2)",
+        )
+        .bind(repo)
+        .bind(&replaced)
+        .execute(&mut *tx)
+        .await?;
         self.commit_change(tx).await
     }
 
