@@ -161,7 +161,9 @@ async fn two_processes_on_one_database_share_the_syncs_without_repeating_any() {
 
 #[tokio::test]
 async fn a_process_killed_mid_sync_leaves_a_job_the_next_one_finishes() {
-    let simulator = common::simulator(44, 40).await;
+    // GitLab reads each issue's comments (no list for the repository), and
+    // 300 issues make several batches: the kill lands between them.
+    let simulator = common::busy_simulator(44, 40, 300).await;
     let db = TestDb::new().await;
     let settings = common::sim_forges(&simulator);
     // Slow answers, so the kill lands mid-sync.
@@ -178,17 +180,17 @@ async fn a_process_killed_mid_sync_leaves_a_job_the_next_one_finishes() {
         .unwrap();
     let mut doomed = common::start_with(&db.url, &settings);
     let browser = Browser::new(&doomed.url);
-    let path = busiest(&simulator, Forge::GitHub, 1).remove(0);
+    let path = busiest(&simulator, Forge::GitLab, 1).remove(0);
     let person = common::busiest_on_github(&simulator.world).username.clone();
     browser.sign_in(&simulator, Forge::GitHub, &person).await;
     let csrf = browser.csrf().await;
     browser
         .call(
             "subscribe_address",
-            &[("csrf", csrf), ("address", format!("github:{path}"))],
+            &[("csrf", csrf), ("address", format!("gitlab:{path}"))],
         )
         .await;
-    let expected = truth(&simulator, Forge::GitHub, &path).await.len() as i64;
+    let expected = truth(&simulator, Forge::GitLab, &path).await.len() as i64;
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tracked_issues")
             .fetch_one(db.store.pool())
@@ -219,7 +221,7 @@ async fn a_process_killed_mid_sync_leaves_a_job_the_next_one_finishes() {
     let again = Browser::new(&next.url);
     again.sign_in(&simulator, Forge::GitHub, &person).await;
     all_synced(&again, 1).await;
-    assert_stored_is_truth(&db, &simulator, Forge::GitHub, &path).await;
+    assert_stored_is_truth(&db, &simulator, Forge::GitLab, &path).await;
     let attempts: i64 = sqlx::query_scalar("SELECT count(*) FROM underway.task_attempt")
         .fetch_one(db.store.pool())
         .await

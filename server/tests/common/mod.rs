@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use model::forge::Forge;
 use sim::server::{SimConfig, Simulator};
-use sim::world::{Account, World, WorldConfig, generate};
+use sim::world::{Account, World, WorldConfig, generate_with_issues};
 
 /// A `tally serve` child process, killed when dropped.
 pub struct Server {
@@ -103,13 +103,22 @@ pub fn start_with(database_url: &str, env: &[(&str, String)]) -> Server {
 
 /// A one-year simulated world ending 2026-11-01, served on loopback.
 pub async fn simulator(seed: u64, people: usize) -> Simulator {
-    let world = Arc::new(generate(WorldConfig {
-        seed,
-        people,
-        repos: 20,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    }));
+    busy_simulator(seed, people, 0).await
+}
+
+/// Like [`simulator`], each repository with an issue tracker holding at
+/// least `issues` issues.
+pub async fn busy_simulator(seed: u64, people: usize, issues: usize) -> Simulator {
+    let world = Arc::new(generate_with_issues(
+        WorldConfig {
+            seed,
+            people,
+            repos: 20,
+            years: 1,
+            until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+        },
+        issues,
+    ));
     Simulator::start(world, SimConfig::default()).await.unwrap()
 }
 
