@@ -174,6 +174,34 @@ impl Phabricator {
         }
     }
 
+    /// Every transaction on `object` (`D12`, `T7`, a PHID), following
+    /// `after` in sequence.
+    async fn transactions<T: DeserializeOwned>(
+        &self,
+        object: &str,
+        constraints: Option<Value>,
+    ) -> Result<Vec<T>> {
+        let mut transactions = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut params = Map::new();
+            params.insert("objectIdentifier".into(), json!(object));
+            if let Some(constraints) = &constraints {
+                params.insert("constraints".into(), constraints.clone());
+            }
+            params.insert("limit".into(), json!(100));
+            if let Some(cursor) = &after {
+                params.insert("after".into(), json!(cursor));
+            }
+            let page: Page<T> = self.call("transaction.search", params).await?;
+            transactions.extend(page.data);
+            match page.cursor.after {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(transactions),
+            }
+        }
+    }
+
     /// Every result of a `*.search` call, following `after` in sequence.
     async fn search<F: DeserializeOwned>(
         &self,
@@ -413,23 +441,9 @@ impl Phabricator {
             ContributionKind::Review => &["accept", "reject", "request-changes", "comment"],
             _ => &["comment"],
         };
-        let mut transactions: Vec<Transaction> = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut params = Map::new();
-            params.insert("objectIdentifier".into(), json!(target.object));
-            params.insert("constraints".into(), json!({ "authorPHIDs": [me] }));
-            params.insert("limit".into(), json!(100));
-            if let Some(cursor) = &after {
-                params.insert("after".into(), json!(cursor));
-            }
-            let page: Page<Transaction> = self.call("transaction.search", params).await?;
-            transactions.extend(page.data);
-            match page.cursor.after {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
-        }
+        let transactions: Vec<Transaction> = self
+            .transactions(&target.object, Some(json!({ "authorPHIDs": [me] })))
+            .await?;
         Ok(transactions
             .into_iter()
             .filter(|t| t.author_phid == me && range.contains(at(t.date_created)))

@@ -185,14 +185,7 @@ impl GitHub {
             since,
             PAGE,
             |since, page| {
-                let mut call = Call::get(&url, "core")
-                    .query("sort", "updated")
-                    .query("direction", "asc")
-                    .query("per_page", PAGE)
-                    .query("page", page);
-                if let Some(since) = since {
-                    call = call.query("since", since.to_rfc3339());
-                }
+                let call = by_update(&url, since, page);
                 async move {
                     self.http
                         .json::<Vec<Item>>(&call, || self.missing(repository))

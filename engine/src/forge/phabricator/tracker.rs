@@ -11,10 +11,10 @@ use model::contribution::Status;
 use model::forge::Forge;
 use model::tracker::{Comment, Issue};
 use serde::Deserialize;
-use serde_json::{Map, json};
+use serde_json::json;
 
 use super::super::{IssueList, RepoInfo};
-use super::{Item, Page, Phabricator, at, task_projects};
+use super::{Item, Phabricator, at, task_projects};
 use crate::error::{Error, Result};
 
 #[derive(Deserialize)]
@@ -168,22 +168,8 @@ impl Phabricator {
             removed: bool,
             content: Option<Raw>,
         }
-        let mut transactions: Vec<Transaction> = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut params = Map::new();
-            params.insert("objectIdentifier".into(), json!(format!("T{number}")));
-            params.insert("limit".into(), json!(100));
-            if let Some(cursor) = &after {
-                params.insert("after".into(), json!(cursor));
-            }
-            let page: Page<Transaction> = self.call("transaction.search", params).await?;
-            transactions.extend(page.data);
-            match page.cursor.after {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
-        }
+        let mut transactions: Vec<Transaction> =
+            self.transactions(&format!("T{number}"), None).await?;
         transactions.retain(|t| {
             t.kind.as_deref() == Some("comment") && t.comments.iter().any(|c| !c.removed)
         });
