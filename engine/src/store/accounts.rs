@@ -56,8 +56,11 @@ pub struct Readable {
     pub subscribed: bool,
 }
 
-pub(crate) fn forge_of(text: &str) -> Forge {
-    Forge::from_key(text).unwrap_or(Forge::GitHub)
+/// The forge a stored row names; Tally writes only known keys, so another
+/// is damage to report rather than to read as some forge.
+pub(crate) fn forge_of(text: &str) -> Result<Forge> {
+    Forge::from_key(text)
+        .ok_or_else(|| Error::Inconsistent(format!("the database names an unknown forge `{text}`")))
 }
 
 const ACCOUNT_COLUMNS: &str = "id, user_id, forge, instance, forge_user_id, username, display_name, \
@@ -67,7 +70,7 @@ fn account_of(row: &sqlx::postgres::PgRow) -> Result<StoredAccount> {
     Ok(StoredAccount {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
-        forge: forge_of(row.try_get("forge")?),
+        forge: forge_of(row.try_get("forge")?)?,
         instance: row.try_get("instance")?,
         forge_user_id: row.try_get("forge_user_id")?,
         username: row.try_get("username")?,
@@ -354,7 +357,7 @@ impl Store {
             .map(|row| {
                 Ok(Readable {
                     account_id: row.try_get("account_id")?,
-                    forge: forge_of(row.try_get("forge")?),
+                    forge: forge_of(row.try_get("forge")?)?,
                     instance: row.try_get("instance")?,
                     path: row.try_get("path")?,
                     url: row.try_get("url")?,

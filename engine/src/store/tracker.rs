@@ -71,7 +71,7 @@ const REPO_COLUMNS: &str = "r.id, r.forge, r.instance, r.path, r.url, r.private,
 fn repo_of(row: &PgRow) -> Result<TrackedRepo> {
     Ok(TrackedRepo {
         id: row.try_get("id")?,
-        forge: forge_of(row.try_get("forge")?),
+        forge: forge_of(row.try_get("forge")?)?,
         instance: row.try_get("instance")?,
         path: row.try_get("path")?,
         url: row.try_get("url")?,
@@ -199,7 +199,7 @@ const ROW_COLUMNS: &str = "r.forge, r.path, i.repository_id, i.number, i.title, 
 fn issue_row(row: &PgRow) -> Result<IssueRow> {
     Ok(IssueRow {
         repo_id: row.try_get("repository_id")?,
-        forge: forge_of(row.try_get("forge")?),
+        forge: forge_of(row.try_get("forge")?)?,
         repository: row.try_get("path")?,
         number: row.try_get::<i64, _>("number")? as u64,
         title: row.try_get("title")?,
@@ -723,7 +723,7 @@ impl Store {
             let value: String = row.try_get("value")?;
             let mut label: String = row.try_get("label")?;
             if facet == "forge" {
-                label = forge_of(&label).name().to_owned();
+                label = forge_of(&label)?.name().to_owned();
             }
             values.push(FacetCount {
                 value,
