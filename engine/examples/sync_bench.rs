@@ -119,7 +119,7 @@ async fn main() {
     report("first sync (full)", full, &full_requests);
 
     let (items, comments) = stored(&tracker, user).await;
-    let (truth, commented) = truth_totals(&api_url, &paths).await;
+    let (truth, commented) = truth_totals(&simulator, &paths);
     println!(
         "stored: {items} issues, {comments} comments; the simulator holds {} and {}: {}",
         truth.0,
@@ -186,26 +186,14 @@ async fn stored(tracker: &Tracker, user: i64) -> (u64, u64) {
 }
 
 /// Issues and comments the simulator holds, and the issues with comments.
-async fn truth_totals(api_url: &str, paths: &[String]) -> ((u64, u64), u64) {
+fn truth_totals(simulator: &Simulator, paths: &[String]) -> ((u64, u64), u64) {
     let mut totals = (0, 0);
     let mut commented = 0;
     for path in paths {
-        let items: Vec<Value> =
-            reqwest::get(format!("{api_url}/_sim/truth/issues?repository={path}"))
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+        let items = simulator.issue_truth(Forge::GitHub, path).unwrap();
         totals.0 += items.len() as u64;
-        totals.1 += items
-            .iter()
-            .map(|i| i["comments"].as_u64().unwrap())
-            .sum::<u64>();
-        commented += items
-            .iter()
-            .filter(|i| i["comments"].as_u64() > Some(0))
-            .count() as u64;
+        totals.1 += items.iter().map(|i| i.comments).sum::<u64>();
+        commented += items.iter().filter(|i| i.comments > 0).count() as u64;
     }
     (totals, commented)
 }

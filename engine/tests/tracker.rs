@@ -95,6 +95,12 @@ impl Harness {
             .unwrap()
     }
 
+    /// Signs a new user in as a member of `forge:path`.
+    async fn member_signs_in(&self, forge: Forge, path: &str) -> UserId {
+        self.sign_in(None, forge, &member_of(self.world(), forge, path))
+            .await
+    }
+
     /// Subscribes `user` to `forge:path`.
     async fn subscribe(&self, user: UserId, forge: Forge, path: &str) -> i64 {
         self.tracker
@@ -103,34 +109,15 @@ impl Harness {
             .unwrap()
     }
 
-    async fn truth(&self, forge: Forge, path: &str) -> Vec<IssueTruth> {
-        reqwest::get(format!(
-            "{}/_sim/truth/issues?repository={path}",
-            self.simulator.url(forge).unwrap()
-        ))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-    }
-
-    async fn set_clock(&self, forge: Forge, now: serde_json::Value) {
-        reqwest::Client::new()
-            .put(format!("{}/_sim/clock", self.simulator.url(forge).unwrap()))
-            .json(&json!({ "now": now }))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
+    fn truth(&self, forge: Forge, path: &str) -> Vec<IssueTruth> {
+        self.simulator.issue_truth(forge, path).unwrap()
     }
 
     /// What is stored of a repository equals the world's items: each item
     /// once, with its state, author, time and exactly its comments.
     async fn assert_matches_truth(&self, repo: i64, forge: Forge, path: &str) {
         let stored = self.db.store.items_of(repo).await.unwrap();
-        let truth = self.truth(forge, path).await;
+        let truth = self.truth(forge, path);
         assert!(!truth.is_empty(), "{path} has items");
         let seen: Vec<(u64, bool, Option<String>, u64, String)> = stored
             .iter()
@@ -188,12 +175,7 @@ fn sorted(items: &[String]) -> Vec<String> {
 
 /// The `n` live repositories of `forge` with the most issues, by name.
 fn busiest(world: &World, forge: Forge, n: usize) -> Vec<String> {
-    let mut repos: Vec<_> = world
-        .repos
-        .iter()
-        .filter(|r| r.forge == forge && !r.deleted)
-        .collect();
-    repos.sort_by_key(|r| std::cmp::Reverse(world.issues_in(r.id).count()));
+    let repos = world.repos_by_issues(forge);
     repos.iter().take(n).map(|r| world.full_name(r)).collect()
 }
 
@@ -237,8 +219,7 @@ async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one()
     let h = Harness::new(SimConfig::default()).await;
     let github = busiest(h.world(), Forge::GitHub, 2);
     let gitlab = busiest(h.world(), Forge::GitLab, 1);
-    let person = member_of(h.world(), Forge::GitHub, &github[0]);
-    let user = h.sign_in(None, Forge::GitHub, &person).await;
+    let user = h.member_signs_in(Forge::GitHub, &github[0]).await;
     let gitlab_person = member_of(h.world(), Forge::GitLab, &gitlab[0]);
     assert_eq!(
         h.sign_in(Some(user), Forge::GitLab, &gitlab_person).await,
@@ -282,7 +263,7 @@ async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one()
     let mut total = 0;
     for (id, forge, path) in &repos {
         h.assert_matches_truth(*id, *forge, path).await;
-        total += h.truth(*forge, path).await.len();
+        total += h.truth(*forge, path).len();
     }
 
     // One list, newest activity first, each item once across its pages.
@@ -355,7 +336,7 @@ async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one()
     let subscriptions = h.tracker.subscriptions(user).await.unwrap();
     assert_eq!(subscriptions.len(), 3);
     for s in &subscriptions {
-        let truth = h.truth(s.forge, &s.repository).await;
+        let truth = h.truth(s.forge, &s.repository);
         assert_eq!(s.items as usize, truth.len());
         assert_eq!(s.comments, truth.iter().map(|t| t.comments).sum::<u64>());
         assert_eq!(s.state, model::tracker::SyncState::Synced);
@@ -370,28 +351,27 @@ async fn incremental_syncs_follow_a_moving_world_and_read_only_what_changed() {
         let path = busiest(h.world(), forge, 1).remove(0);
         let repo = h.world().find_repo(forge, &path).unwrap();
         let issues: Vec<_> = h.world().issues_in(repo.id).collect();
-        let person = member_of(h.world(), forge, &path);
-        let user = h.sign_in(None, forge, &person).await;
+        let user = h.member_signs_in(forge, &path).await;
         let id = h.subscribe(user, forge, &path).await;
         let start = issues[issues.len() / 2].created_at;
-        h.set_clock(forge, json!(start)).await;
+        h.simulator.set_clock(forge, Some(start));
         let first = h.syncer.sync(id).await.unwrap();
         assert!(first.full);
         h.assert_matches_truth(id, forge, &path).await;
         let mut total_reads = first.comment_lists;
         for days in [20, 60, 200] {
-            h.set_clock(forge, json!(start + chrono::Duration::days(days)))
-                .await;
+            h.simulator
+                .set_clock(forge, Some(start + chrono::Duration::days(days)));
             let report = h.syncer.sync(id).await.unwrap();
             assert!(!report.full, "{forge:?}: incremental");
             assert!(
-                report.listed < h.truth(forge, &path).await.len(),
+                report.listed < h.truth(forge, &path).len(),
                 "{forge:?}: {report:?}"
             );
             total_reads += report.comment_lists;
             h.assert_matches_truth(id, forge, &path).await;
         }
-        h.set_clock(forge, serde_json::Value::Null).await;
+        h.simulator.set_clock(forge, None);
         let last = h.syncer.sync(id).await.unwrap();
         total_reads += last.comment_lists;
         h.assert_matches_truth(id, forge, &path).await;
@@ -415,15 +395,9 @@ async fn a_sync_cut_short_ends_with_exactly_the_world_when_run_again() {
     );
     let h = Harness::new(config).await;
     let path = busiest(h.world(), Forge::GitHub, 1).remove(0);
-    let user = h
-        .sign_in(
-            None,
-            Forge::GitHub,
-            &member_of(h.world(), Forge::GitHub, &path),
-        )
-        .await;
+    let user = h.member_signs_in(Forge::GitHub, &path).await;
     let id = h.subscribe(user, Forge::GitHub, &path).await;
-    let expected = h.truth(Forge::GitHub, &path).await.len() as i64;
+    let expected = h.truth(Forge::GitHub, &path).len() as i64;
     let syncer = h.syncer.clone();
     let running = tokio::spawn(async move { syncer.sync(id).await });
     // Cut it short once some batches are stored, as a killed process would.
@@ -463,7 +437,6 @@ async fn a_sync_cut_short_ends_with_exactly_the_world_when_run_again() {
             .unwrap();
     let truth_comments: u64 = h
         .truth(Forge::GitHub, &path)
-        .await
         .iter()
         .map(|t| t.comments)
         .sum();
@@ -498,7 +471,7 @@ async fn private_repositories_show_only_while_the_subscribers_token_reads_them()
     let id = h.subscribe(user, Forge::GitHub, &path).await;
     h.syncer.sync(id).await.unwrap();
     h.assert_matches_truth(id, Forge::GitHub, &path).await;
-    let total = h.truth(Forge::GitHub, &path).await.len();
+    let total = h.truth(Forge::GitHub, &path).len();
     assert_eq!(
         whole_list(&h.tracker, user, &IssueFilter::default())
             .await
@@ -565,13 +538,7 @@ async fn private_repositories_show_only_while_the_subscribers_token_reads_them()
 async fn people_see_only_their_own_subscriptions_and_items() {
     let h = Harness::new(SimConfig::default()).await;
     let repos = busiest(h.world(), Forge::GitHub, 2);
-    let alice = h
-        .sign_in(
-            None,
-            Forge::GitHub,
-            &member_of(h.world(), Forge::GitHub, &repos[0]),
-        )
-        .await;
+    let alice = h.member_signs_in(Forge::GitHub, &repos[0]).await;
     let bob = h
         .sign_in(
             None,
@@ -666,13 +633,7 @@ async fn tokens_are_sealed_in_the_database() {
 async fn durable_jobs_sync_each_repository_once_with_two_workers() {
     let h = Harness::new(SimConfig::default()).await;
     let repos = busiest(h.world(), Forge::GitHub, 3);
-    let user = h
-        .sign_in(
-            None,
-            Forge::GitHub,
-            &member_of(h.world(), Forge::GitHub, &repos[0]),
-        )
-        .await;
+    let user = h.member_signs_in(Forge::GitHub, &repos[0]).await;
     let mut ids = Vec::new();
     for path in &repos {
         ids.push(h.subscribe(user, Forge::GitHub, path).await);
@@ -777,12 +738,8 @@ async fn seeded_trackers_are_whole_and_countable() {
 #[tokio::test]
 async fn every_forge_subscribes_by_address_and_syncs_to_the_world() {
     let h = Harness::new(SimConfig::default()).await;
-    let person = member_of(
-        h.world(),
-        Forge::GitHub,
-        &busiest(h.world(), Forge::GitHub, 1)[0],
-    );
-    let user = h.sign_in(None, Forge::GitHub, &person).await;
+    let github = busiest(h.world(), Forge::GitHub, 1);
+    let user = h.member_signs_in(Forge::GitHub, &github[0]).await;
     for forge in [Forge::Bitbucket, Forge::Gerrit, Forge::Phabricator] {
         let repo = h
             .world()
@@ -818,13 +775,7 @@ async fn without_a_token_of_its_own_the_installation_reads_with_a_subscribers() 
     })
     .await;
     let path = busiest(h.world(), Forge::GitHub, 1).remove(0);
-    let user = h
-        .sign_in(
-            None,
-            Forge::GitHub,
-            &member_of(h.world(), Forge::GitHub, &path),
-        )
-        .await;
+    let user = h.member_signs_in(Forge::GitHub, &path).await;
     let id = h.subscribe(user, Forge::GitHub, &path).await;
     h.syncer.sync(id).await.unwrap();
     h.assert_matches_truth(id, Forge::GitHub, &path).await;

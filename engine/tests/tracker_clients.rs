@@ -13,7 +13,6 @@ use engine::forge::Client;
 use model::contribution::Status;
 use model::forge::Forge;
 use model::tracker::Issue;
-use serde_json::json;
 use sim::server::{SimConfig, Simulator};
 use sim::truth::IssueTruth;
 use sim::world::World;
@@ -26,29 +25,6 @@ fn busiest_repo(world: &World, forge: Forge) -> String {
         .max_by_key(|r| world.issues_in(r.id).count() + world.changes_in(r.id).count())
         .unwrap();
     world.full_name(repo)
-}
-
-async fn truth(simulator: &Simulator, forge: Forge, name: &str) -> Vec<IssueTruth> {
-    reqwest::get(format!(
-        "{}/_sim/truth/issues?repository={name}",
-        simulator.url(forge).unwrap()
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap()
-}
-
-async fn set_clock(simulator: &Simulator, forge: Forge, now: serde_json::Value) {
-    reqwest::Client::new()
-        .put(format!("{}/_sim/clock", simulator.url(forge).unwrap()))
-        .json(&json!({ "now": now }))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
 }
 
 /// What the tracker shows of an item, to compare with the truth. Forges
@@ -98,7 +74,7 @@ async fn every_forge_lists_a_repositorys_items_as_the_world_holds_them() {
     for forge in Forge::ALL {
         let client = common::client(&simulator, forge);
         let name = busiest_repo(world, forge);
-        let expected = truth(&simulator, forge, &name).await;
+        let expected = simulator.issue_truth(forge, &name).unwrap();
         assert!(expected.len() > 5, "{forge:?} {name} needs items");
         let list = client.issues(&name, None).await.unwrap();
         assert!(list.started.is_some(), "{forge:?}: the forge's clock");
@@ -173,7 +149,7 @@ async fn items_since_the_last_listing_bring_the_list_up_to_date() {
         let repo = world.find_repo(forge, &name).unwrap();
         let issues: Vec<_> = world.issues_in(repo.id).collect();
         let then = issues[issues.len() * 2 / 3].created_at;
-        set_clock(&simulator, forge, json!(then)).await;
+        simulator.set_clock(forge, Some(then));
         let first = client.issues(&name, None).await.unwrap();
         assert_eq!(
             first.started,
@@ -181,7 +157,7 @@ async fn items_since_the_last_listing_bring_the_list_up_to_date() {
             "{forge:?}: the forge's clock is the simulator's"
         );
         let later = then + Duration::days(45);
-        set_clock(&simulator, forge, json!(later)).await;
+        simulator.set_clock(forge, Some(later));
         let since = first.started.unwrap() - Duration::minutes(2);
         let delta = client.issues(&name, Some(since)).await.unwrap();
         assert!(
@@ -192,7 +168,7 @@ async fn items_since_the_last_listing_bring_the_list_up_to_date() {
         let mut merged: BTreeMap<u64, Issue> =
             first.items.into_iter().map(|i| (i.number, i)).collect();
         merged.extend(delta.items.into_iter().map(|i| (i.number, i)));
-        let expected = truth(&simulator, forge, &name).await;
+        let expected = simulator.issue_truth(forge, &name).unwrap();
         assert_eq!(merged.len(), expected.len(), "{forge:?}");
         for (issue, truth) in merged.values().zip(&expected) {
             assert_eq!(
@@ -201,7 +177,7 @@ async fn items_since_the_last_listing_bring_the_list_up_to_date() {
                 "{forge:?} {name}"
             );
         }
-        set_clock(&simulator, forge, serde_json::Value::Null).await;
+        simulator.set_clock(forge, None);
     }
     simulator.stop().await;
 }

@@ -13,30 +13,12 @@ use engine::store::testing::TestDb;
 use model::forge::Forge;
 use serde_json::{Value, json};
 use sim::server::Simulator;
-use sim::truth::IssueTruth;
 
 /// The `n` live repositories of `forge` with the most issues.
 fn busiest(simulator: &Simulator, forge: Forge, n: usize) -> Vec<String> {
     let world = &simulator.world;
-    let mut repos: Vec<_> = world
-        .repos
-        .iter()
-        .filter(|r| r.forge == forge && !r.deleted)
-        .collect();
-    repos.sort_by_key(|r| std::cmp::Reverse(world.issues_in(r.id).count()));
+    let repos = world.repos_by_issues(forge);
     repos.iter().take(n).map(|r| world.full_name(r)).collect()
-}
-
-async fn truth(simulator: &Simulator, forge: Forge, path: &str) -> Vec<IssueTruth> {
-    reqwest::get(format!(
-        "{}/_sim/truth/issues?repository={path}",
-        simulator.url(forge).unwrap()
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap()
 }
 
 async fn stats(simulator: &Simulator, forge: Forge) -> Value {
@@ -64,7 +46,7 @@ async fn all_synced(browser: &Browser, count: usize) {
 /// The stored items of a repository equal the truth: numbers, states and
 /// comments, each comment stored once.
 async fn assert_stored_is_truth(db: &TestDb, simulator: &Simulator, forge: Forge, path: &str) {
-    let expected = truth(simulator, forge, path).await;
+    let expected = simulator.issue_truth(forge, path).unwrap();
     let stored: Vec<(i64, String, i32)> = sqlx::query_as(
         "SELECT i.number, i.status, i.comments FROM tracked_issues i
          JOIN tracked_repositories r ON r.id = i.repository_id
@@ -190,7 +172,7 @@ async fn a_process_killed_mid_sync_leaves_a_job_the_next_one_finishes() {
             &[("csrf", csrf), ("address", format!("gitlab:{path}"))],
         )
         .await;
-    let expected = truth(&simulator, Forge::GitLab, &path).await.len() as i64;
+    let expected = simulator.issue_truth(Forge::GitLab, &path).unwrap().len() as i64;
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tracked_issues")
             .fetch_one(db.store.pool())

@@ -127,20 +127,13 @@ async fn issues_truth(
     State(state): State<Arc<SimState>>,
     Query(query): Query<IssuesQuery>,
 ) -> Result<Json<Vec<IssueTruth>>, Refusal> {
-    let repo = state
-        .world
-        .find_repo(state.forge, &query.repository)
-        .ok_or_else(|| {
-            refusal(
-                StatusCode::NOT_FOUND,
-                format!("no repository {:?} on {:?}", query.repository, state.forge),
-            )
-        })?;
-    Ok(Json(crate::truth::issues(
-        &state.world,
-        repo.id,
-        state.as_of(),
-    )))
+    let issues = state.issue_truth(&query.repository).ok_or_else(|| {
+        refusal(
+            StatusCode::NOT_FOUND,
+            format!("no repository {:?} on {:?}", query.repository, state.forge),
+        )
+    })?;
+    Ok(Json(issues))
 }
 
 async fn faults(State(state): State<Arc<SimState>>) -> Json<Faults> {

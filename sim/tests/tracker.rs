@@ -22,12 +22,7 @@ fn client() -> reqwest::Client {
 
 /// The busiest live repository of `forge` by issues, and its full name.
 fn busiest_repo(world: &World, forge: Forge) -> (&Repo, String) {
-    let repo = world
-        .repos
-        .iter()
-        .filter(|r| r.forge == forge && !r.deleted)
-        .max_by_key(|r| world.issues_in(r.id).count())
-        .unwrap();
+    let repo = world.repos_by_issues(forge)[0];
     (repo, world.full_name(repo))
 }
 

@@ -179,6 +179,14 @@ impl SimState {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = at;
     }
 
+    /// The issues of repository `path` (Phabricator: tasks) as the world
+    /// holds them at the clock's instant; `None` when there is no such
+    /// repository.
+    pub fn issue_truth(&self, path: &str) -> Option<Vec<crate::truth::IssueTruth>> {
+        let repo = self.world.find_repo(self.forge, path)?;
+        Some(crate::truth::issues(&self.world, repo.id, self.as_of()))
+    }
+
     pub fn is_private(&self, repo: Id) -> bool {
         self.private
             .read()
@@ -411,12 +419,32 @@ impl Simulator {
             .map(|(_, url)| url.as_str())
     }
 
+    fn state(&self, forge: Forge) -> Option<&SimState> {
+        self.states
+            .iter()
+            .find(|s| s.forge == forge)
+            .map(|s| s.as_ref())
+    }
+
     /// An access token `forge`'s OAuth server issues to `username`, as if
     /// they had approved a sign-in (for tests about what comes after it).
     pub fn issue_token(&self, forge: Forge, username: &str) -> Option<String> {
-        let state = self.states.iter().find(|s| s.forge == forge)?;
         let account = self.world.find_account(forge, username)?;
-        Some(state.oauth.issue_access_token(account.id))
+        Some(self.state(forge)?.oauth.issue_access_token(account.id))
+    }
+
+    /// What `PUT /_sim/clock` does on `forge`'s listener: its issues are
+    /// shown as they stood at `at`; `None` follows the real clock again.
+    pub fn set_clock(&self, forge: Forge, at: Option<DateTime<Utc>>) {
+        if let Some(state) = self.state(forge) {
+            state.set_clock(at);
+        }
+    }
+
+    /// What `GET /_sim/truth/issues?repository=<path>` answers on
+    /// `forge`'s listener; `None` when there is no such repository.
+    pub fn issue_truth(&self, forge: Forge, path: &str) -> Option<Vec<crate::truth::IssueTruth>> {
+        self.state(forge)?.issue_truth(path)
     }
 
     pub async fn stop(self) {

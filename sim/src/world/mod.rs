@@ -366,6 +366,18 @@ impl World {
         owners
     }
 
+    /// The live repositories of `forge`, those with the most issues first
+    /// (ties in the order of the world).
+    pub fn repos_by_issues(&self, forge: Forge) -> Vec<&Repo> {
+        let mut repos: Vec<&Repo> = self
+            .repos
+            .iter()
+            .filter(|r| r.forge == forge && !r.deleted)
+            .collect();
+        repos.sort_by_key(|r| std::cmp::Reverse(self.issues_in(r.id).count()));
+        repos
+    }
+
     /// The name a forge shows for a repository: `owner/name`, or just the
     /// name on forges without owners (Gerrit projects, Phabricator repositories).
     pub fn full_name(&self, repo: &Repo) -> String {
