@@ -47,7 +47,22 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         .layer(axum::middleware::from_fn(auth::session::visitor))
         .layer(sessions)
         .layer(axum::middleware::from_fn(auth::csrf::same_origin))
+        .merge(static_files(&state.leptos_options))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The site's files, the same for every visitor: merged after the session
+/// layers, so a signed-in browser fetching them costs no session read.
+/// Anything else under the site root is still served by the fallback.
+fn static_files(options: &leptos::config::LeptosOptions) -> Router<AppState> {
+    let files = leptos_axum::site_pkg_dir_service(options);
+    Router::new()
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(options),
+            files.clone(),
+        )
+        .route_service("/vendor/{*path}", files.clone())
+        .route_service("/favicon.svg", files)
 }
