@@ -126,9 +126,12 @@ pub struct SyncQueue {
     store: Store,
 }
 
-/// The concurrency key of a repository's sync: one waiting or running.
+/// The concurrency key of a repository's sync (one waiting or running) is
+/// this and its id.
+const SYNC_KEY: &str = "tracker-sync-";
+
 fn sync_key(repository: RepoId) -> String {
-    format!("tracker-sync-{repository}")
+    format!("{SYNC_KEY}{repository}")
 }
 
 /// Whether a database error is the unique key of a job already queued.
@@ -178,14 +181,34 @@ impl SyncQueue {
 
     /// Queues every repository whose sync is due; returns how many.
     pub async fn plan(&self, sync_every: chrono::Duration) -> Result<usize> {
-        let due = self
-            .store
-            .due_repositories(chrono::Utc::now() - sync_every, 500)
-            .await?;
+        let due = self.due(chrono::Utc::now() - sync_every, 500).await?;
         for repository in &due {
             self.enqueue(*repository, false).await?;
         }
         Ok(due.len())
+    }
+
+    /// Up to `limit` subscribed repositories last synced before `before`
+    /// (or never), longest waiting first, leaving out those whose sync is
+    /// already waiting or running: a backlog is not asked for again on
+    /// every planning round.
+    async fn due(&self, before: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<Vec<RepoId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.id FROM tracked_repositories r
+             WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.repository_id = r.id)
+               AND (r.last_synced_at IS NULL OR r.last_synced_at < $1)
+               AND NOT EXISTS (SELECT 1 FROM underway.task t
+                    WHERE t.task_queue_name = $3 AND t.concurrency_key = $4 || r.id
+                      AND t.state IN ('pending', 'in_progress'))
+             ORDER BY r.last_synced_at NULLS FIRST, r.id
+             LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .bind(SYNC_QUEUE)
+        .bind(SYNC_KEY)
+        .fetch_all(self.store.pool())
+        .await?)
     }
 
     /// Whether a sync of `repository` is waiting or running.

@@ -643,6 +643,9 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
         h.tracker.sync_now(user, *id).await.unwrap();
         assert!(h.tracker.queue().is_queued(*id).await.unwrap());
     }
+    // All three are due, and all three already queued: planning asks for none.
+    let planned = h.tracker.queue().plan(chrono::Duration::zero()).await;
+    assert_eq!(planned.unwrap(), 0);
     // Two workers on one database, as two `tally` processes would run them.
     let settings = JobSettings {
         workers: 2,

@@ -400,22 +400,6 @@ impl Store {
         self.commit_change(tx).await
     }
 
-    /// Repositories someone follows whose last sync began before `before`
-    /// (or never), the longest waiting first.
-    pub async fn due_repositories(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<RepoId>> {
-        Ok(sqlx::query_scalar(
-            "SELECT r.id FROM tracked_repositories r
-             WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.repository_id = r.id)
-               AND (r.last_synced_at IS NULL OR r.last_synced_at < $1)
-             ORDER BY r.last_synced_at NULLS FIRST, r.id
-             LIMIT $2",
-        )
-        .bind(before)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
-    }
-
     pub async fn sync_started(&self, repo: RepoId) -> Result<()> {
         sqlx::query("UPDATE tracked_repositories SET sync_started_at = now() WHERE id = $1")
             .bind(repo)
