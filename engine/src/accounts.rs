@@ -40,6 +40,8 @@ pub type Renewal<'a> = Pin<Box<dyn Future<Output = Result<Tokens>> + Send + 'a>>
 
 /// Trades a refresh token for new tokens at the forge's OAuth server. The
 /// server's OAuth module provides it: the engine knows no client secrets.
+/// [`Error::Refused`] means the forge said no (the account needs signing
+/// in again); any other error, that it could not be asked.
 pub trait Renew: Send + Sync {
     fn renew<'a>(&'a self, forge: Forge, instance: &'a str, refresh: &'a str) -> Renewal<'a>;
 }
@@ -173,14 +175,17 @@ impl Accounts {
                         .await?;
                     return Ok(tokens.access);
                 }
-                Err(error) => {
-                    let problem = format!("its token expired and could not be renewed ({error})");
+                // Only the forge saying no breaks the account; a renewal
+                // that could not be asked is tried again at the next use.
+                Err(Error::Refused { message, .. }) => {
+                    let problem = format!("its token expired and could not be renewed ({message})");
                     self.broken(account.id, &problem).await?;
                     return Err(Error::Refused {
                         url: String::new(),
                         message: problem,
                     });
                 }
+                Err(other) => return Err(other),
             }
         }
         self.cipher.open(&account.access_token, &context("access"))

@@ -795,10 +795,15 @@ async fn without_a_token_of_its_own_the_installation_reads_with_a_subscribers() 
     assert_eq!(anonymous["resources"]["core"]["used"], 0, "{anonymous}");
 }
 
-/// Renews with a fixed answer, or refuses.
-struct FixedRenewal(Option<&'static str>);
+/// How the forge's OAuth server answers a renewal.
+#[derive(Clone, Copy)]
+enum Renewal {
+    Renewed(&'static str),
+    Refused,
+    Unreachable,
+}
 
-impl engine::accounts::Renew for FixedRenewal {
+impl engine::accounts::Renew for Renewal {
     fn renew<'a>(
         &'a self,
         _forge: Forge,
@@ -807,15 +812,19 @@ impl engine::accounts::Renew for FixedRenewal {
     ) -> engine::accounts::Renewal<'a> {
         Box::pin(async move {
             assert_eq!(refresh, "sim_refresh_old");
-            match self.0 {
-                Some(access) => Ok(Tokens {
+            match *self {
+                Renewal::Renewed(access) => Ok(Tokens {
                     access: access.to_owned(),
                     refresh: Some("sim_refresh_new".into()),
                     expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(2)),
                 }),
-                None => Err(engine::Error::Refused {
+                Renewal::Refused => Err(engine::Error::Refused {
                     url: "token".into(),
                     message: "the refresh token is invalid".into(),
+                }),
+                Renewal::Unreachable => Err(engine::Error::Unreachable {
+                    url: "token".into(),
+                    problem: "connection refused".into(),
                 }),
             }
         })
@@ -823,7 +832,7 @@ impl engine::accounts::Renew for FixedRenewal {
 }
 
 #[tokio::test]
-async fn expiring_tokens_are_renewed_before_use_and_a_refused_renewal_says_so() {
+async fn expiring_tokens_are_renewed_before_use_and_only_a_refused_renewal_breaks_the_account() {
     let h = Harness::new(SimConfig::default()).await;
     let who = engine::forge::ForgeUser {
         id: "77".into(),
@@ -835,11 +844,15 @@ async fn expiring_tokens_are_renewed_before_use_and_a_refused_renewal_says_so() 
         refresh: Some("sim_refresh_old".into()),
         expires_at: Some(chrono::Utc::now() + chrono::Duration::minutes(1)),
     };
-    for (renewal, renewed) in [(Some("sim_access_new"), true), (None, false)] {
+    for renewal in [
+        Renewal::Renewed("sim_access_new"),
+        Renewal::Refused,
+        Renewal::Unreachable,
+    ] {
         let accounts = Accounts::new(
             h.db.store.clone(),
             Cipher::new([7; 32]),
-            Some(Arc::new(FixedRenewal(renewal))),
+            Some(Arc::new(renewal)),
         );
         let user = accounts
             .sign_in(None, Forge::GitLab, "gitlab.example", &who, &expiring)
@@ -848,13 +861,23 @@ async fn expiring_tokens_are_renewed_before_use_and_a_refused_renewal_says_so() 
         let account = h.db.store.accounts_of(user).await.unwrap().remove(0);
         let token = accounts.token(&account).await;
         let account = h.db.store.accounts_of(user).await.unwrap().remove(0);
-        if renewed {
-            assert_eq!(token.unwrap(), "sim_access_new");
-            assert!(account.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::hours(1));
-            assert_eq!(accounts.token(&account).await.unwrap(), "sim_access_new");
-        } else {
-            assert!(token.is_err());
-            assert!(account.problem.unwrap().contains("could not be renewed"));
+        match renewal {
+            Renewal::Renewed(access) => {
+                assert_eq!(token.unwrap(), access);
+                assert!(
+                    account.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::hours(1)
+                );
+                assert_eq!(accounts.token(&account).await.unwrap(), access);
+            }
+            Renewal::Refused => {
+                assert!(matches!(token, Err(engine::Error::Refused { .. })));
+                assert!(account.problem.unwrap().contains("could not be renewed"));
+            }
+            // Not the forge's no: the account stays usable, to try again.
+            Renewal::Unreachable => {
+                assert!(matches!(token, Err(engine::Error::Unreachable { .. })));
+                assert_eq!(account.problem, None);
+            }
         }
     }
 }

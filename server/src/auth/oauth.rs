@@ -300,11 +300,13 @@ impl Renew for Renewer {
                         forge.name()
                     ))
                 })?;
+            let url = app.token_url.clone();
             app.refresh(&self.http, refresh)
                 .await
-                .map_err(|e| engine::Error::Refused {
-                    url: app.token_url.clone(),
-                    message: e.to_string(),
+                .map_err(|error| match error {
+                    OAuthError::Unreachable(problem) => engine::Error::Unreachable { url, problem },
+                    OAuthError::Refused(message) => engine::Error::Refused { url, message },
+                    OAuthError::Setup(problem) => engine::Error::Invalid(problem),
                 })
         })
     }
