@@ -7,6 +7,7 @@ use model::contribution::Status;
 use model::forge::Forge;
 use model::tracker::{Comment, Issue};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::super::http::Call;
@@ -81,6 +82,32 @@ impl GitHub {
         )
     }
 
+    /// Every item of one of `repository`'s lists by update time (`call`
+    /// asks for a page), updated at or after `since` when given, and the
+    /// forge's clock at the first answer.
+    async fn updated_since<T: DeserializeOwned>(
+        &self,
+        repository: &str,
+        since: Option<DateTime<Utc>>,
+        call: impl Fn(Option<DateTime<Utc>>, u32) -> Call,
+        updated: impl Fn(&T) -> DateTime<Utc>,
+    ) -> Result<(Vec<T>, Option<DateTime<Utc>>)> {
+        walk_by_update(
+            since,
+            PAGE,
+            |since, page| {
+                let call = call(since, page);
+                async move {
+                    self.http
+                        .json::<Vec<T>>(&call, || self.missing(repository))
+                        .await
+                }
+            },
+            updated,
+        )
+        .await
+    }
+
     /// The issues of `repository` (`owner/name`), pull requests left out,
     /// updated at or after `since` when given.
     pub async fn issues(
@@ -89,20 +116,14 @@ impl GitHub {
         since: Option<DateTime<Utc>>,
     ) -> Result<IssueList> {
         let url = format!("{}/repos/{repository}/issues", self.api);
-        let (items, started) = walk_by_update(
-            since,
-            PAGE,
-            |since, page| {
-                let call = by_update(&url, since, page).query("state", "all");
-                async move {
-                    self.http
-                        .json::<Vec<Item>>(&call, || self.missing(repository))
-                        .await
-                }
-            },
-            |item: &Item| item.updated_at,
-        )
-        .await?;
+        let (items, started) = self
+            .updated_since(
+                repository,
+                since,
+                |since, page| by_update(&url, since, page).query("state", "all"),
+                |item: &Item| item.updated_at,
+            )
+            .await?;
         let items = items
             .into_iter()
             .filter(|i| i.pull_request.is_none())
@@ -181,20 +202,14 @@ impl GitHub {
             updated_at: DateTime<Utc>,
         }
         let url = format!("{}/repos/{repository}/issues/comments", self.api);
-        let (items, _) = walk_by_update(
-            since,
-            PAGE,
-            |since, page| {
-                let call = by_update(&url, since, page);
-                async move {
-                    self.http
-                        .json::<Vec<Item>>(&call, || self.missing(repository))
-                        .await
-                }
-            },
-            |item: &Item| item.updated_at,
-        )
-        .await?;
+        let (items, _) = self
+            .updated_since(
+                repository,
+                since,
+                |since, page| by_update(&url, since, page),
+                |item: &Item| item.updated_at,
+            )
+            .await?;
         let mut comments = Vec::with_capacity(items.len());
         for item in items {
             let number = item
