@@ -15,8 +15,8 @@ use model::query::Summary;
 
 use options::{CELL, WeeklyBy};
 
-use crate::api::query_activity;
 use crate::error::AppError;
+use crate::server_fns::query_activity;
 
 /// ECharts 5.5.1 (the version charming 0.6 targets) with just the parts the
 /// graphs use, bundled from npm into `public/vendor` by `scripts/bootstrap`.
@@ -144,7 +144,7 @@ pub fn ActivityGraphs(summary: Resource<Result<Summary, AppError>>) -> impl Into
         summary
             .get()
             .and_then(Result::ok)
-            .map(|s| (s.hash, s.total, s.fetching))
+            .map(|s| (s.hash.to_string(), s.total, s.fetching))
     });
     let activity = LocalResource::new(move || {
         let shown = shown.get();
@@ -158,7 +158,17 @@ pub fn ActivityGraphs(summary: Resource<Result<Summary, AppError>>) -> impl Into
             .with(|s| s.as_ref().map(|s| s.0.clone()))
             .unwrap_or_default()
     });
-    let activity = Signal::derive(move || activity.get().flatten());
+    // The browser fetches the counts after hydration; the server renders
+    // the cards empty. It must not even read the browser-only resource: a
+    // local resource read inside a transition makes the server give up on
+    // it and send the fallback, which is no cards at all.
+    let activity = Signal::derive(move || {
+        if cfg!(feature = "ssr") {
+            None
+        } else {
+            activity.get().flatten()
+        }
+    });
     // The last counts stay up while the next ones load, so a filter change
     // redraws the graphs instead of emptying and re-creating them.
     let data = Memo::new(move |last: Option<&Option<Activity>>| {
@@ -172,6 +182,11 @@ pub fn ActivityGraphs(summary: Resource<Result<Summary, AppError>>) -> impl Into
     let has_summary = Memo::new(move |_| shown.with(Option::is_some));
     // Read inside a transition, so the server waits for the summary.
     let cards = move || {
+        // The memos above read the summary outside this transition (the
+        // activity's source runs first), so the server would not wait for
+        // it and could render no cards; an untracked read registers the
+        // summary with the transition without redrawing on each new one.
+        summary.with_untracked(|_| ());
         has_summary.get().then(|| {
             view! {
                 <section class="graphs" aria-label="Graphs">
