@@ -2,30 +2,42 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use model::query::QueryForm;
 
-use crate::api::instance_info;
 use crate::components::QueryEditor;
+use crate::server_fns::instance_info;
+
+/// Whether a job is in this build or still to come.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Availability {
+    Here,
+    Planned,
+}
 
 /// What Tally does, in the order people usually need it.
-const JOBS: [(&str, &str); 5] = [
+const JOBS: [(&str, &str, Availability); 5] = [
     (
         "Contribution queries",
         "Pick people and their forge accounts, a date range and filters; share the answer at a short link.",
+        Availability::Here,
     ),
     (
         "Issue tracker",
         "Sign in with a forge, subscribe to repositories, and read all their issues in one list.",
+        Availability::Here,
     ),
     (
         "Repository reports",
         "Per-person tallies of commits, issues and comments, with bug share and time to close.",
+        Availability::Planned,
     ),
     (
         "Organisation health",
         "Repositories, forks, stars, followers, languages and topics of whole organisations.",
+        Availability::Planned,
     ),
     (
         "Discovery",
         "A polite crawler that grows a database of developers and repositories, with a REST API.",
+        Availability::Planned,
     ),
 ];
 
@@ -47,7 +59,7 @@ pub fn Home() -> impl IntoView {
                 {FORGES[..FORGES.len() - 1].join(", ")}
                 " and "
                 {FORGES[FORGES.len() - 1]}
-                " into one self-hosted place. Every number links to the items behind it."
+                " into one self-hosted place. Every count is exact, and a day or a week of the graphs opens its items."
             </p>
             <ul class="forge-list" aria-label="Supported forges">
                 {FORGES.iter().map(|forge| view! { <li class="forge-chip">{*forge}</li> }).collect_view()}
@@ -58,10 +70,14 @@ pub fn Home() -> impl IntoView {
             <ul class="cards">
                 {JOBS
                     .iter()
-                    .map(|(title, text)| {
+                    .map(|(title, text, availability)| {
+                        let planned = *availability == Availability::Planned;
                         view! {
-                            <li class="card">
-                                <h3 class="card__title">{*title}</h3>
+                            <li class="card" class:card--planned=planned>
+                                <h3 class="card__title">
+                                    {*title}
+                                    {planned.then(|| view! { " " <span class="badge">"Planned"</span> })}
+                                </h3>
                                 <p class="card__text">{*text}</p>
                             </li>
                         }
