@@ -1,12 +1,28 @@
+//! The one error a request to Tally can fail with: server functions return
+//! it, the server's own handlers (sign-in, the REST API) return it, and the
+//! browser receives it.
+//!
+//! Policy:
+//! - The variant decides the HTTP status ([`AppError::status`]) and the
+//!   machine-readable code ([`AppError::code`]); nothing else sets either,
+//!   so a handler or a server function only writes `?`.
+//! - Messages are for the person who asked. Internal details (database
+//!   errors, paths) are logged on the server and answered as
+//!   [`AppError::Failed`], never shown.
+//! - A forge's own words are shown ([`AppError::Forge`]): which forge
+//!   failed and what it said is what the person needs to decide to retry.
+//! - Outside the browser's calls the body is
+//!   `{"error": {"code", "message", "field"?}}` ([`model::error::ErrorBody`]).
+
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use model::error::{ErrorBody, ErrorDetail};
 use serde::{Deserialize, Serialize};
 
-/// What a server function can fail with, as the browser sees it. The
-/// messages are for people; details stay in the server's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    /// The call itself failed: no connection, or an answer that could not be read.
+    /// The call itself failed: no connection, or an answer that could not
+    /// be read. Only the browser makes these.
     #[error("the server could not be reached ({0})")]
     Transport(String),
     /// The server is missing something it needs to answer.
@@ -15,9 +31,9 @@ pub enum AppError {
     /// Input that cannot be used, and the field it is in.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
-    /// There is nothing at this address (an unknown query, a bad day).
-    #[error("not found")]
-    NotFound,
+    /// There is nothing at this address; `what` names what was looked for.
+    #[error("not found: {what}")]
+    NotFound { what: String },
     /// Only a signed-in person may ask this.
     #[error("sign in to see this")]
     Unauthorized,
@@ -32,11 +48,104 @@ pub enum AppError {
     Failed,
 }
 
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound { what: what.into() }
+    }
+
+    /// A stable name for the kind of failure, for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Transport(_) => "transport",
+            Self::Unavailable => "unavailable",
+            Self::Invalid { .. } => "invalid",
+            Self::NotFound { .. } => "not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::Forge(_) => "forge",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The same error with its field named, where it is about input.
+    pub fn in_field(self, name: &str) -> Self {
+        match self {
+            Self::Invalid { message, .. } => Self::invalid(name, message),
+            other => other,
+        }
+    }
+
+    /// What API clients receive.
+    pub fn body(&self) -> ErrorBody {
+        let (message, field) = match self {
+            Self::Invalid { field, message } => {
+                (message.clone(), (!field.is_empty()).then(|| field.clone()))
+            }
+            other => (other.to_string(), None),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+                field,
+            },
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forge(_) => StatusCode::BAD_GATEWAY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Transport(_) | Self::Failed => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Sets the status of the response being rendered (a page or a server
+    /// function's answer) to this error's.
+    pub fn set_response_status(&self) {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         Self::Transport(value.to_string())
+    }
+
+    /// Called once per failed server function, inside its request: the
+    /// place where the answer's status follows from the error (server_fn
+    /// would answer 500 for every error).
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        self.set_response_status();
+        <Self::Encoder as leptos::server_fn::Encodes<Self>>::encode(self)
+            .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(b"\"Failed\""))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        (self.status(), axum::Json(self.body())).into_response()
     }
 }
 
@@ -45,14 +154,8 @@ impl From<engine::Error> for AppError {
     fn from(error: engine::Error) -> Self {
         use engine::Error;
         match error {
-            Error::Invalid(message) => Self::Invalid {
-                field: String::new(),
-                message,
-            },
-            Error::NotFound { what } => Self::Invalid {
-                field: String::new(),
-                message: format!("not found: {what}"),
-            },
+            Error::Invalid(message) => Self::invalid("", message),
+            Error::NotFound { what } => Self::NotFound { what },
             Error::Denied(message) => Self::Forbidden(message),
             // The forge's own words help: which forge, what it said.
             error @ (Error::Refused { .. }
@@ -60,11 +163,11 @@ impl From<engine::Error> for AppError {
             | Error::Unreachable { .. }
             | Error::Malformed { .. }
             | Error::Inconsistent(_)) => {
-                tracing::warn!(%error, "a forge failed a server function");
+                tracing::warn!(%error, "a forge failed a request");
                 Self::Forge(error.to_string())
             }
             error => {
-                tracing::error!(%error, "a server function failed");
+                tracing::error!(%error, "a request failed");
                 Self::Failed
             }
         }
@@ -74,9 +177,46 @@ impl From<engine::Error> for AppError {
 #[cfg(feature = "ssr")]
 impl From<model::query::QueryError> for AppError {
     fn from(error: model::query::QueryError) -> Self {
-        Self::Invalid {
-            field: error.field,
-            message: error.message,
-        }
+        Self::invalid(error.field, error.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_body_names_the_field_of_invalid_input_only() {
+        let invalid = AppError::invalid("people", "at most 50 accounts");
+        assert_eq!(
+            serde_json::to_value(invalid.body()).unwrap(),
+            serde_json::json!({"error": {"code": "invalid", "message": "at most 50 accounts", "field": "people"}})
+        );
+        let missing = AppError::not_found("query AAAAAAAAAAA");
+        assert_eq!(
+            serde_json::to_value(missing.body()).unwrap(),
+            serde_json::json!({"error": {"code": "not_found", "message": "not found: query AAAAAAAAAAA"}})
+        );
+    }
+
+    #[test]
+    fn a_field_is_named_only_on_input_errors() {
+        assert_eq!(
+            AppError::invalid("", "bad").in_field("address"),
+            AppError::invalid("address", "bad")
+        );
+        assert_eq!(AppError::Failed.in_field("address"), AppError::Failed);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn each_kind_answers_its_own_status() {
+        assert_eq!(AppError::invalid("a", "b").status(), 422);
+        assert_eq!(AppError::not_found("x").status(), 404);
+        assert_eq!(AppError::Unauthorized.status(), 401);
+        assert_eq!(AppError::Forbidden("no".into()).status(), 403);
+        assert_eq!(AppError::Forge("GitHub".into()).status(), 502);
+        assert_eq!(AppError::Unavailable.status(), 503);
+        assert_eq!(AppError::Failed.status(), 500);
     }
 }

@@ -7,10 +7,10 @@
 // compiler's default query depth allows in a release build.
 #![recursion_limit = "256"]
 
-pub mod api;
 mod components;
 pub mod error;
 mod pages;
+pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod visitor;
 
@@ -48,8 +48,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    api::provide_instance_info();
-    api::provide_viewer();
+    server_fns::provide_instance_info();
+    server_fns::provide_viewer();
     view! {
         <Stylesheet id="leptos" href="/pkg/tally.css" />
         <Title formatter=|page: String| {

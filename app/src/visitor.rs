@@ -6,6 +6,6 @@
 /// with every change (against cross-site request forgery).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Visitor {
-    pub user: Option<i64>,
+    pub user: Option<model::ids::UserId>,
     pub csrf: Option<String>,
 }

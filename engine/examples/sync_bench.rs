@@ -21,6 +21,7 @@ use engine::secrets::Cipher;
 use engine::store::testing::TestDb;
 use engine::tracker::Tracker;
 use engine::tracker::sync::{RepoSyncer, SyncSettings};
+use model::ids::UserId;
 use serde_json::Value;
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
@@ -93,7 +94,7 @@ async fn main() {
     ));
     let queue = SyncQueue::new(store.clone(), syncer).await.unwrap();
     let tracker = Tracker::new(store.clone(), directory, accounts, queue.clone());
-    let user: i64 = sqlx::query_scalar("INSERT INTO users DEFAULT VALUES RETURNING id")
+    let user: UserId = sqlx::query_scalar("INSERT INTO users DEFAULT VALUES RETURNING id")
         .fetch_one(store.pool())
         .await
         .unwrap();
@@ -153,7 +154,7 @@ async fn main() {
 /// Waits until every subscription has synced (after `since`, when given).
 async fn timed_until_synced(
     tracker: &Tracker,
-    user: i64,
+    user: UserId,
     count: usize,
     since: Option<chrono::DateTime<Utc>>,
 ) -> Duration {
@@ -177,7 +178,7 @@ async fn timed_until_synced(
     }
 }
 
-async fn stored(tracker: &Tracker, user: i64) -> (u64, u64) {
+async fn stored(tracker: &Tracker, user: UserId) -> (u64, u64) {
     let subscriptions = tracker.subscriptions(user).await.unwrap();
     (
         subscriptions.iter().map(|s| s.items).sum(),

@@ -205,7 +205,7 @@ impl Accounts {
 
     /// Records that the forge refused the account's token.
     pub async fn broken(&self, account: AccountId, problem: &str) -> Result<()> {
-        tracing::warn!(account, problem, "a linked account's token stopped working");
+        tracing::warn!(%account, problem, "a linked account's token stopped working");
         self.store.account_broken(account, problem).await
     }
 

@@ -48,6 +48,10 @@ pub enum Error {
     #[error("{0}")]
     Inconsistent(String),
 
+    /// A query that cannot be run, naming the field that is wrong.
+    #[error("{0}")]
+    Query(#[from] model::query::QueryError),
+
     /// Input Tally cannot ask a forge about.
     #[error("{0}")]
     Invalid(String),

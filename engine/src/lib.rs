@@ -11,7 +11,6 @@ pub mod queries;
 pub mod secrets;
 pub mod seed;
 pub mod store;
-pub mod sync;
 pub mod tracker;
 
 pub use error::{Error, Result};

@@ -8,7 +8,7 @@ use model::query::{AccountSpec, PersonSpec, QuerySpec};
 
 use crate::error::Result;
 use crate::store::Store;
-use crate::store::contributions::IdentityState;
+use model::query::AccountState;
 
 /// What to make up.
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +46,7 @@ fn item(username: &str, person: usize, n: usize, plan: &Plan) -> Contribution {
 
 /// Stores the plan's people (GitHub accounts `seed-person-N`) with their
 /// days marked fetched, and saves the query over all of them; returns its hash.
-pub async fn seed(store: &Store, plan: &Plan) -> Result<String> {
+pub async fn seed(store: &Store, plan: &Plan) -> Result<model::query::QueryHash> {
     let each = plan.contributions / plan.people.max(1);
     let mut people = Vec::new();
     for person in 0..plan.people {
@@ -61,9 +61,7 @@ pub async fn seed(store: &Store, plan: &Plan) -> Result<String> {
             .map(|n| item(&username, person, n, plan))
             .collect();
         store.replace_days(id, plan.from, plan.to, &items).await?;
-        store
-            .set_identity_state(id, IdentityState::Ok, None)
-            .await?;
+        store.set_identity_state(id, AccountState::Ok, None).await?;
         people.push(PersonSpec {
             name: Some(format!("Person {person}")),
             accounts: vec![account],

@@ -9,28 +9,28 @@ use std::sync::Arc;
 
 use common::{account, day, days_fetched, people, set_faults, with_faults, world};
 use engine::forge::directory::Directory;
+use engine::queries::fill::{Filler, Freshness, Outcome};
 use engine::store::contributions::Filters;
 use engine::store::testing::TestDb;
-use engine::sync::{Freshness, Outcome, Syncer};
 use model::contribution::ContributionKind;
 use model::forge::Forge;
-use model::query::{AccountSpec, PersonSpec, QuerySpec};
+use model::query::{AccountSpec, PersonSpec, QueryHash, QuerySpec};
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 
-async fn setup(config: SimConfig) -> (Simulator, TestDb, Syncer) {
+async fn setup(config: SimConfig) -> (Simulator, TestDb, Filler) {
     let simulator = Simulator::start(world(1), config).await.unwrap();
     let db = TestDb::new().await;
     let directory = Arc::new(Directory::with_limits(
         common::endpoints(&simulator),
         common::impatient,
     ));
-    let syncer = Syncer::new(db.store.clone(), directory, Freshness::default());
+    let syncer = Filler::new(db.store.clone(), directory, Freshness::default());
     (simulator, db, syncer)
 }
 
 /// The stored counts per kind for one identity, as `sim::truth` names kinds.
-async fn stored_kinds(syncer: &Syncer, id: i64, from: &str, to: &str) -> serde_json::Value {
+async fn stored_kinds(syncer: &Filler, id: i64, from: &str, to: &str) -> serde_json::Value {
     let counts = syncer
         .store()
         .counts(&[id], day(from), day(to), &Filters::default())
@@ -165,7 +165,7 @@ async fn concurrent_openings_fetch_each_identity_once() {
 async fn two_processes_opening_one_identity_fetch_each_day_once() {
     let (simulator, db, here) = setup(SimConfig::default()).await;
     // A second process: its own pool, clients and in-process locks.
-    let elsewhere = Syncer::new(
+    let elsewhere = Filler::new(
         engine::store::Store::connect_url(&db.url).await.unwrap(),
         Arc::new(Directory::with_limits(
             common::endpoints(&simulator),
@@ -338,6 +338,12 @@ async fn unknown_people_are_not_found_and_queries_keep_their_hash() {
     );
     let loaded = db.store.load_query(&hash).await.unwrap().unwrap();
     assert_eq!(loaded, spec.normalized());
-    assert!(db.store.load_query("AAAAAAAAAAA").await.unwrap().is_none());
+    assert!(
+        db.store
+            .load_query(&QueryHash::parse("AAAAAAAAAAA").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
     simulator.stop().await;
 }

@@ -9,22 +9,23 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDate;
 
 use common::{day, people, spec, world};
+use engine::Error;
 use engine::forge::directory::Directory;
+use engine::queries::fill::{Filler, Freshness};
 use engine::queries::{self, Bounds};
 use engine::store::testing::TestDb;
-use engine::sync::{Freshness, Syncer};
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
 use model::period::Period;
-use model::query::{AccountSpec, QuerySpec};
+use model::query::{AccountSpec, AccountState, QueryHash, QuerySpec};
 use sim::server::{SimConfig, Simulator};
 
-async fn setup() -> (Simulator, TestDb, Syncer) {
+async fn setup() -> (Simulator, TestDb, Filler) {
     let simulator = Simulator::start(world(1), SimConfig::default())
         .await
         .unwrap();
     let db = TestDb::new().await;
-    let syncer = Syncer::new(
+    let syncer = Filler::new(
         db.store.clone(),
         std::sync::Arc::new(Directory::new(common::endpoints(&simulator))),
         Freshness::default(),
@@ -34,10 +35,13 @@ async fn setup() -> (Simulator, TestDb, Syncer) {
 
 /// Saves a query and fills the cache for it; the hash and the normalized
 /// spec come back.
-async fn saved_and_filled(db: &TestDb, syncer: &Syncer, spec: &QuerySpec) -> (String, QuerySpec) {
+async fn saved_and_filled(
+    db: &TestDb,
+    syncer: &Filler,
+    spec: &QuerySpec,
+) -> (QueryHash, QuerySpec) {
     let hash = queries::create(&db.store, spec, Bounds::default())
         .await
-        .unwrap()
         .unwrap();
     let spec = db.store.load_query(&hash).await.unwrap().unwrap();
     queries::refresh(syncer, &spec).await;
@@ -73,8 +77,8 @@ async fn a_query_tallies_the_truth_and_lists_it_in_stable_pages() {
     assert_eq!(both.total, expected);
     assert_eq!(summary.total, expected, "the unknown person adds nothing");
     let unknown = summary.people.iter().find(|p| p.name != "Both").unwrap();
-    assert_eq!(unknown.accounts[0].state, "not_found");
-    assert!(both.accounts.iter().all(|a| a.state == "ok"));
+    assert_eq!(unknown.accounts[0].state, AccountState::NotFound);
+    assert!(both.accounts.iter().all(|a| a.state == AccountState::Ok));
 
     // Pages of 7 add up to the whole list, newest first, each item once.
     let mut seen: Vec<Contribution> = Vec::new();
@@ -189,10 +193,10 @@ async fn bad_queries_are_refused_naming_the_field() {
         "2026-03-01",
         "2026-01-01",
     );
-    let refused = queries::create(&db.store, &spec, Bounds::default())
-        .await
-        .unwrap()
-        .unwrap_err();
+    let Err(Error::Query(refused)) = queries::create(&db.store, &spec, Bounds::default()).await
+    else {
+        panic!("the query is refused");
+    };
     assert_eq!(refused.field, "from");
     spec.to = day("2026-04-01");
     let tight = Bounds {
@@ -201,10 +205,9 @@ async fn bad_queries_are_refused_naming_the_field() {
     };
     spec.people.push(spec.people[0].clone());
     spec.people[1].accounts[0].username = "other".into();
-    let refused = queries::create(&db.store, &spec, tight)
-        .await
-        .unwrap()
-        .unwrap_err();
+    let Err(Error::Query(refused)) = queries::create(&db.store, &spec, tight).await else {
+        panic!("the query is refused");
+    };
     assert_eq!(refused.field, "people");
     assert!(
         queries::page(&db.store, &spec, Some("not a cursor!"), 10)
@@ -296,7 +299,7 @@ async fn the_graphs_count_the_truth() {
     // A filter narrows the graphs exactly as it narrows the tallies.
     let mut commits_only = spec.clone();
     commits_only.kinds = vec![ContributionKind::Commit];
-    let commits = queries::activity(&db.store, "x", &commits_only)
+    let commits = queries::activity(&db.store, &commits_only.hash(), &commits_only)
         .await
         .unwrap();
     assert_eq!(commits.total(), by_kind[&ContributionKind::Commit]);

@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use common::{account, day, people, set_faults, spec, with_faults, world};
 use engine::forge::directory::Directory;
+use engine::queries::fill::{Filler, Freshness};
 use engine::queries::{Bounds, Queries};
 use engine::store::Store;
 use engine::store::testing::TestDb;
-use engine::sync::{Freshness, Syncer};
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
-use model::query::{AccountSpec, QuerySpec, Summary};
+use model::query::{AccountSpec, AccountState, QueryHash, QuerySpec, Summary};
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 
@@ -30,12 +30,12 @@ async fn service(simulator: &Simulator, store: Store) -> Arc<Queries> {
         common::endpoints(simulator),
         common::impatient,
     ));
-    let syncer = Syncer::new(store, directory, Freshness::default());
+    let syncer = Filler::new(store, directory, Freshness::default());
     Arc::new(Queries::new(Arc::new(syncer), Bounds::default()))
 }
 
 /// Opens the query until its refresh is over; returns every summary seen.
-async fn open_until_done(queries: &Arc<Queries>, hash: &str) -> Vec<Summary> {
+async fn open_until_done(queries: &Arc<Queries>, hash: &QueryHash) -> Vec<Summary> {
     let mut seen = Vec::new();
     for _ in 0..2000 {
         let summary = queries.summary(hash).await.unwrap().unwrap();
@@ -74,11 +74,7 @@ async fn remembered_answers_give_way_to_writes_here_and_in_other_processes() {
     let login = people(&simulator.world, Forge::Gerrit, 1).remove(0);
     let who = account(Forge::Gerrit, &login);
     let (from, to) = ("2026-01-01", "2026-03-31");
-    let hash = queries
-        .create(&spec_of(&who, from, to))
-        .await
-        .unwrap()
-        .unwrap();
+    let hash = queries.create(&spec_of(&who, from, to)).await.unwrap();
     let before = open_until_done(&queries, &hash).await.pop().unwrap();
     // Once filled, opening it again fetches nothing.
     assert!(!queries.summary(&hash).await.unwrap().unwrap().fetching);
@@ -138,7 +134,6 @@ async fn a_fetch_shows_its_progress_and_its_numbers_only_grow() {
     let hash = queries
         .create(&spec_of(&who, "2025-07-01", "2026-06-30"))
         .await
-        .unwrap()
         .unwrap();
     let seen = open_until_done(&queries, &hash).await;
     let progress: Vec<_> = seen
@@ -152,7 +147,7 @@ async fn a_fetch_shows_its_progress_and_its_numbers_only_grow() {
     assert!(totals.windows(2).all(|w| w[0] <= w[1]), "{totals:?}");
     let last = seen.last().unwrap();
     assert_eq!(last.people[0].accounts[0].progress, None);
-    assert_eq!(last.people[0].accounts[0].state, "ok");
+    assert_eq!(last.people[0].accounts[0].state, AccountState::Ok);
     let truth = sim::truth::truth(
         &simulator.world,
         simulator
@@ -182,22 +177,21 @@ async fn a_failed_account_waits_for_a_retry_instead_of_refetching_on_every_open(
     let hash = queries
         .create(&spec_of(&who, "2026-01-01", "2026-01-31"))
         .await
-        .unwrap()
         .unwrap();
     let failed = open_until_done(&queries, &hash).await.pop().unwrap();
-    assert_eq!(failed.people[0].accounts[0].state, "failed");
+    assert_eq!(failed.people[0].accounts[0].state, AccountState::Failed);
     assert!(failed.people[0].accounts[0].problem.is_some());
 
     // Opening it again shows the failure without fetching again.
     let again = queries.summary(&hash).await.unwrap().unwrap();
     assert!(!again.fetching);
-    assert_eq!(again.people[0].accounts[0].state, "failed");
+    assert_eq!(again.people[0].accounts[0].state, AccountState::Failed);
 
     // The forge recovers; a retry fetches and the account is whole.
     set_faults(&simulator, Forge::Gerrit, serde_json::json!({})).await;
     queries.retry(&hash).await.unwrap().unwrap();
     let retried = open_until_done(&queries, &hash).await.pop().unwrap();
-    assert_eq!(retried.people[0].accounts[0].state, "ok");
+    assert_eq!(retried.people[0].accounts[0].state, AccountState::Ok);
     let truth = sim::truth::truth(
         &simulator.world,
         simulator
@@ -209,6 +203,12 @@ async fn a_failed_account_waits_for_a_retry_instead_of_refetching_on_every_open(
         day("2026-01-31"),
     );
     assert_eq!(retried.total, truth.total);
-    assert!(queries.retry("AAAAAAAAAAA").await.unwrap().is_none());
+    assert!(
+        queries
+            .retry(&QueryHash::parse("AAAAAAAAAAA").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
     simulator.stop().await;
 }

@@ -7,7 +7,7 @@ async fn readiness_reports_unmigrated_database_as_not_ready() {
     let db = TestDb::empty().await;
     let readiness = db.store.readiness().await;
     assert!(!readiness.ready);
-    assert_eq!(readiness.database, model::health::Check::Ok);
+    assert_eq!(readiness.database, model::readiness::Check::Ok);
     assert_eq!(readiness.migrations.applied, 0);
     assert!(readiness.migrations.expected >= 1);
 }
@@ -39,6 +39,6 @@ async fn readiness_reports_a_lost_database_as_a_failure() {
     assert!(!readiness.ready);
     assert!(matches!(
         readiness.database,
-        model::health::Check::Failed { .. }
+        model::readiness::Check::Failed { .. }
     ));
 }

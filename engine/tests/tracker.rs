@@ -19,6 +19,7 @@ use engine::jobs::{JobSettings, SyncQueue};
 use engine::secrets::Cipher;
 use engine::store::accounts::UserId;
 use engine::store::testing::TestDb;
+use engine::store::tracker::RepoId;
 use engine::tracker::Tracker;
 use engine::tracker::sync::{RepoSyncer, SyncSettings};
 use model::contribution::Status;
@@ -102,7 +103,7 @@ impl Harness {
     }
 
     /// Subscribes `user` to `forge:path`.
-    async fn subscribe(&self, user: UserId, forge: Forge, path: &str) -> i64 {
+    async fn subscribe(&self, user: UserId, forge: Forge, path: &str) -> RepoId {
         self.tracker
             .subscribe_address(user, &format!("{}:{path}", forge.key()))
             .await
@@ -115,7 +116,7 @@ impl Harness {
 
     /// What is stored of a repository equals the world's items: each item
     /// once, with its state, author, time and exactly its comments.
-    async fn assert_matches_truth(&self, repo: i64, forge: Forge, path: &str) {
+    async fn assert_matches_truth(&self, repo: RepoId, forge: Forge, path: &str) {
         let stored = self.db.store.items_of(repo).await.unwrap();
         let truth = self.truth(forge, path);
         assert!(!truth.is_empty(), "{path} has items");
@@ -270,7 +271,7 @@ async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one()
     let list = whole_list(&h.tracker, user, &IssueFilter::default()).await;
     assert_eq!(list.len(), total);
     assert!(list.windows(2).all(|w| w[0].updated_at >= w[1].updated_at));
-    let mut keys: Vec<(i64, u64)> = list.iter().map(|r| (r.repo_id, r.number)).collect();
+    let mut keys: Vec<(RepoId, u64)> = list.iter().map(|r| (r.repo_id, r.number)).collect();
     keys.sort_unstable();
     keys.dedup();
     assert_eq!(keys.len(), total);

@@ -4,10 +4,12 @@
 
 pub mod activity;
 pub mod contribution;
+pub mod error;
 pub mod forge;
-pub mod health;
+pub mod ids;
 pub mod instance;
 pub mod period;
 pub mod query;
+pub mod readiness;
 pub mod tracker;
 pub mod url;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contribution::Status;
 use crate::forge::Forge;
+use crate::ids::{AccountId, RepoId, UserId};
 use crate::url::{encode_component, query_pairs};
 
 /// One item of a repository's tracker, as its forge shows it now.
@@ -99,7 +100,7 @@ pub struct IssueFilter {
     pub forge: Option<Forge>,
     /// A subscribed repository, by its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repo: Option<i64>,
+    pub repo: Option<RepoId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<IssueState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,9 +205,9 @@ impl IssueFilter {
                 }
                 "repo" => {
                     filter.repo =
-                        Some(value.parse().map_err(|_| {
+                        Some(RepoId(value.parse().map_err(|_| {
                             refuse(key, format!("{value:?} is not a repository id"))
-                        })?);
+                        })?));
                 }
                 "state" => {
                     filter.state = Some(IssueState::parse(value).ok_or_else(|| {
@@ -307,7 +308,7 @@ impl IssueFilter {
 /// One row of the tracker's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssueRow {
-    pub repo_id: i64,
+    pub repo_id: RepoId,
     pub forge: Forge,
     pub repository: String,
     pub number: u64,
@@ -362,7 +363,7 @@ impl IssueCounts {
 /// A forge account linked to the signed-in person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkedAccount {
-    pub id: i64,
+    pub id: AccountId,
     pub forge: Forge,
     pub instance: String,
     pub username: String,
@@ -375,7 +376,7 @@ pub struct LinkedAccount {
 /// request that changes something.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub accounts: Vec<LinkedAccount>,
     pub csrf: String,
@@ -404,7 +405,7 @@ pub enum SyncState {
 /// One subscription, as the manager lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
-    pub repo_id: i64,
+    pub repo_id: RepoId,
     pub forge: Forge,
     pub instance: String,
     pub repository: String,
@@ -426,7 +427,7 @@ pub struct Subscription {
 /// A repository a linked account may read, for subscribing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadableRepo {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub forge: Forge,
     pub repository: String,
     pub url: String,

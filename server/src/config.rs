@@ -260,8 +260,8 @@ impl QueryConfig {
         }
     }
 
-    pub fn freshness(&self) -> engine::sync::Freshness {
-        engine::sync::Freshness {
+    pub fn freshness(&self) -> engine::queries::fill::Freshness {
+        engine::queries::fill::Freshness {
             recent_days: self.recent_days,
             max_age: chrono::Duration::minutes(self.refresh_after_minutes),
             retry_failed_after: chrono::Duration::minutes(self.retry_failed_after_minutes),

@@ -4,14 +4,15 @@
 // query depth allows in a release build (see app/src/lib.rs).
 #![recursion_limit = "256"]
 
+mod api;
 mod auth;
 mod config;
 mod database;
 mod error;
 mod fetch;
 mod forges;
-mod health;
 mod page_cache;
+mod probes;
 mod router;
 mod secret_key;
 mod state;
@@ -118,11 +119,14 @@ async fn serve_with(
     let directory = Arc::new(engine::forge::directory::Directory::new(
         forges.endpoints.clone(),
     ));
-    let syncer =
-        engine::sync::Syncer::new(store.clone(), directory.clone(), config.queries.freshness());
+    let filler = engine::queries::fill::Filler::new(
+        store.clone(),
+        directory.clone(),
+        config.queries.freshness(),
+    );
     // Other processes on the database retire this one's remembered answers.
     let following = store.follow_changes().await?;
-    let queries = engine::queries::Queries::new(Arc::new(syncer), config.queries.bounds());
+    let queries = engine::queries::Queries::new(Arc::new(filler), config.queries.bounds());
 
     let apps = Arc::new(sign_in);
     let http = auth::oauth::http_client();

@@ -117,14 +117,14 @@ pub async fn serve(
     let response = next.run(request).await;
     let settled_under = response
         .headers()
-        .get(app::api::SETTLED_HEADER)
+        .get(app::server_fns::SETTLED_HEADER)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let (Some(generation), StatusCode::OK) = (settled_under, response.status()) else {
         cache.forget(&key);
         return response;
     };
     let (mut parts, body) = response.into_parts();
-    parts.headers.remove(app::api::SETTLED_HEADER);
+    parts.headers.remove(app::server_fns::SETTLED_HEADER);
     match axum::body::to_bytes(body, LARGEST).await {
         Ok(body) => {
             cache.put(key, generation, parts.headers.clone(), body.clone());

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use model::health::Readiness;
+use model::readiness::Readiness;
 
 use crate::state::AppState;
 

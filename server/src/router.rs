@@ -9,9 +9,10 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::SessionManagerLayer;
 use tower_sessions_sqlx_store::PostgresStore;
 
+use crate::api;
 use crate::auth;
-use crate::health;
 use crate::page_cache::{self, PageCache};
+use crate::probes;
 use crate::state::AppState;
 
 pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Router {
@@ -29,9 +30,10 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         leptos::context::provide_context(sign_in.clone());
     };
     Router::new()
-        .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready))
+        .route("/healthz", get(probes::live))
+        .route("/readyz", get(probes::ready))
         .merge(auth::routes())
+        .nest("/api/v1", api::routes())
         .leptos_routes_with_context(&state, pages, context, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())

@@ -52,7 +52,6 @@ async fn a_remembered_page_gives_way_to_a_write_from_another_process() {
     let other = Store::connect_url(&db.url).await.unwrap();
     let hash = engine::queries::create(&other, &spec, Bounds::default())
         .await
-        .unwrap()
         .unwrap();
     let url = format!("{}/q/{hash}", server.url);
     let mut settled = None;

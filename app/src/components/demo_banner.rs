@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::api::instance_info;
+use crate::server_fns::instance_info;
 
 /// Says plainly when the forges are simulated, on every page.
 #[component]

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::ThemeToggle;
-use crate::api::viewer;
+use crate::server_fns::viewer;
 
 #[component]
 pub fn Header() -> impl IntoView {

@@ -3,8 +3,8 @@ use leptos::prelude::*;
 use model::contribution::{ContributionKind, Status};
 use model::query::QueryForm;
 
-use crate::api::CreateQuery;
 use crate::error::AppError;
+use crate::server_fns::CreateQuery;
 
 /// The name a choice goes by in the form (its serde name).
 fn choice_name<T: serde::Serialize>(choice: &T) -> String {

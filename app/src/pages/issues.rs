@@ -14,9 +14,9 @@ use model::tracker::{Facet, FacetCount, IssueCounts, IssueFilter, IssuePage, Iss
 
 use model::url::web_link;
 
-use crate::api::tracker::{count_issues, list_issues};
-use crate::components::{age, grouped, paged};
+use crate::components::{Problem, age, grouped, paged};
 use crate::error::AppError;
+use crate::server_fns::tracker::{count_issues, list_issues};
 
 /// The address parameters that are filters.
 const FILTER_KEYS: [&str; 7] = ["forge", "repo", "state", "label", "assignee", "author", "q"];
@@ -38,10 +38,7 @@ pub fn IssuesPage() -> impl IntoView {
     let counts = Resource::new(filter_query, |query| async move {
         match query {
             Ok(query) => count_issues(query).await,
-            Err(e) => Err(AppError::Invalid {
-                field: e.field,
-                message: e.message,
-            }),
+            Err(e) => Err(AppError::invalid(e.field, e.message)),
         }
     });
     let first = Resource::new(
@@ -49,10 +46,7 @@ pub fn IssuesPage() -> impl IntoView {
         |(query, after)| async move {
             match query {
                 Ok(query) => list_issues(query, after).await,
-                Err(e) => Err(AppError::Invalid {
-                    field: e.field,
-                    message: e.message,
-                }),
+                Err(e) => Err(AppError::invalid(e.field, e.message)),
             }
         },
     );
@@ -74,10 +68,11 @@ pub fn IssuesPage() -> impl IntoView {
                             (Ok(counts), Ok(filter)) => view! { <Facets counts filter /> }.into_any(),
                             (Err(AppError::Unauthorized), _) => view! { <SignInFirst /> }.into_any(),
                             (Err(error), _) => {
-                                view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+                                view! { <Problem error /> }.into_any()
                             }
                             (_, Err(error)) => {
-                                view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+                                let error = AppError::invalid(error.field, error.message);
+                                view! { <Problem error /> }.into_any()
                             }
                         })
                 }}

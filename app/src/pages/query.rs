@@ -8,14 +8,14 @@ use leptos_meta::{Link, Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use model::query::{
-    AccountSummary, ContributionPage, FetchProgress, ListedContribution, PeriodItems, QueryForm,
-    Summary,
+    AccountState, AccountSummary, ContributionPage, FetchProgress, ListedContribution, PeriodItems,
+    QueryForm, Summary,
 };
 
-use crate::api::{RetryQuery, query_page, query_period, query_summary};
-use crate::components::{ActivityGraphs, ECHARTS_SCRIPT, QueryEditor, paged};
+use crate::components::{ActivityGraphs, ECHARTS_SCRIPT, Problem, QueryEditor, paged};
 use crate::error::AppError;
 use crate::pages::NotFound;
+use crate::server_fns::{RetryQuery, query_page, query_period, query_summary};
 
 /// How often the page asks again while accounts are being fetched.
 const POLL_MS: u64 = 1500;
@@ -61,9 +61,9 @@ pub fn QueryPage() -> impl IntoView {
                     .get()
                     .map(|result| match result {
                         Ok(summary) => view! { <SummaryView summary editing /> }.into_any(),
-                        Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
+                        Err(AppError::NotFound { .. }) => view! { <NotFound /> }.into_any(),
                         Err(error) => {
-                            view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+                            view! { <Problem error /> }.into_any()
                         }
                     })
             }}
@@ -97,18 +97,20 @@ fn progress_note(progress: &FetchProgress, items: u64) -> String {
 }
 
 fn account_view(account: AccountSummary) -> impl IntoView {
-    let state = account.state.clone();
-    let note = match (&account.progress, state.as_str()) {
+    let state = account.state;
+    let note = match (&account.progress, state) {
         (Some(progress), _) => progress_note(progress, account.total),
-        (None, "not_found") => "not found".to_owned(),
-        (None, "failed") => format!("failed: {}", account.problem.clone().unwrap_or_default()),
-        (None, "unknown") => "waiting to be fetched…".to_owned(),
-        (None, _) => account.total.to_string(),
+        (None, AccountState::NotFound) => "not found".to_owned(),
+        (None, AccountState::Failed) => {
+            format!("failed: {}", account.problem.clone().unwrap_or_default())
+        }
+        (None, AccountState::Unknown) => "waiting to be fetched…".to_owned(),
+        (None, AccountState::Ok) => account.total.to_string(),
     };
     let class = if account.progress.is_some() {
         "account account--fetching".to_owned()
     } else {
-        format!("account account--{state}")
+        format!("account account--{}", state.key())
     };
     view! {
         <li class=class>
@@ -147,12 +149,12 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
     let description = format!("{} contributions: {title}", summary.total);
     let kinds: Vec<_> = summary.by_kind.clone();
     let edit_spec = summary.spec.clone();
-    let hash = summary.hash.clone();
+    let hash = summary.hash.to_string();
     let any_failed = summary
         .people
         .iter()
         .flat_map(|p| &p.accounts)
-        .any(|a| a.state == "failed" && a.progress.is_none());
+        .any(|a| a.state == AccountState::Failed && a.progress.is_none());
     view! {
         <Title text=title.clone() />
         <Meta name="description" content=description />
@@ -323,8 +325,8 @@ pub fn PeriodPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
-                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(AppError::NotFound { .. }) => view! { <NotFound /> }.into_any(),
+                        Err(error) => view! { <Problem error /> }.into_any(),
                     })
             }}
         </Suspense>

@@ -6,8 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use model::url::encode_component;
 
-use crate::api::tracker::sign_in_options;
-use crate::api::viewer;
+use crate::components::Problem;
+use crate::server_fns::tracker::sign_in_options;
+use crate::server_fns::viewer;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -69,7 +70,7 @@ pub fn SignInPage() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                            Err(error) => view! { <Problem error /> }.into_any(),
                         })
                 }}
             </Suspense>

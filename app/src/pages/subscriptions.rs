@@ -12,13 +12,13 @@ use leptos_router::hooks::use_query_map;
 use model::tracker::{LinkedAccount, ReadablePage, Subscription, SyncState, Viewer};
 use model::url::{encode_component, web_link};
 
-use crate::api::tracker::{
+use crate::components::{Problem, grouped};
+use crate::error::AppError;
+use crate::server_fns::tracker::{
     RefreshReadable, Subscribe, SubscribeAddress, SyncNow, UnlinkAccount, Unsubscribe,
     readable_repositories, sign_in_options, subscriptions,
 };
-use crate::api::viewer;
-use crate::components::grouped;
-use crate::error::AppError;
+use crate::server_fns::viewer;
 
 /// How often the page looks again while a sync is waiting or running.
 const POLL_MS: u64 = 2000;
@@ -43,7 +43,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(error) => view! { <Problem error /> }.into_any(),
                     })
             }}
         </Suspense>
@@ -122,7 +122,7 @@ fn Manager(viewer: Viewer) -> impl IntoView {
                                 view! { <p class="muted" data-testid="no-subscriptions">"None yet: subscribe to repositories above or below."</p> }.into_any()
                             }
                             Ok(subs) => view! { <SubscriptionTable subs actions /> }.into_any(),
-                            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                            Err(error) => view! { <Problem error /> }.into_any(),
                         })
                 }}
             </Transition>
@@ -171,7 +171,7 @@ fn Accounts(accounts: Vec<LinkedAccount>, csrf: String) -> impl IntoView {
                                 })}
                                 <ActionForm action=unlink attr:class="inline-form">
                                     <input type="hidden" name="csrf" value=csrf />
-                                    <input type="hidden" name="account" value=account.id />
+                                    <input type="hidden" name="account" value=account.id.to_string() />
                                     <button type="submit" class="link-button">"Unlink"</button>
                                 </ActionForm>
                             </li>
@@ -259,12 +259,12 @@ fn SubscriptionTable(subs: Vec<Subscription>, actions: Actions) -> impl IntoView
                                     <td class="row-actions">
                                         <ActionForm action=actions.sync_now attr:class="inline-form">
                                             <input type="hidden" name="csrf" value=sync_csrf />
-                                            <input type="hidden" name="repo" value=s.repo_id />
+                                            <input type="hidden" name="repo" value=s.repo_id.to_string() />
                                             <button type="submit" class="button button--small button--quiet">"Sync now"</button>
                                         </ActionForm>
                                         <ActionForm action=actions.unsubscribe attr:class="inline-form">
                                             <input type="hidden" name="csrf" value=unsubscribe_csrf />
-                                            <input type="hidden" name="repo" value=s.repo_id />
+                                            <input type="hidden" name="repo" value=s.repo_id.to_string() />
                                             <button type="submit" class="link-button">"Unsubscribe"</button>
                                         </ActionForm>
                                     </td>
@@ -326,7 +326,7 @@ fn Readable(
                     let csrf = csrf.clone();
                     found.get().map(move |result| match result {
                         Ok(found) => view! { <ReadableList found csrf subscribe search=search() /> }.into_any(),
-                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(error) => view! { <Problem error /> }.into_any(),
                     })
                 }}
             </Transition>
@@ -372,7 +372,7 @@ fn ReadableList(
                                 view! {
                                     <ActionForm action=subscribe attr:class="inline-form">
                                         <input type="hidden" name="csrf" value=csrf />
-                                        <input type="hidden" name="account" value=repo.account_id />
+                                        <input type="hidden" name="account" value=repo.account_id.to_string() />
                                         <input type="hidden" name="repository" value=repo.repository />
                                         <button type="submit" class="button button--small">"Subscribe"</button>
                                     </ActionForm>

@@ -64,13 +64,13 @@ pub(crate) mod context {
     }
 
     /// The signed-in person, or [`AppError::Unauthorized`].
-    pub fn user() -> Result<i64, AppError> {
+    pub fn user() -> Result<model::ids::UserId, AppError> {
         visitor().user.ok_or(AppError::Unauthorized)
     }
 
     /// The signed-in person, for a request that changes something: it must
     /// carry their session's CSRF token.
-    pub fn user_sending(csrf: &str) -> Result<i64, AppError> {
+    pub fn user_sending(csrf: &str) -> Result<model::ids::UserId, AppError> {
         let visitor = visitor();
         let user = visitor.user.ok_or(AppError::Unauthorized)?;
         let kept = visitor.csrf.unwrap_or_default();
@@ -82,26 +82,11 @@ pub(crate) mod context {
         Ok(user)
     }
 
-    /// Answers an error with a status that says what kind it is (the
-    /// default would be 500 for everything).
-    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(error) = &result
-            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-        {
-            let status = match error {
-                AppError::Invalid { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
-                AppError::NotFound => http::StatusCode::NOT_FOUND,
-                AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
-                AppError::Forbidden(_) => http::StatusCode::FORBIDDEN,
-                AppError::Forge(_) => http::StatusCode::BAD_GATEWAY,
-                AppError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
-                AppError::Transport(_) | AppError::Failed => {
-                    http::StatusCode::INTERNAL_SERVER_ERROR
-                }
-            };
-            response.set_status(status);
-        }
-        result
+    /// The query a hash in an address names; anything that cannot be a
+    /// hash names none.
+    pub fn hash(text: &str) -> Result<model::query::QueryHash, AppError> {
+        model::query::QueryHash::parse(text)
+            .ok_or_else(|| AppError::not_found(format!("query {text}")))
     }
 }
 
@@ -135,15 +120,10 @@ pub async fn create_query(
         include_repos: include_repos.unwrap_or_default(),
         exclude_repos: exclude_repos.unwrap_or_default(),
     };
-    context::with_status(
-        async {
-            let spec = form.spec()?;
-            let hash = context::queries()?.create(&spec).await??;
-            leptos_axum::redirect(&format!("/q/{hash}"));
-            Ok(hash)
-        }
-        .await,
-    )
+    let spec = form.spec()?;
+    let hash = context::queries()?.create(&spec).await?;
+    leptos_axum::redirect(&format!("/q/{hash}"));
+    Ok(hash.into())
 }
 
 /// Marks a rendered page whose numbers are settled, with the store
@@ -155,73 +135,60 @@ pub const SETTLED_HEADER: &str = "x-tally-settled";
 /// starts filling it in the background; `fetching` says so.
 #[server(endpoint = "query_summary")]
 pub async fn query_summary(hash: String) -> Result<Summary, AppError> {
-    context::with_status(
-        async {
-            let queries = context::queries()?;
-            let generation = queries.store().generation();
-            let summary = queries.summary(&hash).await?.ok_or(AppError::NotFound)?;
-            let settled = !summary.fetching
-                && summary
-                    .people
-                    .iter()
-                    .flat_map(|p| &p.accounts)
-                    .all(|a| a.progress.is_none());
-            if settled && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.insert_header(
-                    http::HeaderName::from_static(SETTLED_HEADER),
-                    http::HeaderValue::from(generation),
-                );
-            }
-            Ok(summary)
-        }
-        .await,
-    )
+    let hash = context::hash(&hash)?;
+    let queries = context::queries()?;
+    let generation = queries.store().generation();
+    let summary = queries
+        .summary(&hash)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("query {hash}")))?;
+    let settled = !summary.fetching
+        && summary
+            .people
+            .iter()
+            .flat_map(|p| &p.accounts)
+            .all(|a| a.progress.is_none());
+    if settled && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::HeaderName::from_static(SETTLED_HEADER),
+            http::HeaderValue::from(generation),
+        );
+    }
+    Ok(summary)
 }
 
 /// Fetches the query's missing days again (after a forge failed), then
 /// goes back to the query's page.
 #[server(endpoint = "retry_query")]
 pub async fn retry_query(hash: String) -> Result<(), AppError> {
-    context::with_status(
-        async {
-            context::queries()?
-                .retry(&hash)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            leptos_axum::redirect(&format!("/q/{hash}"));
-            Ok(())
-        }
-        .await,
-    )
+    let hash = context::hash(&hash)?;
+    context::queries()?
+        .retry(&hash)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("query {hash}")))?;
+    leptos_axum::redirect(&format!("/q/{hash}"));
+    Ok(())
 }
 
 /// A page of the query's list, newest first, after a cursor from the last page.
 #[server(endpoint = "query_page")]
 pub async fn query_page(hash: String, after: Option<String>) -> Result<ContributionPage, AppError> {
-    context::with_status(
-        async {
-            context::queries()?
-                .page(&hash, after.as_deref(), 50)
-                .await?
-                .ok_or(AppError::NotFound)
-        }
-        .await,
-    )
+    let hash = context::hash(&hash)?;
+    context::queries()?
+        .page(&hash, after.as_deref(), 50)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("query {hash}")))
 }
 
 /// The day-by-day counts behind a query's graphs; they add up to the
 /// tallies `query_summary` gives under the same data.
 #[server(endpoint = "query_activity")]
 pub async fn query_activity(hash: String) -> Result<Activity, AppError> {
-    context::with_status(
-        async {
-            context::queries()?
-                .activity(&hash)
-                .await?
-                .ok_or(AppError::NotFound)
-        }
-        .await,
-    )
+    let hash = context::hash(&hash)?;
+    context::queries()?
+        .activity(&hash)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("query {hash}")))
 }
 
 /// Everything of one UTC day (`2026-03-04`) or ISO week (`2026-W10`) of the
@@ -232,18 +199,11 @@ pub async fn query_period(
     period: String,
     after: Option<String>,
 ) -> Result<PeriodItems, AppError> {
-    context::with_status(
-        async {
-            let period =
-                model::period::Period::parse(&period).map_err(|message| AppError::Invalid {
-                    field: "period".into(),
-                    message,
-                })?;
-            context::queries()?
-                .period(&hash, period, after.as_deref(), 200)
-                .await?
-                .ok_or(AppError::NotFound)
-        }
-        .await,
-    )
+    let hash = context::hash(&hash)?;
+    let period = model::period::Period::parse(&period)
+        .map_err(|message| AppError::invalid("period", message))?;
+    context::queries()?
+        .period(&hash, period, after.as_deref(), 200)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("query {hash}")))
 }

@@ -3,19 +3,18 @@
 //! that changes something also wants the session's CSRF token back.
 
 use leptos::prelude::*;
+use model::ids::{AccountId, RepoId};
 use model::tracker::{IssueCounts, IssuePage, ReadablePage, SignInOption, Subscription, Viewer};
 
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use super::context::{self, tracker, user, user_sending, with_status};
+use super::context::{self, tracker, user, user_sending};
 
 #[cfg(feature = "ssr")]
 fn filter(query: &str) -> Result<model::tracker::IssueFilter, AppError> {
-    model::tracker::IssueFilter::from_query(query).map_err(|e| AppError::Invalid {
-        field: e.field,
-        message: e.message,
-    })
+    model::tracker::IssueFilter::from_query(query)
+        .map_err(|e| AppError::invalid(e.field, e.message))
 }
 
 /// Who is signed in (`None`: nobody), with their accounts and CSRF token.
@@ -50,129 +49,87 @@ pub async fn sign_in_options() -> Result<Vec<SignInOption>, AppError> {
 /// page's query string), after the cursor of the previous page.
 #[server(endpoint = "issues")]
 pub async fn list_issues(query: String, after: Option<String>) -> Result<IssuePage, AppError> {
-    with_status(
-        async {
-            let user = user()?;
-            Ok(tracker()?
-                .list(user, &filter(&query)?, after.as_deref())
-                .await?)
-        }
-        .await,
-    )
+    let user = user()?;
+    Ok(tracker()?
+        .list(user, &filter(&query)?, after.as_deref())
+        .await?)
 }
 
 /// The list's total and each filter value's count under `query`'s filters.
 #[server(endpoint = "issue_counts")]
 pub async fn count_issues(query: String) -> Result<IssueCounts, AppError> {
-    with_status(
-        async {
-            let user = user()?;
-            Ok(tracker()?.counts(user, &filter(&query)?).await?)
-        }
-        .await,
-    )
+    let user = user()?;
+    Ok(tracker()?.counts(user, &filter(&query)?).await?)
 }
 
 #[server(endpoint = "subscriptions")]
 pub async fn subscriptions() -> Result<Vec<Subscription>, AppError> {
-    with_status(async { Ok(tracker()?.subscriptions(user()?).await?) }.await)
+    Ok(tracker()?.subscriptions(user()?).await?)
 }
 
 /// A page (from 1) of the repositories the person's accounts may read.
 #[server(endpoint = "readable")]
 pub async fn readable_repositories(search: String, page: u32) -> Result<ReadablePage, AppError> {
-    with_status(async { Ok(tracker()?.readable(user()?, &search, page).await?) }.await)
+    Ok(tracker()?.readable(user()?, &search, page).await?)
 }
 
 /// Lists again, from the forges, what the person's accounts may read.
 #[server(endpoint = "refresh_readable")]
 pub async fn refresh_readable(csrf: String) -> Result<(), AppError> {
-    with_status(
-        async {
-            let user = user_sending(&csrf)?;
-            tracker()?.refresh_readable(user, true).await?;
-            Ok(())
-        }
-        .await,
-    )
+    let user = user_sending(&csrf)?;
+    tracker()?.refresh_readable(user, true).await?;
+    Ok(())
 }
 
 /// Subscribes to one of the repositories an account may read.
 #[server(endpoint = "subscribe")]
-pub async fn subscribe(csrf: String, account: i64, repository: String) -> Result<i64, AppError> {
-    with_status(
-        async {
-            let user = user_sending(&csrf)?;
-            let repo = tracker()?
-                .subscribe_readable(user, account, &repository)
-                .await?;
-            leptos_axum::redirect("/subscriptions");
-            Ok(repo)
-        }
-        .await,
-    )
+pub async fn subscribe(
+    csrf: String,
+    account: AccountId,
+    repository: String,
+) -> Result<RepoId, AppError> {
+    let user = user_sending(&csrf)?;
+    let repo = tracker()?
+        .subscribe_readable(user, account, &repository)
+        .await?;
+    leptos_axum::redirect("/subscriptions");
+    Ok(repo)
 }
 
 /// Subscribes to the repository at an address (or `forge:path`).
 #[server(endpoint = "subscribe_address")]
-pub async fn subscribe_address(csrf: String, address: String) -> Result<i64, AppError> {
-    with_status(
-        async {
-            let user = user_sending(&csrf)?;
-            let repo = tracker()?
-                .subscribe_address(user, &address)
-                .await
-                .map_err(|e| match AppError::from(e) {
-                    AppError::Invalid { message, .. } => AppError::Invalid {
-                        field: "address".into(),
-                        message,
-                    },
-                    other => other,
-                })?;
-            leptos_axum::redirect("/subscriptions");
-            Ok(repo)
-        }
-        .await,
-    )
+pub async fn subscribe_address(csrf: String, address: String) -> Result<RepoId, AppError> {
+    let user = user_sending(&csrf)?;
+    let repo = tracker()?
+        .subscribe_address(user, &address)
+        .await
+        .map_err(|e| AppError::from(e).in_field("address"))?;
+    leptos_axum::redirect("/subscriptions");
+    Ok(repo)
 }
 
 #[server(endpoint = "unsubscribe")]
-pub async fn unsubscribe(csrf: String, repo: i64) -> Result<(), AppError> {
-    with_status(
-        async {
-            let user = user_sending(&csrf)?;
-            tracker()?.unsubscribe(user, repo).await?;
-            leptos_axum::redirect("/subscriptions");
-            Ok(())
-        }
-        .await,
-    )
+pub async fn unsubscribe(csrf: String, repo: RepoId) -> Result<(), AppError> {
+    let user = user_sending(&csrf)?;
+    tracker()?.unsubscribe(user, repo).await?;
+    leptos_axum::redirect("/subscriptions");
+    Ok(())
 }
 
 /// Syncs a subscribed repository before the others.
 #[server(endpoint = "sync_now")]
-pub async fn sync_now(csrf: String, repo: i64) -> Result<(), AppError> {
-    with_status(
-        async {
-            let user = user_sending(&csrf)?;
-            tracker()?.sync_now(user, repo).await?;
-            leptos_axum::redirect("/subscriptions");
-            Ok(())
-        }
-        .await,
-    )
+pub async fn sync_now(csrf: String, repo: RepoId) -> Result<(), AppError> {
+    let user = user_sending(&csrf)?;
+    tracker()?.sync_now(user, repo).await?;
+    leptos_axum::redirect("/subscriptions");
+    Ok(())
 }
 
 /// Unlinks one of the person's forge accounts.
 #[server(endpoint = "unlink_account")]
-pub async fn unlink_account(csrf: String, account: i64) -> Result<(), AppError> {
-    with_status(
-        async {
-            let user = user_sending(&csrf)?;
-            let left = tracker()?.accounts().unlink(user, account).await?;
-            leptos_axum::redirect(if left { "/subscriptions" } else { "/" });
-            Ok(())
-        }
-        .await,
-    )
+pub async fn unlink_account(csrf: String, account: AccountId) -> Result<(), AppError> {
+    let user = user_sending(&csrf)?;
+    let left = tracker()?.accounts().unlink(user, account).await?;
+    leptos_axum::redirect(if left { "/subscriptions" } else { "/" });
+    Ok(())
 }

@@ -1,51 +1,23 @@
-//! Background work that must survive the process: durable jobs in Postgres
-//! through [underway](https://docs.rs/underway). A job is a row; a worker
-//! in any `tally` process takes it with `FOR UPDATE SKIP LOCKED`, so two
-//! processes never run the same job, and keeps a heartbeat on it, so the
-//! job of a process that died is taken up again once the heartbeat stops.
-//!
-//! One kind of job so far: syncing one repository's tracker. A repository
-//! has at most one such job waiting or running (its concurrency key), so
-//! asking again while one is queued is free. A planner in every process
-//! queues the repositories whose sync is due.
+//! The tracker's sync task: one job per repository, keyed by it, so a
+//! repository has at most one sync waiting or running and asking again while
+//! one is queued is free. A planner in every process queues the
+//! repositories whose sync is due.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::ToSpan;
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, Transaction};
-use tokio::task::JoinHandle;
-use underway::task::{Error as TaskError, Result as TaskResult, RetryPolicy};
-use underway::{Queue, Task, Worker};
+use underway::task::{Result as TaskResult, RetryPolicy};
+use underway::{Queue, Task};
 
+use super::{already_queued, task_error};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::tracker::RepoId;
 use crate::tracker::sync::RepoSyncer;
 
-const SYNC_QUEUE: &str = "tally.tracker_sync";
-
-/// How background work runs.
-#[derive(Debug, Clone, Copy)]
-pub struct JobSettings {
-    /// Repositories are synced again this long after their last sync.
-    pub sync_every: chrono::Duration,
-    /// Syncs this process runs at once.
-    pub workers: usize,
-    /// How often the planner looks for due repositories.
-    pub plan_every: Duration,
-}
-
-impl Default for JobSettings {
-    fn default() -> Self {
-        Self {
-            sync_every: chrono::Duration::minutes(15),
-            workers: 4,
-            plan_every: Duration::from_secs(30),
-        }
-    }
-}
+pub(super) const SYNC_QUEUE: &str = "tally.tracker_sync";
 
 /// A sync's input, as stored in the job row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,20 +43,11 @@ impl Task for SyncTask {
         _tx: Transaction<'_, Postgres>,
         input: SyncRepository,
     ) -> TaskResult<()> {
-        match self.syncer.sync(input.repository).await {
-            Ok(_) => Ok(()),
-            // The forge or the database may come back: try again later.
-            Err(
-                error @ (Error::Unreachable { .. }
-                | Error::Status { .. }
-                | Error::Malformed { .. }
-                | Error::Database(_)
-                | Error::Inconsistent(_)),
-            ) => Err(TaskError::Retryable(error.to_string())),
-            // Gone, private or refused: recorded on the repository; the next
-            // planned sync tries again, retrying now would not help.
-            Err(error) => Err(TaskError::Fatal(error.to_string())),
-        }
+        self.syncer
+            .sync(input.repository)
+            .await
+            .map(drop)
+            .map_err(task_error)
     }
 
     fn retry_policy(&self) -> RetryPolicy {
@@ -121,9 +84,9 @@ impl Task for SyncTask {
 /// Queues syncs; cheap to clone.
 #[derive(Clone)]
 pub struct SyncQueue {
-    queue: Arc<Queue<SyncTask>>,
-    task: SyncTask,
-    store: Store,
+    pub(super) queue: Arc<Queue<SyncTask>>,
+    pub(super) task: SyncTask,
+    pub(super) store: Store,
 }
 
 /// The concurrency key of a repository's sync (one waiting or running) is
@@ -132,12 +95,6 @@ const SYNC_KEY: &str = "tracker-sync-";
 
 fn sync_key(repository: RepoId) -> String {
     format!("{SYNC_KEY}{repository}")
-}
-
-/// Whether a database error is the unique key of a job already queued.
-fn already_queued(error: &underway::queue::Error) -> bool {
-    matches!(error, underway::queue::Error::Database(sqlx::Error::Database(e))
-        if e.code().as_deref() == Some("23505"))
 }
 
 impl SyncQueue {
@@ -223,52 +180,4 @@ impl SyncQueue {
         .fetch_one(self.store.pool())
         .await?)
     }
-}
-
-/// The running background work of this process; dropping it stops it.
-pub struct Running {
-    tasks: Vec<JoinHandle<()>>,
-    worker: Worker<SyncTask>,
-}
-
-impl Running {
-    pub fn stop(self) {
-        self.worker.shutdown();
-        for task in self.tasks {
-            task.abort();
-        }
-    }
-}
-
-/// Starts this process's share of the work: `settings.workers` syncs at a
-/// time, and the planner.
-pub fn start(queue: SyncQueue, settings: JobSettings) -> Running {
-    let mut worker = Worker::new(queue.queue.clone(), queue.task.clone());
-    worker.set_concurrency_limit(settings.workers.max(1));
-    let running_worker = worker.clone();
-    let mut tasks = vec![tokio::spawn(async move {
-        // Polling finds jobs whose process died (no notification says so).
-        if let Err(error) = running_worker.run_every(2.seconds()).await {
-            tracing::error!(%error, "the sync worker stopped");
-        }
-    })];
-    let pool = queue.store.pool().clone();
-    tasks.push(tokio::spawn(async move {
-        // Finished jobs are kept for their time to live, then deleted.
-        if let Err(error) = underway::queue::run_deletion_every(&pool, 1.hour()).await {
-            tracing::error!(%error, "deleting old jobs stopped");
-        }
-    }));
-    tasks.push(tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(settings.plan_every);
-        loop {
-            ticks.tick().await;
-            match queue.plan(settings.sync_every).await {
-                Ok(0) => {}
-                Ok(queued) => tracing::debug!(queued, "queued due syncs"),
-                Err(error) => tracing::warn!(%error, "planning syncs failed"),
-            }
-        }
-    }));
-    Running { tasks, worker }
 }

@@ -12,7 +12,9 @@ use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
 use crate::forge::progress::Progress;
 use crate::store::Store;
-use crate::store::contributions::{IdentityId, IdentityState};
+use model::query::AccountState;
+
+use crate::store::contributions::IdentityId;
 
 /// When cached days are fetched again.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +75,7 @@ pub enum Outcome {
 }
 
 /// Fills the cache for queries.
-pub struct Syncer {
+pub struct Filler {
     store: Store,
     directory: Arc<Directory>,
     freshness: Freshness,
@@ -87,13 +89,13 @@ pub struct Syncer {
 
 /// Unlists a fetch's progress when the fetch ends, however it ends.
 struct Listed<'a> {
-    syncer: &'a Syncer,
+    filler: &'a Filler,
     id: IdentityId,
 }
 
 impl Drop for Listed<'_> {
     fn drop(&mut self) {
-        lock(&self.syncer.progress).remove(&self.id);
+        lock(&self.filler.progress).remove(&self.id);
     }
 }
 
@@ -103,7 +105,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl Syncer {
+impl Filler {
     pub fn new(store: Store, directory: Arc<Directory>, freshness: Freshness) -> Self {
         Self {
             store,
@@ -152,9 +154,9 @@ impl Syncer {
         let unsettled: Vec<IdentityId> = known
             .into_iter()
             .filter(|k| match k.state {
-                IdentityState::NotFound => !within(k.checked_at, self.freshness.max_age),
-                IdentityState::Failed => !within(k.checked_at, self.freshness.retry_failed_after),
-                IdentityState::Unknown | IdentityState::Ok => true,
+                AccountState::NotFound => !within(k.checked_at, self.freshness.max_age),
+                AccountState::Failed => !within(k.checked_at, self.freshness.retry_failed_after),
+                AccountState::Unknown | AccountState::Ok => true,
             })
             .map(|k| k.id)
             .collect();
@@ -204,8 +206,8 @@ impl Syncer {
     async fn settled(&self, id: IdentityId) -> Result<Outcome> {
         let (state, problem) = self.store.identity_state(id).await?;
         Ok(match state {
-            IdentityState::NotFound => Outcome::NotFound,
-            IdentityState::Failed => Outcome::Failed(problem.unwrap_or_default()),
+            AccountState::NotFound => Outcome::NotFound,
+            AccountState::Failed => Outcome::Failed(problem.unwrap_or_default()),
             _ => Outcome::Ready { fetched: 0 },
         })
     }
@@ -245,7 +247,7 @@ impl Syncer {
         };
         let progress = Arc::new(Progress::default());
         lock(&self.progress).insert(id, progress.clone());
-        let _listed = Listed { syncer: self, id };
+        let _listed = Listed { filler: self, id };
         let pieces = pieces(runs);
         for &(start, end) in &pieces {
             lock(&self.log).push((id, start, end));
@@ -256,7 +258,7 @@ impl Syncer {
                 Ok(items) => self.store.replace_days(id, start, end, &items).await?,
                 Err(Error::NotFound { what }) => {
                     self.store
-                        .set_identity_state(id, IdentityState::NotFound, Some(&what))
+                        .set_identity_state(id, AccountState::NotFound, Some(&what))
                         .await?;
                     return Ok(Outcome::NotFound);
                 }
@@ -264,7 +266,7 @@ impl Syncer {
             }
         }
         self.store
-            .set_identity_state(id, IdentityState::Ok, None)
+            .set_identity_state(id, AccountState::Ok, None)
             .await?;
         Ok(Outcome::Ready {
             fetched: pieces.len(),
@@ -272,7 +274,7 @@ impl Syncer {
     }
 
     /// The runs of days of `from..=to` an identity still needs, by this
-    /// syncer's freshness.
+    /// filler's freshness.
     async fn days_to_fetch(
         &self,
         id: IdentityId,
@@ -294,7 +296,7 @@ impl Syncer {
         let message = error.to_string();
         tracing::warn!(identity = id, %message, "fetching contributions failed");
         self.store
-            .set_identity_state(id, IdentityState::Failed, Some(&message))
+            .set_identity_state(id, AccountState::Failed, Some(&message))
             .await?;
         Ok(Outcome::Failed(message))
     }

@@ -4,6 +4,7 @@
 //! remembering answers until the data under them changes.
 
 mod answers;
+pub mod fill;
 mod service;
 
 pub use service::Queries;
@@ -18,16 +19,16 @@ use model::contribution::ContributionKind;
 use model::forge::Forge;
 use model::period::Period;
 use model::query::{
-    AccountSpec, AccountSummary, ContributionPage, ListedContribution, PersonSpec, PersonSummary,
-    QueryError, QuerySpec, Summary,
+    AccountSpec, AccountState, AccountSummary, ContributionPage, ListedContribution, PersonSpec,
+    PersonSummary, QueryHash, QuerySpec, Summary,
 };
 
 use crate::error::{Error, Result};
+use crate::queries::fill::{Filler, Outcome};
 use crate::store::Store;
 use crate::store::contributions::{
-    Cursor, DayTally, Filters, IdentityId, IdentityState, KnownIdentity, RepositoryTally,
+    Cursor, DayTally, Filters, IdentityId, KnownIdentity, RepositoryTally,
 };
-use crate::sync::{Outcome, Syncer};
 
 /// Bounds an installation puts on queries.
 #[derive(Debug, Clone, Copy)]
@@ -46,23 +47,17 @@ impl Default for Bounds {
 }
 
 /// Validates and saves a query; its hash names it from then on.
-pub async fn create(
-    store: &Store,
-    spec: &QuerySpec,
-    bounds: Bounds,
-) -> Result<std::result::Result<String, QueryError>> {
-    if let Err(problem) = spec.validate(bounds.max_identities, bounds.max_years) {
-        return Ok(Err(problem));
-    }
-    Ok(Ok(store.save_query(spec).await?))
+pub async fn create(store: &Store, spec: &QuerySpec, bounds: Bounds) -> Result<QueryHash> {
+    spec.validate(bounds.max_identities, bounds.max_years)?;
+    store.save_query(spec).await
 }
 
 /// Fills the cache for every account of the query, all at once (each
 /// identity fetches once however many ask).
-pub async fn refresh(syncer: &Syncer, spec: &QuerySpec) -> Vec<(AccountSpec, Result<Outcome>)> {
+pub async fn refresh(filler: &Filler, spec: &QuerySpec) -> Vec<(AccountSpec, Result<Outcome>)> {
     let accounts = spec.accounts();
     let outcomes = join_all(accounts.iter().map(|account| async move {
-        syncer
+        filler
             .ensure(account, spec.from, spec.to)
             .await
             .map(|(_, o)| o)
@@ -120,16 +115,16 @@ pub(crate) struct Reading {
 }
 
 /// The tallies of a (normalized) query from what the cache holds now.
-pub async fn summary(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Summary> {
+pub async fn summary(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> Result<Summary> {
     Ok(read(store, hash, spec).await?.summary)
 }
 
 /// The day-by-day counts behind a query's graphs.
-pub async fn activity(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Activity> {
+pub async fn activity(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> Result<Activity> {
     Ok(read(store, hash, spec).await?.activity)
 }
 
-pub(crate) async fn read(store: &Store, hash: &str, spec: &QuerySpec) -> Result<Reading> {
+pub(crate) async fn read(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> Result<Reading> {
     let members = members(store, spec).await?;
     let counts = store
         .counts(&ids(&members), spec.from, spec.to, &Filters::of(spec))
@@ -163,13 +158,13 @@ pub(crate) async fn read(store: &Store, hash: &str, spec: &QuerySpec) -> Result<
             let (state, problem) = member
                 .known
                 .as_ref()
-                .map_or((IdentityState::Unknown, None), |k| {
+                .map_or((AccountState::Unknown, None), |k| {
                     (k.state, k.problem.clone())
                 });
             let (by_kind, total) = sorted(counts);
             accounts.push(AccountSummary {
                 account: member.account.clone(),
-                state: state.name().to_owned(),
+                state,
                 problem,
                 progress: None,
                 by_kind,
@@ -193,7 +188,7 @@ pub(crate) async fn read(store: &Store, hash: &str, spec: &QuerySpec) -> Result<
     );
     let (by_kind, total) = sorted(overall);
     let summary = Summary {
-        hash: hash.to_owned(),
+        hash: hash.clone(),
         spec: spec.clone(),
         fetching: false,
         people,

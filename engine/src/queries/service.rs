@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use model::activity::Activity;
 use model::period::Period;
-use model::query::{ContributionPage, PeriodItems, QueryError, QuerySpec, Summary};
+use model::query::{ContributionPage, PeriodItems, QueryHash, QuerySpec, Summary};
 
 use super::answers::Answers;
 use super::{Bounds, Reading, page, period, read, refresh};
 use crate::error::Result;
+use crate::queries::fill::Filler;
 use crate::store::Store;
-use crate::sync::Syncer;
 
 /// How long "the cache is current" is believed without asking again:
 /// recent days go stale with the clock, not only with writes.
@@ -22,24 +22,24 @@ const CURRENT_FOR: Duration = Duration::from_secs(10);
 const REMEMBERED: usize = 4096;
 
 /// Which list a page belongs to: the query's, or one day's or week's.
-type PageKey = (String, Option<Period>, Option<String>, usize);
+type PageKey = (QueryHash, Option<Period>, Option<String>, usize);
 
 pub struct Queries {
-    syncer: Arc<Syncer>,
+    filler: Arc<Filler>,
     bounds: Bounds,
     /// Hashes whose refresh runs now.
-    running: Mutex<HashSet<String>>,
+    running: Mutex<HashSet<QueryHash>>,
     /// A hash never changes meaning, so its spec is kept under generation 0.
-    specs: Answers<String, QuerySpec>,
-    current: Answers<String, bool>,
-    readings: Answers<String, Reading>,
+    specs: Answers<QueryHash, QuerySpec>,
+    current: Answers<QueryHash, bool>,
+    readings: Answers<QueryHash, Reading>,
     pages: Answers<PageKey, ContributionPage>,
 }
 
 impl Queries {
-    pub fn new(syncer: Arc<Syncer>, bounds: Bounds) -> Self {
+    pub fn new(filler: Arc<Filler>, bounds: Bounds) -> Self {
         Self {
-            syncer,
+            filler,
             bounds,
             running: Mutex::new(HashSet::new()),
             specs: Answers::new(REMEMBERED, None),
@@ -50,33 +50,27 @@ impl Queries {
     }
 
     pub fn store(&self) -> &Store {
-        self.syncer.store()
+        self.filler.store()
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashSet<QueryHash>> {
         self.running
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn is_running(&self, hash: &str) -> bool {
+    pub fn is_running(&self, hash: &QueryHash) -> bool {
         self.running().contains(hash)
     }
 
     /// Validates and saves a query; its hash names it from then on.
-    pub async fn create(
-        &self,
-        spec: &QuerySpec,
-    ) -> Result<std::result::Result<String, QueryError>> {
+    pub async fn create(&self, spec: &QuerySpec) -> Result<QueryHash> {
         super::create(self.store(), spec, self.bounds).await
     }
 
     /// The saved query behind a hash, if there is one.
-    pub async fn spec(&self, hash: &str) -> Result<Option<QuerySpec>> {
-        if !model::query::is_hash(hash) {
-            return Ok(None);
-        }
-        let key = hash.to_owned();
+    pub async fn spec(&self, hash: &QueryHash) -> Result<Option<QuerySpec>> {
+        let key = hash.clone();
         if let Some(spec) = self.specs.get(&key, 0) {
             return Ok(Some(spec));
         }
@@ -89,7 +83,7 @@ impl Queries {
 
     /// A query's tallies and how its fetch is going. Opening a query whose
     /// cache is not current starts filling it in the background.
-    pub async fn summary(self: &Arc<Self>, hash: &str) -> Result<Option<Summary>> {
+    pub async fn summary(self: &Arc<Self>, hash: &QueryHash) -> Result<Option<Summary>> {
         let Some(spec) = self.spec(hash).await? else {
             return Ok(None);
         };
@@ -110,23 +104,23 @@ impl Queries {
             .iter_mut()
             .flat_map(|p| p.accounts.iter_mut());
         for (account, id) in accounts.zip(identities) {
-            account.progress = id.and_then(|id| self.syncer.progress(id));
+            account.progress = id.and_then(|id| self.filler.progress(id));
         }
         Ok(Some(summary))
     }
 
     /// The day-by-day counts behind a query's graphs, read with the same
     /// snapshot as the summary of the same store generation.
-    pub async fn activity(&self, hash: &str) -> Result<Option<Activity>> {
+    pub async fn activity(&self, hash: &QueryHash) -> Result<Option<Activity>> {
         let Some(spec) = self.spec(hash).await? else {
             return Ok(None);
         };
         Ok(Some(self.reading(hash, &spec).await?.activity))
     }
 
-    async fn reading(&self, hash: &str, spec: &QuerySpec) -> Result<Reading> {
+    async fn reading(&self, hash: &QueryHash, spec: &QuerySpec) -> Result<Reading> {
         let generation = self.store().generation();
-        let key = hash.to_owned();
+        let key = hash.clone();
         if let Some(reading) = self.readings.get(&key, generation) {
             return Ok(reading);
         }
@@ -137,7 +131,7 @@ impl Queries {
 
     /// Fetches a query's missing days again now (after a failure, say);
     /// `None` when there is no such query.
-    pub async fn retry(self: &Arc<Self>, hash: &str) -> Result<Option<()>> {
+    pub async fn retry(self: &Arc<Self>, hash: &QueryHash) -> Result<Option<()>> {
         let Some(spec) = self.spec(hash).await? else {
             return Ok(None);
         };
@@ -148,7 +142,7 @@ impl Queries {
     /// A page of the query's newest-first list after the cursor `after`.
     pub async fn page(
         &self,
-        hash: &str,
+        hash: &QueryHash,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Option<ContributionPage>> {
@@ -159,7 +153,7 @@ impl Queries {
     /// `None` when there is no such query or the period is outside it.
     pub async fn period(
         &self,
-        hash: &str,
+        hash: &QueryHash,
         on: Period,
         after: Option<&str>,
         limit: usize,
@@ -186,7 +180,7 @@ impl Queries {
 
     async fn list(
         &self,
-        hash: &str,
+        hash: &QueryHash,
         on: Option<Period>,
         after: Option<&str>,
         limit: usize,
@@ -195,7 +189,7 @@ impl Queries {
             return Ok(None);
         };
         let generation = self.store().generation();
-        let key = (hash.to_owned(), on, after.map(str::to_owned), limit);
+        let key = (hash.clone(), on, after.map(str::to_owned), limit);
         if let Some(answer) = self.pages.get(&key, generation) {
             return Ok(Some(answer));
         }
@@ -207,14 +201,14 @@ impl Queries {
         Ok(Some(answer))
     }
 
-    async fn is_current(&self, hash: &str, spec: &QuerySpec) -> Result<bool> {
+    async fn is_current(&self, hash: &QueryHash, spec: &QuerySpec) -> Result<bool> {
         let generation = self.store().generation();
-        let key = hash.to_owned();
+        let key = hash.clone();
         if let Some(current) = self.current.get(&key, generation) {
             return Ok(current);
         }
         let current = self
-            .syncer
+            .filler
             .are_current(&spec.accounts(), spec.from, spec.to)
             .await?;
         self.current.put(key, generation, current);
@@ -222,15 +216,15 @@ impl Queries {
     }
 
     /// Starts filling the cache for a query unless that is already under way.
-    fn start_refresh(self: &Arc<Self>, hash: &str, spec: &QuerySpec) {
-        if !self.running().insert(hash.to_owned()) {
+    fn start_refresh(self: &Arc<Self>, hash: &QueryHash, spec: &QuerySpec) {
+        if !self.running().insert(hash.clone()) {
             return;
         }
         let queries = self.clone();
-        let hash = hash.to_owned();
+        let hash = hash.clone();
         let spec = spec.clone();
         tokio::spawn(async move {
-            for (account, outcome) in refresh(&queries.syncer, &spec).await {
+            for (account, outcome) in refresh(&queries.filler, &spec).await {
                 if let Err(error) = outcome {
                     tracing::warn!(%account, %error, "refreshing a query failed");
                 }

@@ -10,8 +10,8 @@ use super::Store;
 use crate::error::{Error, Result};
 use crate::forge::RepoInfo;
 
-pub type UserId = i64;
-pub type AccountId = i64;
+pub use model::ids::AccountId;
+pub use model::ids::UserId;
 
 /// A linked account as stored: its tokens still sealed.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use model::contribution::{Contribution, ContributionKind, Status};
 use model::forge::Forge;
-use model::query::{AccountSpec, QuerySpec};
+use model::query::{AccountSpec, AccountState, QueryHash, QuerySpec};
 use sqlx::Row;
 
 use super::Store;
@@ -13,35 +13,6 @@ use crate::Result;
 
 /// An identity's row id.
 pub type IdentityId = i64;
-
-/// What Tally last learnt about an identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdentityState {
-    Unknown,
-    Ok,
-    NotFound,
-    Failed,
-}
-
-impl IdentityState {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::Ok => "ok",
-            Self::NotFound => "not_found",
-            Self::Failed => "failed",
-        }
-    }
-
-    fn parse(text: &str) -> Self {
-        match text {
-            "ok" => Self::Ok,
-            "not_found" => Self::NotFound,
-            "failed" => Self::Failed,
-            _ => Self::Unknown,
-        }
-    }
-}
 
 /// Whether a day (`d` of a series, `c` its coverage row or NULL) must be
 /// fetched: never fetched, or recent ($4 on) and fetched before $5.
@@ -66,7 +37,7 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
 pub struct KnownIdentity {
     pub account: AccountSpec,
     pub id: IdentityId,
-    pub state: IdentityState,
+    pub state: AccountState,
     pub problem: Option<String>,
     pub checked_at: Option<DateTime<Utc>>,
 }
@@ -182,7 +153,7 @@ pub struct Stored {
 
 impl Store {
     /// Saves a (normalized) query under its hash; saving it again is a no-op.
-    pub async fn save_query(&self, spec: &QuerySpec) -> Result<String> {
+    pub async fn save_query(&self, spec: &QuerySpec) -> Result<QueryHash> {
         let normalized = spec.normalized();
         let hash = normalized.hash();
         let json =
@@ -190,17 +161,17 @@ impl Store {
         sqlx::query(
             "INSERT INTO queries (hash, spec) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
         )
-        .bind(&hash)
+        .bind(hash.as_str())
         .bind(json)
         .execute(self.pool())
         .await?;
         Ok(hash)
     }
 
-    pub async fn load_query(&self, hash: &str) -> Result<Option<QuerySpec>> {
+    pub async fn load_query(&self, hash: &QueryHash) -> Result<Option<QuerySpec>> {
         let row: Option<(serde_json::Value,)> =
             sqlx::query_as("SELECT spec FROM queries WHERE hash = $1")
-                .bind(hash)
+                .bind(hash.as_str())
                 .fetch_optional(self.pool())
                 .await?;
         row.map(|(spec,)| {
@@ -258,7 +229,8 @@ impl Store {
                         username: row.get("username"),
                     },
                     id: row.get("id"),
-                    state: IdentityState::parse(row.get("state")),
+                    state: AccountState::from_key(row.get("state"))
+                        .unwrap_or(AccountState::Unknown),
                     problem: row.get("problem"),
                     checked_at: row.get("checked_at"),
                 })
@@ -269,7 +241,7 @@ impl Store {
     pub async fn set_identity_state(
         &self,
         id: IdentityId,
-        state: IdentityState,
+        state: AccountState,
         problem: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
@@ -277,7 +249,7 @@ impl Store {
             "UPDATE identities SET state = $2, problem = $3, checked_at = now() WHERE id = $1",
         )
         .bind(id)
-        .bind(state.name())
+        .bind(state.key())
         .bind(problem)
         .execute(&mut *tx)
         .await?;
@@ -316,12 +288,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn identity_state(&self, id: IdentityId) -> Result<(IdentityState, Option<String>)> {
+    pub async fn identity_state(&self, id: IdentityId) -> Result<(AccountState, Option<String>)> {
         let row = sqlx::query("SELECT state, problem FROM identities WHERE id = $1")
             .bind(id)
             .fetch_one(self.pool())
             .await?;
-        Ok((IdentityState::parse(row.get("state")), row.get("problem")))
+        Ok((
+            AccountState::from_key(row.get("state")).unwrap_or(AccountState::Unknown),
+            row.get("problem"),
+        ))
     }
 
     /// The days of `from..=to` to fetch for an identity: those never

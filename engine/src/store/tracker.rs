@@ -18,7 +18,7 @@ use super::accounts::{AccountId, UserId, forge_of, forget_unwatched};
 use crate::error::{Error, Result};
 use crate::forge::RepoInfo;
 
-pub type RepoId = i64;
+pub use model::ids::RepoId;
 
 /// A repository whose tracker Tally keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -779,7 +779,7 @@ mod tests {
     #[test]
     fn cursors_go_round_and_bad_ones_are_refused() {
         let row = IssueRow {
-            repo_id: 7,
+            repo_id: RepoId(7),
             forge: Forge::GitHub,
             repository: "o/r".into(),
             number: 42,
@@ -794,7 +794,10 @@ mod tests {
             updated_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(),
         };
         let cursor = cursor_of(&row);
-        assert_eq!(parse_cursor(&cursor).unwrap(), (row.updated_at, 7, 42));
+        assert_eq!(
+            parse_cursor(&cursor).unwrap(),
+            (row.updated_at, RepoId(7), 42)
+        );
         assert!(parse_cursor("1.2").is_err());
         assert!(parse_cursor("x.y.z").is_err());
     }

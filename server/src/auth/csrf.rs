@@ -4,8 +4,9 @@
 //! `Origin`) for every unsafe method, and the session's token, which forms
 //! and server functions send back ([`engine::secrets::same_token`]).
 
+use app::error::AppError;
 use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -17,7 +18,7 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
     );
     if unsafe_method && let Some(problem) = cross_site(request.headers()) {
         tracing::warn!(path = %request.uri().path(), problem, "refused a cross-site request");
-        return (StatusCode::FORBIDDEN, format!("Refused: {problem}.")).into_response();
+        return AppError::Forbidden(format!("Refused: {problem}.")).into_response();
     }
     next.run(request).await
 }

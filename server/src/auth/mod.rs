@@ -13,7 +13,6 @@ use std::sync::Arc;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use model::forge::Forge;
@@ -22,8 +21,11 @@ use model::url::encode_component;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use app::error::AppError;
+use engine::store::accounts::UserId;
+
 use crate::state::AppState;
-use oauth::OAuthApp;
+use oauth::{OAuthApp, OAuthError};
 
 /// The OAuth apps and what signing in needs to know of this installation.
 pub struct Auth {
@@ -90,9 +92,40 @@ pub async fn signed_in_pages(
     next.run(request).await
 }
 
-/// Back to the sign-in page, saying what went wrong.
-fn problem(text: &str) -> Response {
-    Redirect::to(&format!("/sign-in?problem={}", encode_component(text))).into_response()
+/// A sign-in that did not finish. It answers by sending the person back to
+/// the sign-in page, which shows why; the message is the person's, so
+/// internal failures arrive here already reduced to [`AppError`]'s words.
+struct SignInProblem(String);
+
+impl SignInProblem {
+    fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+}
+
+impl IntoResponse for SignInProblem {
+    fn into_response(self) -> Response {
+        Redirect::to(&format!("/sign-in?problem={}", encode_component(&self.0))).into_response()
+    }
+}
+
+impl From<AppError> for SignInProblem {
+    fn from(error: AppError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<engine::Error> for SignInProblem {
+    fn from(error: engine::Error) -> Self {
+        AppError::from(error).into()
+    }
+}
+
+/// The OAuth errors are written for the person already.
+impl From<OAuthError> for SignInProblem {
+    fn from(error: OAuthError) -> Self {
+        Self(error.to_string())
+    }
 }
 
 /// A path of this site to go to after signing in; anything else goes home.
@@ -111,21 +144,19 @@ async fn start(
     session: Session,
     Path(forge): Path<String>,
     Query(query): Query<StartQuery>,
-) -> Response {
-    let Some(app) = state.auth.app(&forge) else {
-        return problem(&format!("Tally has no sign-in with {forge:?} configured"));
-    };
+) -> Result<Redirect, SignInProblem> {
+    let app = state.auth.app(&forge).ok_or_else(|| {
+        SignInProblem::new(format!("Tally has no sign-in with {forge:?} configured"))
+    })?;
     let redirect = state.auth.redirect_uri(app.forge);
-    match app.start(&redirect, local_path(query.next)) {
-        Ok((url, pending)) => match session::keep_pending(&session, &pending).await {
-            Ok(()) => Redirect::to(&url).into_response(),
-            Err(error) => {
-                tracing::error!(%error, "could not keep a sign-in in the session");
-                problem("the sign-in could not be started; try again")
-            }
-        },
-        Err(error) => problem(&error.to_string()),
-    }
+    let (url, pending) = app.start(&redirect, local_path(query.next))?;
+    session::keep_pending(&session, &pending)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "could not keep a sign-in in the session");
+            SignInProblem::new("the sign-in could not be started; try again")
+        })?;
+    Ok(Redirect::to(&url))
 }
 
 #[derive(Deserialize)]
@@ -141,13 +172,15 @@ async fn callback(
     session: Session,
     Path(forge): Path<String>,
     Query(query): Query<CallbackQuery>,
-) -> Response {
+) -> Result<Redirect, SignInProblem> {
     let pending = session::take_pending(&session)
         .await
-        .filter(|p| p.forge.key() == forge);
-    let Some(pending) = pending else {
-        return problem("this sign-in was not started in this browser, or it expired; start again");
-    };
+        .filter(|p| p.forge.key() == forge)
+        .ok_or_else(|| {
+            SignInProblem::new(
+                "this sign-in was not started in this browser, or it expired; start again",
+            )
+        })?;
     // The forge sends back the state it was given: anything else is not
     // the answer to this browser's sign-in.
     if !query
@@ -156,53 +189,43 @@ async fn callback(
         .is_some_and(|sent| engine::secrets::same_token(sent, &pending.state))
     {
         tracing::warn!(forge, "a sign-in came back with the wrong state");
-        return problem("the answer from the forge does not belong to this sign-in; start again");
+        return Err(SignInProblem::new(
+            "the answer from the forge does not belong to this sign-in; start again",
+        ));
     }
     if let Some(error) = query.error {
         let said = query.error_description.unwrap_or(error);
-        return problem(&format!(
+        return Err(SignInProblem::new(format!(
             "{} did not sign you in: {said}",
             pending.forge.name()
-        ));
+        )));
     }
-    let Some(code) = query.code else {
-        return problem("the forge sent no code back; start again");
-    };
-    let Some(app) = state
+    let code = query
+        .code
+        .ok_or_else(|| SignInProblem::new("the forge sent no code back; start again"))?;
+    let app = state
         .auth
         .apps
         .iter()
         .find(|a| a.forge == pending.forge && a.instance == pending.instance)
-    else {
-        return problem("that sign-in is no longer configured");
-    };
+        .ok_or_else(|| SignInProblem::new("that sign-in is no longer configured"))?;
     let redirect = state.auth.redirect_uri(app.forge);
-    let tokens = match app
+    let tokens = app
         .exchange(&state.auth.http, &redirect, &code, &pending.verifier)
         .await
-    {
-        Ok(tokens) => tokens,
-        Err(error) => {
-            tracing::warn!(forge, %error, "a code exchange failed");
-            return problem(&error.to_string());
+        .inspect_err(|error| tracing::warn!(forge, %error, "a code exchange failed"))?;
+    let user = link(&state, &session, app, &tokens).await?;
+    session::sign_in(&session, user).await.map_err(|error| {
+        tracing::error!(%error, "could not sign the session in");
+        SignInProblem::new("the sign-in could not be saved; try again")
+    })?;
+    let tracker = state.tracker.clone();
+    tokio::spawn(async move {
+        if let Err(error) = tracker.refresh_readable(user, true).await {
+            tracing::warn!(%error, "could not list the repositories a new sign-in may read");
         }
-    };
-    match link(&state, &session, app, &tokens).await {
-        Ok(user) => {
-            if let Err(error) = session::sign_in(&session, user).await {
-                tracing::error!(%error, "could not sign the session in");
-                return problem("the sign-in could not be saved; try again");
-            }
-            let tracker = state.tracker.clone();
-            tokio::spawn(async move {
-                if let Err(error) = tracker.refresh_readable(user, true).await {
-                    tracing::warn!(%error, "could not list the repositories a new sign-in may read");
-                }
-            });
-            Redirect::to(&pending.next).into_response()
-        }
-        Err(error) => problem(&error.to_string()),
-    }
+    });
+    Ok(Redirect::to(&pending.next))
 }
 
 /// Links the account the tokens belong to, to whoever is signed in here.
@@ -211,7 +234,7 @@ async fn link(
     session: &Session,
     app: &OAuthApp,
     tokens: &engine::accounts::Tokens,
-) -> Result<i64, engine::Error> {
+) -> Result<UserId, engine::Error> {
     let client = state
         .directory
         .client_with_token(app.forge, &app.instance, &tokens.access)?;
@@ -229,17 +252,15 @@ struct SignOut {
     csrf: String,
 }
 
-async fn sign_out(session: Session, Form(form): Form<SignOut>) -> Response {
+async fn sign_out(session: Session, Form(form): Form<SignOut>) -> Result<Redirect, AppError> {
     let expected = session::csrf(&session).await;
     if !expected.is_some_and(|token| engine::secrets::same_token(&form.csrf, &token)) {
-        return (
-            StatusCode::FORBIDDEN,
-            "Refused: the form's token is not this session's.",
-        )
-            .into_response();
+        return Err(AppError::Forbidden(
+            "Refused: the form's token is not this session's.".into(),
+        ));
     }
     if let Err(error) = session::sign_out(&session).await {
         tracing::error!(%error, "could not end a session");
     }
-    Redirect::to("/").into_response()
+    Ok(Redirect::to("/"))
 }

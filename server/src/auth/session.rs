@@ -16,6 +16,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use super::oauth::Pending;
 use app::visitor::Visitor;
+use model::ids::UserId;
 
 pub const COOKIE: &str = "tally_session";
 const USER: &str = "user";
@@ -47,7 +48,7 @@ pub async fn layer(
 
 /// Puts the [`Visitor`] into every request, for pages and server functions.
 pub async fn visitor(session: Session, mut request: Request, next: Next) -> Response {
-    let user = session.get::<i64>(USER).await.ok().flatten();
+    let user = session.get::<UserId>(USER).await.ok().flatten();
     let csrf = session.get::<String>(CSRF).await.ok().flatten();
     request.extensions_mut().insert(Visitor { user, csrf });
     next.run(request).await
@@ -61,7 +62,10 @@ fn random_token() -> String {
 
 /// Signs `user` in: a new session id (so an id planted before sign-in is
 /// worth nothing after) and a new CSRF token.
-pub async fn sign_in(session: &Session, user: i64) -> Result<(), tower_sessions::session::Error> {
+pub async fn sign_in(
+    session: &Session,
+    user: UserId,
+) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.insert(USER, user).await?;
     session.insert(CSRF, random_token()).await
@@ -71,8 +75,8 @@ pub async fn sign_out(session: &Session) -> Result<(), tower_sessions::session::
     session.flush().await
 }
 
-pub async fn signed_in(session: &Session) -> Option<i64> {
-    session.get::<i64>(USER).await.ok().flatten()
+pub async fn signed_in(session: &Session) -> Option<UserId> {
+    session.get::<UserId>(USER).await.ok().flatten()
 }
 
 pub async fn csrf(session: &Session) -> Option<String> {

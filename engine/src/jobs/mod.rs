@@ -1,0 +1,109 @@
+//! Background work that must survive the process: durable jobs in Postgres
+//! through [underway](https://docs.rs/underway). A job is a row; a worker
+//! in any `tally` process takes it with `FOR UPDATE SKIP LOCKED`, so two
+//! processes never run the same job, and keeps a heartbeat on it, so the
+//! job of a process that died is taken up again once the heartbeat stops.
+//!
+//! One module per task type; this one starts them. Every task must be safe
+//! to run again: a process that dies mid-job leaves it to be taken up.
+
+mod tracker_sync;
+
+use std::time::Duration;
+
+use jiff::ToSpan;
+use tokio::task::JoinHandle;
+use underway::Worker;
+use underway::task::Error as TaskError;
+
+use crate::error::Error;
+pub use tracker_sync::{SyncQueue, SyncRepository, SyncTask};
+
+/// How background work runs.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings {
+    /// Repositories are synced again this long after their last sync.
+    pub sync_every: chrono::Duration,
+    /// Syncs this process runs at once.
+    pub workers: usize,
+    /// How often the planner looks for due repositories.
+    pub plan_every: Duration,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            sync_every: chrono::Duration::minutes(15),
+            workers: 4,
+            plan_every: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How a task's failure is recorded: what may come back (the forge, the
+/// database) is retried later; what will not (gone, private, refused) is
+/// recorded where it happened and left to the next planned run.
+fn task_error(error: Error) -> TaskError {
+    match error {
+        Error::Unreachable { .. }
+        | Error::Status { .. }
+        | Error::Malformed { .. }
+        | Error::Database(_)
+        | Error::Inconsistent(_) => TaskError::Retryable(error.to_string()),
+        error => TaskError::Fatal(error.to_string()),
+    }
+}
+
+/// Whether a database error is the unique key of a job already queued.
+fn already_queued(error: &underway::queue::Error) -> bool {
+    matches!(error, underway::queue::Error::Database(sqlx::Error::Database(e))
+        if e.code().as_deref() == Some("23505"))
+}
+
+/// The running background work of this process; dropping it stops it.
+pub struct Running {
+    tasks: Vec<JoinHandle<()>>,
+    worker: Worker<SyncTask>,
+}
+
+impl Running {
+    pub fn stop(self) {
+        self.worker.shutdown();
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts this process's share of the work: `settings.workers` syncs at a
+/// time, and the planner.
+pub fn start(queue: SyncQueue, settings: JobSettings) -> Running {
+    let mut worker = Worker::new(queue.queue.clone(), queue.task.clone());
+    worker.set_concurrency_limit(settings.workers.max(1));
+    let running_worker = worker.clone();
+    let mut tasks = vec![tokio::spawn(async move {
+        // Polling finds jobs whose process died (no notification says so).
+        if let Err(error) = running_worker.run_every(2.seconds()).await {
+            tracing::error!(%error, "the sync worker stopped");
+        }
+    })];
+    let pool = queue.store.pool().clone();
+    tasks.push(tokio::spawn(async move {
+        // Finished jobs are kept for their time to live, then deleted.
+        if let Err(error) = underway::queue::run_deletion_every(&pool, 1.hour()).await {
+            tracing::error!(%error, "deleting old jobs stopped");
+        }
+    }));
+    tasks.push(tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(settings.plan_every);
+        loop {
+            ticks.tick().await;
+            match queue.plan(settings.sync_every).await {
+                Ok(0) => {}
+                Ok(queued) => tracing::debug!(queued, "queued due syncs"),
+                Err(error) => tracing::warn!(%error, "planning syncs failed"),
+            }
+        }
+    }));
+    Running { tasks, worker }
+}
