@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::forge::ForgeUser;
 use crate::secrets::Cipher;
 use crate::store::Store;
-use crate::store::accounts::{AccountId, NewAccount, StoredAccount, UserId};
+use crate::store::accounts::{AccountId, SealedAccount, StoredAccount, UserId};
 
 /// OAuth tokens as a forge issued them.
 #[derive(Clone)]
@@ -84,7 +84,7 @@ impl Accounts {
             self.cipher
                 .seal(value, &context(forge, instance, &user.id, field))
         };
-        let account = NewAccount {
+        let account = SealedAccount {
             forge,
             instance: instance.to_owned(),
             forge_user_id: user.id.clone(),
@@ -114,10 +114,10 @@ impl Accounts {
                 .into_iter()
                 .map(|a| LinkedAccount {
                     id: a.id,
-                    forge: a.forge,
-                    instance: a.instance,
-                    username: a.username,
-                    display_name: a.display_name,
+                    forge: a.linked.forge,
+                    instance: a.linked.instance,
+                    username: a.linked.username,
+                    display_name: a.linked.display_name,
                     problem: a.problem,
                 })
                 .collect(),
@@ -141,26 +141,29 @@ impl Accounts {
                 url: String::new(),
                 message: format!(
                     "the {} account {} needs signing in again: {problem}",
-                    account.forge.name(),
-                    account.username
+                    account.linked.forge.name(),
+                    account.linked.username
                 ),
             });
         }
         let context = |field| {
             context(
-                account.forge,
-                &account.instance,
-                &account.forge_user_id,
+                account.linked.forge,
+                &account.linked.instance,
+                &account.linked.forge_user_id,
                 field,
             )
         };
         let expiring = account
+            .linked
             .expires_at
             .is_some_and(|at| at - RENEW_BEFORE <= Utc::now());
-        if let (true, Some(sealed), Some(renew)) = (expiring, &account.refresh_token, &self.renew) {
+        if let (true, Some(sealed), Some(renew)) =
+            (expiring, &account.linked.refresh_token, &self.renew)
+        {
             let refresh = self.cipher.open(sealed, &context("refresh"))?;
             match renew
-                .renew(account.forge, &account.instance, &refresh)
+                .renew(account.linked.forge, &account.linked.instance, &refresh)
                 .await
             {
                 Ok(tokens) => {
@@ -188,7 +191,8 @@ impl Accounts {
                 Err(other) => return Err(other),
             }
         }
-        self.cipher.open(&account.access_token, &context("access"))
+        self.cipher
+            .open(&account.linked.access_token, &context("access"))
     }
 
     /// Records that the forge refused the account's token (saying `why`),
@@ -196,8 +200,8 @@ impl Accounts {
     pub async fn refused(&self, account: &StoredAccount, why: &str) -> Result<String> {
         let problem = format!(
             "{} refused the token of {} ({why}): sign in with it again",
-            account.forge.name(),
-            account.username
+            account.linked.forge.name(),
+            account.linked.username
         );
         self.broken(account.id, &problem).await?;
         Ok(problem)

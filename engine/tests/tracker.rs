@@ -866,7 +866,8 @@ async fn expiring_tokens_are_renewed_before_use_and_only_a_refused_renewal_break
             Renewal::Renewed(access) => {
                 assert_eq!(token.unwrap(), access);
                 assert!(
-                    account.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::hours(1)
+                    account.linked.expires_at.unwrap()
+                        > chrono::Utc::now() + chrono::Duration::hours(1)
                 );
                 assert_eq!(accounts.token(&account).await.unwrap(), access);
             }

@@ -224,35 +224,16 @@ async fn authorize(
 async fn decide(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
     #[derive(Deserialize)]
     struct Decision {
+        /// The authorize request, carried through the page's hidden fields.
         #[serde(flatten)]
-        request: AuthorizeRequestForm,
+        request: AuthorizeRequest,
         account: Option<String>,
         decision: String,
-    }
-    #[derive(Deserialize)]
-    struct AuthorizeRequestForm {
-        client_id: Option<String>,
-        redirect_uri: Option<String>,
-        scope: Option<String>,
-        state: Option<String>,
-        response_type: Option<String>,
-        code_challenge: Option<String>,
-        code_challenge_method: Option<String>,
     }
     let Ok(decision) = serde_urlencoded::from_bytes::<Decision>(&body) else {
         return respond::text(StatusCode::BAD_REQUEST, "The form could not be read.");
     };
-    let form = decision.request;
-    let request = AuthorizeRequest {
-        client_id: form.client_id,
-        redirect_uri: form.redirect_uri,
-        scope: form.scope,
-        state: form.state,
-        response_type: form.response_type,
-        code_challenge: form.code_challenge,
-        code_challenge_method: form.code_challenge_method,
-        login: None,
-    };
+    let request = decision.request;
     if let Err(problem) = check_authorize(state.forge, &request) {
         return respond::text(StatusCode::BAD_REQUEST, problem);
     }

@@ -120,6 +120,29 @@ impl Call {
     }
 }
 
+/// What one attempt at a request came to: the loop in [`Http::fetch`]
+/// acts on it, so each way a request can go is decided in one place.
+enum Attempt<T> {
+    Done(Fetched<T>),
+    /// Worth asking again after a backoff; reported if attempts run out.
+    Retry(Error),
+    /// The forge refused for its rate limit and said (or implied) how long
+    /// to wait; waits are counted apart from failures.
+    Wait {
+        pause: Duration,
+        status: StatusCode,
+    },
+    /// Asking again will not help.
+    Fail(Error),
+}
+
+fn unreachable(url: &str, problem: impl Into<String>) -> Error {
+    Error::Unreachable {
+        url: url.to_owned(),
+        problem: problem.into(),
+    }
+}
+
 /// A decoded answer and the headers that came with it.
 #[derive(Debug)]
 pub struct Fetched<T> {
@@ -217,7 +240,8 @@ impl Http {
             .saturating_mul(2u32.saturating_pow(attempt))
             .min(self.policy.max_delay);
         // Full jitter: callers that failed together do not retry together.
-        let millis = rand::rng().random_range(0..=ceiling.as_millis() as u64);
+        let ceiling = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+        let millis = rand::rng().random_range(0..=ceiling);
         Duration::from_millis(millis)
     }
 
@@ -260,126 +284,121 @@ impl Http {
             .permits
             .acquire()
             .await
-            .map_err(|_| Error::Unreachable {
-                url: url.clone(),
-                problem: "the client is shutting down".into(),
-            })?;
+            .map_err(|_| unreachable(&url, "the client is shutting down"))?;
         let mut failures = 0;
         let mut rate_limit_waits = 0;
-        // What went wrong last, reported when the attempts run out.
-        let mut last_error = Error::Unreachable {
-            url: url.clone(),
-            problem: String::new(),
-        };
-        let unreachable = |problem: String| Error::Unreachable {
-            url: url.clone(),
-            problem,
-        };
         loop {
-            if failures >= self.policy.attempts {
-                return Err(last_error);
-            }
-            let waited = self.governor.acquire(call.bucket, call.cost).await;
-            self.stats
-                .waited_ms
-                .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
-            let cache_key = cache::key(&self.credentials, &url);
-            let cached = if call.method == Method::GET {
-                self.cache.get(&cache_key).await
-            } else {
-                None
-            };
-            Stats::bump(&self.stats.requests);
-            super::progress::request_sent();
-            let sent = self
-                .build(call, cached.as_ref().map(|(tag, _)| tag.as_str()))
-                .send()
-                .await;
-            let response = match sent {
-                Ok(response) => response,
-                Err(error) => {
-                    self.governor.settle(call.bucket, call.cost, None);
-                    last_error = unreachable(describe(&error));
+            match self.attempt(call, &url, &decode, rate_limit_waits).await {
+                Attempt::Done(fetched) => return Ok(fetched),
+                Attempt::Fail(error) => return Err(error),
+                Attempt::Retry(error) => {
                     failures += 1;
                     self.retry_after(self.backoff(failures)).await;
-                    continue;
+                    if failures >= self.policy.attempts {
+                        return Err(error);
+                    }
                 }
-            };
-            let status = response.status();
-            let headers = response.headers().clone();
-            self.governor.settle(call.bucket, call.cost, Some(&headers));
-            if let Some(pause) = rate_limit_pause(status, &headers, rate_limit_waits) {
-                Stats::bump(&self.stats.rate_limited);
-                rate_limit_waits += 1;
-                if rate_limit_waits > self.policy.rate_limit_waits {
-                    return Err(Error::Status {
-                        url,
-                        status: status.as_u16(),
-                        message: "still rate limited after waiting repeatedly".into(),
-                    });
+                Attempt::Wait { pause, status } => {
+                    rate_limit_waits += 1;
+                    if rate_limit_waits > self.policy.rate_limit_waits {
+                        return Err(Error::Status {
+                            url,
+                            status: status.as_u16(),
+                            message: "still rate limited after waiting repeatedly".into(),
+                        });
+                    }
+                    super::progress::waiting(pause);
+                    self.retry_after(pause).await;
+                    super::progress::waited();
                 }
-                if let Some((_, _, reset)) = super::governor::read_headers(&headers)
-                    && header_number(&headers, "x-ratelimit-remaining") == Some(0)
+            }
+        }
+    }
+
+    /// Sends `call` once and says what came of it; the loop in [`Http::fetch`]
+    /// acts on that. `refusals` is how many rate-limit refusals came before.
+    async fn attempt<T>(
+        &self,
+        call: &Call,
+        url: &str,
+        decode: &impl Fn(&[u8]) -> std::result::Result<T, String>,
+        refusals: u32,
+    ) -> Attempt<T> {
+        let waited = self.governor.acquire(call.bucket, call.cost).await;
+        self.stats.waited_ms.fetch_add(
+            u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        let cache_key = cache::key(&self.credentials, url);
+        let cached = if call.method == Method::GET {
+            self.cache.get(&cache_key).await
+        } else {
+            None
+        };
+        Stats::bump(&self.stats.requests);
+        super::progress::request_sent();
+        let sent = self
+            .build(call, cached.as_ref().map(|(tag, _)| tag.as_str()))
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                self.governor.settle(call.bucket, call.cost, None);
+                return Attempt::Retry(unreachable(url, describe(&error)));
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        self.governor.settle(call.bucket, call.cost, Some(&headers));
+        if let Some(pause) = rate_limit_pause(status, &headers, refusals) {
+            Stats::bump(&self.stats.rate_limited);
+            if let Some((_, _, reset)) = super::governor::read_headers(&headers)
+                && header_number(&headers, "x-ratelimit-remaining") == Some(0)
+            {
+                self.governor.exhausted(call.bucket, reset);
+            }
+            return Attempt::Wait { pause, status };
+        }
+        let body = match response.bytes().await {
+            Ok(body) => body.to_vec(),
+            Err(error) => return Attempt::Retry(unreachable(url, describe(&error))),
+        };
+        if status.is_server_error() {
+            return Attempt::Retry(unreachable(url, format!("{status} from the forge")));
+        }
+        let body = match (status, cached) {
+            (StatusCode::NOT_MODIFIED, Some((_, kept))) => {
+                Stats::bump(&self.stats.not_modified);
+                kept
+            }
+            (StatusCode::NOT_MODIFIED, None) => body,
+            (status, _) if status.is_success() => body,
+            (status, _) => return Attempt::Fail(status_error(url.to_owned(), status, &body)),
+        };
+        match decode(&body) {
+            Ok(value) => {
+                if status.is_success()
+                    && call.method == Method::GET
+                    && let Some(tag) = headers
+                        .get(reqwest::header::ETAG)
+                        .and_then(|v| v.to_str().ok())
                 {
-                    self.governor.exhausted(call.bucket, reset);
+                    self.cache.put(&cache_key, tag, &body).await;
                 }
-                super::progress::waiting(pause);
-                self.retry_after(pause).await;
-                super::progress::waited();
-                continue;
+                Attempt::Done(Fetched { value, headers })
             }
-            let body = match response.bytes().await {
-                Ok(body) => body.to_vec(),
-                Err(error) => {
-                    last_error = unreachable(describe(&error));
-                    failures += 1;
-                    self.retry_after(self.backoff(failures)).await;
-                    continue;
-                }
-            };
-            if status.is_server_error() {
-                last_error = unreachable(format!("{status} from the forge"));
-                failures += 1;
-                self.retry_after(self.backoff(failures)).await;
-                continue;
-            }
-            let body = if status == StatusCode::NOT_MODIFIED {
-                match cached {
-                    Some((_, body)) => {
-                        Stats::bump(&self.stats.not_modified);
-                        body
-                    }
-                    None => body,
-                }
-            } else if status.is_success() {
-                body
-            } else {
-                return Err(status_error(url, status, &body));
-            };
-            match decode(&body) {
-                Ok(value) => {
-                    if status.is_success()
-                        && call.method == Method::GET
-                        && let Some(tag) = headers
-                            .get(reqwest::header::ETAG)
-                            .and_then(|v| v.to_str().ok())
-                    {
-                        self.cache.put(&cache_key, tag, &body).await;
-                    }
-                    return Ok(Fetched { value, headers });
-                }
-                // Complete JSON of the wrong shape will not improve by asking
-                // again; a cut or garbled body may.
-                Err(problem) if is_complete_json(&body) => {
-                    return Err(Error::Malformed { url, problem });
-                }
-                Err(problem) => {
-                    last_error = Error::Malformed {
-                        url: url.clone(),
-                        problem,
-                    };
-                    failures += 1;
-                    self.retry_after(self.backoff(failures)).await;
+            // Complete JSON of the wrong shape will not improve by asking
+            // again; a cut or garbled body may.
+            Err(problem) => {
+                let malformed = Error::Malformed {
+                    url: url.to_owned(),
+                    problem,
+                };
+                if is_complete_json(&body) {
+                    Attempt::Fail(malformed)
+                } else {
+                    Attempt::Retry(malformed)
                 }
             }
         }

@@ -13,34 +13,29 @@ use crate::forge::RepoInfo;
 pub use model::ids::AccountId;
 pub use model::ids::UserId;
 
-/// A linked account as stored: its tokens still sealed.
+/// A forge account and its sealed tokens: what signing in links, and the
+/// heart of every stored account.
+#[derive(Debug, Clone)]
+pub struct SealedAccount {
+    pub forge: Forge,
+    pub instance: String,
+    pub forge_user_id: String,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub access_token: Vec<u8>,
+    pub refresh_token: Option<Vec<u8>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A linked account as stored: whose it is, the account with its tokens
+/// still sealed, and what Tally last noticed about it.
 #[derive(Debug, Clone)]
 pub struct StoredAccount {
     pub id: AccountId,
     pub user_id: UserId,
-    pub forge: Forge,
-    pub instance: String,
-    pub forge_user_id: String,
-    pub username: String,
-    pub display_name: Option<String>,
-    pub access_token: Vec<u8>,
-    pub refresh_token: Option<Vec<u8>>,
-    pub expires_at: Option<DateTime<Utc>>,
+    pub linked: SealedAccount,
     pub problem: Option<String>,
     pub repos_listed_at: Option<DateTime<Utc>>,
-}
-
-/// What signing in links: the forge's account and its sealed tokens.
-#[derive(Debug, Clone)]
-pub struct NewAccount {
-    pub forge: Forge,
-    pub instance: String,
-    pub forge_user_id: String,
-    pub username: String,
-    pub display_name: Option<String>,
-    pub access_token: Vec<u8>,
-    pub refresh_token: Option<Vec<u8>>,
-    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A repository a person's account may read, for the subscription manager.
@@ -70,14 +65,16 @@ fn account_of(row: &sqlx::postgres::PgRow) -> Result<StoredAccount> {
     Ok(StoredAccount {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
-        forge: forge_of(row.try_get("forge")?)?,
-        instance: row.try_get("instance")?,
-        forge_user_id: row.try_get("forge_user_id")?,
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        access_token: row.try_get("access_token")?,
-        refresh_token: row.try_get("refresh_token")?,
-        expires_at: row.try_get("expires_at")?,
+        linked: SealedAccount {
+            forge: forge_of(row.try_get("forge")?)?,
+            instance: row.try_get("instance")?,
+            forge_user_id: row.try_get("forge_user_id")?,
+            username: row.try_get("username")?,
+            display_name: row.try_get("display_name")?,
+            access_token: row.try_get("access_token")?,
+            refresh_token: row.try_get("refresh_token")?,
+            expires_at: row.try_get("expires_at")?,
+        },
         problem: row.try_get("problem")?,
         repos_listed_at: row.try_get("repos_listed_at")?,
     })
@@ -91,7 +88,7 @@ impl Store {
     pub async fn link_account(
         &self,
         user: Option<UserId>,
-        account: &NewAccount,
+        account: &SealedAccount,
     ) -> Result<(UserId, AccountId)> {
         let mut tx = self.pool().begin().await?;
         let existing: Option<(AccountId, UserId)> = sqlx::query_as(

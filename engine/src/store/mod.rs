@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod contributions;
 pub mod embedded;
+pub mod issue_list;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod tracker;

@@ -24,7 +24,8 @@ use crate::forge::{Client, RepoInfo};
 use crate::jobs::SyncQueue;
 use crate::store::Store;
 use crate::store::accounts::{AccountId, StoredAccount, UserId};
-use crate::store::tracker::{RepoId, SubscriptionRow, cursor_of};
+use crate::store::issue_list::cursor_of;
+use crate::store::tracker::{RepoId, SubscriptionRow};
 
 /// Items per page of the list.
 pub const PAGE: i64 = 50;
@@ -103,7 +104,7 @@ impl Tracker {
     async fn client_of(&self, account: &StoredAccount) -> Result<Arc<Client>> {
         let token = self.accounts.token(account).await?;
         self.directory
-            .client_with_token(account.forge, &account.instance, &token)
+            .client_with_token(account.linked.forge, &account.linked.instance, &token)
     }
 
     /// Looks a repository up with an account's token; a refused token
@@ -145,7 +146,7 @@ impl Tracker {
         let info = self.look_up(&account, path).await?;
         self.follow(
             user,
-            (account.forge, &account.instance),
+            (account.linked.forge, &account.linked.instance),
             &info,
             Some(account.id),
         )
@@ -159,11 +160,13 @@ impl Tracker {
         let located = locate::locate(&self.directory, input)?;
         let accounts = self.store.accounts_of(user).await?;
         for account in accounts.iter().filter(|a| {
-            a.forge == located.forge && a.instance == located.instance && a.problem.is_none()
+            a.linked.forge == located.forge
+                && a.linked.instance == located.instance
+                && a.problem.is_none()
         }) {
             match self.look_up(account, &located.path).await {
                 Ok(info) => {
-                    let at = (account.forge, account.instance.as_str());
+                    let at = (account.linked.forge, account.linked.instance.as_str());
                     return self.follow(user, at, &info, Some(account.id)).await;
                 }
                 Err(Error::NotFound { .. } | Error::Denied(_)) => {}
@@ -241,7 +244,7 @@ impl Tracker {
         let mut listed = Vec::new();
         for account in self.store.accounts_of(user).await? {
             let fresh = account.repos_listed_at.is_some_and(|at| at > stale_before);
-            if account.problem.is_some() || (fresh && !all) || !account.forge.hosts_code() {
+            if account.problem.is_some() || (fresh && !all) || !account.linked.forge.hosts_code() {
                 listed.extend(account.repos_listed_at);
                 continue;
             }

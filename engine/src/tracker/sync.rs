@@ -332,7 +332,7 @@ impl RepoSyncer {
                 lost(format!(
                     "your {} account {} can no longer read {}",
                     repo.forge.name(),
-                    account.username,
+                    account.linked.username,
                     repo.path
                 ))
                 .await

@@ -74,6 +74,8 @@ struct StatusField {
     value: String,
 }
 
+/// One of `transaction.search`'s results: what a person did to an object,
+/// and for comments, the text.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Transaction {
@@ -83,6 +85,21 @@ struct Transaction {
     #[serde(rename = "authorPHID")]
     author_phid: String,
     date_created: i64,
+    #[serde(default)]
+    comments: Vec<TransactionComment>,
+}
+
+/// Remarkup as Conduit gives it: `{"raw": "…"}`.
+#[derive(Debug, Deserialize)]
+struct Raw {
+    raw: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TransactionComment {
+    #[serde(default)]
+    removed: bool,
+    content: Option<Raw>,
 }
 
 fn at(epoch: i64) -> DateTime<Utc> {

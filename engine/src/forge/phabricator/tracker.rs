@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::super::{IssueList, RepoInfo};
-use super::{Item, Phabricator, at, task_projects};
+use super::{Item, Phabricator, Raw, Transaction, at, task_projects};
 use crate::error::{Error, Result};
 
 #[derive(Deserialize)]
@@ -31,11 +31,6 @@ struct TaskFields {
     date_created: i64,
     date_modified: i64,
     date_closed: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct Raw {
-    raw: Option<String>,
 }
 
 /// A project: what a Phabricator "repository" is to the tracker.
@@ -150,24 +145,6 @@ impl Phabricator {
 
     /// The comments on task `T<number>`, oldest first.
     pub async fn comments(&self, _project: &str, number: u64) -> Result<Vec<Comment>> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Transaction {
-            id: u64,
-            #[serde(rename = "type")]
-            kind: Option<String>,
-            #[serde(rename = "authorPHID")]
-            author_phid: String,
-            date_created: i64,
-            #[serde(default)]
-            comments: Vec<TransactionComment>,
-        }
-        #[derive(Deserialize)]
-        struct TransactionComment {
-            #[serde(default)]
-            removed: bool,
-            content: Option<Raw>,
-        }
         let mut transactions: Vec<Transaction> =
             self.transactions(&format!("T{number}"), None).await?;
         transactions.retain(|t| {
