@@ -7,7 +7,10 @@
 //! Prints the wall time and the requests used by the first (full) sync of
 //! every repository and by a second (incremental) one, with the items and
 //! comments stored, checked against the simulator's truth.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,8 +33,8 @@ use sim::world::{Forge, WorldConfig, generate_with_issues};
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>().ok());
-    let repositories = args.next().flatten().unwrap_or(20) as usize;
-    let issues = args.next().flatten().unwrap_or(2000) as usize;
+    let repositories = usize::try_from(args.next().flatten().unwrap_or(20)).unwrap();
+    let issues = usize::try_from(args.next().flatten().unwrap_or(2000)).unwrap();
     let latency_ms = args.next().flatten().unwrap_or(50);
 
     let started = Instant::now();

@@ -7,7 +7,7 @@ use model::forge::Forge;
 use model::query::{AccountSpec, PersonSpec, QuerySpec};
 
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::{Store, bigint};
 use model::query::AccountState;
 
 /// What to make up.
@@ -26,8 +26,10 @@ fn item(username: &str, person: usize, n: usize, plan: &Plan) -> Contribution {
     let kind = ContributionKind::ALL[(n * 31 + person) % ContributionKind::ALL.len()];
     let seconds = (plan.to - plan.from + Duration::days(1))
         .num_seconds()
-        .max(1) as u64;
-    let offset = (n as u64 * 7_919 + person as u64 * 104_729) % seconds;
+        .max(1);
+    // Made-up strides: any wrap would still land inside the range.
+    let stride = (n.wrapping_mul(7_919)).wrapping_add(person.wrapping_mul(104_729));
+    let offset = i64::try_from(stride).unwrap_or(i64::MAX) % seconds;
     let mut item = Contribution::new(Forge::GitHub, "github.com", kind, username);
     item.id = format!("seed-{person}-{n}");
     item.repository = format!("seed/repo-{}", (n * 13 + person) % 40);
@@ -39,8 +41,7 @@ fn item(username: &str, person: usize, n: usize, plan: &Plan) -> Contribution {
         }
         _ => Some(Status::ALL[n % Status::ALL.len()]),
     };
-    item.occurred_at =
-        plan.from.and_time(NaiveTime::MIN).and_utc() + Duration::seconds(offset as i64);
+    item.occurred_at = plan.from.and_time(NaiveTime::MIN).and_utc() + Duration::seconds(offset);
     item
 }
 
@@ -122,7 +123,7 @@ pub async fn seed_tracker(
     )
     .bind(forge.key())
     .bind(&instance)
-    .bind(plan.repositories as i64)
+    .bind(bigint(plan.repositories)?)
     .fetch_all(&mut *tx)
     .await?;
     sqlx::query(
@@ -156,7 +157,7 @@ pub async fn seed_tracker(
          ON CONFLICT (repository_id, number) DO NOTHING",
     )
     .bind(&repositories)
-    .bind(plan.issues as i64)
+    .bind(bigint(plan.issues)?)
     .execute(&mut *tx)
     .await?;
     sqlx::query(

@@ -1,6 +1,9 @@
 //! Answers that are not good data: garbled or cut bodies, a forge that is
 //! not there, and unchanged data answered with 304.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -1,7 +1,10 @@
 //! The contribution cache on real Postgres against the simulator: numbers
 //! equal the truth, overlapping queries reuse data, widening fetches only
 //! the new days, concurrent openings fetch once, failures stay failures.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

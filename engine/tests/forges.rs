@@ -2,7 +2,10 @@
 //! simulator's ground truth: a year for the busiest people, a range over a
 //! year, the usual faults, and unknown people. (GitHub, with more paths,
 //! has `github_client.rs`.)
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

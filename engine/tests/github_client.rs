@@ -1,6 +1,9 @@
 //! The GitHub client against the simulator: what it fetches must equal the
 //! simulator's ground truth exactly, with and without injected faults.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

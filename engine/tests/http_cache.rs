@@ -1,6 +1,9 @@
 //! ETags kept in Postgres outlive the client that stored them: a new client
 //! (a restarted server) asks conditionally and unchanged data costs nothing.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

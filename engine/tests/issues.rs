@@ -1,6 +1,9 @@
 //! Listing a repository's issues, whole or since a time, on the forges the
 //! issue tracker reads, against the simulated world.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 
@@ -75,7 +78,7 @@ async fn issues_list_whole_and_since_a_time() {
                 (
                     u64::from(i.number),
                     status,
-                    i.labels.iter().map(|l| l.to_string()).collect(),
+                    i.labels.iter().map(ToString::to_string).collect(),
                 )
             })
             .collect();

@@ -1,6 +1,9 @@
 //! Queries end to end on real Postgres and the simulator: creation with
 //! validation, tallies equal to the truth, keyset pages and day views.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

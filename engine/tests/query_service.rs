@@ -1,7 +1,10 @@
 //! The query service as pages use it: remembered answers retired by writes
 //! (in this process and, through notifications, in another), progress while
 //! a fetch runs, and failures that wait for a retry.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -4,7 +4,10 @@
 //! through durable jobs shared by two workers; private repositories show
 //! only while the subscriber's token reads them; people see only their own;
 //! tokens are sealed in the database.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 
@@ -282,9 +285,9 @@ async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one()
         .counts(user, &IssueFilter::default())
         .await
         .unwrap();
-    assert_eq!(counts.total as usize, total);
+    assert_eq!(usize::try_from(counts.total).unwrap(), total);
     let states: u64 = counts.facet(Facet::State).iter().map(|c| c.count).sum();
-    assert_eq!(states as usize, total);
+    assert_eq!(usize::try_from(states).unwrap(), total);
     let forges: Vec<(String, u64)> = counts
         .facet(Facet::Forge)
         .iter()
@@ -338,7 +341,7 @@ async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one()
     assert_eq!(subscriptions.len(), 3);
     for s in &subscriptions {
         let truth = h.truth(s.forge, &s.repository);
-        assert_eq!(s.items as usize, truth.len());
+        assert_eq!(usize::try_from(s.items).unwrap(), truth.len());
         assert_eq!(s.comments, truth.iter().map(|t| t.comments).sum::<u64>());
         assert_eq!(s.state, model::tracker::SyncState::Synced);
         assert!(s.readable && s.problem.is_none());
@@ -398,7 +401,7 @@ async fn a_sync_cut_short_ends_with_exactly_the_world_when_run_again() {
     let path = busiest(h.world(), Forge::GitHub, 1).remove(0);
     let user = h.member_signs_in(Forge::GitHub, &path).await;
     let id = h.subscribe(user, Forge::GitHub, &path).await;
-    let expected = h.truth(Forge::GitHub, &path).len() as i64;
+    let expected = i64::try_from(h.truth(Forge::GitHub, &path).len()).unwrap();
     let syncer = h.syncer.clone();
     let running = tokio::spawn(async move { syncer.sync(id).await });
     // Cut it short once some batches are stored, as a killed process would.
@@ -442,7 +445,8 @@ async fn a_sync_cut_short_ends_with_exactly_the_world_when_run_again() {
         .map(|t| t.comments)
         .sum();
     assert_eq!(
-        comments as u64, truth_comments,
+        u64::try_from(comments).unwrap(),
+        truth_comments,
         "no comment lost or doubled"
     );
 }
@@ -730,7 +734,7 @@ async fn seeded_trackers_are_whole_and_countable() {
         .await
         .unwrap();
     assert_eq!(
-        comments as u64,
+        u64::try_from(comments).unwrap(),
         list.iter().map(|r| r.comments).sum::<u64>()
     );
     let refused = engine::seed::seed_tracker(&h.db.store, Forge::GitLab, "nobody", &plan)

@@ -2,7 +2,10 @@
 //! simulator's truth: a repository's items whole and since a time (with
 //! the world moving between the two), their comments, a repository's
 //! description, and a repository that is not there.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

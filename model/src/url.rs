@@ -21,10 +21,16 @@ pub fn decode_component(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        // A hex digit's value, which always fits a byte's half.
+        let hex = |at: usize| {
+            bytes
+                .get(at)
+                .and_then(|b| char::from(*b).to_digit(16))
+                .and_then(|d| u8::try_from(d).ok())
+        };
         match (bytes[i], hex(i + 1), hex(i + 2)) {
             (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
+                out.push(high * 16 + low);
                 i += 3;
             }
             (byte, _, _) => {

@@ -54,7 +54,7 @@ pub struct SeedIssuesArgs {
 }
 
 fn parse_account(text: &str) -> Result<(model::forge::Forge, String), String> {
-    let spec = model::query::AccountSpec::parse(text).map_err(|e| e.to_string())?;
+    let spec = model::query::AccountSpec::parse(text).map_err(|e| e.clone())?;
     Ok((spec.forge, spec.username))
 }
 

@@ -48,7 +48,7 @@ impl PageCache {
     fn pages(&self) -> std::sync::MutexGuard<'_, HashMap<String, Page>> {
         self.pages
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The kept page, unless the data changed or this request is the one

@@ -1,6 +1,9 @@
 //! With no forge configured Tally serves simulated demo forges and says so
 //! on every page; with one configured, it does not.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

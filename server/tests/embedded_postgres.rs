@@ -1,7 +1,10 @@
 //! `tally` with no DATABASE_URL runs its own PostgreSQL: it must create the
 //! cluster in an empty data directory, become ready, stop the cluster on
 //! shutdown, and reuse the same cluster (and data) on the next start.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -68,7 +71,11 @@ fn wait_for_listening(log: &mpsc::Receiver<String>) -> Result<String, String> {
 impl RunningTally {
     /// SIGTERM, then the exit status and everything it logged after start-up.
     fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
+        kill(
+            Pid::from_raw(i32::try_from(self.child.id()).unwrap()),
+            Signal::SIGTERM,
+        )
+        .unwrap();
         let status = self.child.wait().unwrap();
         let rest: Vec<String> = self.log.try_iter().collect();
         (status, rest.join("\n"))

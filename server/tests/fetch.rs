@@ -1,6 +1,9 @@
 //! `tally fetch` against the simulator: JSON lines on stdout that add up to
 //! the truth, costs on stderr, and a named failure for an unknown user.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -1,6 +1,9 @@
 //! Rendered query pages are served again while their data is unchanged,
 //! and a write from another process shows on the next opening.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

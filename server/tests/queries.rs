@@ -1,7 +1,10 @@
 //! A contribution query through the running server without JavaScript: the
 //! form posts, the server redirects to `/q/<hash>`, the page fills in as the
 //! forge is read, and its numbers equal the simulator's truth.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

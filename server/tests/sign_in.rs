@@ -3,7 +3,10 @@
 //! `state`, a code obtained for another PKCE verifier; the pages and server
 //! functions that need a session; the CSRF checks on changes; titles from
 //! forges always escaped.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

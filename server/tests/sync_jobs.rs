@@ -2,7 +2,10 @@
 //! two processes share the work without doing any of it twice, and a
 //! process killed mid-sync leaves a job the next one finishes, ending with
 //! exactly the simulator's issues and comments.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 
@@ -58,7 +61,13 @@ async fn assert_stored_is_truth(db: &TestDb, simulator: &Simulator, forge: Forge
     .unwrap();
     let seen: Vec<(u64, bool, u64)> = stored
         .iter()
-        .map(|(n, s, c)| (*n as u64, s == "open", *c as u64))
+        .map(|(n, s, c)| {
+            (
+                u64::try_from(*n).unwrap(),
+                s == "open",
+                u64::try_from(*c).unwrap(),
+            )
+        })
         .collect();
     let wanted: Vec<(u64, bool, u64)> = expected
         .iter()
@@ -74,7 +83,7 @@ async fn assert_stored_is_truth(db: &TestDb, simulator: &Simulator, forge: Forge
     .await
     .unwrap();
     assert_eq!(
-        comments as u64,
+        u64::try_from(comments).unwrap(),
         expected.iter().map(|t| t.comments).sum::<u64>(),
         "{path}: every comment once"
     );
@@ -172,7 +181,8 @@ async fn a_process_killed_mid_sync_leaves_a_job_the_next_one_finishes() {
             &[("csrf", csrf), ("address", format!("gitlab:{path}"))],
         )
         .await;
-    let expected = simulator.issue_truth(Forge::GitLab, &path).unwrap().len() as i64;
+    let expected =
+        i64::try_from(simulator.issue_truth(Forge::GitLab, &path).unwrap().len()).unwrap();
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tracked_issues")
             .fetch_one(db.store.pool())

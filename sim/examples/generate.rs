@@ -9,7 +9,7 @@ use sim::world::{WorldConfig, generate};
 fn main() {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
     let people = args.next().and_then(Result::ok).unwrap_or(1000);
-    let years = args.next().and_then(Result::ok).unwrap_or(3) as u32;
+    let years = u32::try_from(args.next().and_then(Result::ok).unwrap_or(3)).unwrap_or(3);
     let config = WorldConfig {
         seed: 42,
         people,

@@ -53,7 +53,7 @@ async fn main() {
         .expect("GitHub is served")
         .to_owned();
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections as usize)
+        .pool_max_idle_per_host(usize::try_from(connections).unwrap_or(1))
         .build()
         .expect("client");
     let done = Arc::new(AtomicU64::new(0));
@@ -69,7 +69,7 @@ async fn main() {
                 failed.clone(),
             );
             tokio::spawn(async move {
-                let mut n = worker as usize;
+                let mut n = usize::try_from(worker).unwrap_or(0);
                 while Instant::now() < deadline {
                     let url = format!("{base}{}", paths[n % paths.len()]);
                     n += 1;
@@ -91,9 +91,9 @@ async fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let done = done.load(Ordering::Relaxed);
+    let per_second = u128::from(done) * 1000 / started.elapsed().as_millis().max(1);
     println!(
-        "{connections} connections, {elapsed:.1} s: {done} requests, {:.0} requests/s, {} failed",
-        done as f64 / elapsed,
+        "{connections} connections, {elapsed:.1} s: {done} requests, {per_second} requests/s, {} failed",
         failed.load(Ordering::Relaxed)
     );
     simulator.stop().await;

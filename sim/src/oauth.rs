@@ -64,7 +64,7 @@ struct Grant {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// An unguessable-enough token for a simulator: a counter and the clock,
@@ -75,7 +75,7 @@ fn mint(prefix: &str) -> String {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
+        .map_or(0, |d| d.as_nanos());
     let digest = Sha256::digest(format!("{n}:{nanos}").as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("{prefix}{hex}")
@@ -110,7 +110,7 @@ impl Server {
     pub fn approval(&self) -> Approval {
         self.approval
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
@@ -118,7 +118,7 @@ impl Server {
         *self
             .approval
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = approval;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = approval;
     }
 
     fn issue_code(&self, account: Id, request: &AuthorizeRequest) -> String {

@@ -1,6 +1,9 @@
 //! The simulated Bitbucket Cloud over real HTTP: body envelopes followed by
 //! `next`, BBQL filters, PR states, errors and budgets.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

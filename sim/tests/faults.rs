@@ -1,5 +1,8 @@
 //! Each injected fault does to a client what it says, and can be changed at run time.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

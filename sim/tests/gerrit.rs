@@ -1,6 +1,9 @@
 //! The simulated Gerrit over real HTTP: the XSSI guard, change queries with
 //! `n`/`S`/`_more_changes`, `/a/` Basic auth and plain-text errors.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 
@@ -40,7 +43,7 @@ async fn json(response: reqwest::Response) -> Value {
     let text = response.text().await.unwrap();
     let body = text
         .strip_prefix(")]}'\n")
-        .unwrap_or_else(|| panic!("no XSSI guard line: {:.40}", text));
+        .unwrap_or_else(|| panic!("no XSSI guard line: {text:.40}"));
     serde_json::from_str(body).unwrap()
 }
 

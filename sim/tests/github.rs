@@ -1,7 +1,10 @@
 //! The simulated GitHub over real HTTP: paging, budgets, conditional
 //! requests, errors, and the recorded api.github.com responses in
 //! shared/fixtures/github as the contract for shapes and headers.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 
@@ -197,7 +200,7 @@ async fn a_budget_runs_out_with_403_and_renews_at_reset() {
     assert_eq!(status["resources"]["core"]["remaining"], 0);
     assert_eq!(status["resources"]["core"]["reset"], reset);
 
-    let wait = (reset - Utc::now().timestamp()).max(0) as u64 + 1;
+    let wait = u64::try_from((reset - Utc::now().timestamp()).max(0)).unwrap() + 1;
     tokio::time::sleep(Duration::from_secs(wait)).await;
     let renewed = get(&user_url).await;
     assert_eq!(renewed.status(), StatusCode::OK);

@@ -1,6 +1,9 @@
 //! The simulated GitHub GraphQL API over real HTTP: contributionsCollection
 //! against the ground truth, its one-year limit, paging, points and errors.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -1,5 +1,8 @@
 //! The simulated GitLab over real HTTP: paging headers, filters, budgets and errors.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -1,6 +1,9 @@
 //! The simulated OAuth servers over real HTTP: consent page or automatic
 //! approval, code exchange in each forge's format, PKCE S256 and `state`.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -1,6 +1,9 @@
 //! The simulated Phabricator over real HTTP: Conduit's envelope, both
 //! parameter encodings, `after` cursors and its error codes.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

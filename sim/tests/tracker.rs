@@ -2,7 +2,10 @@
 //! clock that moves issues through time, private repositories that only
 //! their members' tokens read, revoked tokens, the repositories a token may
 //! read, request counts, and the truth about a repository's issues.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -1,4 +1,7 @@
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
 
 use std::collections::HashSet;
 
@@ -168,7 +171,10 @@ fn issues_and_pull_requests_share_one_number_sequence_in_opening_order() {
         .collect();
     opened.sort();
     let numbers: Vec<u32> = opened.iter().map(|(_, n)| *n).collect();
-    assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>());
+    assert_eq!(
+        numbers,
+        (1..=u32::try_from(numbers.len()).unwrap()).collect::<Vec<_>>()
+    );
 }
 
 #[test]

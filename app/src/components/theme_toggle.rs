@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(
+    not(feature = "hydrate"),
+    allow(dead_code, reason = "only the browser build calls it")
+)]
 const STORAGE_KEY: &str = "tally.theme";
 
 /// Inline script run in `<head>` before first paint: applies the stored (or
@@ -49,7 +52,10 @@ impl ThemeChoice {
         }
     }
 
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "hydrate"),
+        allow(dead_code, reason = "only the browser build calls it")
+    )]
     fn parse(stored: Option<&str>) -> Self {
         match stored {
             Some("light") => Self::Light,

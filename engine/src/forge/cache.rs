@@ -35,7 +35,7 @@ impl ResponseCache {
         match self {
             Self::Memory(map) => map
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .get(key)
                 .cloned(),
             Self::Postgres(store) => {
@@ -59,7 +59,7 @@ impl ResponseCache {
         match self {
             Self::Memory(map) => {
                 map.lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .insert(key.to_owned(), (etag.to_owned(), body.to_vec()));
             }
             Self::Postgres(store) => {

@@ -65,10 +65,17 @@ impl Governor {
     fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
         self.buckets
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Units of a budget kept back for other users of the token.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "the share is clamped to (0, 1] by new(), so the product is within \
+                  0..=limit; budgets are far below 2^52, where f64 is exact"
+    )]
     fn reserve(&self, limit: u64) -> u64 {
         limit - (limit as f64 * self.share).floor() as u64
     }
@@ -141,7 +148,7 @@ impl Governor {
             let mut lowest = self
                 .lowest_remaining
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             *lowest = Some(lowest.map_or(remaining, |l| l.min(remaining)));
             super::progress::budget_reported(remaining);
         }
@@ -167,7 +174,7 @@ impl Governor {
         *self
             .lowest_remaining
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

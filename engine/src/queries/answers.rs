@@ -33,7 +33,7 @@ impl<K: Hash + Eq, V: Clone> Answers<K, V> {
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
         self.entries
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn get(&self, key: &K, generation: u64) -> Option<V> {

@@ -25,10 +25,10 @@ use model::query::{
 
 use crate::error::{Error, Result};
 use crate::queries::fill::{Filler, Outcome};
-use crate::store::Store;
 use crate::store::contributions::{
     Cursor, DayTally, Filters, IdentityId, KnownIdentity, RepositoryTally,
 };
+use crate::store::{Store, bigint};
 
 /// Bounds an installation puts on queries.
 #[derive(Debug, Clone, Copy)]
@@ -322,7 +322,7 @@ async fn list(
             to,
             &Filters::of(spec),
             cursor.as_ref(),
-            limit as i64 + 1,
+            bigint(limit)? + 1,
         )
         .await?;
     let more = rows.len() > limit;

@@ -56,7 +56,7 @@ impl Queries {
     fn running(&self) -> std::sync::MutexGuard<'_, HashSet<QueryHash>> {
         self.running
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn is_running(&self, hash: &QueryHash) -> bool {

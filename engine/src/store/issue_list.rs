@@ -7,9 +7,9 @@ use model::tracker::{Comment, Facet, FacetCount, IssueCounts, IssueFilter, Issue
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::Store;
 use super::accounts::{UserId, forge_of};
 use super::tracker::{RepoId, status_of};
+use super::{Store, bigint, unsigned};
 use crate::error::{Error, Result};
 
 /// The words of a text search as a prefix query: every word must start a
@@ -118,14 +118,14 @@ fn issue_row(row: &PgRow) -> Result<IssueRow> {
         repo_id: row.try_get("repository_id")?,
         forge: forge_of(row.try_get("forge")?)?,
         repository: row.try_get("path")?,
-        number: row.try_get::<i64, _>("number")? as u64,
+        number: unsigned(row.try_get::<i64, _>("number")?)?,
         title: row.try_get("title")?,
         url: row.try_get("url")?,
         status: status_of(row.try_get("status")?),
         author: row.try_get("author")?,
         labels: row.try_get("labels")?,
         assignees: row.try_get("assignees")?,
-        comments: row.try_get::<i32, _>("comments")? as u64,
+        comments: unsigned(row.try_get::<i32, _>("comments")?.into())?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -244,7 +244,7 @@ impl Store {
             let facet: String = row.try_get("facet")?;
             let n: i64 = row.try_get("n")?;
             if facet == "total" {
-                counts.total = n as u64;
+                counts.total = unsigned(n)?;
                 continue;
             }
             let Some((_, values)) = counts.facets.iter_mut().find(|(f, _)| f.key() == facet) else {
@@ -258,7 +258,7 @@ impl Store {
             values.push(FacetCount {
                 value,
                 label,
-                count: n as u64,
+                count: unsigned(n)?,
             });
         }
         for (_, values) in &mut counts.facets {
@@ -274,7 +274,7 @@ impl Store {
              WHERE repository_id = $1 AND issue_number = $2 ORDER BY created_at, id",
         )
         .bind(repo)
-        .bind(number as i64)
+        .bind(bigint(number)?)
         .fetch_all(self.pool())
         .await?;
         rows.iter()

@@ -21,6 +21,22 @@ use crate::Result;
 
 /// The migrations in `migrations/`, compiled into the binary so a deployed
 /// `tally` never depends on files next to it.
+/// A number as Postgres's BIGINT holds it. Forges' item numbers and
+/// Tally's counts fit by far; one that does not is damage to report, never
+/// a silently wrapped value.
+pub fn bigint<T: TryInto<i64> + Copy + std::fmt::Display>(n: T) -> Result<i64> {
+    n.try_into()
+        .map_err(|_| crate::Error::Inconsistent(format!("{n} does not fit a database integer")))
+}
+
+/// A number read back from the database as the unsigned count or number it
+/// stands for; a negative one is damage.
+pub fn unsigned<T: TryFrom<i64>>(n: i64) -> Result<T> {
+    T::try_from(n).map_err(|_| {
+        crate::Error::Inconsistent(format!("the database holds {n} where a count belongs"))
+    })
+}
+
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 /// The channel on which every process writing contributions says so.

@@ -11,8 +11,8 @@ use model::tracker::{Comment, Issue};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::Store;
 use super::accounts::{AccountId, UserId, forge_of, forget_unwatched};
+use super::{Store, bigint, unsigned};
 use crate::error::Result;
 use crate::forge::RepoInfo;
 
@@ -292,18 +292,17 @@ impl Store {
         .bind(repo)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|(number, updated_at, comments)| {
-                (
-                    number as u64,
+                Ok((
+                    unsigned(number)?,
                     StoredItem {
                         updated_at,
                         comments: i64::from(comments),
                     },
-                )
+                ))
             })
-            .collect())
+            .collect()
     }
 
     /// Stores items in one transaction: each inserted or updated, and those
@@ -333,16 +332,15 @@ impl Store {
                 })
             })
             .collect();
-        let read: Vec<(i64, &Comment)> = items
-            .iter()
-            .filter_map(|(issue, comments)| Some((issue.number as i64, comments.as_ref()?)))
-            .flat_map(|(number, comments)| comments.iter().map(move |c| (number, c)))
-            .collect();
-        let replaced: Vec<i64> = items
-            .iter()
-            .filter(|(_, comments)| comments.is_some())
-            .map(|(issue, _)| issue.number as i64)
-            .collect();
+        let mut read: Vec<(i64, &Comment)> = Vec::new();
+        let mut replaced: Vec<i64> = Vec::new();
+        for (issue, comments) in items {
+            if let Some(comments) = comments {
+                let number = bigint(issue.number)?;
+                replaced.push(number);
+                read.extend(comments.iter().map(|c| (number, c)));
+            }
+        }
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO tracked_issues (repository_id, number, title, body, url, status,
@@ -415,7 +413,10 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         if let Some(listed) = listed {
-            let numbers: Vec<i64> = listed.iter().map(|n| *n as i64).collect();
+            let numbers = listed
+                .iter()
+                .map(|n| bigint(*n))
+                .collect::<Result<Vec<i64>>>()?;
             sqlx::query(
                 "DELETE FROM tracked_issues WHERE repository_id = $1 AND NOT (number = ANY($2))",
             )

@@ -22,10 +22,10 @@ use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
 use crate::forge::{Client, RepoInfo};
 use crate::jobs::SyncQueue;
-use crate::store::Store;
 use crate::store::accounts::{AccountId, StoredAccount, UserId};
 use crate::store::issue_list::cursor_of;
 use crate::store::tracker::{RepoId, SubscriptionRow};
+use crate::store::{Store, bigint, unsigned};
 
 /// Items per page of the list.
 pub const PAGE: i64 = 50;
@@ -45,7 +45,7 @@ pub struct Tracker {
     counts: Mutex<HashMap<(UserId, IssueFilter), (u64, IssueCounts)>>,
 }
 
-fn subscription(row: SubscriptionRow) -> Subscription {
+fn subscription(row: SubscriptionRow) -> Result<Subscription> {
     let repo = row.repo;
     let state = if repo.sync_started_at.is_some() {
         SyncState::Syncing
@@ -56,7 +56,7 @@ fn subscription(row: SubscriptionRow) -> Subscription {
     } else {
         SyncState::Synced
     };
-    Subscription {
+    Ok(Subscription {
         repo_id: repo.id,
         forge: repo.forge,
         instance: repo.instance,
@@ -65,11 +65,11 @@ fn subscription(row: SubscriptionRow) -> Subscription {
         private: repo.private,
         state,
         last_synced_at: repo.last_synced_at,
-        items: row.items as u64,
-        comments: row.comments as u64,
+        items: unsigned(row.items)?,
+        comments: unsigned(row.comments)?,
         readable: row.lost_access.is_none(),
         problem: row.lost_access.or(repo.last_error),
-    }
+    })
 }
 
 impl Tracker {
@@ -223,13 +223,12 @@ impl Tracker {
     }
 
     pub async fn subscriptions(&self, user: UserId) -> Result<Vec<Subscription>> {
-        Ok(self
-            .store
+        self.store
             .subscriptions(user)
             .await?
             .into_iter()
             .map(subscription)
-            .collect())
+            .collect()
     }
 
     /// Reads again, from the forges, what each of the person's accounts may
@@ -286,9 +285,9 @@ impl Tracker {
                     subscribed: r.subscribed,
                 })
                 .collect(),
-            total: total as u64,
+            total: unsigned(total)?,
             page,
-            pages: ((total + READABLE_PAGE - 1) / READABLE_PAGE).max(1) as u32,
+            pages: unsigned(((total + READABLE_PAGE - 1) / READABLE_PAGE).max(1))?,
             listed_at,
         })
     }
@@ -301,7 +300,7 @@ impl Tracker {
         after: Option<&str>,
     ) -> Result<IssuePage> {
         let items = self.store.list_issues(user, filter, after, PAGE).await?;
-        let next = (items.len() as i64 == PAGE)
+        let next = (bigint(items.len())? == PAGE)
             .then(|| items.last().map(cursor_of))
             .flatten();
         Ok(IssuePage {
@@ -337,6 +336,6 @@ impl Tracker {
     ) -> std::sync::MutexGuard<'_, HashMap<(UserId, IssueFilter), (u64, IssueCounts)>> {
         self.counts
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -92,7 +92,9 @@ fn plan(issue: &Issue, stored: Option<&StoredItem>) -> Comments {
     match stored {
         None => Comments::Read,
         Some(s) if s.updated_at != issue.updated_at => Comments::Read,
-        Some(s) if counted && s.comments != issue.comments as i64 => Comments::Read,
+        Some(s) if counted && i64::try_from(issue.comments).ok() != Some(s.comments) => {
+            Comments::Read
+        }
         Some(_) => Comments::Keep,
     }
 }

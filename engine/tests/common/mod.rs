@@ -1,6 +1,10 @@
 //! What the client tests share: a simulated world, clients for its forges,
 //! the usual faults, and the comparison of fetched items with the truth.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "shared test helpers: each test binary uses some of them, and stops loudly on the unexpected"
+)]
 
 use std::sync::Arc;
 

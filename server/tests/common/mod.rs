@@ -1,5 +1,9 @@
 //! What the server's tests share: a running `tally` and a simulated world.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "shared test helpers: each test binary uses some of them, and stops loudly on the unexpected"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

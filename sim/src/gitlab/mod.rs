@@ -385,7 +385,7 @@ async fn user_events(
                 && action.is_none_or(|a| a == e.action())
                 && target.as_deref().is_none_or(|t| e.target_kind() == Some(t))
         });
-        events.sort_by_key(|e| e.at());
+        events.sort_by_key(shapes::Event::at);
         if query.get("sort").is_none_or(|s| s == "desc") {
             events.reverse();
         }

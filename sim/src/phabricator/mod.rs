@@ -127,7 +127,7 @@ struct Search {
     before: Option<u64>,
 }
 
-const PAGE_LIMIT: usize = 100;
+const PAGE_LIMIT: i64 = 100;
 
 impl Search {
     fn new(params: &Map<String, Value>) -> Result<Self, Failure> {
@@ -136,11 +136,11 @@ impl Search {
             _ => Map::new(),
         };
         let limit = match params.get("limit") {
-            None => PAGE_LIMIT as i64,
+            None => PAGE_LIMIT,
             Some(value) => integer(value)
                 .ok_or_else(|| Failure::core("Parameter \"limit\" is not an integer."))?,
         };
-        if limit > PAGE_LIMIT as i64 {
+        if limit > PAGE_LIMIT {
             return Err(Failure::core(format!(
                 "Maximum page size for Conduit API method calls is {PAGE_LIMIT}, but this call specified {limit}."
             )));
@@ -153,12 +153,13 @@ impl Search {
                 .get(key)
                 .filter(|v| !v.is_null())
                 .and_then(integer)
-                .map(|n| n as u64)
+                .and_then(|n| u64::try_from(n).ok())
         };
         Ok(Self {
             constraints: object("constraints"),
             attachments: object("attachments"),
-            limit: limit as usize,
+            // Checked above to lie within 1..=PAGE_LIMIT.
+            limit: usize::try_from(limit).unwrap_or(1),
             after: cursor("after"),
             before: cursor("before"),
         })

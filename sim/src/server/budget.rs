@@ -56,7 +56,7 @@ impl Budgets {
         let mut windows = self
             .windows
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let window = windows
             .entry((principal.clone(), resource))
             .or_insert(Window {

@@ -161,7 +161,7 @@ impl SimState {
     pub fn as_of(&self) -> DateTime<Utc> {
         self.clock
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .unwrap_or_else(Utc::now)
     }
 
@@ -169,14 +169,14 @@ impl SimState {
         *self
             .clock
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn set_clock(&self, at: Option<DateTime<Utc>>) {
         *self
             .clock
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = at;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
     /// The issues of repository `path` (Phabricator: tasks) as the world
@@ -190,7 +190,7 @@ impl SimState {
     pub fn is_private(&self, repo: Id) -> bool {
         self.private
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains(&repo)
     }
 
@@ -198,7 +198,7 @@ impl SimState {
         let mut set = self
             .private
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if private {
             set.insert(repo);
         } else {
@@ -226,7 +226,7 @@ impl SimState {
     pub fn faults(&self) -> Faults {
         self.faults
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
@@ -234,13 +234,13 @@ impl SimState {
         *self
             .faults
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = faults;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 
     pub fn fault_rng(&self) -> MutexGuard<'_, ChaCha8Rng> {
         self.fault_rng
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The account an access token acts for, if it was issued to one
@@ -343,7 +343,7 @@ impl Simulator {
             let port = if first_port == 0 {
                 0
             } else {
-                first_port.saturating_add(offset as u16)
+                first_port.saturating_add(u16::try_from(offset).unwrap_or(u16::MAX))
             };
             let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
             let base_url = format!("http://{}", listener.local_addr()?);
@@ -423,7 +423,7 @@ impl Simulator {
         self.states
             .iter()
             .find(|s| s.forge == forge)
-            .map(|s| s.as_ref())
+            .map(AsRef::as_ref)
     }
 
     /// An access token `forge`'s OAuth server issues to `username`, as if

@@ -1,6 +1,14 @@
 //! Builds a [`World`] from a [`WorldConfig`]. Every random choice comes from
 //! one ChaCha stream seeded by the config, so a config always yields the same world.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    reason = "ids are indexes into the world's own lists, which the config keeps far below \
+              u32::MAX, and the float casts turn random numbers in 0..1 into shares of them"
+)]
+
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};

@@ -1,5 +1,9 @@
 //! Helpers shared by the simulator's integration tests.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "shared test helpers: each test binary uses some of them, and stops loudly on the unexpected"
+)]
 
 use std::sync::Arc;
 

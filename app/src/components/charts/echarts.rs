@@ -100,16 +100,28 @@ pub struct Drawn {
     _on_resize: Closure<dyn FnMut()>,
 }
 
+/// ECharts' `dataIndex`, a JavaScript number, as the index it stands for;
+/// anything but a whole number in range is no index.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "checked first: a whole number from 0 to u32::MAX casts exactly"
+)]
+fn index_of(number: f64) -> Option<usize> {
+    let whole = number.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&number);
+    whole.then_some(number as usize)
+}
+
 impl Drawn {
     pub fn new(element: &web_sys::Element, on_click: Option<Box<dyn Fn(Clicked)>>) -> Self {
         let instance = init(element);
         let on_click = on_click.map(|handler| {
             let closure = Closure::<dyn FnMut(JsValue)>::new(move |params: JsValue| {
                 let get = |key: &str| Reflect::get(&params, &key.into()).ok();
-                let data_index = get("dataIndex").and_then(|i| i.as_f64());
+                let data_index = get("dataIndex").and_then(|i| i.as_f64()).and_then(index_of);
                 if let Some(data_index) = data_index {
                     handler(Clicked {
-                        data_index: data_index as usize,
+                        data_index,
                         value: get("value").unwrap_or(JsValue::UNDEFINED),
                     });
                 }

@@ -94,7 +94,7 @@ pub fn calendar(activity: &Activity, person: Option<usize>, year: i32) -> Value 
         .visual_map(
             VisualMap::new()
                 .min(1)
-                .max(busiest as f64)
+                .max(f64::from(u32::try_from(busiest).unwrap_or(u32::MAX)))
                 .calculable(false)
                 .orient(Orient::Horizontal)
                 .left(36)
@@ -159,7 +159,7 @@ fn bar_axes(chart: Chart, categories: Vec<String>) -> Chart {
 
 /// Items per ISO week, stacked by kind or side by side per person.
 pub fn weekly(activity: &Activity, by: WeeklyBy) -> Value {
-    let weeks: Vec<String> = activity.weeks().iter().map(|w| w.to_string()).collect();
+    let weeks: Vec<String> = activity.weeks().iter().map(ToString::to_string).collect();
     let mut chart = bar_axes(
         Chart::new()
             .tooltip(

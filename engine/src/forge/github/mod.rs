@@ -589,8 +589,10 @@ mod tests {
     fn a_recorded_validation_error_keeps_its_message() {
         let exchange = recorded("errors.json");
         let body = serde_json::to_vec(&exchange["response"]).unwrap();
-        let status =
-            reqwest::StatusCode::from_u16(exchange["status"].as_u64().unwrap() as u16).unwrap();
+        let status = reqwest::StatusCode::from_u16(
+            u16::try_from(exchange["status"].as_u64().unwrap()).unwrap(),
+        )
+        .unwrap();
         let error =
             super::super::http::status_error("https://api.github.com/x".into(), status, &body);
         assert_eq!(

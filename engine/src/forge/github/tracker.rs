@@ -253,7 +253,7 @@ impl GitHub {
             .query("affiliation", "owner,collaborator,organization_member")
             .query("sort", "full_name")
             .query("per_page", PAGE);
-        let repos: Vec<Repository> = linked_pages(&self.http, first, |url| url.to_owned()).await?;
+        let repos: Vec<Repository> = linked_pages(&self.http, first, ToOwned::to_owned).await?;
         Ok(repos.into_iter().map(RepoInfo::from).collect())
     }
 

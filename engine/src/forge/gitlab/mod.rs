@@ -85,7 +85,7 @@ impl GitLab {
 
     async fn user(&self, username: &str) -> Result<User> {
         let call = Call::get(format!("{}/users", self.api), "api").query("username", username);
-        let users: Vec<User> = linked_pages(&self.http, call, |url| url.to_owned()).await?;
+        let users: Vec<User> = linked_pages(&self.http, call, ToOwned::to_owned).await?;
         users
             .into_iter()
             .find(|u| u.username.eq_ignore_ascii_case(username))

@@ -185,7 +185,7 @@ impl GitLab {
             .query("order_by", "path")
             .query("sort", "asc")
             .query("per_page", PAGE);
-        let projects: Vec<Project> = linked_pages(&self.http, first, |url| url.to_owned()).await?;
+        let projects: Vec<Project> = linked_pages(&self.http, first, ToOwned::to_owned).await?;
         Ok(projects.into_iter().map(RepoInfo::from).collect())
     }
 

@@ -155,7 +155,7 @@ impl<'q, 'w> Context<'q, 'w> {
                         }
                     }
                 }
-                _ => {}
+                Definition::Operation(_) => {}
             }
         }
         defaults.extend(variables);
@@ -396,6 +396,9 @@ pub fn estimate(
         .collect();
     let mut totals = (0, 0);
     walk(root, &fragments, variables, 1, &mut totals);
-    let cost = ((totals.0 as f64) / 100.0).round().max(1.0) as u32;
+    // GitHub's cost: the nodes asked for, in hundreds, rounded, at least 1.
+    let cost = u32::try_from((totals.0 + 50) / 100)
+        .unwrap_or(u32::MAX)
+        .max(1);
     (cost, totals.1)
 }

@@ -172,8 +172,13 @@ fn connection<'w>(items: Vec<Node<'w>>, args: &Args, name: &str) -> Result<Out<'
     let start = start.min(total);
     let end = end.clamp(start, total);
     let (start, end) = match (first, last) {
-        (Some(n), _) => (start, (start + n as usize).min(end)),
-        (None, Some(n)) => (end.saturating_sub(n as usize).max(start), end),
+        // Validation kept `first` and `last` within 0..=100.
+        (Some(n), _) => (start, (start + usize::try_from(n).unwrap_or(0)).min(end)),
+        (None, Some(n)) => (
+            end.saturating_sub(usize::try_from(n).unwrap_or(0))
+                .max(start),
+            end,
+        ),
         (None, None) => (start, end),
     };
     let items = items.into_iter().skip(start).take(end - start).collect();
@@ -652,7 +657,7 @@ fn by_repository_list<'w>(
     Ok(Out::List(
         by_repository(c, kind)
             .into_iter()
-            .take(max as usize)
+            .take(usize::try_from(max).unwrap_or(0))
             .filter_map(|(id, _)| c.repo_ref(id))
             .map(|repo| Out::Object(Node::ByRepository(c.clone(), kind, repo)))
             .collect(),
