@@ -184,8 +184,11 @@ pub fn ActivityGraphs(summary: Resource<Result<Summary, AppError>>) -> impl Into
     let cards = move || {
         // The memos above read the summary outside this transition (the
         // activity's source runs first), so the server would not wait for
-        // it and could render no cards; an untracked read registers the
-        // summary with the transition without redrawing on each new one.
+        // it and could render no cards; an untracked read registers it with
+        // the transition. Only on the server: in the browser the
+        // transition would then re-create the cards (and their ECharts
+        // instances) each time a new summary loads, instead of redrawing.
+        #[cfg(feature = "ssr")]
         summary.with_untracked(|_| ());
         has_summary.get().then(|| {
             view! {
