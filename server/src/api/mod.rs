@@ -8,16 +8,20 @@
 
 use app::error::AppError;
 use axum::Router;
-use axum::extract::OriginalUri;
+use axum::http::Uri;
+use axum::routing::any;
 
 use crate::state::AppState;
 
 /// Everything under `/api/v1`.
 pub fn routes() -> Router<AppState> {
-    Router::new().fallback(unknown)
+    Router::new()
+        .route("/api/v1", any(unknown))
+        .route("/api/v1/", any(unknown))
+        .route("/api/v1/{*rest}", any(unknown))
 }
 
 /// An address under `/api/v1` that names no resource.
-async fn unknown(OriginalUri(uri): OriginalUri) -> AppError {
+async fn unknown(uri: Uri) -> AppError {
     AppError::not_found(format!("no API resource at {}", uri.path()))
 }

@@ -1,0 +1,84 @@
+//! Every failure answers with the status its kind says, and outside the
+//! pages' own calls with the API's one error shape.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
+
+mod common;
+
+use common::start;
+use engine::store::testing::TestDb;
+use model::error::ErrorBody;
+
+#[tokio::test]
+async fn unknown_api_addresses_answer_404_in_the_api_error_shape() {
+    let db = TestDb::new().await;
+    let server = start(&db.url, None);
+    let http = reqwest::Client::new();
+    for path in ["/api/v1", "/api/v1/", "/api/v1/no-such-resource/7"] {
+        let answer = http
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404, "{path}");
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
+        let body: ErrorBody = answer.json().await.unwrap();
+        assert_eq!(body.error.code, "not_found", "{path}");
+        assert!(body.error.message.contains("/api/v1"), "{path}: {body:?}");
+        assert_eq!(body.error.field, None);
+    }
+}
+
+#[tokio::test]
+async fn server_functions_answer_the_status_of_their_error() {
+    let db = TestDb::new().await;
+    let server = start(&db.url, None);
+    let http = reqwest::Client::new();
+    let call = |endpoint: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let http = http.clone();
+        let url = format!("{}/api/{endpoint}", server.url);
+        async move {
+            let answer = http
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(&form).unwrap())
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            (status, answer.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    // An address that cannot be a query is not found, like an unknown one.
+    let (status, body) = call("query_summary", vec![("hash", "../etc")]).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["NotFound"]["what"]
+            .as_str()
+            .unwrap()
+            .contains("../etc")
+    );
+    let (status, _) = call("query_summary", vec![("hash", "AAAAAAAAAAA")]).await;
+    assert_eq!(status, 404);
+    // A period that is not a day or a week is invalid input, naming it.
+    let (status, body) = call(
+        "query_period",
+        vec![("hash", "AAAAAAAAAAA"), ("period", "yesterday")],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["Invalid"]["field"], "period");
+    // Who is signed in: nobody, which is not an error.
+    let (status, body) = call("viewer", vec![]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.is_null());
+    // The tracker's calls need a session.
+    let (status, _) = call("subscriptions", vec![]).await;
+    assert_eq!(status, 401);
+}
