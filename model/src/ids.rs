@@ -39,8 +39,16 @@ row_id!(
     AccountId
 );
 row_id!(
-    /// A repository the issue tracker keeps.
+    /// A repository the issue tracker keeps (`tracked_repositories`).
     RepoId
+);
+row_id!(
+    /// A developer discovery found (`developers`).
+    DeveloperId
+);
+row_id!(
+    /// A repository discovery found (`repositories`); not a tracked one.
+    RepositoryId
 );
 
 #[cfg(test)]

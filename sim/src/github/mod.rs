@@ -40,6 +40,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/users/{user}/repos", get(user_repos))
         .route("/users/{user}/followers", get(followers))
         .route("/users/{user}/following", get(following))
+        .route("/users/{user}/starred", get(starred))
         .route("/orgs/{org}", get(org))
         .route("/orgs/{org}/repos", get(org_repos))
         .route("/repos/{owner}/{repo}", get(repo))
@@ -453,6 +454,43 @@ async fn reviews(
         Ok(list(&state, &path, &query, &found, |r| {
             shapes::review(&state.base_url, world, change, r)
         }))
+    });
+    reply(&state, &caller, Resource::Core, outcome)
+}
+
+/// `GET /users/{user}/starred`: the public repositories `user` starred,
+/// most recently starred first; with the `star+json` media type each comes
+/// as `{starred_at, repo}`.
+async fn starred(
+    State(state): Shared,
+    caller: Caller,
+    Path(login): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_user(&state.world, &login).map(|account| {
+        let world = &state.world;
+        let with_dates = caller.accepts("application/vnd.github.star+json");
+        let mut stars: Vec<(&Repo, DateTime<Utc>)> = world
+            .repos
+            .iter()
+            .filter(|r| {
+                r.forge == Forge::GitHub && !r.deleted && state.can_read(caller.principal(), r)
+            })
+            .filter_map(|r| {
+                let (_, at) = r.stargazers.iter().find(|(who, _)| *who == account.id)?;
+                Some((r, *at))
+            })
+            .collect();
+        stars.sort_by_key(|(r, at)| (std::cmp::Reverse(*at), r.id));
+        let path = format!("/users/{login}/starred");
+        list(&state, &path, &query, &stars, |(repo, at)| {
+            let repo = repository(&state, repo);
+            if with_dates {
+                json!({ "starred_at": shapes::time(*at), "repo": repo })
+            } else {
+                repo
+            }
+        })
     });
     reply(&state, &caller, Resource::Core, outcome)
 }

@@ -3,6 +3,7 @@
 //! GraphQL lacks (each commit, merges of older pull requests, comments).
 
 mod graphql;
+pub mod network;
 mod search;
 mod tracker;
 
