@@ -45,3 +45,44 @@ async fn readiness_reports_a_lost_database_as_a_failure() {
         model::readiness::Check::Failed { .. }
     ));
 }
+
+/// Two first sign-ins of one forge account at the same moment (two tabs,
+/// two processes) both succeed and link the same account.
+#[tokio::test]
+async fn an_account_linked_twice_at_once_is_one_account() {
+    use engine::store::accounts::SealedAccount;
+    use model::forge::Forge;
+    let db = TestDb::new().await;
+    // Warm the pool, so the attempts below start together rather than
+    // one per new connection.
+    let warm = (0..8).map(|_| sqlx::query("SELECT pg_sleep(0.05)").execute(db.store.pool()));
+    futures_util::future::join_all(warm).await;
+    for n in 0..20 {
+        let account = SealedAccount {
+            forge: Forge::GitHub,
+            instance: "github.com".into(),
+            forge_user_id: format!("58323{n}"),
+            username: format!("octocat{n}"),
+            display_name: None,
+            access_token: vec![1, 2, 3],
+            refresh_token: None,
+            expires_at: None,
+        };
+        let attempts = (0..4).map(|_| {
+            let store = db.store.clone();
+            let account = account.clone();
+            tokio::spawn(async move { store.link_account(None, &account).await })
+        });
+        let linked: Vec<_> = futures_util::future::join_all(attempts)
+            .await
+            .into_iter()
+            .map(|joined| joined.unwrap().unwrap())
+            .collect();
+        assert!(linked.windows(2).all(|w| w[0] == w[1]), "{linked:?}");
+    }
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM linked_accounts")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(accounts, 20);
+}

@@ -91,6 +91,19 @@ impl Store {
         account: &SealedAccount,
     ) -> Result<(UserId, AccountId)> {
         let mut tx = self.pool().begin().await?;
+        // Two first sign-ins of one account at once (two tabs, two
+        // processes) would both find no row and both insert; the second
+        // failed on the unique key. One at a time per account, the second
+        // finds the first one's row.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!(
+                "linked_accounts:{}:{}:{}",
+                account.forge.key(),
+                account.instance,
+                account.forge_user_id
+            ))
+            .execute(&mut *tx)
+            .await?;
         let existing: Option<(AccountId, UserId)> = sqlx::query_as(
             "SELECT id, user_id FROM linked_accounts
              WHERE forge = $1 AND instance = $2 AND forge_user_id = $3 FOR UPDATE",
