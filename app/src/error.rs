@@ -28,6 +28,10 @@ pub enum AppError {
     /// The server is missing something it needs to answer.
     #[error("the server is not set up to answer this")]
     Unavailable,
+    /// A request that is malformed as a request (an unknown parameter, a
+    /// number that is not one), and the parameter it is in.
+    #[error("{field}: {message}")]
+    BadRequest { field: String, message: String },
     /// Input that cannot be used, and the field it is in.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
@@ -56,6 +60,13 @@ impl AppError {
         }
     }
 
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound { what: what.into() }
     }
@@ -65,6 +76,7 @@ impl AppError {
         match self {
             Self::Transport(_) => "transport",
             Self::Unavailable => "unavailable",
+            Self::BadRequest { .. } => "bad_request",
             Self::Invalid { .. } => "invalid",
             Self::NotFound { .. } => "not_found",
             Self::Unauthorized => "unauthorized",
@@ -85,7 +97,7 @@ impl AppError {
     /// What API clients receive.
     pub fn body(&self) -> ErrorBody {
         let (message, field) = match self {
-            Self::Invalid { field, message } => {
+            Self::Invalid { field, message } | Self::BadRequest { field, message } => {
                 (message.clone(), (!field.is_empty()).then(|| field.clone()))
             }
             other => (other.to_string(), None),
@@ -105,6 +117,7 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -211,6 +224,7 @@ mod tests {
     #[cfg(feature = "ssr")]
     #[test]
     fn each_kind_answers_its_own_status() {
+        assert_eq!(AppError::bad_request("a", "b").status(), 400);
         assert_eq!(AppError::invalid("a", "b").status(), 422);
         assert_eq!(AppError::not_found("x").status(), 404);
         assert_eq!(AppError::Unauthorized.status(), 401);

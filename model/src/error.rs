@@ -6,11 +6,13 @@ use serde::{Deserialize, Serialize};
 
 /// `{"error": {...}}`: the whole body of a 4xx or 5xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// A stable, machine-readable kind (`invalid`, `not_found`, …); the
     /// HTTP status says the same more coarsely.

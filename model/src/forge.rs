@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 /// The code forges Tally reads from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Forge {
     GitHub,
     GitLab,

@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod contribution;
+pub mod discovery;
 pub mod error;
 pub mod forge;
 pub mod ids;

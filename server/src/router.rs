@@ -1,4 +1,5 @@
-//! Every route the server answers, in one place.
+//! Every route the server answers, in one place; the REST API's own routes
+//! are listed in `api::routes`, next to their OpenAPI document.
 
 use axum::Router;
 use axum::routing::get;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod contributions;
 pub mod discovery;
+pub mod discovery_list;
 pub mod embedded;
 pub mod issue_list;
 #[cfg(any(test, feature = "test-support"))]
