@@ -15,6 +15,7 @@ use model::forge::Forge;
 use crate::error::{Error, Result};
 use crate::forge::Client;
 use crate::forge::directory::Directory;
+use crate::forge::github::GitHub;
 use crate::store::Store;
 use crate::store::discovery::{DeveloperId, RepositoryId, Side};
 
@@ -37,6 +38,13 @@ pub struct RepositorySync {
     pub stargazers: usize,
 }
 
+fn as_github(client: &Client) -> Result<&GitHub> {
+    match client {
+        Client::GitHub(github) => Ok(github),
+        _ => Err(Error::Invalid("discovery needs a GitHub client".into())),
+    }
+}
+
 pub struct Discovery {
     store: Store,
     directory: Arc<Directory>,
@@ -51,15 +59,18 @@ impl Discovery {
         &self.store
     }
 
-    /// The GitHub client discovery reads with.
-    fn github(&self, forge: Forge) -> Result<Arc<Client>> {
+    /// The GitHub client discovery reads with (kept whole: the client
+    /// borrows from it), and its instance.
+    fn github(&self, forge: Forge) -> Result<(Arc<Client>, String)> {
         if forge != Forge::GitHub {
             return Err(Error::Invalid(format!(
                 "discovery follows people on GitHub only; {} has no followers or stars to follow",
                 forge.name()
             )));
         }
-        self.directory.client_at(forge, None)
+        let client = self.directory.client_at(forge, None)?;
+        let instance = as_github(&client)?.instance().to_owned();
+        Ok((client, instance))
     }
 
     /// Reads `login` and their whole network. A developer met for the first
@@ -67,11 +78,8 @@ impl Discovery {
     /// further. Safe to run again: every write is an upsert, and each list
     /// replaces what the last one said.
     pub async fn full_profile_sync(&self, forge: Forge, login: &str) -> Result<ProfileSync> {
-        let client = self.github(forge)?;
-        let Client::GitHub(github) = client.as_ref() else {
-            return Err(Error::Invalid("discovery needs a GitHub client".into()));
-        };
-        let instance = github.instance().to_owned();
+        let (client, instance) = self.github(forge)?;
+        let github = as_github(&client)?;
         let store = &self.store;
         let distance = store
             .developer_distance(forge, &instance, login)
@@ -143,11 +151,8 @@ impl Discovery {
         owner: &str,
         name: &str,
     ) -> Result<RepositorySync> {
-        let client = self.github(forge)?;
-        let Client::GitHub(github) = client.as_ref() else {
-            return Err(Error::Invalid("discovery needs a GitHub client".into()));
-        };
-        let instance = github.instance().to_owned();
+        let (client, instance) = self.github(forge)?;
+        let github = as_github(&client)?;
         let store = &self.store;
         let record = github.repository_record(owner, name).await?;
         let distance = store
@@ -184,7 +189,7 @@ impl Discovery {
 
     async fn stargazers(
         &self,
-        github: &crate::forge::github::GitHub,
+        github: &GitHub,
         instance: &str,
         repository: RepositoryId,
         owner: &str,
@@ -211,11 +216,7 @@ impl Discovery {
         count: usize,
         stale_after: Duration,
     ) -> Result<Vec<String>> {
-        let client = self.github(forge)?;
-        let instance = match client.as_ref() {
-            Client::GitHub(github) => github.instance().to_owned(),
-            _ => return Err(Error::Invalid("discovery needs a GitHub client".into())),
-        };
+        let (_, instance) = self.github(forge)?;
         let frontier = self
             .store
             .frontier(

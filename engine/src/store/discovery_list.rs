@@ -358,6 +358,13 @@ fn slice<T>(
     }
 }
 
+/// A table lists read, and the columns its rows are read from.
+#[derive(Clone, Copy)]
+struct Table {
+    name: &'static str,
+    columns: &'static str,
+}
+
 const DEVELOPER_COLUMNS: &str = "t.id, t.forge, t.instance, t.forge_id, t.login, t.name, \
      t.location, t.company, t.bio, t.email, t.created_at, t.updated_at, t.followers, \
      t.following, t.public_repos, t.public_gists, t.distance, t.synced_at";
@@ -452,27 +459,17 @@ impl Store {
         limit: usize,
         api: &str,
     ) -> Result<Slice<Developer>> {
-        let mut count = QueryBuilder::new("SELECT count(*) FROM developers t WHERE true");
-        push_developer_filters(&mut count, scope, filters)?;
-        let total: i64 = count.build_query_scalar().fetch_one(self.pool()).await?;
-        let mut q = QueryBuilder::new(format!(
-            "SELECT {DEVELOPER_COLUMNS}, {} AS k FROM developers t WHERE true",
-            order.key.sql()
-        ));
-        push_developer_filters(&mut q, scope, filters)?;
-        push_page(&mut q, order, after, bigint(limit)?);
-        let rows = q.build().fetch_all(self.pool()).await?;
-        let rows = rows
-            .iter()
-            .map(|row| {
-                Ok((
-                    developer_of(row, api)?,
-                    order.key.key_of(row)?,
-                    row.try_get::<i64, _>("id")?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(slice(unsigned(total)?, rows, after, limit))
+        let table = Table {
+            name: "developers",
+            columns: DEVELOPER_COLUMNS,
+        };
+        self.list(
+            table,
+            |q| push_developer_filters(q, scope, filters),
+            |row| developer_of(row, api),
+            (order, after, limit),
+        )
+        .await
     }
 
     /// A page of repositories of `scope` under `filters`, in `order`.
@@ -485,25 +482,44 @@ impl Store {
         limit: usize,
         api: &str,
     ) -> Result<Slice<Repository>> {
-        let mut count = QueryBuilder::new("SELECT count(*) FROM repositories t WHERE true");
-        push_repository_filters(&mut count, scope, filters)?;
+        let table = Table {
+            name: "repositories",
+            columns: REPOSITORY_COLUMNS,
+        };
+        self.list(
+            table,
+            |q| push_repository_filters(q, scope, filters),
+            |row| repository_of(row, api),
+            (order, after, limit),
+        )
+        .await
+    }
+
+    /// The count and one keyset page of `table`'s rows under the
+    /// conditions `filter` appends, each read by `read`.
+    async fn list<T>(
+        &self,
+        table: Table,
+        filter: impl Fn(&mut QueryBuilder<'_, Postgres>) -> Result<()>,
+        read: impl Fn(&PgRow) -> Result<T>,
+        (order, after, limit): (Order, Option<&Cursor>, usize),
+    ) -> Result<Slice<T>> {
+        let mut count =
+            QueryBuilder::new(format!("SELECT count(*) FROM {} t WHERE true", table.name));
+        filter(&mut count)?;
         let total: i64 = count.build_query_scalar().fetch_one(self.pool()).await?;
         let mut q = QueryBuilder::new(format!(
-            "SELECT {REPOSITORY_COLUMNS}, {} AS k FROM repositories t WHERE true",
-            order.key.sql()
+            "SELECT {}, {} AS k FROM {} t WHERE true",
+            table.columns,
+            order.key.sql(),
+            table.name
         ));
-        push_repository_filters(&mut q, scope, filters)?;
+        filter(&mut q)?;
         push_page(&mut q, order, after, bigint(limit)?);
         let rows = q.build().fetch_all(self.pool()).await?;
         let rows = rows
             .iter()
-            .map(|row| {
-                Ok((
-                    repository_of(row, api)?,
-                    order.key.key_of(row)?,
-                    row.try_get::<i64, _>("id")?,
-                ))
-            })
+            .map(|row| Ok((read(row)?, order.key.key_of(row)?, row.try_get("id")?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(slice(unsigned(total)?, rows, after, limit))
     }

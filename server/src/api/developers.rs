@@ -82,12 +82,7 @@ pub(super) async fn developer_page(
             API,
         )
         .await?;
-    Ok(Json(Page {
-        count: slice.count,
-        next: slice.next.map(|c| params.with_cursor(path, &c)),
-        previous: slice.previous.map(|c| params.with_cursor(path, &c)),
-        results: slice.rows,
-    }))
+    Ok(Json(params.page(path, slice)))
 }
 
 /// The developer behind an id in the path, or 404.

@@ -8,7 +8,8 @@ use std::str::FromStr;
 
 use app::error::AppError;
 use chrono::{DateTime, NaiveDate, Utc};
-use engine::store::discovery_list::{Cursor, Order, SortKey};
+use engine::store::discovery_list::{Cursor, Order, Slice, SortKey};
+use model::discovery::Page;
 use model::forge::Forge;
 use utoipa::IntoParams;
 use utoipa::openapi::path::ParameterIn;
@@ -150,8 +151,19 @@ impl Params {
         })
     }
 
+    /// The answer of a list at `path`: the slice, with the addresses of the
+    /// pages around it (the same parameters, another cursor).
+    pub fn page<T>(&self, path: &str, slice: Slice<T>) -> Page<T> {
+        Page {
+            count: slice.count,
+            next: slice.next.map(|c| self.with_cursor(path, &c)),
+            previous: slice.previous.map(|c| self.with_cursor(path, &c)),
+            results: slice.rows,
+        }
+    }
+
     /// The address of the same list from another cursor.
-    pub fn with_cursor(&self, path: &str, cursor: &Cursor) -> String {
+    fn with_cursor(&self, path: &str, cursor: &Cursor) -> String {
         let mut values = self.values.clone();
         values.insert("cursor".into(), cursor.encode());
         let query = serde_urlencoded::to_string(&values).unwrap_or_default();

@@ -89,12 +89,7 @@ pub(super) async fn repository_page(
             API,
         )
         .await?;
-    Ok(Json(Page {
-        count: slice.count,
-        next: slice.next.map(|c| params.with_cursor(path, &c)),
-        previous: slice.previous.map(|c| params.with_cursor(path, &c)),
-        results: slice.rows,
-    }))
+    Ok(Json(params.page(path, slice)))
 }
 
 async fn existing(state: &AppState, id: &str) -> Result<(RepositoryId, Repository), AppError> {
