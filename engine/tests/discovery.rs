@@ -240,6 +240,55 @@ async fn the_scraper_visits_the_nearest_first_and_each_matches_the_world() {
 }
 
 #[tokio::test]
+async fn a_repository_sync_stores_its_counts_owner_and_stargazers() {
+    let (simulator, db, discovery) = setup().await;
+    let world = &simulator.world;
+    let repo = world
+        .repos
+        .iter()
+        .filter(|r| r.forge == Forge::GitHub && !r.deleted)
+        .filter(|r| matches!(r.owner, Owner::Account(_)))
+        .max_by_key(|r| r.stargazers.len())
+        .unwrap();
+    let full_name = world.full_name(repo);
+    let (owner, name) = full_name.split_once('/').unwrap();
+    let report = discovery
+        .full_repository_sync(Forge::GitHub, owner, name)
+        .await
+        .unwrap();
+    assert_eq!(report.stargazers, repo.stargazers.len());
+    let (stars, watchers, owner_login, profiled): (i64, i64, String, bool) = sqlx::query_as(
+        "SELECT r.stars, r.watchers, d.login, d.profiled_at IS NOT NULL
+         FROM repositories r JOIN developers d ON d.id = r.owner_id WHERE r.id = $1",
+    )
+    .bind(report.repository)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(usize::try_from(stars).unwrap(), repo.stargazers.len());
+    assert_eq!(usize::try_from(watchers).unwrap(), repo.watchers.len());
+    assert_eq!(owner_login, owner);
+    assert!(profiled, "the owner's profile is read");
+    let gazers: BTreeSet<String> = sqlx::query_scalar(
+        "SELECT d.login FROM stars s JOIN developers d ON d.id = s.developer_id
+         WHERE s.repository_id = $1",
+    )
+    .bind(report.repository)
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let truth: BTreeSet<String> = repo
+        .stargazers
+        .iter()
+        .map(|(who, _)| world.account(*who).username.clone())
+        .collect();
+    assert_eq!(gazers, truth);
+    simulator.stop().await;
+}
+
+#[tokio::test]
 async fn only_github_is_followed() {
     let (simulator, _db, discovery) = setup().await;
     let refused = discovery

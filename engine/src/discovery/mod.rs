@@ -55,10 +55,6 @@ impl Discovery {
         Self { store, directory }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// The GitHub client discovery reads with (kept whole: the client
     /// borrows from it), and its instance.
     fn github(&self, forge: Forge) -> Result<(Arc<Client>, String)> {
