@@ -175,6 +175,7 @@ impl From<engine::Error> for AppError {
             | Error::Status { .. }
             | Error::Unreachable { .. }
             | Error::Malformed { .. }
+            | Error::Deferred { .. }
             | Error::Inconsistent(_)) => {
                 tracing::warn!(%error, "a forge failed a request");
                 Self::Forge(error.to_string())

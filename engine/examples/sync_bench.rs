@@ -117,7 +117,7 @@ async fn main() {
         "syncing {repositories} repositories × {issues} issues, {latency_ms} ms per answer, {} syncs at a time",
         settings.workers
     );
-    let running = engine::jobs::start(queue.clone(), settings);
+    let running = engine::jobs::start(queue.clone(), None, settings);
     let full = timed_until_synced(&tracker, user, repositories, None).await;
     let full_requests = requests(&api_url).await;
     report("first sync (full)", full, &full_requests);

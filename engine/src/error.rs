@@ -66,6 +66,13 @@ pub enum Error {
     #[error("token encryption: {0}")]
     Secret(String),
 
+    /// Work that spends a share of a forge's rate limit found the share
+    /// spent; it goes on after the reset rather than failing.
+    #[error("the share of the forge's rate limit kept for this work is spent until {until}")]
+    Deferred {
+        until: chrono::DateTime<chrono::Utc>,
+    },
+
     /// A background job could not be queued or run.
     #[error("jobs: {0}")]
     Jobs(String),
@@ -79,8 +86,24 @@ pub enum Error {
 }
 
 impl Error {
+    /// Deferred until `reset`, in epoch seconds as forges send it.
+    pub(crate) fn deferred(reset: u64) -> Self {
+        Self::Deferred {
+            until: epoch_time(reset),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| Self::Io { path, source }
     }
+}
+
+/// An instant given in seconds since 1970, as forges send resets; one out
+/// of range is taken as now (the wait it implies is over).
+pub(crate) fn epoch_time(secs: u64) -> chrono::DateTime<chrono::Utc> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now)
 }

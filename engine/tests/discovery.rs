@@ -11,12 +11,14 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::Duration;
-use engine::discovery::Discovery;
+use engine::discovery::{Discovery, DiscoverySettings, Outcome, Progress};
 use engine::forge::directory::Directory;
+use engine::forge::governor::{Governor, Patience};
 use engine::store::discovery::DeveloperId;
 use engine::store::testing::TestDb;
 use model::forge::Forge;
+use model::ids::TaskRunId;
+use model::tasks::{TaskRequest, TaskState};
 use sim::server::{SimConfig, Simulator};
 use sim::world::{Account, Owner, World};
 
@@ -25,12 +27,35 @@ async fn setup() -> (Simulator, TestDb, Discovery) {
         .await
         .unwrap();
     let db = TestDb::new().await;
-    let directory = Arc::new(Directory::with_limits(
-        common::endpoints(&simulator),
-        common::impatient,
-    ));
-    let discovery = Discovery::new(db.store.clone(), directory);
+    let discovery = discovery_on(&db, common::endpoints(&simulator), common::impatient);
     (simulator, db, discovery)
+}
+
+fn discovery_on(
+    db: &TestDb,
+    endpoints: Vec<engine::forge::Endpoint>,
+    limits: impl Fn() -> engine::forge::http::Limits + Send + Sync + 'static,
+) -> Discovery {
+    let directory = Arc::new(Directory::with_limits(endpoints, limits));
+    Discovery::new(db.store.clone(), directory, DiscoverySettings::default())
+}
+
+fn profile_sync(login: &str) -> TaskRequest {
+    TaskRequest::FullProfileSync {
+        forge: Forge::GitHub,
+        username: login.to_owned(),
+    }
+}
+
+fn scraper(count: u32) -> TaskRequest {
+    TaskRequest::DiscoveryScraper {
+        forge: Forge::GitHub,
+        count,
+    }
+}
+
+async fn state_of(db: &TestDb, run: TaskRunId) -> model::tasks::TaskRun {
+    db.store.task_run(run, "").await.unwrap().unwrap()
 }
 
 /// The world's network of one GitHub account, as the forge serves it.
@@ -170,7 +195,7 @@ async fn a_profile_sync_stores_exactly_the_network_and_again_changes_nothing() {
         "the seed has a network to test with"
     );
     let report = discovery
-        .full_profile_sync(Forge::GitHub, &seed.username)
+        .full_profile_sync(Forge::GitHub, &seed.username, &mut Progress::untracked())
         .await
         .unwrap();
     assert_eq!(report.followers, truth.followers.len());
@@ -195,7 +220,7 @@ async fn a_profile_sync_stores_exactly_the_network_and_again_changes_nothing() {
 
     let before = row_counts(&db).await;
     let again = discovery
-        .full_profile_sync(Forge::GitHub, &seed.username)
+        .full_profile_sync(Forge::GitHub, &seed.username, &mut Progress::untracked())
         .await
         .unwrap();
     assert_eq!(again.developer, report.developer, "the same row");
@@ -204,20 +229,35 @@ async fn a_profile_sync_stores_exactly_the_network_and_again_changes_nothing() {
     simulator.stop().await;
 }
 
+/// The logins a scraper run synced, from its children.
+async fn synced_by(db: &TestDb, run: TaskRunId) -> Vec<String> {
+    let children = db.store.child_runs(run, "").await.unwrap();
+    assert!(
+        children.iter().all(|c| c.state == TaskState::Succeeded),
+        "{children:?}"
+    );
+    children
+        .iter()
+        .map(|c| c.parameters["username"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[tokio::test]
 async fn the_scraper_visits_the_nearest_first_and_each_matches_the_world() {
     let (simulator, db, discovery) = setup().await;
     let world = &simulator.world;
     let seed = busiest(world);
     discovery
-        .full_profile_sync(Forge::GitHub, &seed.username)
+        .run_now(&profile_sync(&seed.username), "test")
         .await
         .unwrap();
-    let synced = discovery
-        .scrape(Forge::GitHub, 5, Duration::hours(1))
-        .await
-        .unwrap();
+    let (run, outcome) = discovery.run_now(&scraper(5), "test").await.unwrap();
+    assert_eq!(outcome, Outcome::Finished);
+    let synced = synced_by(&db, run).await;
     assert_eq!(synced.len(), 5);
+    let scraped = state_of(&db, run).await;
+    assert_eq!(scraped.state, TaskState::Succeeded);
+    assert_eq!((scraped.progress.done, scraped.progress.total), (5, 5));
     for login in &synced {
         let (id, distance): (DeveloperId, i32) = sqlx::query_as(
             "SELECT id, distance FROM developers WHERE login = $1 AND synced_at IS NOT NULL",
@@ -231,11 +271,243 @@ async fn the_scraper_visits_the_nearest_first_and_each_matches_the_world() {
         assert_same(&stored(&db, id).await, &network(world, account), login);
     }
     // Synced ones are not visited again until they go stale.
-    let next = discovery
-        .scrape(Forge::GitHub, 5, Duration::hours(1))
+    let (next, _) = discovery.run_now(&scraper(5), "test").await.unwrap();
+    let next = synced_by(&db, next).await;
+    assert!(next.iter().all(|login| !synced.contains(login)), "{next:?}");
+    simulator.stop().await;
+}
+
+/// Everything a crawl stored, by logins and names, to compare two crawls.
+async fn snapshot(db: &TestDb) -> Vec<BTreeSet<String>> {
+    let mut sets = Vec::new();
+    for sql in [
+        "SELECT login || ' ' || coalesce(followers, -1) || ' ' || coalesce(distance, -1) || ' '
+             || (synced_at IS NOT NULL) FROM developers",
+        "SELECT owner_login || '/' || name || ' ' || stars || ' ' || watchers FROM repositories",
+        "SELECT a.login || ' -> ' || b.login FROM follows f
+             JOIN developers a ON a.id = f.follower_id JOIN developers b ON b.id = f.followed_id",
+        "SELECT d.login || ' * ' || r.owner_login || '/' || r.name || ' ' || coalesce(s.starred_at::text, '')
+             FROM stars s JOIN developers d ON d.id = s.developer_id
+             JOIN repositories r ON r.id = s.repository_id",
+    ] {
+        let rows: Vec<String> = sqlx::query_scalar(sql)
+            .fetch_all(db.store.pool())
+            .await
+            .unwrap();
+        let set: BTreeSet<String> = rows.iter().cloned().collect();
+        assert_eq!(set.len(), rows.len(), "no row twice: {sql}");
+        sets.push(set);
+    }
+    sets
+}
+
+#[tokio::test]
+async fn a_crawl_reaches_exactly_the_worlds_developers_and_edges_and_again_changes_nothing() {
+    let (simulator, db, discovery) = setup().await;
+    let world = &simulator.world;
+    let seed = busiest(world);
+    discovery
+        .run_now(&profile_sync(&seed.username), "test")
         .await
         .unwrap();
-    assert!(next.iter().all(|login| !synced.contains(login)), "{next:?}");
+    let (first, _) = discovery.run_now(&scraper(4), "test").await.unwrap();
+    let (second, _) = discovery.run_now(&scraper(4), "test").await.unwrap();
+    let mut synced = vec![seed.username.clone()];
+    synced.extend(synced_by(&db, first).await);
+    synced.extend(synced_by(&db, second).await);
+
+    // What the world says the reached set is: those synced, everyone in
+    // their lists, the stargazers of what they own, and the owners of what
+    // they starred.
+    let mut developers = BTreeSet::new();
+    let mut follows = BTreeSet::new();
+    let mut stars = BTreeSet::new();
+    for login in &synced {
+        let account = world.find_account(Forge::GitHub, login).unwrap();
+        let truth = network(world, account);
+        developers.insert(login.clone());
+        for follower in &truth.followers {
+            follows.insert(format!("{follower} -> {login}"));
+        }
+        for followed in &truth.following {
+            follows.insert(format!("{login} -> {followed}"));
+        }
+        for repo in &truth.starred {
+            stars.insert(format!("{login} * {repo}"));
+            developers.insert(repo.split_once('/').unwrap().0.to_owned());
+        }
+        for (repo, gazer) in &truth.stargazers {
+            stars.insert(format!("{gazer} * {repo}"));
+        }
+        developers.extend(truth.followers.iter().cloned());
+        developers.extend(truth.following.iter().cloned());
+        developers.extend(truth.stargazers.iter().map(|(_, who)| who.clone()));
+    }
+    let pool = db.store.pool();
+    let column = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, String>(sql)
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(column("SELECT login FROM developers").await, developers);
+    assert_eq!(
+        column(
+            "SELECT a.login || ' -> ' || b.login FROM follows f
+             JOIN developers a ON a.id = f.follower_id JOIN developers b ON b.id = f.followed_id"
+        )
+        .await,
+        follows
+    );
+    assert_eq!(
+        column(
+            "SELECT d.login || ' * ' || r.owner_login || '/' || r.name FROM stars s
+             JOIN developers d ON d.id = s.developer_id JOIN repositories r ON r.id = s.repository_id"
+        )
+        .await,
+        stars
+    );
+
+    // Running every sync again finds the same rows, none twice.
+    let before = snapshot(&db).await;
+    for login in &synced {
+        discovery
+            .run_now(&profile_sync(login), "test")
+            .await
+            .unwrap();
+    }
+    assert_eq!(snapshot(&db).await, before);
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_run_cut_off_mid_way_resumes_after_its_last_step_and_ends_identical() {
+    let (simulator, db, discovery) = setup().await;
+    let seed = busiest(&simulator.world).username.clone();
+    // A clean run, for comparison.
+    let clean_db = TestDb::new().await;
+    let clean = discovery_on(&clean_db, common::endpoints(&simulator), common::impatient);
+    clean.run_now(&profile_sync(&seed), "test").await.unwrap();
+
+    // Slow answers, so the run can be cut off between steps.
+    common::set_faults(
+        &simulator,
+        Forge::GitHub,
+        serde_json::json!({"latency_ms": 60}),
+    )
+    .await;
+    let discovery = Arc::new(discovery);
+    let run = db
+        .store
+        .create_run(&profile_sync(&seed), "test", None)
+        .await
+        .unwrap();
+    let working = tokio::spawn({
+        let discovery = discovery.clone();
+        async move { discovery.execute(run).await }
+    });
+    while state_of(&db, run).await.progress.done < 3 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    working.abort();
+    let cut = state_of(&db, run).await;
+    assert_eq!(cut.state, TaskState::Running, "cut off, not finished");
+    assert!(cut.progress.done < cut.progress.total, "{:?}", cut.progress);
+
+    common::set_faults(&simulator, Forge::GitHub, serde_json::json!({})).await;
+    let requests_before = simulator_requests(&simulator).await;
+    assert_eq!(discovery.execute(run).await.unwrap(), Outcome::Finished);
+    let resumed = state_of(&db, run).await;
+    assert_eq!(resumed.state, TaskState::Succeeded);
+    let starts: i32 = sqlx::query_scalar("SELECT starts FROM task_runs WHERE id = $1")
+        .bind(run)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(starts, 2);
+    // The resumed attempt skipped the lists the first one stored: it made
+    // fewer requests than a whole run.
+    let resumed_requests = simulator_requests(&simulator).await - requests_before;
+    let whole = {
+        let before = simulator_requests(&simulator).await;
+        clean.run_now(&profile_sync(&seed), "test").await.unwrap();
+        simulator_requests(&simulator).await - before
+    };
+    assert!(resumed_requests < whole, "{resumed_requests} of {whole}");
+    assert_eq!(snapshot(&db).await, snapshot(&clean_db).await);
+    simulator.stop().await;
+}
+
+/// Requests the simulated GitHub has answered so far.
+async fn simulator_requests(simulator: &Simulator) -> u64 {
+    let url = format!("{}/_sim/stats", simulator.url(Forge::GitHub).unwrap());
+    let stats: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    stats["requests"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn an_anonymous_budget_defers_runs_to_the_reset_and_then_they_complete() {
+    // GitHub's anonymous 60 an hour, in a window of 3 seconds; discovery
+    // may spend a twentieth of it, 3 requests a window.
+    let mut config = SimConfig::default();
+    config.github.unauthenticated_core = sim::server::budget::Limit {
+        units: 60,
+        window: std::time::Duration::from_secs(3),
+    };
+    let simulator = Simulator::start(common::world_of(60, 1), config)
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let anonymous = vec![common::endpoint(&simulator, Forge::GitHub, None)];
+    let discovery = discovery_on(&db, anonymous, || {
+        engine::forge::http::Limits::new(Arc::new(Governor::with_patience(0.05, Patience::Defer)))
+    });
+    let seed = busiest(&simulator.world);
+    let run = db
+        .store
+        .create_run(&profile_sync(&seed.username), "test", None)
+        .await
+        .unwrap();
+    let mut deferrals = 0;
+    loop {
+        match discovery.execute(run).await.unwrap() {
+            Outcome::Finished => break,
+            Outcome::Deferred(until) => {
+                deferrals += 1;
+                let state = state_of(&db, run).await;
+                assert_eq!(state.state, TaskState::Deferred);
+                assert_eq!(state.deferred_until, Some(until));
+                let wait = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+                assert!(wait <= std::time::Duration::from_secs(4), "{wait:?}");
+                tokio::time::sleep(wait + std::time::Duration::from_millis(50)).await;
+            }
+        }
+        assert!(deferrals < 50, "the run makes progress");
+    }
+    assert!(
+        deferrals >= 1,
+        "a profile sync (at least 5 requests) does not fit 3"
+    );
+    assert_eq!(state_of(&db, run).await.state, TaskState::Succeeded);
+    let id: DeveloperId = sqlx::query_scalar("SELECT id FROM developers WHERE login = $1")
+        .bind(&seed.username)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_same(
+        &stored(&db, id).await,
+        &network(&simulator.world, seed),
+        &seed.username,
+    );
+    // Discovery's budget is kept where every process can read it.
+    let limits = db.store.rate_limits().await.unwrap();
+    assert_eq!(limits.len(), 1, "{limits:?}");
+    assert_eq!(
+        (limits[0].token.as_str(), limits[0].limit),
+        ("anonymous", 60)
+    );
     simulator.stop().await;
 }
 
@@ -253,7 +525,7 @@ async fn a_repository_sync_stores_its_counts_owner_and_stargazers() {
     let full_name = world.full_name(repo);
     let (owner, name) = full_name.split_once('/').unwrap();
     let report = discovery
-        .full_repository_sync(Forge::GitHub, owner, name)
+        .full_repository_sync(Forge::GitHub, owner, name, &mut Progress::untracked())
         .await
         .unwrap();
     assert_eq!(report.stargazers, repo.stargazers.len());
@@ -292,7 +564,7 @@ async fn a_repository_sync_stores_its_counts_owner_and_stargazers() {
 async fn only_github_is_followed() {
     let (simulator, _db, discovery) = setup().await;
     let refused = discovery
-        .full_profile_sync(Forge::GitLab, "anyone")
+        .full_profile_sync(Forge::GitLab, "anyone", &mut Progress::untracked())
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("GitHub only"), "{refused}");

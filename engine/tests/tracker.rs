@@ -657,11 +657,11 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
         plan_every: Duration::from_millis(200),
         ..JobSettings::default()
     };
-    let first = engine::jobs::start(h.tracker.queue().clone(), settings);
+    let first = engine::jobs::start(h.tracker.queue().clone(), None, settings);
     let other_queue = SyncQueue::new(h.db.store.clone(), h.syncer.clone())
         .await
         .unwrap();
-    let second = engine::jobs::start(other_queue, settings);
+    let second = engine::jobs::start(other_queue, None, settings);
     for _ in 0..600 {
         let subscriptions = h.tracker.subscriptions(user).await.unwrap();
         if subscriptions

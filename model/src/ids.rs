@@ -51,6 +51,14 @@ row_id!(
     /// A repository discovery found (`repositories`); not a tracked one.
     RepositoryId
 );
+row_id!(
+    /// One run of a discovery task (`task_runs`).
+    TaskRunId
+);
+row_id!(
+    /// A personal API token (`api_tokens`); never the token itself.
+    ApiTokenId
+);
 
 #[cfg(test)]
 mod tests {

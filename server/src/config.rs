@@ -355,6 +355,11 @@ pub struct AuthConfig {
     /// Days a session lasts without being used.
     #[arg(long, env = "TALLY_SESSION_DAYS", default_value_t = 30)]
     pub session_days: i64,
+
+    /// `/api/v1` answers only a signed-in session or an API token, reads
+    /// included (writes always need one).
+    #[arg(long, env = "TALLY_PRIVATE_API")]
+    pub private_api: bool,
 }
 
 /// The issue tracker's background sync.
@@ -371,6 +376,41 @@ pub struct JobConfig {
     /// Serve only: run no background jobs in this process (another does).
     #[arg(long, env = "TALLY_NO_JOBS")]
     pub no_jobs: bool,
+
+    /// The share of each forge's rate limit discovery may spend (0.01 to
+    /// 1); the rest is kept for people's queries and the tracker.
+    #[arg(long, env = "TALLY_CRAWLER_SHARE", default_value_t = 0.5, value_parser = share)]
+    pub crawler_share: f64,
+
+    /// Seconds between scheduled discovery runs; 0 turns them off.
+    #[arg(long, env = "TALLY_DISCOVERY_EVERY_SECS", default_value_t = 3600)]
+    pub discovery_every_secs: u64,
+
+    /// Developers each scheduled discovery run syncs.
+    #[arg(long, env = "TALLY_DISCOVERY_COUNT", default_value_t = model::tasks::DEFAULT_SCRAPE_COUNT,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(model::tasks::MAX_SCRAPE_COUNT)))]
+    pub discovery_count: u32,
+
+    /// Seconds between heartbeats (which show the scheduler is alive).
+    #[arg(long, env = "TALLY_HEARTBEAT_EVERY_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub heartbeat_every_secs: u64,
+
+    /// Discovery runs this process works on at once.
+    #[arg(long, env = "TALLY_DISCOVERY_WORKERS", default_value_t = 2)]
+    pub discovery_workers: usize,
+}
+
+/// A share of a budget: a number from 0.01 to 1.
+fn share(text: &str) -> Result<f64, String> {
+    let share: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.01..=1.0).contains(&share) {
+        Ok(share)
+    } else {
+        Err(format!("{share} is out of range; use 0.01 to 1"))
+    }
 }
 
 impl JobConfig {
@@ -378,6 +418,14 @@ impl JobConfig {
         engine::jobs::JobSettings {
             sync_every: chrono::Duration::minutes(self.sync_every_minutes.max(1)),
             workers: self.sync_workers.max(1),
+            discovery_workers: self.discovery_workers.max(1),
+            schedules: engine::jobs::ScheduleSettings {
+                discovery_every: (self.discovery_every_secs > 0)
+                    .then(|| std::time::Duration::from_secs(self.discovery_every_secs)),
+                scrape_count: self.discovery_count,
+                heartbeat_every: std::time::Duration::from_secs(self.heartbeat_every_secs),
+                ..engine::jobs::ScheduleSettings::default()
+            },
             ..engine::jobs::JobSettings::default()
         }
     }

@@ -152,7 +152,13 @@ async fn serve_with(
         accounts,
         queue.clone(),
     ));
-    let jobs = (!config.jobs.no_jobs).then(|| engine::jobs::start(queue, config.jobs.settings()));
+    let discovery = discovery_queue(&store, &forges, config.jobs.crawler_share).await?;
+    let mut job_settings = config.jobs.settings();
+    if discovery.is_none() {
+        job_settings.schedules.discovery_every = None;
+    }
+    let jobs =
+        (!config.jobs.no_jobs).then(|| engine::jobs::start(queue, discovery.clone(), job_settings));
     let sessions = auth::session::layer(
         store.pool().clone(),
         public_url.starts_with("https://"),
@@ -172,6 +178,9 @@ async fn serve_with(
             public_url,
         }),
         leptos_options: leptos_options(config, addr),
+        discovery,
+        crawler_share: config.jobs.crawler_share,
+        private_api: config.auth.private_api,
     };
     tracing::info!("listening on http://{addr}");
     // Without TCP_NODELAY a response written in pieces (streamed HTML, a
@@ -192,6 +201,39 @@ async fn serve_with(
     served?;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Discovery's queue, on clients of its own: their governors keep it to
+/// `share` of each budget and put a run off rather than wait for a reset.
+/// `None` without a GitHub (the only forge with follows and stars).
+async fn discovery_queue(
+    store: &engine::store::Store,
+    forges: &engine::forge::Forges,
+    share: f64,
+) -> Result<Option<engine::jobs::DiscoveryQueue>, ServerError> {
+    use engine::forge::governor::{Governor, Patience};
+    if !forges
+        .endpoints
+        .iter()
+        .any(|e| e.forge == model::forge::Forge::GitHub)
+    {
+        return Ok(None);
+    }
+    let directory =
+        engine::forge::directory::Directory::with_limits(forges.endpoints.clone(), move || {
+            engine::forge::http::Limits::new(Arc::new(Governor::with_patience(
+                share,
+                Patience::Defer,
+            )))
+        });
+    let discovery = engine::discovery::Discovery::new(
+        store.clone(),
+        Arc::new(directory),
+        engine::discovery::DiscoverySettings::default(),
+    );
+    Ok(Some(
+        engine::jobs::DiscoveryQueue::new(store.clone(), Arc::new(discovery)).await?,
+    ))
 }
 
 /// Leptos needs to know where the built site lives; cargo-leptos names the

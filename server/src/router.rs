@@ -34,7 +34,7 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         .route("/healthz", get(probes::live))
         .route("/readyz", get(probes::ready))
         .merge(auth::routes())
-        .merge(api::routes())
+        .merge(api::routes(&state))
         .leptos_routes_with_context(&state, pages, context, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())

@@ -22,5 +22,11 @@ pub struct AppState {
     /// Subscriptions, the issue list, and the accounts behind them.
     pub tracker: Arc<Tracker>,
     pub auth: Arc<Auth>,
+    /// Discovery's runs; `None` where no GitHub is configured.
+    pub discovery: Option<engine::jobs::DiscoveryQueue>,
+    /// The share of each budget discovery may spend.
+    pub crawler_share: f64,
+    /// `/api/v1` needs a session or a token, reads included.
+    pub private_api: bool,
     pub leptos_options: LeptosOptions,
 }

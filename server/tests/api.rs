@@ -12,15 +12,15 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::Duration;
 use common::{Server, start};
-use engine::discovery::Discovery;
+use engine::discovery::{Discovery, DiscoverySettings};
 use engine::forge::Endpoint;
 use engine::forge::directory::Directory;
 use engine::store::testing::TestDb;
 use model::discovery::{Developer, Page, Repository};
 use model::error::ErrorBody;
 use model::forge::Forge;
+use model::tasks::TaskRequest;
 use serde::de::DeserializeOwned;
 
 /// A database holding a crawl: a seed's network and five more profiles.
@@ -33,16 +33,18 @@ async fn crawled() -> (TestDb, sim::server::Simulator) {
         token: Some("sim_api_test".into()),
         scope: Vec::new(),
     }]));
-    let discovery = Discovery::new(db.store.clone(), directory);
+    let discovery = Discovery::new(db.store.clone(), directory, DiscoverySettings::default());
     let seed = common::busiest_on_github(&simulator.world).username.clone();
-    discovery
-        .full_profile_sync(Forge::GitHub, &seed)
-        .await
-        .unwrap();
-    discovery
-        .scrape(Forge::GitHub, 5, Duration::hours(1))
-        .await
-        .unwrap();
+    let profile = TaskRequest::FullProfileSync {
+        forge: Forge::GitHub,
+        username: seed,
+    };
+    discovery.run_now(&profile, "test").await.unwrap();
+    let scraper = TaskRequest::DiscoveryScraper {
+        forge: Forge::GitHub,
+        count: 5,
+    };
+    discovery.run_now(&scraper, "test").await.unwrap();
     (db, simulator)
 }
 

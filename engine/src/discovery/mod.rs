@@ -7,10 +7,12 @@
 //! GitHub only so far: GitLab has no followers or stars API, and
 //! Bitbucket's workspaces have members but no follows.
 
+mod runs;
+
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
 use model::forge::Forge;
+use model::ids::TaskRunId;
 
 use crate::error::{Error, Result};
 use crate::forge::Client;
@@ -45,14 +47,91 @@ fn as_github(client: &Client) -> Result<&GitHub> {
     }
 }
 
+pub use runs::Outcome;
+
+/// Steps of a profile sync before its repositories' stargazers: the
+/// profile, followers, following, stars and the owned list.
+const PROFILE_STEPS: u32 = 5;
+
+/// How discovery runs.
+#[derive(Debug, Clone, Copy)]
+pub struct DiscoverySettings {
+    /// A developer synced longer ago than this is visited again.
+    pub stale_after: chrono::Duration,
+}
+
+impl Default for DiscoverySettings {
+    fn default() -> Self {
+        Self {
+            stale_after: chrono::Duration::days(7),
+        }
+    }
+}
+
+/// Where a sync records the steps it finished, when it is part of a task
+/// run, and which steps an earlier attempt of the run already finished.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    run: Option<TaskRunId>,
+    skip: u32,
+}
+
+impl Progress {
+    /// A sync outside any run: every step is done, none recorded.
+    pub fn untracked() -> Self {
+        Self::default()
+    }
+
+    fn of_run(run: TaskRunId, skip: u32) -> Self {
+        Self {
+            run: Some(run),
+            skip,
+        }
+    }
+
+    /// Whether step `step` (from 0) is still to do.
+    fn pending(&self, step: u32) -> bool {
+        step >= self.skip
+    }
+
+    /// Records that `step` is done (and what the budget stands at), so a
+    /// resumed attempt starts after it. Repeating an early step on a
+    /// resumed attempt never moves the run back.
+    async fn finished(
+        &mut self,
+        discovery: &Discovery,
+        step: u32,
+        total: u32,
+        label: &str,
+    ) -> Result<()> {
+        let Some(run) = self.run else {
+            return Ok(());
+        };
+        self.skip = self.skip.max(step + 1);
+        discovery
+            .store
+            .advance_run(run, self.skip, total, label)
+            .await?;
+        discovery.keep_standing(Forge::GitHub).await
+    }
+}
+
 pub struct Discovery {
     store: Store,
     directory: Arc<Directory>,
+    settings: DiscoverySettings,
 }
 
 impl Discovery {
-    pub fn new(store: Store, directory: Arc<Directory>) -> Self {
-        Self { store, directory }
+    /// `directory` should hold clients whose governors keep discovery to
+    /// its share of each budget and defer rather than wait
+    /// ([`crate::forge::governor::Patience::Defer`]).
+    pub fn new(store: Store, directory: Arc<Directory>, settings: DiscoverySettings) -> Self {
+        Self {
+            store,
+            directory,
+            settings,
+        }
     }
 
     /// The GitHub client discovery reads with (kept whole: the client
@@ -72,8 +151,15 @@ impl Discovery {
     /// Reads `login` and their whole network. A developer met for the first
     /// time is a seed (distance 0); everyone found through them is one hop
     /// further. Safe to run again: every write is an upsert, and each list
-    /// replaces what the last one said.
-    pub async fn full_profile_sync(&self, forge: Forge, login: &str) -> Result<ProfileSync> {
+    /// replaces what the last one said. With `progress` from a run, each
+    /// list is a step recorded when stored, and steps an earlier attempt
+    /// finished are not read again.
+    pub async fn full_profile_sync(
+        &self,
+        forge: Forge,
+        login: &str,
+        progress: &mut Progress,
+    ) -> Result<ProfileSync> {
         let (client, instance) = self.github(forge)?;
         let github = as_github(&client)?;
         let store = &self.store;
@@ -82,6 +168,7 @@ impl Discovery {
             .await?
             .unwrap_or(0);
         let next = Some(distance.saturating_add(1));
+        // The profile is read on every attempt: later steps need its row.
         let profile = github.profile(login).await?;
         let me = store
             .upsert_profile(forge, &instance, &profile, Some(distance))
@@ -95,36 +182,54 @@ impl Discovery {
             owned: 0,
             stargazers: 0,
         };
+        progress.finished(self, 0, PROFILE_STEPS, "profile").await?;
 
-        let followers = github.followers(login).await?;
-        let ids = store
-            .upsert_people(forge, &instance, &followers, next)
-            .await?;
-        store.replace_follows(me, Side::Followers, &ids).await?;
-        report.followers = ids.len();
-
-        let following = github.following(login).await?;
-        let ids = store
-            .upsert_people(forge, &instance, &following, next)
-            .await?;
-        store.replace_follows(me, Side::Following, &ids).await?;
-        report.following = ids.len();
-
-        let starred = github.starred(login).await?;
-        let (records, times): (Vec<_>, Vec<_>) = starred.into_iter().unzip();
-        let ids = store
-            .upsert_repositories(forge, &instance, &records, next)
-            .await?;
-        let stars: Vec<_> = ids.into_iter().zip(times).collect();
-        store.replace_stars_of(me, &stars).await?;
-        report.starred = stars.len();
-
+        if progress.pending(1) {
+            let followers = github.followers(login).await?;
+            let ids = store
+                .upsert_people(forge, &instance, &followers, next)
+                .await?;
+            store.replace_follows(me, Side::Followers, &ids).await?;
+            report.followers = ids.len();
+            progress
+                .finished(self, 1, PROFILE_STEPS, "followers")
+                .await?;
+        }
+        if progress.pending(2) {
+            let following = github.following(login).await?;
+            let ids = store
+                .upsert_people(forge, &instance, &following, next)
+                .await?;
+            store.replace_follows(me, Side::Following, &ids).await?;
+            report.following = ids.len();
+            progress
+                .finished(self, 2, PROFILE_STEPS, "following")
+                .await?;
+        }
+        if progress.pending(3) {
+            let starred = github.starred(login).await?;
+            let (records, times): (Vec<_>, Vec<_>) = starred.into_iter().unzip();
+            let ids = store
+                .upsert_repositories(forge, &instance, &records, next)
+                .await?;
+            let stars: Vec<_> = ids.into_iter().zip(times).collect();
+            store.replace_stars_of(me, &stars).await?;
+            report.starred = stars.len();
+            progress.finished(self, 3, PROFILE_STEPS, "starred").await?;
+        }
+        // The owned list is read again on a resumed attempt (a page or
+        // two): the stargazer steps are numbered by its order.
         let owned = github.owned(login).await?;
         let ids = store
             .upsert_repositories(forge, &instance, &owned, Some(distance))
             .await?;
         report.owned = ids.len();
-        for (repository, record) in ids.into_iter().zip(&owned) {
+        let total = PROFILE_STEPS + u32::try_from(ids.len()).unwrap_or(u32::MAX - PROFILE_STEPS);
+        progress.finished(self, 4, total, "repositories").await?;
+        for ((repository, record), step) in ids.into_iter().zip(&owned).zip(PROFILE_STEPS..) {
+            if !progress.pending(step) {
+                continue;
+            }
             report.stargazers += self
                 .stargazers(
                     github,
@@ -135,17 +240,21 @@ impl Discovery {
                     next,
                 )
                 .await?;
+            let label = format!("stargazers of {}", record.name);
+            progress.finished(self, step, total, &label).await?;
         }
         store.developer_synced(me).await?;
         Ok(report)
     }
 
-    /// Reads a repository, its owner and its stargazers.
+    /// Reads a repository, its owner and its stargazers (three steps, each
+    /// cheap to repeat, so a resumed attempt does them all again).
     pub async fn full_repository_sync(
         &self,
         forge: Forge,
         owner: &str,
         name: &str,
+        progress: &mut Progress,
     ) -> Result<RepositorySync> {
         let (client, instance) = self.github(forge)?;
         let github = as_github(&client)?;
@@ -154,10 +263,12 @@ impl Discovery {
         let distance = store
             .developer_distance(forge, &instance, &record.owner.login)
             .await?;
+        progress.finished(self, 0, 3, "repository").await?;
         let profile = github.profile(&record.owner.login).await?;
         store
             .upsert_profile(forge, &instance, &profile, distance)
             .await?;
+        progress.finished(self, 1, 3, "owner").await?;
         let ids = store
             .upsert_repositories(forge, &instance, std::slice::from_ref(&record), distance)
             .await?;
@@ -177,6 +288,7 @@ impl Discovery {
             )
             .await?;
         store.repository_synced(repository).await?;
+        progress.finished(self, 2, 3, "stargazers").await?;
         Ok(RepositorySync {
             repository,
             stargazers,
@@ -201,32 +313,5 @@ impl Discovery {
         let stars: Vec<_> = ids.into_iter().zip(times).collect();
         self.store.replace_stargazers(repository, &stars).await?;
         Ok(stars.len())
-    }
-
-    /// Runs full profile syncs of up to `count` developers of the frontier
-    /// (never synced, or synced longer ago than `stale_after`), nearest to
-    /// the seeds first. Returns the logins synced.
-    pub async fn scrape(
-        &self,
-        forge: Forge,
-        count: usize,
-        stale_after: Duration,
-    ) -> Result<Vec<String>> {
-        let (_, instance) = self.github(forge)?;
-        let frontier = self
-            .store
-            .frontier(
-                forge,
-                &instance,
-                Utc::now() - stale_after,
-                crate::store::bigint(count)?,
-            )
-            .await?;
-        let mut synced = Vec::with_capacity(frontier.len());
-        for developer in frontier {
-            self.full_profile_sync(forge, &developer.login).await?;
-            synced.push(developer.login);
-        }
-        Ok(synced)
     }
 }

@@ -19,11 +19,32 @@ struct Bucket {
     in_flight: u64,
 }
 
+/// What a caller does when the usable budget is spent until the reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Patience {
+    /// Sleep until the reset (someone is waiting for the answer).
+    Wait,
+    /// Give up at once with the reset time, so the work can be put off
+    /// and the worker freed (discovery's background tasks).
+    Defer,
+}
+
+/// A budget as the forge last reported it, for keeping and showing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub bucket: String,
+    pub limit: u64,
+    pub remaining: u64,
+    /// Epoch seconds.
+    pub reset: u64,
+}
+
 #[derive(Debug)]
 pub struct Governor {
     buckets: Mutex<HashMap<String, Bucket>>,
     /// The fraction of each budget Tally may spend (1.0: all of it).
     share: f64,
+    patience: Patience,
     lowest_remaining: Mutex<Option<u64>>,
 }
 
@@ -55,11 +76,81 @@ pub fn read_headers(headers: &HeaderMap) -> Option<(u64, u64, u64)> {
 impl Governor {
     /// `share` is clamped to (0, 1].
     pub fn new(share: f64) -> Self {
+        Self::with_patience(share, Patience::Wait)
+    }
+
+    pub fn with_patience(share: f64, patience: Patience) -> Self {
         Self {
             buckets: Mutex::new(HashMap::new()),
             share: share.clamp(0.01, 1.0),
+            patience,
             lowest_remaining: Mutex::new(None),
         }
+    }
+
+    pub fn patience(&self) -> Patience {
+        self.patience
+    }
+
+    /// Every budget as last reported.
+    pub fn standings(&self) -> Vec<Standing> {
+        let mut all: Vec<_> = self
+            .buckets()
+            .iter()
+            .map(|(bucket, b)| Standing {
+                bucket: bucket.clone(),
+                limit: b.limit,
+                remaining: b.remaining,
+                reset: b.reset,
+            })
+            .collect();
+        all.sort_by(|a, b| a.bucket.cmp(&b.bucket));
+        all
+    }
+
+    /// Takes in a standing another process saw (kept in Postgres), unless
+    /// this governor knows a later window or less budget in the same one.
+    pub fn learn(&self, standing: &Standing) {
+        let mut buckets = self.buckets();
+        let known = buckets.get(&standing.bucket).copied();
+        let newer = known.is_none_or(|b| {
+            standing.reset > b.reset
+                || (standing.reset == b.reset && standing.remaining < b.remaining)
+        });
+        if newer {
+            buckets.insert(
+                standing.bucket.clone(),
+                Bucket {
+                    limit: standing.limit,
+                    remaining: standing.remaining,
+                    reset: standing.reset,
+                    in_flight: known.map_or(0, |b| b.in_flight),
+                },
+            );
+        }
+    }
+
+    /// Units of `bucket` this governor may still spend in the current
+    /// window, and how many a fresh window gives; `None` while the forge
+    /// has not reported the budget.
+    pub fn usable(&self, bucket: &str) -> Option<(u64, u64)> {
+        let buckets = self.buckets();
+        let b = buckets.get(bucket)?;
+        let fresh = b.limit.saturating_sub(self.reserve(b.limit));
+        let remaining = if now_epoch().saturating_sub(1) >= b.reset {
+            b.limit
+        } else {
+            b.remaining
+        };
+        let usable = remaining
+            .saturating_sub(self.reserve(b.limit))
+            .saturating_sub(b.in_flight);
+        Some((usable, fresh))
+    }
+
+    /// When `bucket`'s window renews, in epoch seconds.
+    pub fn reset_of(&self, bucket: &str) -> Option<u64> {
+        self.buckets().get(bucket).map(|b| b.reset)
     }
 
     fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
@@ -81,8 +172,10 @@ impl Governor {
     }
 
     /// Waits until `cost` units of `bucket` may be spent, then holds them
-    /// until [`Governor::settle`]. Returns how long it waited.
-    pub async fn acquire(&self, bucket: &str, cost: u64) -> Duration {
+    /// until [`Governor::settle`]. Returns how long it waited, or, for a
+    /// governor that defers, `Err` with the reset (epoch seconds) instead
+    /// of waiting for it.
+    pub async fn acquire(&self, bucket: &str, cost: u64) -> Result<Duration, u64> {
         let mut waited = Duration::ZERO;
         loop {
             let wait = {
@@ -103,6 +196,8 @@ impl Governor {
                         } else if b.in_flight > 0 && now < b.reset {
                             // Others hold units that may come back; look again soon.
                             Some(Duration::from_millis(50))
+                        } else if self.patience == Patience::Defer {
+                            return Err(b.reset);
                         } else {
                             Some(Duration::from_secs(b.reset.saturating_sub(now).max(1)))
                         }
@@ -110,7 +205,7 @@ impl Governor {
                 }
             };
             match wait {
-                None => return waited,
+                None => return Ok(waited),
                 Some(pause) => {
                     tracing::debug!(
                         bucket,
@@ -198,15 +293,15 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_budget_does_not_wait() {
         let governor = Governor::default();
-        assert_eq!(governor.acquire("core", 1).await, Duration::ZERO);
+        assert_eq!(governor.acquire("core", 1).await, Ok(Duration::ZERO));
     }
 
     #[tokio::test]
     async fn a_spent_budget_waits_for_its_reset() {
         let governor = Governor::default();
-        governor.acquire("core", 1).await;
+        governor.acquire("core", 1).await.unwrap();
         governor.settle("core", 1, Some(&headers(10, 0, now_epoch() + 1)));
-        let waited = governor.acquire("core", 1).await;
+        let waited = governor.acquire("core", 1).await.unwrap();
         assert!(waited >= Duration::from_secs(1), "{waited:?}");
         assert_eq!(governor.lowest_remaining(), Some(0));
     }
@@ -217,11 +312,40 @@ mod tests {
         governor.settle("core", 0, Some(&headers(100, 60, now_epoch() + 3600)));
         // 60 left, 50 reserved: ten requests may go at once, the eleventh waits.
         for _ in 0..10 {
-            assert_eq!(governor.acquire("core", 1).await, Duration::ZERO);
+            assert_eq!(governor.acquire("core", 1).await, Ok(Duration::ZERO));
         }
         let eleventh =
             tokio::time::timeout(Duration::from_millis(200), governor.acquire("core", 1)).await;
         assert!(eleventh.is_err(), "the eleventh request must wait");
+    }
+
+    #[tokio::test]
+    async fn a_deferring_governor_answers_the_reset_instead_of_waiting() {
+        let governor = Governor::with_patience(0.5, Patience::Defer);
+        let reset = now_epoch() + 3600;
+        governor.settle("core", 0, Some(&headers(100, 51, reset)));
+        assert_eq!(governor.usable("core"), Some((1, 50)));
+        assert_eq!(governor.acquire("core", 1).await, Ok(Duration::ZERO));
+        governor.settle("core", 1, Some(&headers(100, 50, reset)));
+        assert_eq!(governor.acquire("core", 1).await, Err(reset));
+        assert_eq!(governor.usable("core"), Some((0, 50)));
+    }
+
+    #[test]
+    fn a_standing_from_elsewhere_is_learnt_unless_older() {
+        let governor = Governor::default();
+        let standing = |remaining, reset| Standing {
+            bucket: "core".into(),
+            limit: 60,
+            remaining,
+            reset,
+        };
+        governor.learn(&standing(40, 2_000_000_000));
+        governor.learn(&standing(50, 1_999_999_000));
+        governor.learn(&standing(45, 2_000_000_000));
+        assert_eq!(governor.standings(), vec![standing(40, 2_000_000_000)]);
+        governor.learn(&standing(30, 2_000_000_000));
+        assert_eq!(governor.standings(), vec![standing(30, 2_000_000_000)]);
     }
 
     #[test]

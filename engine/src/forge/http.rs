@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderName};
@@ -17,7 +17,7 @@ use reqwest::{Method, StatusCode};
 use tokio::sync::Semaphore;
 
 use super::cache::{self, ResponseCache};
-use super::governor::Governor;
+use super::governor::{Governor, Patience};
 use crate::error::{Error, Result};
 
 /// How hard to try.
@@ -324,7 +324,10 @@ impl Http {
         decode: &impl Fn(&[u8]) -> std::result::Result<T, String>,
         refusals: u32,
     ) -> Attempt<T> {
-        let waited = self.governor.acquire(call.bucket, call.cost).await;
+        let waited = match self.governor.acquire(call.bucket, call.cost).await {
+            Ok(waited) => waited,
+            Err(reset) => return Attempt::Fail(Error::deferred(reset)),
+        };
         self.stats.waited_ms.fetch_add(
             u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
@@ -357,6 +360,13 @@ impl Http {
                 && header_number(&headers, "x-ratelimit-remaining") == Some(0)
             {
                 self.governor.exhausted(call.bucket, reset);
+            }
+            if self.governor.patience() == Patience::Defer {
+                let resumes = SystemTime::now()
+                    .checked_add(pause)
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs());
+                return Attempt::Fail(Error::deferred(resumes));
             }
             return Attempt::Wait { pause, status };
         }
@@ -446,10 +456,7 @@ fn rate_limit_pause(status: StatusCode, headers: &HeaderMap, refusals: u32) -> O
     let spent = header_number(headers, "x-ratelimit-remaining") == Some(0);
     let reset_in = || {
         let reset = header_number(headers, "x-ratelimit-reset")?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_secs();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
         Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
     };
     let limited = status == StatusCode::TOO_MANY_REQUESTS

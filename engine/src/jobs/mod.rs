@@ -7,6 +7,7 @@
 //! One module per task type; this one starts them. Every task must be safe
 //! to run again: a process that dies mid-job leaves it to be taken up.
 
+pub mod discovery;
 mod tracker_sync;
 
 use std::time::Duration;
@@ -17,6 +18,7 @@ use underway::Worker;
 use underway::task::Error as TaskError;
 
 use crate::error::Error;
+pub use discovery::{DiscoveryQueue, ScheduleSettings};
 pub use tracker_sync::{SyncQueue, SyncRepository, SyncTask};
 
 /// How background work runs.
@@ -28,6 +30,9 @@ pub struct JobSettings {
     pub workers: usize,
     /// How often the planner looks for due repositories.
     pub plan_every: Duration,
+    /// Discovery runs this process works on at once.
+    pub discovery_workers: usize,
+    pub schedules: ScheduleSettings,
 }
 
 impl Default for JobSettings {
@@ -36,6 +41,8 @@ impl Default for JobSettings {
             sync_every: chrono::Duration::minutes(15),
             workers: 4,
             plan_every: Duration::from_secs(30),
+            discovery_workers: 2,
+            schedules: ScheduleSettings::default(),
         }
     }
 }
@@ -49,6 +56,7 @@ fn task_error(error: Error) -> TaskError {
         | Error::Status { .. }
         | Error::Malformed { .. }
         | Error::Database(_)
+        | Error::Deferred { .. }
         | Error::Inconsistent(_) => TaskError::Retryable(error.to_string()),
         error => TaskError::Fatal(error.to_string()),
     }
@@ -63,30 +71,55 @@ fn already_queued(error: &underway::queue::Error) -> bool {
 /// The running background work of this process; dropping it stops it.
 pub struct Running {
     tasks: Vec<JoinHandle<()>>,
-    worker: Worker<SyncTask>,
+    sync_worker: Worker<SyncTask>,
+    discovery_worker: Option<Worker<discovery::DiscoveryTask>>,
 }
 
 impl Running {
+    /// Stops taking new jobs and ends this process's work; a job cut off
+    /// is taken up by another process once its heartbeat stops.
     pub fn stop(self) {
-        self.worker.shutdown();
+        self.sync_worker.shutdown();
+        if let Some(worker) = &self.discovery_worker {
+            worker.shutdown();
+        }
         for task in self.tasks {
             task.abort();
         }
     }
 }
 
-/// Starts this process's share of the work: `settings.workers` syncs at a
-/// time, and the planner.
-pub fn start(queue: SyncQueue, settings: JobSettings) -> Running {
-    let mut worker = Worker::new(queue.queue.clone(), queue.task.clone());
-    worker.set_concurrency_limit(settings.workers.max(1));
-    let running_worker = worker.clone();
-    let mut tasks = vec![tokio::spawn(async move {
+/// Runs `worker` until it is shut down.
+fn spawn_worker<T: underway::Task + Sync>(
+    worker: &Worker<T>,
+    what: &'static str,
+) -> JoinHandle<()> {
+    let worker = worker.clone();
+    tokio::spawn(async move {
         // Polling finds jobs whose process died (no notification says so).
-        if let Err(error) = running_worker.run_every(2.seconds()).await {
-            tracing::error!(%error, "the sync worker stopped");
+        if let Err(error) = worker.run_every(2.seconds()).await {
+            tracing::error!(%error, "the {what} worker stopped");
         }
-    })];
+    })
+}
+
+/// Starts this process's share of the work: `settings.workers` syncs at a
+/// time and the planner; with `discovery`, its runs and the schedules.
+pub fn start(
+    queue: SyncQueue,
+    discovery: Option<DiscoveryQueue>,
+    settings: JobSettings,
+) -> Running {
+    let mut sync_worker = Worker::new(queue.queue.clone(), queue.task.clone());
+    sync_worker.set_concurrency_limit(settings.workers.max(1));
+    let mut tasks = vec![spawn_worker(&sync_worker, "sync")];
+    let discovery_worker = discovery.map(|discovery| {
+        let mut worker = Worker::new(discovery.queue.clone(), discovery.task.clone());
+        worker.set_concurrency_limit(settings.discovery_workers.max(1));
+        tasks.push(spawn_worker(&worker, "discovery"));
+        tasks.push(tokio::spawn(keep_schedules(discovery, settings.schedules)));
+        worker
+    });
     let pool = queue.store.pool().clone();
     tasks.push(tokio::spawn(async move {
         // Finished jobs are kept for their time to live, then deleted.
@@ -105,5 +138,21 @@ pub fn start(queue: SyncQueue, settings: JobSettings) -> Running {
             }
         }
     }));
-    Running { tasks, worker }
+    Running {
+        tasks,
+        sync_worker,
+        discovery_worker,
+    }
+}
+
+/// Looks at the schedules and the due runs every `sweep_every`.
+async fn keep_schedules(queue: DiscoveryQueue, settings: ScheduleSettings) {
+    let process = discovery::process_name();
+    let mut ticks = tokio::time::interval(settings.sweep_every);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = queue.tick(&settings, &process).await {
+            tracing::warn!(%error, "the discovery schedules failed a round");
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use model::forge::Forge;
 
-use super::{Store, bigint};
+use super::{Store, bigint, unsigned};
 use crate::error::Result;
 use crate::forge::github::network::{Person, Profile, RepositoryRecord};
 
@@ -336,5 +336,33 @@ impl Store {
         .fetch_optional(self.pool())
         .await?
         .flatten())
+    }
+
+    /// A developer's follower, following and public repository counts as
+    /// last read, if their profile was.
+    pub async fn developer_counts(
+        &self,
+        forge: Forge,
+        instance: &str,
+        login: &str,
+    ) -> Result<Option<(u64, u64, u64)>> {
+        let row: Option<(Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT followers, following, public_repos FROM developers
+             WHERE forge = $1 AND instance = $2 AND lower(login) = lower($3)
+             ORDER BY profiled_at DESC NULLS LAST LIMIT 1",
+        )
+        .bind(forge.key())
+        .bind(instance)
+        .bind(login)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some((Some(followers), Some(following), Some(repos))) => Ok(Some((
+                unsigned(followers)?,
+                unsigned(following)?,
+                unsigned(repos)?,
+            ))),
+            _ => Ok(None),
+        }
     }
 }

@@ -7,8 +7,10 @@ pub mod discovery;
 pub mod discovery_list;
 pub mod embedded;
 pub mod issue_list;
+pub mod tasks;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod tokens;
 pub mod tracker;
 
 use std::sync::Arc;

@@ -10,13 +10,19 @@
 //! filters and `ordering` come from an allow-list, and any other parameter
 //! is a 400 naming it (see [`params`]).
 //!
+//! Reads are public unless `--private-api`; writes need a session or an
+//! API token (see [`caller`]).
+//!
 //! The browser's own calls are Leptos server functions under `/api/<name>`
 //! (`app::server_fns`); they are not part of this API and may change with
 //! the pages.
 
+pub mod caller;
 mod developers;
 pub mod params;
+mod rate_limit;
 mod repositories;
+mod tasks;
 
 use app::error::AppError;
 use axum::Router;
@@ -24,7 +30,13 @@ use axum::http::Uri;
 use axum::routing::{any, get};
 use model::discovery::{Developer, DeveloperLinks, Page, Repository, RepositoryLinks};
 use model::error::{ErrorBody, ErrorDetail};
-use utoipa::OpenApi;
+use model::rate_limit::{RateLimit, RateLimits};
+use model::tasks::{
+    ParameterKind, Schedule, TaskName, TaskParameter, TaskProgress, TaskRun, TaskRunDetail,
+    TaskState, TaskType, TasksOverview,
+};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::state::AppState;
@@ -49,8 +61,25 @@ pub const API: &str = "/api/v1";
         repositories::list,
         repositories::one,
         repositories::stargazers,
+        rate_limit::standing,
+        tasks::overview,
+        tasks::one,
+        tasks::start,
     ),
+    modifiers(&Credentials),
     components(schemas(
+        RateLimit,
+        RateLimits,
+        TaskName,
+        TaskState,
+        TaskProgress,
+        TaskRun,
+        TaskRunDetail,
+        TaskType,
+        TaskParameter,
+        ParameterKind,
+        Schedule,
+        TasksOverview,
         Developer,
         DeveloperLinks,
         Repository,
@@ -63,8 +92,34 @@ pub const API: &str = "/api/v1";
 )]
 pub struct ApiDoc;
 
+/// The two ways to be allowed a write: a personal token, or a session
+/// cookie with its CSRF token in a header.
+struct Credentials;
+
+impl Modify for Credentials {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A personal API token from Settings (`tally_…`)."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                caller::CSRF_HEADER,
+                "A signed-in session's CSRF token, with its session cookie.",
+            ))),
+        );
+    }
+}
+
 /// Everything under `/api/v1`, and the documentation at `/api/docs`.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/developers", get(developers::list))
         .route("/api/v1/developers/{id}", get(developers::one))
@@ -87,10 +142,17 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/repositories/{id}/stargazers",
             get(repositories::stargazers),
         )
-        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .route("/api/v1/rate_limit", get(rate_limit::standing))
+        .route("/api/v1/tasks", get(tasks::overview).post(tasks::start))
+        .route("/api/v1/tasks/{id}", get(tasks::one))
         .route("/api/v1", any(unknown))
         .route("/api/v1/", any(unknown))
         .route("/api/v1/{*rest}", any(unknown))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caller::private_reads,
+        ))
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }
 
 /// An address under `/api/v1` that names no resource.
