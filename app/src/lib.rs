@@ -9,6 +9,8 @@
 
 mod components;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod lists;
 mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]

@@ -102,3 +102,17 @@ pub struct Page<T> {
     pub previous: Option<String>,
     pub results: Vec<T>,
 }
+
+/// A developer and the nearest of their network, for their page's graph
+/// and table: up to [`NETWORK_SHOWN`] of each side, with each side's total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeveloperNetwork {
+    pub developer: Developer,
+    pub followers: Vec<Developer>,
+    pub followers_total: u64,
+    pub following: Vec<Developer>,
+    pub following_total: u64,
+}
+
+/// How many of each side a developer's page shows.
+pub const NETWORK_SHOWN: usize = 100;

@@ -22,6 +22,8 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
     let queries = state.queries.clone();
     let tracker = state.tracker.clone();
     let sign_in = state.auth.options();
+    let store = state.store.clone();
+    let discovery = state.discovery.clone();
     // What pages and server functions may take from context (the visitor
     // comes with each request, from its session).
     let context = move || {
@@ -29,6 +31,8 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         leptos::context::provide_context(queries.clone());
         leptos::context::provide_context(tracker.clone());
         leptos::context::provide_context(sign_in.clone());
+        leptos::context::provide_context(store.clone());
+        leptos::context::provide_context(discovery.clone());
     };
     Router::new()
         .route("/healthz", get(probes::live))

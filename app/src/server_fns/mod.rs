@@ -1,6 +1,8 @@
 //! Server functions: the browser's calls into the server. Each takes what it
 //! needs from context and stays thin; the work lives in `engine`.
 
+pub mod discovery;
+pub mod settings;
 pub mod tracker;
 
 use leptos::prelude::*;
@@ -54,6 +56,17 @@ pub(crate) mod context {
 
     pub fn tracker() -> Result<Arc<engine::tracker::Tracker>, AppError> {
         use_context::<Arc<engine::tracker::Tracker>>().ok_or(AppError::Unavailable)
+    }
+
+    pub fn store() -> Result<engine::store::Store, AppError> {
+        use_context::<engine::store::Store>().ok_or(AppError::Unavailable)
+    }
+
+    /// Discovery's queue; unavailable where no GitHub is configured.
+    pub fn discovery() -> Result<engine::jobs::DiscoveryQueue, AppError> {
+        use_context::<Option<engine::jobs::DiscoveryQueue>>()
+            .flatten()
+            .ok_or(AppError::Unavailable)
     }
 
     /// Who sent the request (the server's session middleware says).

@@ -9,12 +9,11 @@ use app::error::AppError;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use engine::store::discovery::DeveloperId;
-use engine::store::discovery_list::{DeveloperFilters, Developers, Repositories, SortKey};
+use engine::store::discovery_list::{Developers, Repositories};
 use model::discovery::{Developer, Page, Repository};
 use model::error::ErrorBody;
 use utoipa::IntoParams;
 
-use super::params::{Params, names};
 use super::repositories::{RepositoryQuery, repository_page};
 use super::{API, id_in_path};
 use crate::state::AppState;
@@ -27,7 +26,7 @@ use crate::state::AppState;
     dead_code,
     reason = "declares the parameters for OpenAPI; Params reads them"
 )]
-pub struct DeveloperQuery {
+pub(super) struct DeveloperQuery {
     /// Only this forge's developers (`github`, …).
     forge: Option<String>,
     /// Login or name contains this, in any case.
@@ -59,30 +58,8 @@ pub(super) async fn developer_page(
     query: Option<&str>,
     path: &str,
 ) -> Result<Json<Page<Developer>>, AppError> {
-    let params = Params::read(query, &names::<DeveloperQuery>())?;
-    let filters = DeveloperFilters {
-        forge: params.forge("forge")?,
-        search: params.text("search"),
-        location: params.text("location"),
-        company: params.text("company"),
-        min_followers: params.number("min_followers")?,
-        max_followers: params.number("max_followers")?,
-        created_after: params.time("created_after")?,
-        created_before: params.time("created_before")?,
-    };
-    let order = params.ordering(&SortKey::DEVELOPERS)?;
-    let slice = state
-        .store
-        .list_developers(
-            scope,
-            &filters,
-            order,
-            params.cursor()?.as_ref(),
-            params.page_size()?,
-            API,
-        )
-        .await?;
-    Ok(Json(params.page(path, slice)))
+    let page = app::lists::developer_page(&state.store, scope, query, path, API).await?;
+    Ok(Json(page))
 }
 
 /// The developer behind an id in the path, or 404.

@@ -8,7 +8,7 @@
 //! `{count, next, previous, results}` in keyset pages (`page_size` up to
 //! 100, an opaque `cursor`), so paging is stable while rows are added;
 //! filters and `ordering` come from an allow-list, and any other parameter
-//! is a 400 naming it (see [`params`]).
+//! is a 400 naming it (see [`app::lists`]).
 //!
 //! Reads are public unless `--private-api`; writes need a session or an
 //! API token (see [`caller`]).
@@ -19,7 +19,7 @@
 
 pub mod caller;
 mod developers;
-pub mod params;
+mod params;
 mod rate_limit;
 mod repositories;
 mod tasks;

@@ -9,13 +9,12 @@ use app::error::AppError;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use engine::store::discovery::RepositoryId;
-use engine::store::discovery_list::{Developers, Repositories, RepositoryFilters, SortKey};
+use engine::store::discovery_list::{Developers, Repositories};
 use model::discovery::{Developer, Page, Repository};
 use model::error::ErrorBody;
 use utoipa::IntoParams;
 
 use super::developers::{DeveloperQuery, developer_page};
-use super::params::{Params, names};
 use super::{API, id_in_path};
 use crate::state::AppState;
 
@@ -27,7 +26,7 @@ use crate::state::AppState;
     dead_code,
     reason = "declares the parameters for OpenAPI; Params reads them"
 )]
-pub struct RepositoryQuery {
+pub(super) struct RepositoryQuery {
     /// Only this forge's repositories (`github`, …).
     forge: Option<String>,
     /// `owner/name` contains this, in any case.
@@ -64,32 +63,8 @@ pub(super) async fn repository_page(
     query: Option<&str>,
     path: &str,
 ) -> Result<Json<Page<Repository>>, AppError> {
-    let params = Params::read(query, &names::<RepositoryQuery>())?;
-    let filters = RepositoryFilters {
-        forge: params.forge("forge")?,
-        search: params.text("search"),
-        language: params.text("language"),
-        topic: params.text("topic"),
-        min_stars: params.number("min_stars")?,
-        max_stars: params.number("max_stars")?,
-        fork: params.flag("fork")?,
-        archived: params.flag("archived")?,
-        created_after: params.time("created_after")?,
-        created_before: params.time("created_before")?,
-    };
-    let order = params.ordering(&SortKey::REPOSITORIES)?;
-    let slice = state
-        .store
-        .list_repositories(
-            scope,
-            &filters,
-            order,
-            params.cursor()?.as_ref(),
-            params.page_size()?,
-            API,
-        )
-        .await?;
-    Ok(Json(params.page(path, slice)))
+    let page = app::lists::repository_page(&state.store, scope, query, path, API).await?;
+    Ok(Json(page))
 }
 
 async fn existing(state: &AppState, id: &str) -> Result<(RepositoryId, Repository), AppError> {
