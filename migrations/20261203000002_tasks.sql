@@ -25,6 +25,8 @@ CREATE TABLE task_runs (
     -- and how many of those failed in a way worth retrying.
     starts          integer NOT NULL DEFAULT 0,
     failures        integer NOT NULL DEFAULT 0,
+    -- The process that started it last (host and process id).
+    worker          text,
     created_at      timestamptz NOT NULL DEFAULT now(),
     started_at      timestamptz,
     updated_at      timestamptz NOT NULL DEFAULT now(),

@@ -23,7 +23,10 @@ use leptos_router::{SsrMode, path};
 
 pub use components::ECHARTS_SCRIPT;
 use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
-use pages::{Home, IssuesPage, NotFound, PeriodPage, QueryPage, SignInPage, SubscriptionsPage};
+use pages::{
+    DeveloperPage, DiscoverPage, DiscoverRepositoriesPage, Home, IssuesPage, NotFound, PeriodPage,
+    QueryPage, SettingsPage, SignInPage, SubscriptionsPage,
+};
 
 /// The HTML document around every page. Only the server renders it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -83,6 +86,18 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=path!("/subscriptions")
                             view=SubscriptionsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/discover") view=DiscoverPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/discover/repositories")
+                            view=DiscoverRepositoriesPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/discover/developers/:id")
+                            view=DeveloperPage
                             ssr=SsrMode::Async
                         />
                     </Routes>

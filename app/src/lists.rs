@@ -72,7 +72,14 @@ pub async fn developer_page(
     let order = params.ordering(&SortKey::DEVELOPERS)?;
     let cursor = params.cursor()?;
     let slice = store
-        .list_developers(scope, &filters, order, cursor.as_ref(), params.page_size()?, prefix)
+        .list_developers(
+            scope,
+            &filters,
+            order,
+            cursor.as_ref(),
+            params.page_size()?,
+            prefix,
+        )
         .await?;
     Ok(params.page(path, slice))
 }
@@ -101,7 +108,14 @@ pub async fn repository_page(
     let order = params.ordering(&SortKey::REPOSITORIES)?;
     let cursor = params.cursor()?;
     let slice = store
-        .list_repositories(scope, &filters, order, cursor.as_ref(), params.page_size()?, prefix)
+        .list_repositories(
+            scope,
+            &filters,
+            order,
+            cursor.as_ref(),
+            params.page_size()?,
+            prefix,
+        )
         .await?;
     Ok(params.page(path, slice))
 }
@@ -113,7 +127,6 @@ pub const MAX_PAGE_SIZE: usize = 100;
 pub struct Params {
     values: BTreeMap<String, String>,
 }
-
 
 impl Params {
     pub fn read(query: Option<&str>, allowed: &[&str]) -> Result<Self, AppError> {

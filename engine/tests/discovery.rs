@@ -19,6 +19,7 @@ use engine::store::testing::TestDb;
 use model::forge::Forge;
 use model::ids::TaskRunId;
 use model::tasks::{TaskRequest, TaskState};
+use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 use sim::world::{Account, Owner, World};
 
@@ -416,8 +417,8 @@ async fn a_run_cut_off_mid_way_resumes_after_its_last_step_and_ends_identical() 
     assert_eq!(cut.state, TaskState::Running, "cut off, not finished");
     assert!(cut.progress.done < cut.progress.total, "{:?}", cut.progress);
 
-    common::set_faults(&simulator, Forge::GitHub, serde_json::json!({})).await;
-    let requests_before = simulator_requests(&simulator).await;
+    simulator.set_faults(Forge::GitHub, Faults::default());
+    let requests_before = simulator.requests(Forge::GitHub);
     assert_eq!(discovery.execute(run).await.unwrap(), Outcome::Finished);
     let resumed = state_of(&db, run).await;
     assert_eq!(resumed.state, TaskState::Succeeded);
@@ -429,22 +430,15 @@ async fn a_run_cut_off_mid_way_resumes_after_its_last_step_and_ends_identical() 
     assert_eq!(starts, 2);
     // The resumed attempt skipped the lists the first one stored: it made
     // fewer requests than a whole run.
-    let resumed_requests = simulator_requests(&simulator).await - requests_before;
+    let resumed_requests = simulator.requests(Forge::GitHub) - requests_before;
     let whole = {
-        let before = simulator_requests(&simulator).await;
+        let before = simulator.requests(Forge::GitHub);
         clean.run_now(&profile_sync(&seed), "test").await.unwrap();
-        simulator_requests(&simulator).await - before
+        simulator.requests(Forge::GitHub) - before
     };
     assert!(resumed_requests < whole, "{resumed_requests} of {whole}");
     assert_eq!(snapshot(&db).await, snapshot(&clean_db).await);
     simulator.stop().await;
-}
-
-/// Requests the simulated GitHub has answered so far.
-async fn simulator_requests(simulator: &Simulator) -> u64 {
-    let url = format!("{}/_sim/stats", simulator.url(Forge::GitHub).unwrap());
-    let stats: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    stats["requests"].as_u64().unwrap()
 }
 
 #[tokio::test]

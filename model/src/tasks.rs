@@ -392,6 +392,8 @@ pub struct TaskRun {
     pub requested_by: String,
     /// The scraper run this profile sync is part of.
     pub parent: Option<TaskRunId>,
+    /// The process that started it last (host and process id).
+    pub worker: Option<String>,
     pub deferred_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,

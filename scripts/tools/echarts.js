@@ -3,7 +3,7 @@
 // public/vendor as one script that defines `window.echarts` like the full
 // dist build does, at about half its size.
 import * as echarts from 'echarts/core';
-import { BarChart, HeatmapChart, PieChart } from 'echarts/charts';
+import { BarChart, GraphChart, HeatmapChart, PieChart } from 'echarts/charts';
 import {
   CalendarComponent,
   GridComponent,
@@ -15,6 +15,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 
 echarts.use([
   BarChart,
+  GraphChart,
   HeatmapChart,
   PieChart,
   CalendarComponent,

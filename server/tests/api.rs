@@ -340,3 +340,126 @@ fn sample_developer() -> Developer {
         },
     }
 }
+
+#[test]
+fn the_schema_checker_finds_what_breaks_a_schema() {
+    use serde_json::json;
+    let doc = json!({"components": {"schemas": {"A": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "integer", "minimum": 0},
+            "name": {"type": ["string", "null"]},
+            "kind": {"type": "string", "enum": ["x", "y"]},
+            "tags": {"type": "array", "items": {"type": "string"}}
+        }
+    }}}});
+    let schema = json!({"$ref": "#/components/schemas/A"});
+    let fine = json!({"id": 1, "name": null, "tags": ["a"]});
+    assert!(common::schema::problems(&doc, &schema, &fine).is_empty());
+    for bad in [
+        json!({"name": "n"}),
+        json!({"id": -1}),
+        json!({"id": "1"}),
+        json!({"id": 1, "kind": "z"}),
+        json!({"id": 1, "tags": [1]}),
+        json!({"id": 1, "secret": true}),
+    ] {
+        assert!(
+            !common::schema::problems(&doc, &schema, &bad).is_empty(),
+            "{bad}"
+        );
+    }
+}
+
+/// The routes `api::routes` registers under `/api/v1`, read from its
+/// source, so a route added there without documentation fails here.
+fn registered_routes() -> BTreeSet<String> {
+    let source = include_str!("../src/api/mod.rs");
+    source
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|text| text.len() > "/api/v1/".len() && text.starts_with("/api/v1/"))
+        .filter(|path| !path.contains('*') && !path.ends_with("openapi.json"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_is_documented_and_every_answer_fits_its_schema() {
+    let (db, simulator) = crawled().await;
+    let server = start(&db.url, None);
+    let (_, doc): (u16, serde_json::Value) = get(&server, "/api/v1/openapi.json").await;
+    let paths = doc["paths"].as_object().unwrap();
+    let routes = registered_routes();
+    assert!(routes.len() >= 12, "{routes:?}");
+    for route in &routes {
+        assert!(
+            paths.contains_key(route),
+            "{route} is registered but not documented"
+        );
+    }
+    for documented in paths.keys() {
+        assert!(
+            routes.contains(documented),
+            "{documented} is documented but not served"
+        );
+    }
+    // Real ids: a developer with followers, a starred repository, a run.
+    let developer: i64 = sqlx::query_scalar(
+        "SELECT followed_id FROM follows GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    let repository: i64 = sqlx::query_scalar(
+        "SELECT repository_id FROM stars GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    let run: i64 = sqlx::query_scalar("SELECT max(id) FROM task_runs")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (route, item) in paths {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let id = if route.starts_with("/api/v1/developers") {
+            developer
+        } else if route.starts_with("/api/v1/repositories") {
+            repository
+        } else {
+            run
+        };
+        // Each route as it answers: found, and (for ids) not found and malformed.
+        let mut cases = vec![route.replace("{id}", &id.to_string())];
+        if route.contains("{id}") {
+            cases.push(route.replace("{id}", "999999999"));
+            cases.push(route.replace("{id}", "x"));
+        } else {
+            cases.push(format!("{route}?nonsense=1"));
+        }
+        for concrete in cases {
+            let answer = reqwest::get(format!("{}{concrete}", server.url))
+                .await
+                .unwrap();
+            let status = answer.status().as_u16().to_string();
+            let body: serde_json::Value = answer.json().await.unwrap();
+            let schema =
+                &item["get"]["responses"][&status]["content"]["application/json"]["schema"];
+            assert!(
+                !schema.is_null(),
+                "{concrete} answered {status}, which {route} does not document"
+            );
+            let problems = common::schema::problems(&doc, schema, &body);
+            assert!(problems.is_empty(), "{concrete} ({status}): {problems:#?}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} answers checked");
+    simulator.stop().await;
+}

@@ -17,6 +17,7 @@ pub fn Header() -> impl IntoView {
                 <nav class="nav" aria-label="Main">
                     <A href="/" exact=true>"Home"</A>
                     <A href="/issues">"Issues"</A>
+                    <A href="/discover">"Discover"</A>
                 </nav>
                 <Account />
                 <ThemeToggle />
@@ -40,6 +41,7 @@ fn Account() -> impl IntoView {
                             Some(v) => {
                                 view! {
                                     <A href="/subscriptions" attr:class="account-menu__name" attr:data-testid="viewer">{v.name}</A>
+                                    <A href="/settings" attr:class="account-menu__settings">"Settings"</A>
                                     <form method="post" action="/auth/sign-out" class="account-menu__out">
                                         <input type="hidden" name="csrf" value=v.csrf />
                                         <button type="submit" class="link-button">"Sign out"</button>

@@ -8,7 +8,7 @@ mod query_editor;
 mod readable;
 mod theme_toggle;
 
-pub use charts::{ActivityGraphs, ECHARTS_SCRIPT};
+pub use charts::{ActivityGraphs, ECHARTS_SCRIPT, Graph, network_option};
 pub use demo_banner::DemoBanner;
 pub use footer::Footer;
 pub use header::Header;

@@ -73,9 +73,7 @@ pub async fn network_of(id: DeveloperId) -> Result<DeveloperNetwork, AppError> {
     let side = |scope| {
         let store = store.clone();
         let query = query.clone();
-        async move {
-            crate::lists::developer_page(&store, scope, Some(&query), "", API).await
-        }
+        async move { crate::lists::developer_page(&store, scope, Some(&query), "", API).await }
     };
     let followers = side(Developers::FollowersOf(id)).await?;
     let following = side(Developers::FollowedBy(id)).await?;
@@ -162,5 +160,7 @@ pub async fn start_task(
     }
     let request = model::tasks::TaskRequest::from_json(&serde_json::Value::Object(fields))
         .map_err(|p| AppError::invalid(p.field, p.message))?;
-    Ok(discovery()?.submit(&request, &format!("user:{user}")).await?)
+    Ok(discovery()?
+        .submit(&request, &format!("user:{user}"))
+        .await?)
 }

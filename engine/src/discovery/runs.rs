@@ -50,7 +50,11 @@ impl Discovery {
     /// finished (it does nothing) or that another attempt left half done
     /// (the finished steps are skipped).
     pub async fn execute(&self, id: TaskRunId) -> Result<Outcome> {
-        let Some(claimed) = self.store.claim_run(id).await? else {
+        let Some(claimed) = self
+            .store
+            .claim_run(id, crate::jobs::discovery::process_name())
+            .await?
+        else {
             return Ok(Outcome::Finished);
         };
         let forge = claimed.request.forge();

@@ -151,7 +151,7 @@ async fn keep_schedules(queue: DiscoveryQueue, settings: ScheduleSettings) {
     let mut ticks = tokio::time::interval(settings.sweep_every);
     loop {
         ticks.tick().await;
-        if let Err(error) = queue.tick(&settings, &process).await {
+        if let Err(error) = queue.tick(&settings, process).await {
             tracing::warn!(%error, "the discovery schedules failed a round");
         }
     }

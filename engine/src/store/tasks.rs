@@ -24,6 +24,7 @@ type RunRow = (
     Option<String>,
     String,
     Option<TaskRunId>,
+    Option<String>,
     Option<DateTime<Utc>>,
     DateTime<Utc>,
     Option<DateTime<Utc>>,
@@ -31,7 +32,7 @@ type RunRow = (
 );
 
 const RUN_COLUMNS: &str = "id, name, parameters, state, done, total, step, error, requested_by,
-     parent_id, deferred_until, created_at, started_at, finished_at";
+     parent_id, worker, deferred_until, created_at, started_at, finished_at";
 
 /// `prefix` is where runs are addressed (`/api/v1/tasks`).
 fn run_from(row: RunRow, prefix: &str) -> Result<TaskRun> {
@@ -46,6 +47,7 @@ fn run_from(row: RunRow, prefix: &str) -> Result<TaskRun> {
         error,
         requested_by,
         parent,
+        worker,
         deferred,
         created,
         started,
@@ -65,6 +67,7 @@ fn run_from(row: RunRow, prefix: &str) -> Result<TaskRun> {
         error,
         requested_by,
         parent,
+        worker,
         deferred_until: deferred,
         created_at: created,
         started_at: started,
@@ -138,15 +141,16 @@ impl Store {
 
     /// Marks a run as running and answers what it is and how far it got;
     /// `None` if it has finished (a job queued twice, or already done).
-    pub async fn claim_run(&self, id: TaskRunId) -> Result<Option<Claimed>> {
+    pub async fn claim_run(&self, id: TaskRunId, worker: &str) -> Result<Option<Claimed>> {
         let row: Option<(String, Value, i32, i32)> = sqlx::query_as(
             "UPDATE task_runs SET state = 'running', starts = starts + 1,
                  started_at = coalesce(started_at, now()), deferred_until = NULL,
-                 error = NULL, updated_at = now()
+                 error = NULL, updated_at = now(), worker = $2
              WHERE id = $1 AND state NOT IN ('succeeded', 'failed')
              RETURNING name, parameters, done, starts",
         )
         .bind(id)
+        .bind(worker)
         .fetch_optional(self.pool())
         .await?;
         let Some((name, mut parameters, done, starts)) = row else {

@@ -150,7 +150,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/{*rest}", any(unknown))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            caller::private_reads,
+            caller::check,
         ))
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }

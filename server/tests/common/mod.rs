@@ -5,6 +5,8 @@
     reason = "shared test helpers: each test binary uses some of them, and stops loudly on the unexpected"
 )]
 
+pub mod schema;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -21,6 +23,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The process id, as runs record their worker (`host:pid`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process at once (SIGKILL), as a crash would.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

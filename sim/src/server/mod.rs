@@ -441,6 +441,18 @@ impl Simulator {
         }
     }
 
+    /// What `PUT /_sim/faults` does on `forge`'s listener.
+    pub fn set_faults(&self, forge: Forge, faults: Faults) {
+        if let Some(state) = self.state(forge) {
+            state.set_faults(faults);
+        }
+    }
+
+    /// Requests `forge` has answered so far (what `GET /_sim/stats` counts).
+    pub fn requests(&self, forge: Forge) -> u64 {
+        self.state(forge).map_or(0, |s| s.stats.counts().requests)
+    }
+
     /// What `GET /_sim/truth/issues?repository=<path>` answers on
     /// `forge`'s listener; `None` when there is no such repository.
     pub fn issue_truth(&self, forge: Forge, path: &str) -> Option<Vec<crate::truth::IssueTruth>> {

@@ -5,8 +5,11 @@
 
 #[cfg(feature = "hydrate")]
 mod echarts;
+mod network;
 mod options;
 mod tables;
+
+pub use network::network as network_option;
 
 use leptos::prelude::*;
 use model::activity::Activity;
@@ -34,7 +37,7 @@ pub struct GraphClick {
 /// that the browser draws `option` into, in place, whenever it changes.
 /// `link` turns a click into the address to open, if any.
 #[component]
-fn Graph(
+pub fn Graph(
     #[prop(into)] label: String,
     /// Names the graph's box for links and tests.
     #[prop(optional)]

@@ -19,7 +19,7 @@ use model::forge::Forge;
 use serde_json::{Value, json};
 
 /// Axis and label text, readable on the light and the dark theme alike.
-const TEXT: &str = "#8a8f98";
+pub const TEXT: &str = "#8a8f98";
 /// A calendar day's square, in pixels: big enough to tap on a phone.
 pub const CELL: u32 = 16;
 /// How many repositories the bar chart names.
