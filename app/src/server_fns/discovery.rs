@@ -135,7 +135,7 @@ pub async fn start_task(
     fields.insert("name".into(), name.into());
     let name = fields["name"].as_str().unwrap_or_default().to_owned();
     let takes = model::tasks::TaskName::from_key(&name)
-        .map(|n| n.parameters())
+        .map(model::tasks::TaskName::parameters)
         .unwrap_or_default();
     for (field, value) in [
         ("forge", forge),

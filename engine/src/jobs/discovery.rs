@@ -213,8 +213,7 @@ pub fn process_name() -> &'static str {
     static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     NAME.get_or_init(|| {
         let host = std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_else(|_| "localhost".to_owned());
+            .map_or_else(|_| "localhost".to_owned(), |h| h.trim().to_owned());
         format!("{host}:{}", std::process::id())
     })
 }

@@ -271,28 +271,21 @@ impl Store {
     }
 
     pub async fn schedules(&self) -> Result<Vec<Schedule>> {
-        let rows: Vec<(
-            String,
-            i64,
-            Option<DateTime<Utc>>,
-            Option<String>,
-            DateTime<Utc>,
-            i64,
-        )> = sqlx::query_as(
+        let rows: Vec<ScheduleRow> = sqlx::query_as(
             "SELECT name, every_secs, last_run_at, last_run_by, next_at, runs
-                 FROM schedules ORDER BY name",
+             FROM schedules ORDER BY name",
         )
         .fetch_all(self.pool())
         .await?;
         rows.into_iter()
-            .map(|(name, every, last_run_at, last_run_by, next_at, runs)| {
+            .map(|row| {
                 Ok(Schedule {
-                    name,
-                    every_seconds: unsigned(every)?,
-                    last_run_at,
-                    last_run_by,
-                    next_at,
-                    runs: unsigned(runs)?,
+                    name: row.name,
+                    every_seconds: unsigned(row.every_secs)?,
+                    last_run_at: row.last_run_at,
+                    last_run_by: row.last_run_by,
+                    next_at: row.next_at,
+                    runs: unsigned(row.runs)?,
                 })
             })
             .collect()
@@ -362,41 +355,54 @@ impl Store {
 
     /// Every budget kept, by forge, instance, token and bucket.
     pub async fn rate_limits(&self) -> Result<Vec<RateLimit>> {
-        let rows: Vec<(
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            DateTime<Utc>,
-            DateTime<Utc>,
-        )> = sqlx::query_as(
+        let rows: Vec<RateLimitRow> = sqlx::query_as(
             r#"SELECT forge, instance, token_key, bucket, "limit", remaining, reset_at, seen_at
-                   FROM rate_limits ORDER BY forge, instance, token_key, bucket"#,
+               FROM rate_limits ORDER BY forge, instance, token_key, bucket"#,
         )
         .fetch_all(self.pool())
         .await?;
         let mut limits = Vec::with_capacity(rows.len());
-        for (forge, instance, token, bucket, limit, remaining, reset_at, seen_at) in rows {
+        for row in rows {
             // A forge this build does not know was written by a newer one.
-            let Some(forge) = Forge::from_key(&forge) else {
+            let Some(forge) = Forge::from_key(&row.forge) else {
                 continue;
             };
             limits.push(RateLimit {
                 forge,
-                instance,
-                token,
-                bucket,
-                limit: unsigned(limit)?,
-                remaining: unsigned(remaining)?,
-                reset: reset_at.timestamp(),
-                reset_at,
-                seen_at,
+                instance: row.instance,
+                token: row.token_key,
+                bucket: row.bucket,
+                limit: unsigned(row.limit)?,
+                remaining: unsigned(row.remaining)?,
+                reset: row.reset_at.timestamp(),
+                reset_at: row.reset_at,
+                seen_at: row.seen_at,
             });
         }
         Ok(limits)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct ScheduleRow {
+    name: String,
+    every_secs: i64,
+    last_run_at: Option<DateTime<Utc>>,
+    last_run_by: Option<String>,
+    next_at: DateTime<Utc>,
+    runs: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RateLimitRow {
+    forge: String,
+    instance: String,
+    token_key: String,
+    bucket: String,
+    limit: i64,
+    remaining: i64,
+    reset_at: DateTime<Utc>,
+    seen_at: DateTime<Utc>,
 }
 
 /// A step count as the `integer` columns hold it.

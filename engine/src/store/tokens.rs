@@ -67,20 +67,20 @@ impl Store {
 
     /// A person's tokens that still work, newest first.
     pub async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>> {
-        let rows: Vec<(ApiTokenId, String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        let rows: Vec<TokenRow> = sqlx::query_as(
             "SELECT id, name, created_at, last_used_at FROM api_tokens
-                 WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
+             WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
         )
         .bind(user)
         .fetch_all(self.pool())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, created_at, last_used_at)| ApiToken {
-                id,
-                name,
-                created_at,
-                last_used_at,
+            .map(|row| ApiToken {
+                id: row.id,
+                name: row.name,
+                created_at: row.created_at,
+                last_used_at: row.last_used_at,
             })
             .collect())
     }
@@ -117,4 +117,12 @@ impl Store {
         .fetch_optional(self.pool())
         .await?)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: ApiTokenId,
+    name: String,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
 }
