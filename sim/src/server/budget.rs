@@ -35,6 +35,9 @@ pub struct Standing {
 struct Window {
     started: DateTime<Utc>,
     used: u32,
+    /// What each earlier window used, oldest first (for benchmarks that
+    /// check a client kept to its share).
+    before: Vec<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -62,6 +65,7 @@ impl Budgets {
             .or_insert(Window {
                 started: now,
                 used: 0,
+                before: Vec::new(),
             });
         let length = chrono::Duration::from_std(limit.window).unwrap_or(chrono::Duration::hours(1));
         // Windows end on a whole second, as the `reset` the forges report does.
@@ -75,10 +79,9 @@ impl Budgets {
             }
         };
         if now.timestamp() >= ends(window.started) {
-            *window = Window {
-                started: now,
-                used: 0,
-            };
+            let used = std::mem::take(&mut window.used);
+            window.before.push(used);
+            window.started = now;
         }
         let fits = window.used + cost <= limit.units;
         if fits {
@@ -91,6 +94,19 @@ impl Budgets {
             reset: ends(window.started),
         };
         if fits { Ok(standing) } else { Err(standing) }
+    }
+
+    /// Units each window of one budget used, oldest first, the current one
+    /// last.
+    pub fn usage(&self, principal: &Principal, resource: &'static str) -> Vec<u32> {
+        let windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        windows
+            .get(&(principal.clone(), resource))
+            .map(|w| w.before.iter().copied().chain([w.used]).collect())
+            .unwrap_or_default()
     }
 
     /// The standing without charging (for 304s and `/rate_limit`).

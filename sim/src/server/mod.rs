@@ -448,6 +448,23 @@ impl Simulator {
         }
     }
 
+    /// Units each rate-limit window of `forge`'s `resource` budget used for
+    /// `token` (anonymous: `None`), oldest first.
+    pub fn budget_usage(
+        &self,
+        forge: Forge,
+        token: Option<&str>,
+        resource: &'static str,
+    ) -> Vec<u32> {
+        let principal = match token {
+            Some(token) => budget::Principal::Token(token.to_owned()),
+            None => budget::Principal::Anonymous,
+        };
+        self.state(forge)
+            .map(|s| s.budgets.usage(&principal, resource))
+            .unwrap_or_default()
+    }
+
     /// Requests `forge` has answered so far (what `GET /_sim/stats` counts).
     pub fn requests(&self, forge: Forge) -> u64 {
         self.state(forge).map_or(0, |s| s.stats.counts().requests)
