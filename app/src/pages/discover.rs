@@ -14,6 +14,7 @@ use model::tasks::{TaskName, TaskRun, TaskState, TasksOverview};
 use model::url::encode_component;
 
 use crate::components::{Problem, age, grouped, paged};
+use crate::error::AppError;
 use crate::server_fns::discovery::{
     StartTask, discover_developers, discover_repositories, task_runs,
 };
@@ -118,8 +119,14 @@ fn Discover(tab: Tab) -> impl IntoView {
             </nav>
             <Filters tab filters=query />
             {move || match tab {
-                Tab::Developers => view! { <DeveloperList query=filters.get() /> }.into_any(),
-                Tab::Repositories => view! { <RepositoryList query=filters.get() /> }.into_any(),
+                Tab::Developers => {
+                    listing(filters.get(), discover_developers, "developers", developer_row, |d| d.id.0)
+                        .into_any()
+                }
+                Tab::Repositories => {
+                    listing(filters.get(), discover_repositories, "repositories", repository_row, |r| r.id.0)
+                        .into_any()
+                }
             }}
         </div>
     }
@@ -164,12 +171,6 @@ fn Filters(tab: Tab, filters: Memo<leptos_router::params::ParamsMap>) -> impl In
     }
 }
 
-/// `page`'s next address as the list's "after" token: the server function
-/// reads the filters and the cursor back out of it.
-fn after_of<T>(page: &Page<T>) -> Option<String> {
-    page.next.clone()
-}
-
 fn count_line(count: u64, what: &str) -> String {
     let noun = if count == 1 {
         what.trim_end_matches('s')
@@ -179,46 +180,55 @@ fn count_line(count: u64, what: &str) -> String {
     format!("{} {noun}", grouped(count))
 }
 
-#[component]
-fn DeveloperList(query: String) -> impl IntoView {
-    let first = Resource::new(
-        move || query.clone(),
-        |query| discover_developers(query, None),
-    );
+/// A list that starts with the page `fetch(query)` answers and grows by the
+/// next page's address (its query holds the filters and the cursor).
+fn listing<T, F, Fut, V>(
+    query: String,
+    fetch: F,
+    noun: &'static str,
+    row: fn(T) -> V,
+    key: fn(&T) -> i64,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(String) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Page<T>, AppError>> + Send + 'static,
+    V: IntoView + 'static,
+{
+    let first = Resource::new(move || query.clone(), {
+        let fetch = fetch.clone();
+        move |query| fetch(query)
+    });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
+                let fetch = fetch.clone();
                 first
                     .get()
-                    .map(|result| match result {
+                    .map(move |result| match result {
                         Err(error) => view! { <Problem error /> }.into_any(),
                         Ok(page) if page.results.is_empty() => {
-                            view! { <p class="empty" data-testid="empty">"No developers match. Start a crawl above, or loosen the filters."</p> }
+                            view! { <p class="empty" data-testid="empty">{format!("No {noun} match. Start a crawl above, or loosen the filters.")}</p> }
                                 .into_any()
                         }
                         Ok(page) => {
                             let count = page.count;
-                            let next = after_of(&page);
                             let (items, more) = paged(
                                 page.results,
-                                next,
-                                |after: String| async move {
+                                page.next,
+                                move |after: String| {
                                     let query = after.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
-                                    discover_developers(query, None)
-                                        .await
-                                        .map(|p| {
-                                            let next = after_of(&p);
-                                            (p.results, next)
-                                        })
+                                    let page = fetch(query);
+                                    async move { page.await.map(|p| (p.results, p.next)) }
                                 },
                                 |after: &str| after.to_owned(),
                             );
                             view! {
-                                <section class="list" aria-label="Developers">
-                                    <p class="muted" data-testid="count">{count_line(count, "developers")}</p>
+                                <section class="list" aria-label=noun>
+                                    <p class="muted" data-testid="count">{count_line(count, noun)}</p>
                                     <ol class="people-list">
-                                        <For each=move || items.get() key=|d| d.id let:developer>
-                                            {developer_row(developer)}
+                                        <For each=move || items.get() key=key let:item>
+                                            {row(item)}
                                         </For>
                                     </ol>
                                     {more}
@@ -258,59 +268,6 @@ fn developer_row(developer: Developer) -> impl IntoView {
             <span class="people-list__numbers">{numbers}</span>
             <span class="badge">{synced}</span>
         </li>
-    }
-}
-
-#[component]
-fn RepositoryList(query: String) -> impl IntoView {
-    let first = Resource::new(
-        move || query.clone(),
-        |query| discover_repositories(query, None),
-    );
-    view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                first
-                    .get()
-                    .map(|result| match result {
-                        Err(error) => view! { <Problem error /> }.into_any(),
-                        Ok(page) if page.results.is_empty() => {
-                            view! { <p class="empty" data-testid="empty">"No repositories match. Start a crawl above, or loosen the filters."</p> }
-                                .into_any()
-                        }
-                        Ok(page) => {
-                            let count = page.count;
-                            let next = after_of(&page);
-                            let (items, more) = paged(
-                                page.results,
-                                next,
-                                |after: String| async move {
-                                    let query = after.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
-                                    discover_repositories(query, None)
-                                        .await
-                                        .map(|p| {
-                                            let next = after_of(&p);
-                                            (p.results, next)
-                                        })
-                                },
-                                |after: &str| after.to_owned(),
-                            );
-                            view! {
-                                <section class="list" aria-label="Repositories">
-                                    <p class="muted" data-testid="count">{count_line(count, "repositories")}</p>
-                                    <ol class="people-list">
-                                        <For each=move || items.get() key=|r| r.id let:repository>
-                                            {repository_row(repository)}
-                                        </For>
-                                    </ol>
-                                    {more}
-                                </section>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
     }
 }
 

@@ -16,44 +16,20 @@ use super::context::{discovery, store, user_sending};
 #[cfg(feature = "ssr")]
 const API: &str = "/api/v1";
 
-/// `query` with the cursor of the page wanted, if any.
-#[cfg(feature = "ssr")]
-fn with_cursor(query: &str, cursor: Option<&str>) -> String {
-    let query = query.trim_start_matches('?');
-    match cursor {
-        None => query.to_owned(),
-        Some(cursor) => {
-            let cursor = serde_urlencoded::to_string([("cursor", cursor)]).unwrap_or_default();
-            if query.is_empty() {
-                cursor
-            } else {
-                format!("{query}&{cursor}")
-            }
-        }
-    }
-}
-
-/// A page of developers under `query`'s filters (the API's parameters).
+/// A page of developers under `query` (the API's parameters: filters,
+/// ordering and cursor); `next` is the page's address on `/discover`.
 #[server(endpoint = "discover_developers")]
-pub async fn discover_developers(
-    query: String,
-    cursor: Option<String>,
-) -> Result<Page<Developer>, AppError> {
+pub async fn discover_developers(query: String) -> Result<Page<Developer>, AppError> {
     use engine::store::discovery_list::Developers;
-    let query = with_cursor(&query, cursor.as_deref());
     crate::lists::developer_page(&store()?, Developers::All, Some(&query), "/discover", API).await
 }
 
-/// A page of repositories under `query`'s filters.
+/// A page of repositories under `query`.
 #[server(endpoint = "discover_repositories")]
-pub async fn discover_repositories(
-    query: String,
-    cursor: Option<String>,
-) -> Result<Page<Repository>, AppError> {
+pub async fn discover_repositories(query: String) -> Result<Page<Repository>, AppError> {
     use engine::store::discovery_list::Repositories;
-    let query = with_cursor(&query, cursor.as_deref());
-    crate::lists::repository_page(&store()?, Repositories::All, Some(&query), "/discover", API)
-        .await
+    let path = "/discover/repositories";
+    crate::lists::repository_page(&store()?, Repositories::All, Some(&query), path, API).await
 }
 
 /// A developer, their followers and whom they follow (the most followed
