@@ -564,3 +564,45 @@ async fn only_github_is_followed() {
     assert!(refused.to_string().contains("GitHub only"), "{refused}");
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn a_schedule_runs_once_per_period_across_processes() {
+    let db = TestDb::new().await;
+    let period = std::time::Duration::from_secs(1);
+    // Two processes asking as fast as they can for three and a half periods.
+    let ask = |by: &'static str| {
+        let store = db.store.clone();
+        async move {
+            let end = std::time::Instant::now() + period * 7 / 2;
+            let mut won = Vec::new();
+            while std::time::Instant::now() < end {
+                if store
+                    .claim_schedule("beat", period, true, by)
+                    .await
+                    .unwrap()
+                {
+                    won.push(chrono::Utc::now());
+                }
+            }
+            won
+        }
+    };
+    let (first, second) = tokio::join!(ask("first"), ask("second"));
+    let mut runs: Vec<_> = first.iter().chain(&second).copied().collect();
+    runs.sort();
+    assert!(
+        (3..=4).contains(&runs.len()),
+        "{} runs in 3.5 periods",
+        runs.len()
+    );
+    for pair in runs.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= chrono::Duration::milliseconds(900),
+            "two runs {gap} apart"
+        );
+    }
+    let schedules = db.store.schedules().await.unwrap();
+    assert_eq!(schedules.len(), 1);
+    assert_eq!(schedules[0].runs, u64::try_from(runs.len()).unwrap());
+}

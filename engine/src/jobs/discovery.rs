@@ -187,12 +187,12 @@ impl DiscoveryQueue {
     /// one process per period), then sweeps.
     pub async fn tick(&self, settings: &ScheduleSettings, process: &str) -> Result<()> {
         self.store
-            .claim_schedule(HEARTBEAT_SCHEDULE, settings.heartbeat_every, process)
+            .claim_schedule(HEARTBEAT_SCHEDULE, settings.heartbeat_every, true, process)
             .await?;
         if let Some(every) = settings.discovery_every
             && self
                 .store
-                .claim_schedule(DISCOVERY_SCHEDULE, every, process)
+                .claim_schedule(DISCOVERY_SCHEDULE, every, false, process)
                 .await?
         {
             let request = TaskRequest::DiscoveryScraper {

@@ -240,21 +240,25 @@ impl Store {
 
     /// Runs `name` now if its period is due, across every process on the
     /// database: the one `UPDATE` that moves `next_at` on decides which
-    /// process runs it. Answers whether this one does.
+    /// process runs it. Answers whether this one does. A schedule seen for
+    /// the first time is due at once with `at_once`, else a period later.
     pub async fn claim_schedule(
         &self,
         name: &str,
         every: std::time::Duration,
+        at_once: bool,
         by: &str,
     ) -> Result<bool> {
         let secs = bigint(every.as_secs().max(1))?;
         sqlx::query(
-            "INSERT INTO schedules (name, every_secs, next_at) VALUES ($1, $2, now())
+            "INSERT INTO schedules (name, every_secs, next_at)
+             VALUES ($1, $2, now() + make_interval(secs => CASE WHEN $3 THEN 0 ELSE $2 END))
              ON CONFLICT (name) DO UPDATE SET every_secs = excluded.every_secs,
                  next_at = least(schedules.next_at, now() + make_interval(secs => excluded.every_secs))",
         )
         .bind(name)
         .bind(secs)
+        .bind(at_once)
         .execute(self.pool())
         .await?;
         let claimed: Option<i64> = sqlx::query_scalar(
