@@ -429,6 +429,8 @@ pub struct Schedule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TasksOverview {
+    /// When this answer was made (ages on a page count from it).
+    pub as_of: DateTime<Utc>,
     pub types: Vec<TaskType>,
     pub schedules: Vec<Schedule>,
     /// The latest runs asked for (a scraper's profile syncs are listed

@@ -23,3 +23,11 @@ pub struct NewApiToken {
     pub token: String,
     pub details: ApiToken,
 }
+
+/// A person's working tokens, and when the list was read (ages on the
+/// page count from it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenList {
+    pub as_of: DateTime<Utc>,
+    pub tokens: Vec<ApiToken>,
+}

@@ -396,7 +396,7 @@ fn StartForm(start: ServerAction<StartTask>) -> impl IntoView {
 
 #[component]
 fn Runs(overview: TasksOverview) -> impl IntoView {
-    let now = chrono::Utc::now();
+    let now = overview.as_of;
     let schedules = overview
         .schedules
         .iter()

@@ -5,7 +5,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use model::tokens::ApiToken;
+use model::tokens::ApiTokenList;
 
 use crate::components::{Problem, age};
 use crate::error::AppError;
@@ -78,7 +78,7 @@ fn Tokens(csrf: String) -> impl IntoView {
                 {move || {
                     let csrf = revoke_csrf.clone();
                     tokens.get().map(move |result| match result {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens."</p> }.into_any(),
+                        Ok(list) if list.tokens.is_empty() => view! { <p class="muted">"No tokens."</p> }.into_any(),
                         Ok(list) => view! { <TokenList list csrf revoke /> }.into_any(),
                         Err(error) => view! { <Problem error /> }.into_any(),
                     })
@@ -90,11 +90,11 @@ fn Tokens(csrf: String) -> impl IntoView {
 
 #[component]
 fn TokenList(
-    list: Vec<ApiToken>,
+    list: ApiTokenList,
     csrf: String,
     revoke: ServerAction<RevokeApiToken>,
 ) -> impl IntoView {
-    let now = chrono::Utc::now();
+    let now = list.as_of;
     view! {
         <table class="data-table">
             <thead>
@@ -102,6 +102,7 @@ fn TokenList(
             </thead>
             <tbody>
                 {list
+                    .tokens
                     .into_iter()
                     .map(|token| {
                         let csrf = csrf.clone();

@@ -68,6 +68,7 @@ pub async fn task_runs() -> Result<TasksOverview, AppError> {
     let store = store()?;
     let prefix = format!("{API}/tasks");
     Ok(TasksOverview {
+        as_of: chrono::Utc::now(),
         types: model::tasks::TaskName::ALL
             .into_iter()
             .map(Into::into)

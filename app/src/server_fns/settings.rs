@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use model::ids::ApiTokenId;
-use model::tokens::{ApiToken, NewApiToken};
+use model::tokens::{ApiTokenList, NewApiToken};
 
 use crate::error::AppError;
 
@@ -12,8 +12,11 @@ use super::context::{store, user, user_sending};
 
 /// The person's tokens that still work, newest first.
 #[server(endpoint = "api_tokens")]
-pub async fn api_tokens() -> Result<Vec<ApiToken>, AppError> {
-    Ok(store()?.api_tokens(user()?).await?)
+pub async fn api_tokens() -> Result<ApiTokenList, AppError> {
+    Ok(ApiTokenList {
+        as_of: chrono::Utc::now(),
+        tokens: store()?.api_tokens(user()?).await?,
+    })
 }
 
 /// Makes a token named `name`; the answer is the only time it is shown.

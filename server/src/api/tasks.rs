@@ -35,6 +35,7 @@ fn prefix() -> String {
     ))]
 pub async fn overview(State(state): State<AppState>) -> Result<Json<TasksOverview>, AppError> {
     Ok(Json(TasksOverview {
+        as_of: chrono::Utc::now(),
         types: TaskName::ALL.into_iter().map(Into::into).collect(),
         schedules: state.store.schedules().await?,
         recent: state.store.recent_runs(RECENT_RUNS, &prefix()).await?,
