@@ -28,9 +28,20 @@ pub async fn linked_pages<T: DeserializeOwned>(
             })?;
         items.extend(page.value);
         match next_link(&page.headers) {
-            Some(next) => call = Call::get(next, call.bucket),
+            Some(next) => call = next_call(&call, next),
             None => return Ok(items),
         }
+    }
+}
+
+/// The request for the page at `next` (a whole address, query included):
+/// the same headers (a media type such as GitHub's `star+json` changes what
+/// every page holds), budget and cost.
+fn next_call(call: &Call, next: String) -> Call {
+    Call {
+        url: next,
+        query: Vec::new(),
+        ..call.clone()
     }
 }
 
@@ -120,6 +131,27 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn every_page_is_asked_for_as_the_first_was() {
+        let mut first =
+            Call::get("https://api.example/users/a/starred", "core").query("per_page", 100);
+        first.headers.push((
+            reqwest::header::ACCEPT,
+            "application/vnd.github.star+json".into(),
+        ));
+        let next = next_call(
+            &first,
+            "https://api.example/users/a/starred?page=2&per_page=100".into(),
+        );
+        assert_eq!(next.headers, first.headers, "the media type stays");
+        assert_eq!(next.bucket, "core");
+        assert_eq!(
+            next.full_url(),
+            "https://api.example/users/a/starred?page=2&per_page=100",
+            "the query comes from the link, once"
+        );
+    }
 
     #[test]
     fn the_next_link_is_found_among_others() {
