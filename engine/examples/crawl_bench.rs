@@ -105,7 +105,7 @@ async fn main() {
         .username
         .clone();
     let crawl = Instant::now();
-    let mut deferrals = 0u64;
+    let (mut deferrals, mut failures) = (0u64, 0u64);
     let mut synced = 0usize;
     let mut batch = vec![seed];
     while synced < target && !batch.is_empty() {
@@ -117,12 +117,13 @@ async fn main() {
             };
             runs.push(db.store.create_run(&request, "bench", None).await.unwrap());
         }
-        let outcomes: Vec<u64> = futures_util::stream::iter(runs)
+        let outcomes: Vec<(u64, u64)> = futures_util::stream::iter(runs)
             .map(|run| run_to_the_end(&discovery, run))
             .buffer_unordered(at_once)
             .collect()
             .await;
-        deferrals += outcomes.iter().sum::<u64>();
+        deferrals += outcomes.iter().map(|o| o.0).sum::<u64>();
+        failures += outcomes.iter().map(|o| o.1).sum::<u64>();
         synced += batch.len();
         let wanted = i64::try_from((target - synced).min(at_once * 8)).unwrap();
         batch = db
@@ -158,8 +159,14 @@ async fn main() {
     let most = usage.iter().copied().max().unwrap_or(0);
     println!("synced {synced} developers, reached {reached}, in {wall:.1} s");
     println!(
-        "requests: {requests} ({per_developer:.2} per developer synced); {deferrals} deferrals"
+        "requests: {requests} ({per_developer:.2} per developer synced); {deferrals} deferrals, {failures} failed attempts"
     );
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM task_runs WHERE state <> 'succeeded'")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    println!("runs not succeeded: {failed}");
     println!(
         "budget bound: {bound:.1} s ({requests} requests at {share} per {} s window); wall/bound {:.2}",
         window.as_secs(),
@@ -177,16 +184,23 @@ fn instance(simulator: &Simulator) -> String {
     engine::forge::instance_of(simulator.url(Forge::GitHub).unwrap())
 }
 
-/// Executes `run`, waiting out each deferral; answers how many there were.
-async fn run_to_the_end(discovery: &Discovery, run: TaskRunId) -> u64 {
-    let mut deferrals = 0;
+/// Executes `run` as the job queue would: waiting out each deferral, and
+/// trying again after a failure worth retrying (the run gives up by itself
+/// after five). Answers the deferrals and the failed attempts.
+async fn run_to_the_end(discovery: &Discovery, run: TaskRunId) -> (u64, u64) {
+    let (mut deferrals, mut failures) = (0, 0);
     loop {
-        match discovery.execute(run).await.unwrap() {
-            Outcome::Finished => return deferrals,
-            Outcome::Deferred(until) => {
+        match discovery.execute(run).await {
+            Ok(Outcome::Finished) => return (deferrals, failures),
+            Ok(Outcome::Deferred(until)) => {
                 deferrals += 1;
                 let wait = (until - Utc::now()).to_std().unwrap_or_default();
                 tokio::time::sleep(wait + Duration::from_millis(20)).await;
+            }
+            Err(error) => {
+                failures += 1;
+                eprintln!("run {run} failed an attempt: {error}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
     }

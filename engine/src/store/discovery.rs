@@ -161,9 +161,15 @@ impl Store {
         let owner_ids = self
             .upsert_people(forge, instance, &owners, owner_distance)
             .await?;
-        let mut ids = Vec::with_capacity(records.len());
+        // Rows are written in the forge's id order, whatever the list's:
+        // two syncs saving overlapping lists at once then lock the rows
+        // they share in the same order and cannot deadlock.
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by_key(|&i| records[i].id);
+        let mut ids = vec![RepositoryId(0); records.len()];
         let mut tx = self.pool().begin().await?;
-        for (record, owner) in records.iter().zip(owner_ids) {
+        for i in order {
+            let (record, owner) = (&records[i], owner_ids[i]);
             let id: RepositoryId = sqlx::query_scalar(
                 "INSERT INTO repositories (forge, instance, forge_id, owner_id, owner_login, name,
                      description, homepage, language, topics, fork, archived, disabled, stars,
@@ -207,7 +213,7 @@ impl Store {
             .bind(record.pushed_at)
             .fetch_one(&mut *tx)
             .await?;
-            ids.push(id);
+            ids[i] = id;
         }
         tx.commit().await?;
         Ok(ids)
