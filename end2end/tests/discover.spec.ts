@@ -56,6 +56,6 @@ test('start a discovery from a seed, watch it finish, browse developers and a ne
   await hydrated(page);
   await expect(page.getByTestId('repository').first()).toBeVisible();
   await page.goto('/api/docs/');
-  await expect(page.locator('.swagger-ui')).toBeVisible();
+  await expect(page.locator('.swagger-ui').first()).toBeVisible();
   await expect(page.getByText('/api/v1/tasks').first()).toBeVisible();
 });
