@@ -62,3 +62,7 @@ CREATE TABLE api_tokens (
 );
 
 CREATE INDEX api_tokens_user ON api_tokens (user_id, id);
+
+-- When a developer's profile last answered 404 (deleted, or renamed away):
+-- the frontier passes them over until they go stale again.
+ALTER TABLE developers ADD COLUMN gone_at timestamptz;

@@ -112,7 +112,7 @@ async fn main() {
         let mut runs = Vec::new();
         for login in &batch {
             let request = TaskRequest::FullProfileSync {
-                forge: model::forge::Forge::GitHub,
+                forge: Forge::GitHub,
                 username: login.clone(),
             };
             runs.push(db.store.create_run(&request, "bench", None).await.unwrap());
@@ -129,7 +129,7 @@ async fn main() {
         batch = db
             .store
             .frontier(
-                model::forge::Forge::GitHub,
+                Forge::GitHub,
                 &instance(&simulator),
                 Utc::now() - chrono::Duration::days(1),
                 wanted,

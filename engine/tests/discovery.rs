@@ -606,3 +606,58 @@ async fn a_schedule_runs_once_per_period_across_processes() {
     assert_eq!(schedules.len(), 1);
     assert_eq!(schedules[0].runs, u64::try_from(runs.len()).unwrap());
 }
+
+#[tokio::test]
+async fn a_developer_whose_profile_is_gone_is_passed_over_and_an_organisation_is_crawled() {
+    let (simulator, db, discovery) = setup().await;
+    let world = &simulator.world;
+    let instance = engine::forge::instance_of(simulator.url(Forge::GitHub).unwrap());
+    let org = world
+        .orgs
+        .iter()
+        .find(|o| o.forge == Forge::GitHub)
+        .unwrap()
+        .login
+        .clone();
+    // Two developers met in lists: one whose account is gone, one an organisation.
+    let met = [
+        engine::forge::github::network::Person {
+            id: 4_000_000_001,
+            login: "gone-away".into(),
+        },
+        engine::forge::github::network::Person {
+            id: 4_000_000_002,
+            login: org.clone(),
+        },
+    ];
+    db.store
+        .upsert_people(Forge::GitHub, &instance, &met, Some(0))
+        .await
+        .unwrap();
+    let (first, _) = discovery.run_now(&scraper(2), "test").await.unwrap();
+    let children = db.store.child_runs(first, "").await.unwrap();
+    let state = |login: &str| {
+        children
+            .iter()
+            .find(|c| c.parameters["username"] == login)
+            .map(|c| (c.state, c.error.clone()))
+            .unwrap()
+    };
+    let (gone, why) = state("gone-away");
+    assert_eq!(gone, TaskState::Failed);
+    assert!(why.unwrap().contains("not found"));
+    assert_eq!(
+        state(&org).0,
+        TaskState::Succeeded,
+        "an organisation's lists are read"
+    );
+    assert_eq!(state_of(&db, first).await.state, TaskState::Succeeded);
+    // The next scraper run does not pick the gone developer again.
+    let (second, _) = discovery.run_now(&scraper(5), "test").await.unwrap();
+    let next = db.store.child_runs(second, "").await.unwrap();
+    assert!(
+        next.iter().all(|c| c.parameters["username"] != "gone-away"),
+        "{next:?}"
+    );
+    simulator.stop().await;
+}

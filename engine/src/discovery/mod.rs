@@ -169,7 +169,13 @@ impl Discovery {
             .unwrap_or(0);
         let next = Some(distance.saturating_add(1));
         // The profile is read on every attempt: later steps need its row.
-        let profile = github.profile(login).await?;
+        let profile = match github.profile(login).await {
+            Err(error @ Error::NotFound { .. }) => {
+                store.developer_gone(forge, &instance, login).await?;
+                return Err(error);
+            }
+            read => read?,
+        };
         let me = store
             .upsert_profile(forge, &instance, &profile, Some(distance))
             .await?;

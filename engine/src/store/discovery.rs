@@ -59,7 +59,7 @@ impl Store {
                  followers = excluded.followers, following = excluded.following,
                  public_repos = excluded.public_repos, public_gists = excluded.public_gists,
                  distance = least(developers.distance, excluded.distance),
-                 profiled_at = now()
+                 profiled_at = now(), gone_at = NULL
              RETURNING id",
         )
         .bind(forge.key())
@@ -275,6 +275,21 @@ impl Store {
         Ok(())
     }
 
+    /// Records that `login`'s profile answered 404: the frontier passes
+    /// them over until they are stale again.
+    pub async fn developer_gone(&self, forge: Forge, instance: &str, login: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE developers SET gone_at = now()
+             WHERE forge = $1 AND instance = $2 AND lower(login) = lower($3)",
+        )
+        .bind(forge.key())
+        .bind(instance)
+        .bind(login)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Records that a developer's full profile sync finished.
     pub async fn developer_synced(&self, developer: DeveloperId) -> Result<()> {
         sqlx::query("UPDATE developers SET synced_at = now() WHERE id = $1")
@@ -305,6 +320,7 @@ impl Store {
         let rows: Vec<(DeveloperId, String, Option<i32>)> = sqlx::query_as(
             "SELECT id, login, distance FROM developers
              WHERE forge = $1 AND instance = $2 AND (synced_at IS NULL OR synced_at < $3)
+               AND (gone_at IS NULL OR gone_at < $3)
              ORDER BY distance NULLS LAST, synced_at NULLS FIRST, id
              LIMIT $4",
         )

@@ -109,13 +109,20 @@ async fn user_repos(
     Path(login): Path<String>,
     Query(query): Params,
 ) -> Response {
-    let outcome = find_user(&state.world, &login).map(|account| {
+    // An organisation's repositories answer here too, as on GitHub.
+    let owner = match find_user(&state.world, &login) {
+        Ok(account) => Ok(Owner::Account(account.id)),
+        Err(error) => find_org(&state.world, &login)
+            .map(|org| Owner::Org(org.id))
+            .ok_or(error),
+    };
+    let outcome = owner.map(|owner| {
         repo_list(
             &state,
             &caller,
             &format!("/users/{login}/repos"),
             &query,
-            Owner::Account(account.id),
+            owner,
         )
     });
     reply(&state, &caller, Resource::Core, outcome)
@@ -152,8 +159,10 @@ fn social(
     pick: impl Fn(&Account) -> &Vec<u32>,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_user(world, login).map(|account| {
-        let people: Vec<&Account> = pick(account)
+    let outcome = user_or_org(world, login).map(|account| {
+        let people: Vec<&Account> = account
+            .map(|a| pick(a).as_slice())
+            .unwrap_or_default()
             .iter()
             .map(|id| world.account(*id))
             .filter(|a| !a.deleted)
@@ -467,9 +476,10 @@ async fn starred(
     Path(login): Path<String>,
     Query(query): Params,
 ) -> Response {
-    let outcome = find_user(&state.world, &login).map(|account| {
+    let outcome = user_or_org(&state.world, &login).map(|account| {
         let world = &state.world;
         let with_dates = caller.accepts("application/vnd.github.star+json");
+        let starrer = account.map(|a| a.id);
         let mut stars: Vec<(&Repo, DateTime<Utc>)> = world
             .repos
             .iter()
@@ -477,7 +487,7 @@ async fn starred(
                 r.forge == Forge::GitHub && !r.deleted && state.can_read(caller.principal(), r)
             })
             .filter_map(|r| {
-                let (_, at) = r.stargazers.iter().find(|(who, _)| *who == account.id)?;
+                let (_, at) = r.stargazers.iter().find(|(who, _)| Some(*who) == starrer)?;
                 Some((r, *at))
             })
             .collect();
@@ -578,6 +588,17 @@ fn find_user<'w>(world: &'w World, login: &str) -> Result<&'w Account, GitHubErr
     world
         .find_account(Forge::GitHub, login)
         .ok_or(GitHubError::NotFound)
+}
+
+/// A user, or `None` for an organisation: GitHub answers an organisation's
+/// `/users/{org}/…` lists too (it follows no one and stars nothing, and the
+/// world gives organisations no followers), so they are empty, not 404.
+fn user_or_org<'w>(world: &'w World, login: &str) -> Result<Option<&'w Account>, GitHubError> {
+    match find_user(world, login) {
+        Ok(account) => Ok(Some(account)),
+        Err(_) if find_org(world, login).is_some() => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 fn find_org<'w>(world: &'w World, login: &str) -> Option<&'w crate::world::Org> {
