@@ -230,7 +230,14 @@ impl Governor {
             b.in_flight = b.in_flight.saturating_sub(cost);
         }
         if let Some((limit, remaining, reset)) = reported {
-            let in_flight = buckets.get(bucket).map_or(0, |b| b.in_flight);
+            let known = buckets.get(bucket).copied();
+            let in_flight = known.map_or(0, |b| b.in_flight);
+            // Answers to requests in flight together arrive in any order: a
+            // late one from the same window must not raise what is left.
+            let remaining = match known {
+                Some(b) if b.reset == reset => remaining.min(b.remaining),
+                _ => remaining,
+            };
             buckets.insert(
                 bucket.to_owned(),
                 Bucket {
@@ -329,6 +336,18 @@ mod tests {
         governor.settle("core", 1, Some(&headers(100, 50, reset)));
         assert_eq!(governor.acquire("core", 1).await, Err(reset));
         assert_eq!(governor.usable("core"), Some((0, 50)));
+    }
+
+    #[test]
+    fn a_late_answer_from_the_same_window_does_not_raise_the_budget() {
+        let governor = Governor::default();
+        let reset = now_epoch() + 3600;
+        governor.settle("core", 0, Some(&headers(100, 10, reset)));
+        governor.settle("core", 0, Some(&headers(100, 12, reset)));
+        assert_eq!(governor.standings()[0].remaining, 10);
+        // A new window starts afresh.
+        governor.settle("core", 0, Some(&headers(100, 99, reset + 3600)));
+        assert_eq!(governor.standings()[0].remaining, 99);
     }
 
     #[test]
