@@ -661,3 +661,91 @@ async fn a_developer_whose_profile_is_gone_is_passed_over_and_an_organisation_is
     );
     simulator.stop().await;
 }
+
+/// The count every list page carries, as the store answers it.
+async fn listed_count(
+    store: &engine::store::Store,
+    scope: engine::store::discovery_list::Repositories,
+) -> u64 {
+    use engine::store::discovery_list::{Order, RepositoryFilters, SortKey};
+    let order = Order::parse("-stars", &SortKey::REPOSITORIES).unwrap();
+    store
+        .list_repositories(scope, &RepositoryFilters::default(), order, None, 5, "")
+        .await
+        .unwrap()
+        .count
+}
+
+#[tokio::test]
+async fn a_lists_count_follows_every_committed_change_whichever_process_makes_it() {
+    use engine::store::discovery_list::Repositories;
+    let (simulator, db, discovery) = setup().await;
+    let seed = busiest(&simulator.world);
+    let report = discovery
+        .full_profile_sync(Forge::GitHub, &seed.username, &mut Progress::untracked())
+        .await
+        .unwrap();
+    let truth = |sql: &'static str| {
+        let pool = db.store.pool().clone();
+        async move {
+            let n: i64 = sqlx::query_scalar(sql)
+                .bind(report.developer)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            u64::try_from(n).unwrap()
+        }
+    };
+    let all = "SELECT count(*) FROM repositories WHERE $1::bigint IS NOT NULL";
+    let starred = "SELECT count(*) FROM stars WHERE developer_id = $1";
+    let starred_by = Repositories::StarredBy(report.developer);
+    // Asked twice, so the second answer comes from the kept count.
+    for _ in 0..2 {
+        assert_eq!(
+            listed_count(&db.store, Repositories::All).await,
+            truth(all).await
+        );
+        assert_eq!(
+            listed_count(&db.store, starred_by).await,
+            truth(starred).await
+        );
+    }
+
+    // Another process (its own pool) removes a star and adds a repository.
+    let other = engine::store::Store::connect_url(&db.url).await.unwrap();
+    let mut tx = other.pool().begin().await.unwrap();
+    sqlx::query(
+        "DELETE FROM stars WHERE (developer_id, repository_id) IN \
+         (SELECT developer_id, repository_id FROM stars WHERE developer_id = $1 LIMIT 1)",
+    )
+    .bind(report.developer)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    // Uncommitted, the change is invisible and the count stands.
+    let starred_before = listed_count(&db.store, starred_by).await;
+    assert_eq!(starred_before, truth(starred).await);
+    sqlx::query(
+        "INSERT INTO repositories (forge, instance, forge_id, owner_login, name) \
+         VALUES ('github', 'elsewhere', 'new-1', 'someone', 'new')",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let before = listed_count(&db.store, Repositories::All).await;
+    tx.commit().await.unwrap();
+    assert_eq!(
+        listed_count(&db.store, starred_by).await,
+        starred_before - 1
+    );
+    assert_eq!(
+        listed_count(&db.store, starred_by).await,
+        truth(starred).await
+    );
+    assert_eq!(listed_count(&db.store, Repositories::All).await, before + 1);
+    assert_eq!(
+        listed_count(&db.store, Repositories::All).await,
+        truth(all).await
+    );
+    simulator.stop().await;
+}

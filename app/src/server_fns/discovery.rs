@@ -108,12 +108,11 @@ pub async fn start_task(
     count: Option<String>,
 ) -> Result<TaskRunId, AppError> {
     let user = user_sending(&csrf)?;
-    let mut fields = serde_json::Map::new();
-    fields.insert("name".into(), name.into());
-    let name = fields["name"].as_str().unwrap_or_default().to_owned();
     let takes = model::tasks::TaskName::from_key(&name)
         .map(model::tasks::TaskName::parameters)
         .unwrap_or_default();
+    let mut fields = serde_json::Map::new();
+    fields.insert("name".into(), name.into());
     for (field, value) in [
         ("forge", forge),
         ("username", username),

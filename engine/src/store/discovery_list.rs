@@ -2,6 +2,9 @@
 //! an allow-listed ordering, and keyset pages, so a page never repeats or
 //! skips a row however many are inserted meanwhile.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -10,6 +13,7 @@ use model::forge::Forge;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
+use tokio::sync::OnceCell;
 
 use super::accounts::forge_of;
 use super::{Store, bigint, unsigned};
@@ -121,7 +125,7 @@ impl Order {
 }
 
 /// Which rows a developer list holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Developers {
     All,
     FollowersOf(DeveloperId),
@@ -130,7 +134,7 @@ pub enum Developers {
 }
 
 /// Which rows a repository list holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Repositories {
     All,
     StarredBy(DeveloperId),
@@ -138,7 +142,7 @@ pub enum Repositories {
 }
 
 /// What developer lists can be filtered by; every filter is optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct DeveloperFilters {
     pub forge: Option<Forge>,
     /// Login or name contains (any case).
@@ -152,7 +156,7 @@ pub struct DeveloperFilters {
 }
 
 /// What repository lists can be filtered by.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RepositoryFilters {
     pub forge: Option<Forge>,
     /// `owner/name` contains (any case).
@@ -174,6 +178,49 @@ pub struct Slice<T> {
     pub rows: Vec<T>,
     pub next: Option<Cursor>,
     pub previous: Option<Cursor>,
+}
+
+/// Which rows a list's count is of: its scope and filters, never its page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum CountKey {
+    Developers(Developers, DeveloperFilters),
+    Repositories(Repositories, RepositoryFilters),
+}
+
+/// Lists' exact counts, each kept while `discovery_generation` stays where
+/// it was when the count began. Counting a million rows takes longer than
+/// reading a page of them, and every page of a list repeats its count.
+/// Requests that want a count being computed wait for it instead of
+/// counting again.
+#[derive(Debug, Default)]
+pub(crate) struct Counts(Mutex<CountsAt>);
+
+#[derive(Debug, Default)]
+struct CountsAt {
+    generation: i64,
+    cells: HashMap<CountKey, Arc<OnceCell<i64>>>,
+}
+
+impl Counts {
+    /// Distinct filter sets kept at once; anyone can ask for new ones.
+    const MOST: usize = 4096;
+
+    /// The cell holding `key`'s count under `generation`, or none when a
+    /// later generation has been seen (this count may be stale already).
+    fn cell(&self, generation: i64, key: CountKey) -> Option<Arc<OnceCell<i64>>> {
+        let mut at = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if generation > at.generation {
+            at.generation = generation;
+            at.cells.clear();
+        }
+        if generation < at.generation {
+            return None;
+        }
+        if at.cells.len() >= Self::MOST && !at.cells.contains_key(&key) {
+            at.cells.clear();
+        }
+        Some(at.cells.entry(key).or_default().clone())
+    }
 }
 
 /// `%text%` for ILIKE, with the pattern characters taken literally.
@@ -465,6 +512,7 @@ impl Store {
         };
         self.list(
             table,
+            CountKey::Developers(scope, filters.clone()),
             |q| push_developer_filters(q, scope, filters),
             |row| developer_of(row, api),
             (order, after, limit),
@@ -488,6 +536,7 @@ impl Store {
         };
         self.list(
             table,
+            CountKey::Repositories(scope, filters.clone()),
             |q| push_repository_filters(q, scope, filters),
             |row| repository_of(row, api),
             (order, after, limit),
@@ -500,14 +549,27 @@ impl Store {
     async fn list<T>(
         &self,
         table: Table,
+        key: CountKey,
         filter: impl Fn(&mut QueryBuilder<'_, Postgres>) -> Result<()>,
         read: impl Fn(&PgRow) -> Result<T>,
         (order, after, limit): (Order, Option<&Cursor>, usize),
     ) -> Result<Slice<T>> {
-        let mut count =
-            QueryBuilder::new(format!("SELECT count(*) FROM {} t WHERE true", table.name));
-        filter(&mut count)?;
-        let total: i64 = count.build_query_scalar().fetch_one(self.pool()).await?;
+        // Read before counting: a change committed in between moves the
+        // generation past the count, which is then never reused.
+        let generation: i64 = sqlx::query_scalar("SELECT n FROM discovery_generation")
+            .fetch_one(self.pool())
+            .await?;
+        let count = || async {
+            let mut q =
+                QueryBuilder::new(format!("SELECT count(*) FROM {} t WHERE true", table.name));
+            filter(&mut q)?;
+            let total: i64 = q.build_query_scalar().fetch_one(self.pool()).await?;
+            Ok::<_, Error>(total)
+        };
+        let total = match self.list_counts().cell(generation, key) {
+            Some(cell) => *cell.get_or_try_init(count).await?,
+            None => count().await?,
+        };
         let mut q = QueryBuilder::new(format!(
             "SELECT {}, {} AS k FROM {} t WHERE true",
             table.columns,

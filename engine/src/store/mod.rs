@@ -52,6 +52,8 @@ pub struct Store {
     /// Grows whenever contributions or identities change, here or (while
     /// [`Store::follow_changes`] runs) in another process on the database.
     changes: Arc<AtomicU64>,
+    /// Discovery lists' counts, see [`discovery_list::Counts`].
+    list_counts: Arc<discovery_list::Counts>,
 }
 
 impl Store {
@@ -68,6 +70,7 @@ impl Store {
         Ok(Self {
             pool,
             changes: Arc::default(),
+            list_counts: Arc::default(),
         })
     }
 
@@ -135,6 +138,10 @@ impl Store {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub(crate) fn list_counts(&self) -> &discovery_list::Counts {
+        &self.list_counts
     }
 
     /// What `/readyz` reports. Never fails: a broken database is part of the answer.
