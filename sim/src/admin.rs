@@ -23,6 +23,7 @@ pub fn router() -> Router<Arc<SimState>> {
     Router::new()
         .route("/_sim/truth", get(ground_truth))
         .route("/_sim/truth/issues", get(issues_truth))
+        .route("/_sim/truth/organisation", get(organisation_truth))
         .route("/_sim/faults", get(faults).put(set_faults))
         .route("/_sim/oauth", get(oauth).put(set_oauth))
         .route("/_sim/oauth/revoke", post(revoke))
@@ -134,6 +135,26 @@ async fn issues_truth(
         )
     })?;
     Ok(Json(issues))
+}
+
+#[derive(Debug, Deserialize)]
+struct OrganisationQuery {
+    login: String,
+}
+
+/// `GET /_sim/truth/organisation?login=…`: what a health check of the
+/// organisation must answer (see [`crate::truth::organisation`]).
+async fn organisation_truth(
+    State(state): State<Arc<SimState>>,
+    Query(query): Query<OrganisationQuery>,
+) -> Result<Json<crate::truth::organisation::OrganisationTruth>, Refusal> {
+    let truth = state.organisation_truth(&query.login).ok_or_else(|| {
+        refusal(
+            StatusCode::NOT_FOUND,
+            format!("no organisation {:?} on {:?}", query.login, state.forge),
+        )
+    })?;
+    Ok(Json(truth))
 }
 
 async fn faults(State(state): State<Arc<SimState>>) -> Json<Faults> {

@@ -11,6 +11,8 @@
 //! - an issue (Phabricator: task) counts for its author on its creation day,
 //!   and each comment for its author on the day it was written.
 
+pub mod organisation;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};

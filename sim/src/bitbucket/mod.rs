@@ -56,6 +56,7 @@ pub fn router() -> Router<Arc<SimState>> {
             get(issue_comments),
         )
         .route(&format!("{repo}/watchers"), get(watchers))
+        .route(&format!("{repo}/forks"), get(forks))
         .fallback(|State(state): Shared, caller: Caller| async move {
             reply(
                 &state,
@@ -790,6 +791,26 @@ async fn issue_comments(
             "/2.0/repositories/{}/issues/{id}/comments",
             world.full_name(repo)
         );
+        page(&state, &path, &pairs, items, 100, true)
+    });
+    reply(&state, &caller, outcome)
+}
+
+/// The forks of a repository that the caller may see.
+async fn forks(
+    State(state): Shared,
+    caller: Caller,
+    Path((workspace, slug)): Path<(String, String)>,
+    Query(pairs): Pairs,
+) -> Response {
+    let world = &state.world;
+    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
+        let items = world
+            .forks_of(repo.id)
+            .filter(|r| state.can_read(&caller.principal, r))
+            .map(|r| repository_json(&state, r))
+            .collect();
+        let path = format!("/2.0/repositories/{}/forks", world.full_name(repo));
         page(&state, &path, &pairs, items, 100, true)
     });
     reply(&state, &caller, outcome)

@@ -151,7 +151,7 @@ pub fn repository(base: &str, world: &World, repo: &Repo) -> Value {
         .commits_in(repo.id)
         .next_back()
         .map_or(repo.created_at, |c| c.committed_at);
-    json!({
+    let mut body = json!({
         "type": "repository",
         "full_name": full_name,
         "name": repo.name,
@@ -183,7 +183,22 @@ pub fn repository(base: &str, world: &World, repo: &Repo) -> Value {
             "watchers": href(format!("{api}/watchers")),
             "clone": [{ "name": "https", "href": format!("{base}/{full_name}.git") }],
         },
-    })
+    });
+    // Only a fork has a parent.
+    if let Some(parent) = repo.fork_of.map(|id| world.repo(id)) {
+        let parent_name = world.full_name(parent);
+        body["parent"] = json!({
+            "type": "repository",
+            "full_name": parent_name,
+            "name": parent.name,
+            "uuid": uuid(REPOSITORY, parent.id),
+            "links": {
+                "self": href(format!("{base}/2.0/repositories/{parent_name}")),
+                "html": href(format!("{base}/{parent_name}")),
+            },
+        });
+    }
+    body
 }
 
 fn with_offset(at: DateTime<Utc>, minutes: i32) -> String {

@@ -160,9 +160,13 @@ fn social(
 ) -> Response {
     let world = &state.world;
     let outcome = user_or_org(world, login).map(|account| {
-        let people: Vec<&Account> = account
-            .map(|a| pick(a).as_slice())
-            .unwrap_or_default()
+        // An organisation follows no one; its followers are its own.
+        let ids = match (account, find_org(world, login)) {
+            (Some(account), _) => pick(account).as_slice(),
+            (None, Some(org)) if which == "followers" => org.followers.as_slice(),
+            (None, _) => &[],
+        };
+        let people: Vec<&Account> = ids
             .iter()
             .map(|id| world.account(*id))
             .filter(|a| !a.deleted)
@@ -494,7 +498,7 @@ async fn starred(
         stars.sort_by_key(|(r, at)| (std::cmp::Reverse(*at), r.id));
         let path = format!("/users/{login}/starred");
         list(&state, &path, &query, &stars, |(repo, at)| {
-            let repo = repository(&state, repo);
+            let repo = listed_repository(&state, repo);
             if with_dates {
                 json!({ "starred_at": shapes::time(*at), "repo": repo })
             } else {
@@ -617,6 +621,18 @@ fn repository(state: &SimState, repo: &Repo) -> Value {
     body
 }
 
+/// A repository as lists give it: GitHub's lists leave out the watchers
+/// (`subscribers_count`) and the network, which only the repository's own
+/// answer has.
+fn listed_repository(state: &SimState, repo: &Repo) -> Value {
+    let mut body = repository(state, repo);
+    if let Value::Object(map) = &mut body {
+        map.remove("subscribers_count");
+        map.remove("network_count");
+    }
+    body
+}
+
 /// A page of the live repositories of `owner` the caller may see, newest
 /// first (GitHub's default).
 fn repo_list(
@@ -638,7 +654,7 @@ fn repo_list(
         })
         .collect();
     repos.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-    list(state, path, query, &repos, |r| repository(state, r))
+    list(state, path, query, &repos, |r| listed_repository(state, r))
 }
 
 /// `GET /user/repos`: what the token's account may read through its
@@ -688,7 +704,9 @@ async fn own_repos(State(state): Shared, caller: Caller, Query(query): Params) -
         if descending {
             repos.reverse();
         }
-        Ok(list(&state, "/user/repos", &query, &repos, |r| repository(&state, r)))
+        Ok(list(&state, "/user/repos", &query, &repos, |r| {
+            listed_repository(&state, r)
+        }))
     });
     reply(&state, &caller, Resource::Core, outcome)
 }

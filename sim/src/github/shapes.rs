@@ -129,7 +129,7 @@ pub fn organization(api: &str, world: &World, org: &Org) -> Value {
         "has_repository_projects": true,
         "public_repos": public_repos,
         "public_gists": 0,
-        "followers": 0,
+        "followers": org.followers.iter().filter(|a| !world.account(**a).deleted).count(),
         "following": 0,
         "html_url": format!("{}/{}", html_root(api), org.login),
         "created_at": time(org.created_at),
@@ -143,11 +143,7 @@ pub fn repository(api: &str, world: &World, repo: &Repo) -> Value {
     let full_name = world.full_name(repo);
     let url = format!("{api}/repos/{full_name}");
     let html = format!("{}/{full_name}", html_root(api));
-    let forks = world
-        .repos
-        .iter()
-        .filter(|r| r.fork_of == Some(repo.id))
-        .count();
+    let forks = world.forks_of(repo.id).count();
     let open_issues = world
         .issues_in(repo.id)
         .filter(|i| i.closed_at.is_none())

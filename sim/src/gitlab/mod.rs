@@ -37,6 +37,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/api/v4/groups/{id}/projects", get(group_projects))
         .route("/api/v4/projects", get(projects))
         .route("/api/v4/projects/{id}", get(project))
+        .route("/api/v4/projects/{id}/languages", get(languages))
         .route("/api/v4/projects/{id}/repository/commits", get(commits))
         .route("/api/v4/projects/{id}/merge_requests", get(merge_requests))
         .route("/api/v4/projects/{id}/issues", get(issues))
@@ -544,6 +545,11 @@ async fn projects(State(state): Shared, caller: Caller, Query(query): Params) ->
 
 async fn project(State(state): Shared, caller: Caller, Path(id): Path<String>) -> Response {
     let outcome = find_project(&state, &caller, &id).map(|r| Answer::One(project_json(&state, r)));
+    reply(&state, &caller, outcome)
+}
+
+async fn languages(State(state): Shared, caller: Caller, Path(id): Path<String>) -> Response {
+    let outcome = find_project(&state, &caller, &id).map(|r| Answer::One(shapes::languages(r)));
     reply(&state, &caller, outcome)
 }
 

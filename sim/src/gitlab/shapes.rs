@@ -89,7 +89,7 @@ pub fn project(base: &str, world: &World, repo: &Repo) -> Value {
         .map(|c| c.committed_at)
         .max()
         .unwrap_or(repo.created_at);
-    json!({
+    let mut body = json!({
         "id": project_id(repo.id),
         "description": repo.description,
         "name": repo.name,
@@ -103,12 +103,40 @@ pub fn project(base: &str, world: &World, repo: &Repo) -> Value {
         "http_url_to_repo": format!("{base}/{full_path}.git"),
         "web_url": format!("{base}/{full_path}"),
         "star_count": repo.stargazers.len(),
-        "forks_count": world.repos.iter().filter(|r| r.fork_of == Some(repo.id)).count(),
+        "forks_count": world.forks_of(repo.id).count(),
         "last_activity_at": time(last_activity),
         "namespace": namespace,
         "visibility": "public",
         "open_issues_count": world.issues_in(repo.id).filter(|i| i.closed_at.is_none()).count(),
-    })
+    });
+    // Only a fork has the field, holding what it was forked from.
+    if let Some(parent) = repo.fork_of.map(|id| world.repo(id)) {
+        let parent_path = world.full_name(parent);
+        body["forked_from_project"] = json!({
+            "id": project_id(parent.id),
+            "name": parent.name,
+            "path": parent.name,
+            "path_with_namespace": parent_path,
+            "web_url": format!("{base}/{parent_path}"),
+        });
+    }
+    body
+}
+
+/// `GET /projects/:id/languages`: the share of each language in percent,
+/// two decimals, as GitLab gives them (not bytes).
+pub fn languages(repo: &Repo) -> Value {
+    let total: u64 = repo.languages.iter().map(|(_, bytes)| bytes).sum();
+    let map: serde_json::Map<String, Value> = repo
+        .languages
+        .iter()
+        .map(|(language, bytes)| {
+            #[allow(clippy::cast_precision_loss, reason = "a share to two decimals")]
+            let percent = (*bytes as f64 * 10_000.0 / total.max(1) as f64).round() / 100.0;
+            ((*language).to_owned(), json!(percent))
+        })
+        .collect();
+    Value::Object(map)
 }
 
 pub fn commit(base: &str, world: &World, commit: &Commit) -> Value {

@@ -187,6 +187,15 @@ impl SimState {
         Some(crate::truth::issues(&self.world, repo.id, self.as_of()))
     }
 
+    pub fn organisation_truth(
+        &self,
+        login: &str,
+    ) -> Option<crate::truth::organisation::OrganisationTruth> {
+        crate::truth::organisation::organisation(&self.world, self.forge, login, |repo| {
+            self.is_private(repo)
+        })
+    }
+
     pub fn is_private(&self, repo: Id) -> bool {
         self.private
             .read()
@@ -472,6 +481,15 @@ impl Simulator {
 
     /// What `GET /_sim/truth/issues?repository=<path>` answers on
     /// `forge`'s listener; `None` when there is no such repository.
+    /// What a health check of `login` on `forge` must answer.
+    pub fn organisation_truth(
+        &self,
+        forge: Forge,
+        login: &str,
+    ) -> Option<crate::truth::organisation::OrganisationTruth> {
+        self.state(forge)?.organisation_truth(login)
+    }
+
     pub fn issue_truth(&self, forge: Forge, path: &str) -> Option<Vec<crate::truth::IssueTruth>> {
         self.state(forge)?.issue_truth(path)
     }

@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::names::*;
+use super::organisations;
 use super::*;
 
 /// How likely a person is to have an account on each forge.
@@ -60,6 +61,7 @@ pub fn generate_with_issues(config: WorldConfig, issues_per_repo: usize) -> Worl
     generator.social();
     generator.activity();
     generator.busy_trackers(issues_per_repo);
+    organisations::extras(&mut generator.world, config.seed);
     generator.finish()
 }
 
@@ -165,6 +167,7 @@ impl Generator {
                     name: format!("{} Labs", capitalise(word)),
                     login,
                     members: org_members,
+                    followers: Vec::new(),
                     created_at: self.start - Duration::days(self.rng.random_range(100..3000)),
                 });
             }

@@ -3,6 +3,7 @@
 
 mod generate;
 mod names;
+mod organisations;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -76,6 +77,8 @@ pub struct Org {
     pub login: String,
     pub name: String,
     pub members: Vec<Id>,
+    /// Accounts following the organisation (GitHub's organisations only).
+    pub followers: Vec<Id>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -343,6 +346,14 @@ impl World {
         self.accounts
             .iter()
             .find(|a| a.forge == forge && !a.deleted && a.username.eq_ignore_ascii_case(username))
+    }
+
+    /// The live repositories that are forks of `repo`: every forge's count
+    /// of forks.
+    pub fn forks_of(&self, repo: Id) -> impl Iterator<Item = &Repo> {
+        self.repos
+            .iter()
+            .filter(move |r| r.fork_of == Some(repo) && !r.deleted)
     }
 
     pub fn owner_login(&self, owner: Owner) -> &str {
