@@ -73,6 +73,11 @@ pub enum Error {
         until: chrono::DateTime<chrono::Utc>,
     },
 
+    /// A failure of one part of a larger piece of work, saying which part
+    /// (the organisation a health check was reading).
+    #[error("{part}: {cause}")]
+    In { part: String, cause: Box<Error> },
+
     /// A background job could not be queued or run.
     #[error("jobs: {0}")]
     Jobs(String),
@@ -90,6 +95,22 @@ impl Error {
     pub(crate) fn deferred(reset: u64) -> Self {
         Self::Deferred {
             until: epoch_time(reset),
+        }
+    }
+
+    /// This error, as a failure of `part`.
+    pub fn in_part(self, part: impl Into<String>) -> Self {
+        Self::In {
+            part: part.into(),
+            cause: Box::new(self),
+        }
+    }
+
+    /// The error behind any [`Error::In`] wrapping.
+    pub fn root(&self) -> &Self {
+        match self {
+            Self::In { cause, .. } => cause.root(),
+            other => other,
         }
     }
 

@@ -66,6 +66,27 @@ pub struct Organisation {
     /// organisation: the numbers cover the first `repositories.total`.
     pub truncated: bool,
     pub numbers: Numbers,
+    /// The repositories behind the numbers, most stars first.
+    pub repositories: Vec<Repository>,
+}
+
+/// One public repository and its figures; `null` where the forge has no
+/// such number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Repository {
+    pub name: String,
+    /// Forked from another repository.
+    pub fork: bool,
+    pub stars: Option<u64>,
+    pub watchers: Option<u64>,
+    /// How many times it was forked.
+    pub forks: Option<u64>,
+    /// Its primary language.
+    pub language: Option<String>,
+    /// Bytes per language, when asked for and the forge gives them.
+    pub language_bytes: Option<BTreeMap<String, u64>>,
+    pub topics: Option<Vec<String>>,
 }
 
 /// How many public repositories, originals and forks apart.

@@ -2,7 +2,7 @@
 //! URL-encoded path), commits, merge requests, issues and notes, with
 //! GitLab's paging headers, `RateLimit-*` headers and error bodies.
 
-mod shapes;
+pub(crate) mod shapes;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

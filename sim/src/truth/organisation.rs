@@ -95,7 +95,11 @@ pub fn organisation(
     };
     truth.originals = truth.repositories - truth.forks;
     for repo in &repos {
-        *truth.languages.entry(repo.language.to_owned()).or_default() += 1;
+        let primary = match forge {
+            Forge::GitLab => largest_share(repo),
+            _ => repo.language.to_owned(),
+        };
+        *truth.languages.entry(primary).or_default() += 1;
     }
     let stars = || Some(repos.iter().map(|r| count(r.stargazers.len())).sum());
     let topics = || {
@@ -148,4 +152,23 @@ pub fn organisation(
         Forge::Gerrit | Forge::Phabricator => return None,
     }
     Some(truth)
+}
+
+/// GitLab gives only shares per language: the primary one is the largest
+/// share as GitLab rounds it, the first by name among equals.
+fn largest_share(repo: &Repo) -> String {
+    let shares = crate::gitlab::shapes::languages(repo);
+    let sorted: BTreeMap<&String, f64> = shares
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, share)| (name, share.as_f64().unwrap_or(0.0)))
+        .collect();
+    let mut best: Option<(&String, f64)> = None;
+    for (name, share) in sorted {
+        if best.is_none_or(|(_, top)| share > top) {
+            best = Some((name, share));
+        }
+    }
+    best.map_or_else(String::new, |(name, _)| name.clone())
 }

@@ -5,6 +5,11 @@
 //! Drawn from a random stream of their own, so adding them leaves every
 //! other generated item exactly as it was.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "ids are indexes into the world's own lists, far below u32::MAX"
+)]
+
 use chrono::Duration;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -57,7 +62,7 @@ impl World {
     /// watchers, languages and topics drawn from the forge's accounts.
     /// The same arguments on the same world give the same organisation.
     pub fn add_organisation(&mut self, forge: Forge, login: &str, repositories: usize) -> Id {
-        let mut rng = stream(u64::from(self.orgs.len() as u32) << 32 | repositories as u64);
+        let mut rng = stream((self.orgs.len() as u64) << 32 | repositories as u64);
         let accounts = live_accounts(self, forge);
         let id = self.orgs.len() as Id;
         let created_at = self

@@ -10,6 +10,7 @@ use model::forge::Forge;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+mod organisation;
 mod tracker;
 
 use super::http::{Auth, Call, Http, Limits};

@@ -4,6 +4,7 @@
 
 mod graphql;
 pub mod network;
+pub mod organisation;
 mod search;
 mod tracker;
 

@@ -1,0 +1,286 @@
+//! Organisation health checks against the simulated GitHub, GitLab and
+//! Bitbucket: every number equals the simulator's truth exactly, for
+//! organisations of 0, 1, 100 and 1,000 repositories, with and without a
+//! token, and under injected failures (the same numbers, or an error).
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops loudly on what it did not expect"
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use engine::forge::Endpoint;
+use engine::forge::directory::Directory;
+use engine::health::{HealthChecker, HealthSettings};
+use engine::store::testing::TestDb;
+use model::forge::Forge;
+use model::health::{LanguageDetail, Organisation};
+use sim::server::{SimConfig, Simulator};
+use sim::truth::organisation::OrganisationTruth;
+use sim::world::{World, WorldConfig, generate};
+
+const FORGES: [Forge; 3] = [Forge::GitHub, Forge::GitLab, Forge::Bitbucket];
+const SIZES: [(&str, usize); 4] = [
+    ("empty", 0),
+    ("one", 1),
+    ("hundred", 100),
+    ("thousand", 1000),
+];
+
+fn login(forge: Forge, size: &str) -> String {
+    format!("{}-{size}", forge.key())
+}
+
+/// The usual small world, and on each forge one organisation of each size.
+fn world() -> Arc<World> {
+    let mut world = generate(WorldConfig {
+        seed: 404,
+        people: 60,
+        repos: 30,
+        years: 1,
+        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+    });
+    for forge in FORGES {
+        for (size, repositories) in SIZES {
+            world.add_organisation(forge, &login(forge, size), repositories);
+        }
+    }
+    Arc::new(world)
+}
+
+fn endpoints(simulator: &Simulator, token: bool) -> Vec<Endpoint> {
+    FORGES
+        .into_iter()
+        .map(|forge| {
+            common::endpoint(
+                simulator,
+                forge,
+                token.then(|| sim::server::demo_token(forge).to_owned()),
+            )
+        })
+        .collect()
+}
+
+/// Budgets that a thousand repositories fit in (Bitbucket's real one, 1,000
+/// an hour, would make the check wait for the next hour), faults as given.
+fn roomy(faults: Option<sim::server::faults::Faults>) -> SimConfig {
+    let plenty = |window| sim::server::budget::Limit {
+        units: 100_000,
+        window: std::time::Duration::from_secs(window),
+    };
+    let mut config = SimConfig::default();
+    config.github.core = plenty(3600);
+    config.github.unauthenticated_core = plenty(3600);
+    config.gitlab.authenticated = plenty(60);
+    config.gitlab.unauthenticated = plenty(60);
+    config.bitbucket.authenticated = plenty(3600);
+    config.bitbucket.anonymous = plenty(3600);
+    if let Some(faults) = faults {
+        config.faults = FORGES.iter().map(|f| (*f, faults.clone())).collect();
+    }
+    config
+}
+
+fn checker(db: &TestDb, simulator: &Simulator, token: bool) -> HealthChecker {
+    let directory = Directory::with_limits(endpoints(simulator, token), common::impatient);
+    HealthChecker::new(
+        db.store.clone(),
+        Arc::new(directory),
+        HealthSettings::default(),
+    )
+}
+
+/// The address of `login`'s page on the simulated `forge`.
+fn address(simulator: &Simulator, forge: Forge, login: &str) -> String {
+    let endpoint = common::endpoint(simulator, forge, None);
+    format!("{}/{login}", engine::tracker::locate::web_root(&endpoint))
+}
+
+fn assert_matches(found: &Organisation, truth: &OrganisationTruth, bytes: bool) {
+    let n = &found.numbers;
+    let who = &found.address;
+    assert_eq!(
+        n.repositories.total, truth.repositories,
+        "{who}: repositories"
+    );
+    assert_eq!(
+        n.repositories.originals, truth.originals,
+        "{who}: originals"
+    );
+    assert_eq!(n.repositories.forks, truth.forks, "{who}: forks among them");
+    assert_eq!(n.stars, truth.stars, "{who}: stars");
+    assert_eq!(n.watchers, truth.watchers, "{who}: watchers");
+    assert_eq!(n.forks, truth.forked, "{who}: times forked");
+    assert_eq!(n.followers, truth.followers, "{who}: followers");
+    assert_eq!(n.languages, truth.languages, "{who}: languages");
+    assert_eq!(n.topics, truth.topics, "{who}: topics");
+    if bytes {
+        assert_eq!(n.language_bytes, truth.language_bytes, "{who}: bytes");
+    }
+    for (field, missing) in [
+        ("stars", n.stars.is_none()),
+        ("watchers", n.watchers.is_none()),
+        ("followers", n.followers.is_none()),
+        ("topics", n.topics.is_none()),
+    ] {
+        assert_eq!(
+            n.unavailable.contains_key(field),
+            missing,
+            "{who}: a null {field} and only a null one says why"
+        );
+    }
+    assert!(!found.truncated, "{who}: within the limit");
+}
+
+async fn check_every_size(token: bool) {
+    let simulator = Simulator::start(world(), roomy(None)).await.unwrap();
+    let db = TestDb::new().await;
+    let checker = checker(&db, &simulator, token);
+    for forge in FORGES {
+        let addresses: Vec<String> = SIZES
+            .iter()
+            .map(|(size, _)| address(&simulator, forge, &login(forge, size)))
+            .collect();
+        let bytes = forge == Forge::GitHub;
+        let detail = if bytes {
+            LanguageDetail::Bytes
+        } else {
+            LanguageDetail::Primary
+        };
+        let answer = checker.check(&addresses, detail).await.unwrap();
+        assert!(answer.missing.is_empty(), "{:?}", answer.missing);
+        assert_eq!(answer.data.organisations.len(), SIZES.len());
+        let mut total = model::health::Numbers::default();
+        for ((size, _), found) in SIZES.iter().zip(&answer.data.organisations) {
+            let truth = simulator
+                .organisation_truth(forge, &login(forge, size))
+                .unwrap();
+            assert_matches(found, &truth, bytes);
+            total.add(&found.numbers, &found.login);
+        }
+        assert_eq!(
+            answer.data.total.repositories.total,
+            SIZES.iter().map(|(_, n)| *n as u64).sum::<u64>()
+        );
+        assert_eq!(answer.data.total.stars, total.stars);
+        assert_eq!(answer.data.total.languages, total.languages);
+    }
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn every_number_equals_the_truth_on_each_forge_with_a_token() {
+    check_every_size(true).await;
+}
+
+#[tokio::test]
+async fn every_number_equals_the_truth_on_each_forge_without_a_token() {
+    check_every_size(false).await;
+}
+
+#[tokio::test]
+async fn a_missing_organisation_is_listed_and_the_rest_still_answer() {
+    let simulator = Simulator::start(world(), roomy(None)).await.unwrap();
+    let db = TestDb::new().await;
+    let checker = checker(&db, &simulator, true);
+    let present = address(&simulator, Forge::GitHub, "github-one");
+    let missing = address(&simulator, Forge::GitLab, "no-such-group");
+    let answer = checker
+        .check(
+            &[
+                present.clone(),
+                missing.clone(),
+                "bitbucket:nobody-here".into(),
+            ],
+            LanguageDetail::Primary,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.missing,
+        vec![missing, "bitbucket:nobody-here".to_owned()]
+    );
+    assert_eq!(answer.data.organisations.len(), 1);
+    assert_eq!(answer.data.organisations[0].login, "github-one");
+    assert_eq!(answer.data.total.repositories.total, 1);
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_repeat_within_the_time_to_live_asks_the_forge_nothing() {
+    let simulator = Simulator::start(world(), roomy(None)).await.unwrap();
+    let db = TestDb::new().await;
+    let checker = checker(&db, &simulator, true);
+    let addresses: Vec<String> = FORGES
+        .iter()
+        .map(|forge| address(&simulator, *forge, &login(*forge, "hundred")))
+        .chain(["github:not-there".to_owned()])
+        .collect();
+    let first = checker
+        .check(&addresses, LanguageDetail::Primary)
+        .await
+        .unwrap();
+    let asked: Vec<u64> = FORGES.iter().map(|f| simulator.requests(*f)).collect();
+    assert!(asked.iter().all(|n| *n > 0));
+    let again = checker
+        .check(&addresses, LanguageDetail::Primary)
+        .await
+        .unwrap();
+    let after: Vec<u64> = FORGES.iter().map(|f| simulator.requests(*f)).collect();
+    assert_eq!(after, asked, "nothing asked again, misses included");
+    assert_eq!(again, first);
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn under_failures_and_rate_limit_storms_the_numbers_are_exact_or_the_check_fails() {
+    // The usual failures, with less jitter: a check reads hundreds of lists.
+    let faults = sim::server::faults::Faults {
+        error_rate: 0.1,
+        rate_limit_storm_rate: 0.05,
+        retry_after_secs: 1,
+        jitter_ms: 20,
+        truncate_rate: 0.05,
+        ..Default::default()
+    };
+    let config = roomy(Some(faults));
+    let simulator = Simulator::start(world(), config).await.unwrap();
+    let (mut exact, mut failed) = (0, 0);
+    for _ in 0..2 {
+        // A fresh database each round, so nothing kept hides the forge.
+        let db = TestDb::new().await;
+        let checker = checker(&db, &simulator, true);
+        for forge in FORGES {
+            let name = login(forge, "hundred");
+            match checker
+                .check(
+                    &[address(&simulator, forge, &name)],
+                    LanguageDetail::Primary,
+                )
+                .await
+            {
+                Ok(answer) => {
+                    let truth = simulator.organisation_truth(forge, &name).unwrap();
+                    assert_matches(&answer.data.organisations[0], &truth, false);
+                    exact += 1;
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    assert!(
+                        message.contains(forge.name()) && message.contains(&name),
+                        "the error names the forge and the organisation: {message}"
+                    );
+                    failed += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        exact > 0,
+        "retries carry most checks through ({failed} failed)"
+    );
+    simulator.stop().await;
+}
