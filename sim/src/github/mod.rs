@@ -483,16 +483,12 @@ async fn starred(
     let outcome = user_or_org(&state.world, &login).map(|account| {
         let world = &state.world;
         let with_dates = caller.accepts("application/vnd.github.star+json");
-        let starrer = account.map(|a| a.id);
-        let mut stars: Vec<(&Repo, DateTime<Utc>)> = world
-            .repos
+        let starred = account.map_or(&[][..], |a| state.stars_of(a.id));
+        let mut stars: Vec<(&Repo, DateTime<Utc>)> = starred
             .iter()
-            .filter(|r| {
+            .map(|(repo, at)| (world.repo(*repo), *at))
+            .filter(|(r, _)| {
                 r.forge == Forge::GitHub && !r.deleted && state.can_read(caller.principal(), r)
-            })
-            .filter_map(|r| {
-                let (_, at) = r.stargazers.iter().find(|(who, _)| Some(*who) == starrer)?;
-                Some((r, *at))
             })
             .collect();
         stars.sort_by_key(|(r, at)| (std::cmp::Reverse(*at), r.id));

@@ -149,9 +149,28 @@ pub struct SimState {
     private: RwLock<HashSet<Id>>,
     /// Requests served, by method and route.
     pub stats: stats::Stats,
+    /// Per account, the repositories it starred and when, built on first
+    /// use: a star list read page by page would scan every repository's
+    /// stargazers for each page.
+    stars_by_account: std::sync::OnceLock<std::collections::HashMap<Id, Vec<(Id, DateTime<Utc>)>>>,
 }
 
 impl SimState {
+    /// The repositories `account` starred and when, in the world's order.
+    pub fn stars_of(&self, account: Id) -> &[(Id, DateTime<Utc>)] {
+        let index = self.stars_by_account.get_or_init(|| {
+            let mut index: std::collections::HashMap<Id, Vec<(Id, DateTime<Utc>)>> =
+                std::collections::HashMap::new();
+            for repo in &self.world.repos {
+                for (who, at) in &repo.stargazers {
+                    index.entry(*who).or_default().push((repo.id, *at));
+                }
+            }
+            index
+        });
+        index.get(&account).map_or(&[], Vec::as_slice)
+    }
+
     /// The real time, which rate-limit windows run on.
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now()
@@ -367,6 +386,7 @@ impl Simulator {
                 clock: RwLock::new(None),
                 private: RwLock::new(private),
                 stats: stats::Stats::default(),
+                stars_by_account: std::sync::OnceLock::new(),
                 forge,
                 faults: RwLock::new(config.faults.get(&forge).cloned().unwrap_or_default()),
                 fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(offset as u64)),
