@@ -166,6 +166,17 @@ impl axum::response::IntoResponse for AppError {
 impl From<engine::Error> for AppError {
     fn from(error: engine::Error) -> Self {
         use engine::Error;
+        // A failure of one part of a larger piece of work is answered as
+        // its root failure is, in the whole message (which names the part).
+        if let Error::In { .. } = &error {
+            let whole = error.to_string();
+            return match Self::from_root(error) {
+                Self::Forge(_) => Self::Forge(whole),
+                Self::Invalid { field, .. } => Self::invalid(field, whole),
+                Self::NotFound { .. } => Self::NotFound { what: whole },
+                other => other,
+            };
+        }
         match error {
             Error::Invalid(message) => Self::invalid("", message),
             Error::NotFound { what } => Self::NotFound { what },
@@ -184,6 +195,17 @@ impl From<engine::Error> for AppError {
                 tracing::error!(%error, "a request failed");
                 Self::Failed
             }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The answer to the error an [`engine::Error::In`] wraps.
+    fn from_root(error: engine::Error) -> Self {
+        match error {
+            engine::Error::In { cause, .. } => Self::from_root(*cause),
+            other => Self::from(other),
         }
     }
 }

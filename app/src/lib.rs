@@ -24,8 +24,8 @@ use leptos_router::{SsrMode, path};
 pub use components::ECHARTS_SCRIPT;
 use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
 use pages::{
-    DeveloperPage, DiscoverPage, DiscoverRepositoriesPage, Home, IssuesPage, NotFound, PeriodPage,
-    QueryPage, SettingsPage, SignInPage, SubscriptionsPage,
+    DeveloperPage, DiscoverPage, DiscoverRepositoriesPage, HealthPage, Home, IssuesPage, NotFound,
+    PeriodPage, QueryPage, SettingsPage, SignInPage, SubscriptionsPage,
 };
 
 /// The HTML document around every page. Only the server renders it.
@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/discover") view=DiscoverPage ssr=SsrMode::Async />
+                        <Route path=path!("/health") view=HealthPage ssr=SsrMode::Async />
                         <Route
                             path=path!("/discover/repositories")
                             view=DiscoverRepositoriesPage

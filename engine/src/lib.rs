@@ -7,7 +7,7 @@ pub mod accounts;
 pub mod discovery;
 pub mod error;
 pub mod forge;
-pub mod health;
+pub mod health_check;
 pub mod jobs;
 pub mod queries;
 pub mod secrets;

@@ -12,4 +12,7 @@ pub struct InstanceInfo {
     /// Accounts worth trying (the demo's busiest people), as account specs.
     #[serde(default)]
     pub examples: Vec<String>,
+    /// Organisations' addresses worth a health check (the demo's biggest).
+    #[serde(default)]
+    pub organisation_examples: Vec<String>,
 }

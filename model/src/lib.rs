@@ -7,7 +7,7 @@ pub mod contribution;
 pub mod discovery;
 pub mod error;
 pub mod forge;
-pub mod health;
+pub mod health_check;
 pub mod ids;
 pub mod instance;
 pub mod period;

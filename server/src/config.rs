@@ -224,7 +224,39 @@ pub struct ServeConfig {
     pub queries: QueryConfig,
 
     #[command(flatten)]
+    pub health: HealthConfig,
+
+    #[command(flatten)]
     pub log: LogConfig,
+}
+
+/// Bounds on organisation health checks and how long their answers are reused.
+#[derive(Debug, Clone, Args)]
+pub struct HealthConfig {
+    /// The most organisation addresses one health check takes.
+    #[arg(long, env = "TALLY_HEALTH_MOST_ADDRESSES", default_value_t = model::health_check::DEFAULT_MOST_ADDRESSES,
+          value_parser = |text: &str| count_between(text, 1, 1000))]
+    pub health_most_addresses: usize,
+
+    /// The most repositories read of one organisation; past it the answer
+    /// says `truncated`.
+    #[arg(long, env = "TALLY_HEALTH_MOST_REPOSITORIES", default_value_t = 1000,
+          value_parser = |text: &str| count_between(text, 1, 100_000))]
+    pub health_most_repositories: usize,
+
+    /// Seconds an organisation's answer is reused without asking its forge.
+    #[arg(long, env = "TALLY_HEALTH_FRESH_SECS", default_value_t = 900)]
+    pub health_fresh_secs: u32,
+}
+
+impl HealthConfig {
+    pub fn settings(&self) -> engine::health_check::HealthSettings {
+        engine::health_check::HealthSettings {
+            most_addresses: self.health_most_addresses,
+            most_repositories: self.health_most_repositories,
+            fresh_for: chrono::Duration::seconds(i64::from(self.health_fresh_secs)),
+        }
+    }
 }
 
 /// Bounds on contribution queries and how long fetched days stay fresh.
@@ -399,6 +431,18 @@ pub struct JobConfig {
     /// Discovery runs this process works on at once.
     #[arg(long, env = "TALLY_DISCOVERY_WORKERS", default_value_t = 2)]
     pub discovery_workers: usize,
+}
+
+/// A count from `least` to `most`.
+fn count_between(text: &str, least: usize, most: usize) -> Result<usize, String> {
+    let n: usize = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))?;
+    if (least..=most).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is out of range; use {least} to {most}"))
+    }
 }
 
 /// A share of a budget: a number from 0.01 to 1.

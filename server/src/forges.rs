@@ -130,10 +130,36 @@ fn configured_forges(config: &ForgeConfig) -> Result<ForgeSetup, ServerError> {
             endpoints,
             demo: false,
             examples: Vec::new(),
+            organisation_examples: Vec::new(),
         },
         sign_in,
         demo: None,
     })
+}
+
+/// The web address of the organisation with the most repositories on each
+/// forge a health check reads.
+fn biggest_organisations(world: &sim::world::World, endpoints: &[Endpoint]) -> Vec<String> {
+    endpoints
+        .iter()
+        .filter(|e| engine::health_check::checks(e.forge))
+        .filter_map(|endpoint| {
+            let org = world
+                .orgs
+                .iter()
+                .filter(|o| o.forge == endpoint.forge)
+                .max_by_key(|o| {
+                    let owned = world
+                        .repos
+                        .iter()
+                        .filter(|r| r.owner == sim::world::Owner::Org(o.id) && !r.deleted)
+                        .count();
+                    (owned, std::cmp::Reverse(o.id))
+                })?;
+            let root = engine::tracker::locate::web_root(endpoint);
+            Some(format!("{root}/{}", org.login))
+        })
+        .collect()
 }
 
 /// A small simulated world served in-process, signed in to through its
@@ -173,6 +199,7 @@ async fn demo() -> Result<ForgeSetup, ServerError> {
         .filter(|e| e.forge.hosts_code())
         .map(|e| OAuthApp::for_endpoint(e, "tally-demo".into(), Some("sim_tally_demo".into())))
         .collect();
+    let organisation_examples = biggest_organisations(&simulator.world, &endpoints);
     tracing::info!("no forge is configured: serving demo data from simulated forges");
     for endpoint in &endpoints {
         tracing::info!(forge = ?endpoint.forge, url = %endpoint.api_url, "demo forge");
@@ -182,6 +209,7 @@ async fn demo() -> Result<ForgeSetup, ServerError> {
             endpoints,
             demo: true,
             examples: busiest_accounts(&simulator.world),
+            organisation_examples,
         },
         sign_in,
         demo: Some(simulator),

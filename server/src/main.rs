@@ -166,7 +166,13 @@ async fn serve_with(
     )
     .await
     .map_err(ServerError::Sessions)?;
+    let health = engine::health_check::HealthChecker::new(
+        store.clone(),
+        directory.clone(),
+        config.health.settings(),
+    );
     let state = AppState {
+        health,
         store,
         forges: Arc::new(forges),
         directory,

@@ -24,6 +24,7 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
     let sign_in = state.auth.options();
     let store = state.store.clone();
     let discovery = state.discovery.clone();
+    let health = state.health.clone();
     // What pages and server functions may take from context (the visitor
     // comes with each request, from its session).
     let context = move || {
@@ -33,6 +34,7 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         leptos::context::provide_context(sign_in.clone());
         leptos::context::provide_context(store.clone());
         leptos::context::provide_context(discovery.clone());
+        leptos::context::provide_context(health.clone());
     };
     Router::new()
         .route("/healthz", get(probes::live))

@@ -24,6 +24,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Discovery's runs; `None` where no GitHub is configured.
     pub discovery: Option<engine::jobs::DiscoveryQueue>,
+    /// Organisation health checks and the answers they keep.
+    pub health: engine::health_check::HealthChecker,
     /// The share of each budget discovery may spend.
     pub crawler_share: f64,
     /// `/api/v1` needs a session or a token, reads included.

@@ -18,6 +18,7 @@ pub fn Header() -> impl IntoView {
                     <A href="/" exact=true>"Home"</A>
                     <A href="/issues">"Issues"</A>
                     <A href="/discover">"Discover"</A>
+                    <A href="/health">"Health"</A>
                 </nav>
                 <Account />
                 <ThemeToggle />

@@ -8,6 +8,7 @@ mod query_editor;
 mod readable;
 mod theme_toggle;
 
+pub use charts::health_check as health_charts;
 pub use charts::{ActivityGraphs, ECHARTS_SCRIPT, Graph, network_option};
 pub use demo_banner::DemoBanner;
 pub use footer::Footer;

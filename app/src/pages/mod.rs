@@ -1,5 +1,6 @@
 mod developer;
 mod discover;
+mod health_check;
 mod home;
 mod issues;
 mod not_found;
@@ -10,6 +11,7 @@ mod subscriptions;
 
 pub use developer::DeveloperPage;
 pub use discover::{DiscoverPage, DiscoverRepositoriesPage};
+pub use health_check::HealthPage;
 pub use home::Home;
 pub use issues::IssuesPage;
 pub use not_found::NotFound;

@@ -2,6 +2,7 @@
 //! needs from context and stays thin; the work lives in `engine`.
 
 pub mod discovery;
+pub mod health_check;
 pub mod settings;
 pub mod tracker;
 
@@ -60,6 +61,10 @@ pub(crate) mod context {
 
     pub fn store() -> Result<engine::store::Store, AppError> {
         use_context::<engine::store::Store>().ok_or(AppError::Unavailable)
+    }
+
+    pub fn health_check() -> Result<engine::health_check::HealthChecker, AppError> {
+        use_context::<engine::health_check::HealthChecker>().ok_or(AppError::Unavailable)
     }
 
     /// Discovery's queue; unavailable where no GitHub is configured.

@@ -56,6 +56,8 @@ pub struct Forges {
     pub demo: bool,
     /// Accounts to suggest trying (`github:login`), for the demo.
     pub examples: Vec<String>,
+    /// Organisations' addresses to suggest for a health check, for the demo.
+    pub organisation_examples: Vec<String>,
 }
 
 impl Forges {
@@ -67,6 +69,7 @@ impl Forges {
             demo: self.demo,
             forges,
             examples: self.examples.clone(),
+            organisation_examples: self.organisation_examples.clone(),
         }
     }
 }

@@ -6,7 +6,7 @@ pub mod contributions;
 pub mod discovery;
 pub mod discovery_list;
 pub mod embedded;
-pub mod health;
+pub mod health_check;
 pub mod issue_list;
 pub mod tasks;
 #[cfg(any(test, feature = "test-support"))]

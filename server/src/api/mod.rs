@@ -19,6 +19,7 @@
 
 pub mod caller;
 mod developers;
+mod health_check;
 mod params;
 mod rate_limit;
 mod repositories;
@@ -30,6 +31,10 @@ use axum::http::Uri;
 use axum::routing::{any, get};
 use model::discovery::{Developer, DeveloperLinks, Page, Repository, RepositoryLinks};
 use model::error::{ErrorBody, ErrorDetail};
+use model::health_check::{
+    HealthCheck, HealthCheckRequest, HealthData, LanguageDetail, Numbers, Organisation, OwnerKind,
+    RepositoryCount, RepositoryFigures,
+};
 use model::rate_limit::{RateLimit, RateLimits};
 use model::tasks::{
     ParameterKind, Schedule, TaskName, TaskParameter, TaskProgress, TaskRun, TaskRunDetail,
@@ -48,7 +53,7 @@ pub const API: &str = "/api/v1";
 #[openapi(
     info(
         title = "Tally",
-        description = "Developers and repositories discovery found, served by Tally. \
+        description = "Developers and repositories discovery found, and organisations' health checks, served by Tally. \
                        Every error answers {\"error\": {\"code\", \"message\", \"field\"?}}.",
     ),
     paths(
@@ -62,12 +67,23 @@ pub const API: &str = "/api/v1";
         repositories::one,
         repositories::stargazers,
         rate_limit::standing,
+        health_check::by_query,
+        health_check::by_body,
         tasks::overview,
         tasks::one,
         tasks::start,
     ),
     modifiers(&Credentials),
     components(schemas(
+        HealthCheck,
+        HealthCheckRequest,
+        HealthData,
+        Organisation,
+        RepositoryFigures,
+        Numbers,
+        RepositoryCount,
+        OwnerKind,
+        LanguageDetail,
         RateLimit,
         RateLimits,
         TaskName,
@@ -143,6 +159,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(repositories::stargazers),
         )
         .route("/api/v1/rate_limit", get(rate_limit::standing))
+        .route(
+            "/api/v1/health-check",
+            get(health_check::by_query).post(health_check::by_body),
+        )
+        // The short form for `curl`, outside the versioned API.
+        .route("/health-check", get(health_check::by_query))
         .route("/api/v1/tasks", get(tasks::overview).post(tasks::start))
         .route("/api/v1/tasks/{id}", get(tasks::one))
         .route("/api/v1", any(unknown))

@@ -5,6 +5,7 @@
 
 #[cfg(feature = "hydrate")]
 mod echarts;
+pub mod health_check;
 mod network;
 mod options;
 mod tables;

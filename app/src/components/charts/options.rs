@@ -50,11 +50,11 @@ fn forge_color(forge: Forge) -> &'static str {
     }
 }
 
-fn number(n: u64) -> CompositeValue {
+pub(super) fn number(n: u64) -> CompositeValue {
     CompositeValue::from(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-fn to_json(chart: &Chart) -> Value {
+pub(super) fn to_json(chart: &Chart) -> Value {
     // Charming's types are plain data; serializing them cannot fail.
     serde_json::to_value(chart).unwrap_or(Value::Null)
 }

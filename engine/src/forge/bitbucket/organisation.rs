@@ -5,14 +5,14 @@
 //! list. Bitbucket has no stars, topics or followers.
 
 use futures_util::future::try_join_all;
-use model::health::OwnerKind;
+use model::health_check::OwnerKind;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::super::http::Call;
 use super::Bitbucket;
 use crate::error::Result;
-use crate::health::figures::{OrganisationFigures, RepositoryFigures, language_name};
+use crate::health_check::figures::{OrganisationFigures, RepositoryFigures, language_name};
 
 const PAGELEN: usize = 100;
 

@@ -7,14 +7,14 @@
 use std::collections::BTreeMap;
 
 use futures_util::future::try_join_all;
-use model::health::OwnerKind;
+use model::health_check::OwnerKind;
 use serde::Deserialize;
 
 use super::super::http::Call;
 use super::super::paging::next_link;
 use super::GitHub;
 use crate::error::Result;
-use crate::health::figures::{OrganisationFigures, RepositoryFigures};
+use crate::health_check::figures::{OrganisationFigures, RepositoryFigures};
 
 const PER_PAGE: usize = 100;
 

@@ -67,14 +67,14 @@ pub struct Organisation {
     pub truncated: bool,
     pub numbers: Numbers,
     /// The repositories behind the numbers, most stars first.
-    pub repositories: Vec<Repository>,
+    pub repositories: Vec<RepositoryFigures>,
 }
 
 /// One public repository and its figures; `null` where the forge has no
 /// such number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Repository {
+pub struct RepositoryFigures {
     pub name: String,
     /// Forked from another repository.
     pub fork: bool,
@@ -122,6 +122,18 @@ pub struct Numbers {
     pub topics: Option<BTreeMap<String, u64>>,
     /// Why a number above is `null` (or, in a total, whose numbers it lacks).
     pub unavailable: BTreeMap<String, String>,
+}
+
+/// What `POST /api/v1/health-check` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckRequest {
+    /// Organisations' addresses (`https://github.com/rust-lang`) or
+    /// `forge:name` (`gitlab:gitlab-org`).
+    pub urls: Vec<String>,
+    #[serde(default)]
+    pub languages: LanguageDetail,
 }
 
 /// Which language figures a check reads.

@@ -15,13 +15,13 @@ use std::sync::Arc;
 use chrono::Utc;
 use futures_util::future::try_join_all;
 use model::forge::Forge;
-use model::health::{HealthCheck, HealthData, LanguageDetail, Numbers, Organisation};
+use model::health_check::{HealthCheck, HealthData, LanguageDetail, Numbers, Organisation};
 
 use crate::error::{Error, Result};
 use crate::forge::Client;
 use crate::forge::directory::Directory;
 use crate::store::Store;
-use crate::store::health::KeptOrganisation;
+use crate::store::health_check::KeptOrganisation;
 use crate::tracker::locate::web_root;
 use address::OrgAddress;
 
@@ -38,7 +38,7 @@ pub struct HealthSettings {
 impl Default for HealthSettings {
     fn default() -> Self {
         Self {
-            most_addresses: model::health::DEFAULT_MOST_ADDRESSES,
+            most_addresses: model::health_check::DEFAULT_MOST_ADDRESSES,
             most_repositories: 1000,
             fresh_for: chrono::Duration::minutes(15),
         }

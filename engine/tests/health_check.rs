@@ -14,10 +14,10 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use engine::forge::Endpoint;
 use engine::forge::directory::Directory;
-use engine::health::{HealthChecker, HealthSettings};
+use engine::health_check::{HealthChecker, HealthSettings};
 use engine::store::testing::TestDb;
 use model::forge::Forge;
-use model::health::{LanguageDetail, Organisation};
+use model::health_check::{LanguageDetail, Organisation};
 use sim::server::{SimConfig, Simulator};
 use sim::truth::organisation::OrganisationTruth;
 use sim::world::{World, WorldConfig, generate};
@@ -153,7 +153,7 @@ async fn check_every_size(token: bool) {
         let answer = checker.check(&addresses, detail).await.unwrap();
         assert!(answer.missing.is_empty(), "{:?}", answer.missing);
         assert_eq!(answer.data.organisations.len(), SIZES.len());
-        let mut total = model::health::Numbers::default();
+        let mut total = model::health_check::Numbers::default();
         for ((size, _), found) in SIZES.iter().zip(&answer.data.organisations) {
             let truth = simulator
                 .organisation_truth(forge, &login(forge, size))

@@ -1,11 +1,11 @@
 //! Organisation health checks as they were last read from the forges.
 
 use chrono::{DateTime, Utc};
-use model::health::{LanguageDetail, Organisation};
+use model::health_check::{LanguageDetail, Organisation};
 
 use super::Store;
 use crate::error::Result;
-use crate::health::address::OrgAddress;
+use crate::health_check::address::OrgAddress;
 
 /// What was last read for an organisation: its numbers, or `None` when the
 /// forge said it has no such organisation.

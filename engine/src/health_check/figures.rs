@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use model::forge::Forge;
-use model::health::{Numbers, OwnerKind, RepositoryCount};
+use model::health_check::{Numbers, OwnerKind, RepositoryCount};
 use serde::{Deserialize, Serialize};
 
 /// One organisation as its forge describes it.
@@ -22,7 +22,7 @@ pub struct OrganisationFigures {
 }
 
 /// One public repository's figures, as the answer lists them.
-pub use model::health::Repository as RepositoryFigures;
+pub use model::health_check::RepositoryFigures;
 
 /// Why a forge lacks a number, for `unavailable`.
 fn lacking(forge: Forge, field: &str) -> String {
