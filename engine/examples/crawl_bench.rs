@@ -1,8 +1,9 @@
 //! Benchmark: discovery crawling the simulated GitHub within a share of its
 //! rate limit, as the task runs do it (each profile sync a run, put off to
 //! the reset when the share is spent, resumed after its last step).
-//! `cargo run --release -p engine --example crawl_bench -- [developers] [latency ms] [window s] [runs at once]`
-//! (defaults 10000, 50, 10, 16). The budget is GitHub's 5,000 a window and
+//! `cargo run --release -p engine --example crawl_bench -- [developers] [latency ms] [window s] [runs at once] [minutes]`
+//! (defaults 10000, 50, 10, 16, no limit). With a limit in minutes, no new
+//! batch starts after it and the figures are those of the developers synced. The budget is GitHub's 5,000 a window and
 //! discovery's share 0.5; the window is scaled down from an hour so the
 //! run ends in minutes (the bound it is compared with scales alike).
 //! Needs PostgreSQL as the tests do (`TALLY_TEST_DATABASE_URL`).
@@ -42,6 +43,7 @@ async fn main() {
     let latency_ms = args.next().flatten().unwrap_or(50);
     let window = Duration::from_secs(args.next().flatten().unwrap_or(10));
     let at_once = usize::try_from(args.next().flatten().unwrap_or(16)).unwrap();
+    let time_limit = args.next().flatten().map(|m| Duration::from_secs(m * 60));
 
     let started = Instant::now();
     let world = Arc::new(generate(WorldConfig {
@@ -108,7 +110,10 @@ async fn main() {
     let (mut deferrals, mut failures) = (0u64, 0u64);
     let mut synced = 0usize;
     let mut batch = vec![seed];
-    while synced < target && !batch.is_empty() {
+    while synced < target
+        && !batch.is_empty()
+        && time_limit.is_none_or(|limit| crawl.elapsed() < limit)
+    {
         let mut runs = Vec::new();
         for login in &batch {
             let request = TaskRequest::FullProfileSync {

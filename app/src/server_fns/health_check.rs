@@ -17,8 +17,8 @@ pub async fn check_health(urls: String, languages: String) -> Result<HealthCheck
         )
     })?;
     let urls: Vec<String> = urls.lines().map(str::to_owned).collect();
-    Ok(super::context::health_check()?
+    super::context::health_check()?
         .check(&urls, languages)
         .await
-        .map_err(|e| AppError::from(e).in_field("urls"))?)
+        .map_err(|e| AppError::from(e).in_field("urls"))
 }

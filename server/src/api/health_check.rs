@@ -43,11 +43,11 @@ fn languages(text: &str) -> Result<LanguageDetail, AppError> {
 }
 
 async fn check(state: &AppState, request: &HealthCheckRequest) -> Result<HealthCheck, AppError> {
-    Ok(state
+    state
         .health
         .check(&request.urls, request.languages)
         .await
-        .map_err(|e| AppError::from(e).in_field("url"))?)
+        .map_err(|e| AppError::from(e).in_field("url"))
 }
 
 /// The organisations' public repositories (originals and forks apart),

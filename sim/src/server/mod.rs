@@ -129,6 +129,9 @@ pub struct SimConfig {
     pub private_repositories: Vec<(Forge, String)>,
 }
 
+/// Per account, the repositories it starred and when.
+type StarIndex = std::collections::HashMap<Id, Vec<(Id, DateTime<Utc>)>>;
+
 /// What every handler of every forge reads.
 pub struct SimState {
     pub world: Arc<World>,
@@ -152,15 +155,14 @@ pub struct SimState {
     /// Per account, the repositories it starred and when, built on first
     /// use: a star list read page by page would scan every repository's
     /// stargazers for each page.
-    stars_by_account: std::sync::OnceLock<std::collections::HashMap<Id, Vec<(Id, DateTime<Utc>)>>>,
+    stars_by_account: std::sync::OnceLock<StarIndex>,
 }
 
 impl SimState {
     /// The repositories `account` starred and when, in the world's order.
     pub fn stars_of(&self, account: Id) -> &[(Id, DateTime<Utc>)] {
         let index = self.stars_by_account.get_or_init(|| {
-            let mut index: std::collections::HashMap<Id, Vec<(Id, DateTime<Utc>)>> =
-                std::collections::HashMap::new();
+            let mut index = StarIndex::new();
             for repo in &self.world.repos {
                 for (who, at) in &repo.stargazers {
                     index.entry(*who).or_default().push((repo.id, *at));
