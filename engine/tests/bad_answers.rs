@@ -91,3 +91,41 @@ async fn asking_again_is_answered_from_etags() {
     assert_eq!(Stats::get(&stats.requests), 2 * requests);
     simulator.stop().await;
 }
+
+/// A server on a free port answering every request with `answer`, counting
+/// the requests it gets.
+async fn serve(
+    answer: impl Fn() -> axum::response::Response + Clone + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let answer = answer.clone();
+        async move { answer() }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_never_followed() {
+    use axum::response::IntoResponse;
+    let (elsewhere, reached) = serve(|| "[]".into_response()).await;
+    let target = format!("{elsewhere}/users/someone");
+    let (forge, asked) =
+        serve(move || axum::response::Redirect::temporary(&target).into_response()).await;
+    let error = impatient(Forge::GitHub, &forge)
+        .contributions("someone", day("2026-01-01"), day("2026-01-31"))
+        .await
+        .unwrap_err();
+    assert!(asked.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    assert_eq!(
+        reached.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the other host was never asked: {error}"
+    );
+    assert!(error.to_string().contains("307"), "{error}");
+}

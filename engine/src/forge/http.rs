@@ -200,6 +200,31 @@ pub struct Http {
     pub stats: Stats,
 }
 
+/// Redirects are followed only within the origin asked (a renamed
+/// repository's 301 on the same API); one to another host, port or scheme
+/// is answered as the redirect itself, so a forge can never send Tally,
+/// with its credentials, somewhere else.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let origin = |url: &reqwest::Url| {
+            (
+                url.scheme().to_owned(),
+                url.host_str().map(str::to_owned),
+                url.port_or_known_default(),
+            )
+        };
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| origin(first) == origin(attempt.url()));
+        if !same || attempt.previous().len() > 5 {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 impl Http {
     pub fn new(auth: Auth, limits: &Limits) -> Result<Self> {
         let policy = limits.policy;
@@ -207,6 +232,7 @@ impl Http {
             .user_agent(concat!("tally/", env!("CARGO_PKG_VERSION")))
             .timeout(policy.timeout)
             .connect_timeout(Duration::from_secs(10))
+            .redirect(same_origin_redirects())
             .build()
             .map_err(|e| Error::Unreachable {
                 url: String::new(),

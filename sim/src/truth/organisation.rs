@@ -37,6 +37,74 @@ pub struct OrganisationTruth {
     pub topics: Option<BTreeMap<String, u64>>,
 }
 
+impl OrganisationTruth {
+    /// Where `numbers` (a health check's answer) differ from the truth,
+    /// one line each; empty when every number is the truth. Bytes per
+    /// language are compared only where `numbers` has them.
+    pub fn differences(&self, numbers: &model::health_check::Numbers) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut compare = |field: &str, theirs: String, truth: String| {
+            if theirs != truth {
+                found.push(format!("{field}: {theirs}, truly {truth}"));
+            }
+        };
+        let r = &numbers.repositories;
+        compare(
+            "repositories",
+            r.total.to_string(),
+            self.repositories.to_string(),
+        );
+        compare(
+            "originals",
+            r.originals.to_string(),
+            self.originals.to_string(),
+        );
+        compare(
+            "forks among them",
+            r.forks.to_string(),
+            self.forks.to_string(),
+        );
+        compare(
+            "stars",
+            format!("{:?}", numbers.stars),
+            format!("{:?}", self.stars),
+        );
+        compare(
+            "watchers",
+            format!("{:?}", numbers.watchers),
+            format!("{:?}", self.watchers),
+        );
+        compare(
+            "times forked",
+            format!("{:?}", numbers.forks),
+            format!("{:?}", self.forked),
+        );
+        compare(
+            "followers",
+            format!("{:?}", numbers.followers),
+            format!("{:?}", self.followers),
+        );
+        compare(
+            "languages",
+            format!("{:?}", numbers.languages),
+            format!("{:?}", self.languages),
+        );
+        compare(
+            "topics",
+            format!("{:?}", numbers.topics),
+            format!("{:?}", self.topics),
+        );
+        if numbers.language_bytes.is_some() {
+            compare(
+                "bytes per language",
+                format!("{:?}", numbers.language_bytes),
+                format!("{:?}", self.language_bytes),
+            );
+        }
+        found
+    }
+}
+
 /// The owner an address names on `forge`: a GitHub organisation or user, a
 /// GitLab group, a Bitbucket workspace (organisation or user).
 fn owner(world: &World, forge: Forge, login: &str) -> Option<Owner> {

@@ -2,13 +2,13 @@
 //! and the biggest counts (topics, stars per repository) as bars.
 
 use charming::Chart;
-use charming::component::{Axis, Grid, Legend};
+use charming::component::Legend;
 use charming::datatype::DataPoint;
-use charming::element::{AxisType, ItemStyle, Tooltip, Trigger};
-use charming::series::{Bar, Pie};
+use charming::element::{Tooltip, Trigger};
+use charming::series::Pie;
 use serde_json::{Value, json};
 
-use super::options::{TEXT, number, to_json};
+use super::options::{TEXT, horizontal_bars, number, to_json};
 
 /// Slices a donut shows; the rest are one "Other" slice.
 pub const DONUT_SLICES: usize = 8;
@@ -55,36 +55,7 @@ pub fn languages(counts: &[(String, u64)]) -> Value {
 /// The largest counts as horizontal bars, biggest on top.
 pub fn bars(name: &str, counts: &[(String, u64)], color: &str) -> Value {
     let (top, _) = largest(counts, BARS);
-    // A category axis draws its first entry at the bottom.
-    let names: Vec<String> = top.iter().rev().map(|(n, _)| n.clone()).collect();
-    let values: Vec<DataPoint> = top
-        .iter()
-        .rev()
-        .map(|(_, n)| DataPoint::from(number(*n)))
-        .collect();
-    let chart = Chart::new()
-        .tooltip(Tooltip::new().trigger(Trigger::Item))
-        .grid(
-            Grid::new()
-                .left(8)
-                .right(40)
-                .top(8)
-                .bottom(8)
-                .contain_label(true),
-        )
-        .x_axis(Axis::new().type_(AxisType::Value).min_interval(1))
-        .y_axis(Axis::new().type_(AxisType::Category).data(names))
-        .series(
-            Bar::new()
-                .name(name)
-                .item_style(ItemStyle::new().color(color))
-                .data(values),
-        );
-    let mut option = to_json(&chart);
-    option["xAxis"]["axisLabel"] = json!({ "color": TEXT, "hideOverlap": true });
-    option["yAxis"]["axisLabel"] = json!({ "color": TEXT, "width": 160, "overflow": "truncate" });
-    option["series"][0]["label"] = json!({ "show": true, "position": "right", "color": TEXT });
-    option
+    horizontal_bars(name, &top, color, 160)
 }
 
 #[cfg(test)]

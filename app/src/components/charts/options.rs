@@ -208,23 +208,34 @@ pub fn repository_label(forge: Forge, repository: &str) -> String {
 /// The repositories with the most items, biggest on top.
 pub fn repositories(activity: &Activity) -> Value {
     let (top, _) = activity.top_repositories(TOP_REPOSITORIES);
-    // A category axis draws its first entry at the bottom.
-    let names: Vec<String> = top
+    let bars: Vec<(String, u64)> = top
         .iter()
-        .rev()
-        .map(|r| repository_label(r.forge, &r.repository))
+        .map(|r| (repository_label(r.forge, &r.repository), r.count))
         .collect();
-    let bars: Vec<DataPoint> = top
+    horizontal_bars("Contributions", &bars, "#2f81f7", 200)
+}
+
+/// `bars` (largest first) as horizontal bars, the largest on top, each
+/// labelled with its number; names are cut at `label_width` pixels.
+pub(super) fn horizontal_bars(
+    name: &str,
+    bars: &[(String, u64)],
+    color: &str,
+    label_width: u32,
+) -> Value {
+    // A category axis draws its first entry at the bottom.
+    let names: Vec<String> = bars.iter().rev().map(|(n, _)| n.clone()).collect();
+    let values: Vec<DataPoint> = bars
         .iter()
         .rev()
-        .map(|r| DataPoint::from(number(r.count)))
+        .map(|(_, n)| DataPoint::from(number(*n)))
         .collect();
     let chart = Chart::new()
         .tooltip(Tooltip::new().trigger(Trigger::Item))
         .grid(
             Grid::new()
                 .left(8)
-                .right(24)
+                .right(40)
                 .top(8)
                 .bottom(8)
                 .contain_label(true),
@@ -233,13 +244,14 @@ pub fn repositories(activity: &Activity) -> Value {
         .y_axis(Axis::new().type_(AxisType::Category).data(names))
         .series(
             Bar::new()
-                .name("Contributions")
-                .item_style(ItemStyle::new().color("#2f81f7"))
-                .data(bars),
+                .name(name)
+                .item_style(ItemStyle::new().color(color))
+                .data(values),
         );
     let mut option = to_json(&chart);
-    option["xAxis"]["axisLabel"] = json!({ "color": TEXT });
-    option["yAxis"]["axisLabel"] = json!({ "color": TEXT, "width": 200, "overflow": "truncate" });
+    option["xAxis"]["axisLabel"] = json!({ "color": TEXT, "hideOverlap": true });
+    option["yAxis"]["axisLabel"] =
+        json!({ "color": TEXT, "width": label_width, "overflow": "truncate" });
     option["series"][0]["label"] = json!({ "show": true, "position": "right", "color": TEXT });
     option
 }
