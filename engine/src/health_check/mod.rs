@@ -61,10 +61,6 @@ impl HealthChecker {
         }
     }
 
-    pub fn settings(&self) -> HealthSettings {
-        self.settings
-    }
-
     /// The check of `inputs` (addresses or `forge:name`, as given).
     pub async fn check(&self, inputs: &[String], languages: LanguageDetail) -> Result<HealthCheck> {
         let addresses = address::parse_all(&self.directory, inputs, self.settings.most_addresses)?;

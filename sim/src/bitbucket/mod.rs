@@ -796,6 +796,23 @@ async fn issue_comments(
     reply(&state, &caller, outcome)
 }
 
+/// A list under a repository (`/watchers`, `/forks`): `items` renders
+/// what it holds, paged as every Bitbucket collection with its `size`.
+fn repository_list(
+    state: &SimState,
+    caller: &Caller,
+    (workspace, slug): (&str, &str),
+    pairs: &[(String, String)],
+    which: &str,
+    items: impl FnOnce(&Repo) -> Vec<Value>,
+) -> Response {
+    let outcome = find_repo(state, caller, workspace, slug).and_then(|repo| {
+        let path = format!("/2.0/repositories/{}/{which}", state.world.full_name(repo));
+        page(state, &path, pairs, items(repo), 100, true)
+    });
+    reply(state, caller, outcome)
+}
+
 /// The forks of a repository that the caller may see.
 async fn forks(
     State(state): Shared,
@@ -803,17 +820,21 @@ async fn forks(
     Path((workspace, slug)): Path<(String, String)>,
     Query(pairs): Pairs,
 ) -> Response {
-    let world = &state.world;
-    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
-        let items = world
-            .forks_of(repo.id)
-            .filter(|r| state.can_read(&caller.principal, r))
-            .map(|r| repository_json(&state, r))
-            .collect();
-        let path = format!("/2.0/repositories/{}/forks", world.full_name(repo));
-        page(&state, &path, &pairs, items, 100, true)
-    });
-    reply(&state, &caller, outcome)
+    repository_list(
+        &state,
+        &caller,
+        (&workspace, &slug),
+        &pairs,
+        "forks",
+        |repo| {
+            state
+                .world
+                .forks_of(repo.id)
+                .filter(|r| state.can_read(&caller.principal, r))
+                .map(|r| repository_json(&state, r))
+                .collect()
+        },
+    )
 }
 
 async fn watchers(
@@ -823,16 +844,19 @@ async fn watchers(
     Query(pairs): Pairs,
 ) -> Response {
     let world = &state.world;
-    let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
-        let items = repo
-            .watchers
-            .iter()
-            .map(|id| world.account(*id))
-            .filter(|a| !a.deleted)
-            .map(|a| shapes::account(&state.base_url, a))
-            .collect();
-        let path = format!("/2.0/repositories/{}/watchers", world.full_name(repo));
-        page(&state, &path, &pairs, items, 100, true)
-    });
-    reply(&state, &caller, outcome)
+    repository_list(
+        &state,
+        &caller,
+        (&workspace, &slug),
+        &pairs,
+        "watchers",
+        |repo| {
+            repo.watchers
+                .iter()
+                .map(|id| world.account(*id))
+                .filter(|a| !a.deleted)
+                .map(|a| shapes::account(&state.base_url, a))
+                .collect()
+        },
+    )
 }
