@@ -47,6 +47,10 @@ pub enum AppError {
     /// A forge failed to answer; the message names it.
     #[error("{0}")]
     Forge(String),
+    /// The forges' rate limits cannot cover this now; asking again after
+    /// `retry_after` seconds can succeed (sent as `Retry-After`).
+    #[error("{message}")]
+    Busy { message: String, retry_after: u64 },
     /// The server failed; the log has the details.
     #[error("the server failed to answer; try again")]
     Failed,
@@ -82,6 +86,7 @@ impl AppError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::Forge(_) => "forge",
+            Self::Busy { .. } => "busy",
             Self::Failed => "failed",
         }
     }
@@ -123,16 +128,27 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Forge(_) => StatusCode::BAD_GATEWAY,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Transport(_) | Self::Failed => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// Sets the status of the response being rendered (a page or a server
-    /// function's answer) to this error's.
+    /// The `Retry-After` an answer with this error carries, if any.
+    pub fn retry_after(&self) -> Option<http::HeaderValue> {
+        match self {
+            Self::Busy { retry_after, .. } => Some(http::HeaderValue::from(*retry_after)),
+            _ => None,
+        }
+    }
+
+    /// Sets the status (and any `Retry-After`) of the response being
+    /// rendered (a page or a server function's answer) to this error's.
     pub fn set_response_status(&self) {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(self.status());
+            if let Some(value) = self.retry_after() {
+                response.insert_header(http::header::RETRY_AFTER, value);
+            }
         }
     }
 }
@@ -158,7 +174,13 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
-        (self.status(), axum::Json(self.body())).into_response()
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let Some(value) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -174,11 +196,33 @@ impl From<engine::Error> for AppError {
                 Self::Forge(_) => Self::Forge(whole),
                 Self::Invalid { field, .. } => Self::invalid(field, whole),
                 Self::NotFound { .. } => Self::NotFound { what: whole },
+                Self::Busy { retry_after, .. } => Self::Busy {
+                    message: whole,
+                    retry_after,
+                },
                 other => other,
             };
         }
         match error {
             Error::Invalid(message) => Self::invalid("", message),
+            Error::OverBudget {
+                until,
+                needed,
+                window,
+                ..
+            } => {
+                let message = error.to_string();
+                match until {
+                    // Waiting for the next window helps only what one holds.
+                    Some(until) if needed <= window => Self::Busy {
+                        message,
+                        retry_after: u64::try_from((until - chrono::Utc::now()).num_seconds())
+                            .unwrap_or(0)
+                            .max(1),
+                    },
+                    _ => Self::invalid("", message),
+                }
+            }
             Error::NotFound { what } => Self::NotFound { what },
             Error::Denied(message) => Self::Forbidden(message),
             // The forge's own words help: which forge, what it said.

@@ -1,15 +1,17 @@
 //! Benchmark: a health check of 20 GitHub organisations of 200 repositories
 //! each against the simulated GitHub with 50 ms of latency per request.
-//! `cargo run --release -p engine --example health_bench -- [organisations] [repositories] [latency ms] [in flight]`
-//! (defaults 20, 200, 50, 4: the installation's default requests in flight
-//! per forge and token). Needs PostgreSQL as the tests do
-//! (`TALLY_TEST_DATABASE_URL`).
+//! `cargo run --release -p engine --example health_bench -- [organisations] [repositories] [latency ms] [in flight] [token]`
+//! (defaults 20, 200, 50, 4, 1: the installation's default requests in
+//! flight per forge and token; `token` 0 reads without one, through REST
+//! alone). Needs PostgreSQL as the tests do (`TALLY_TEST_DATABASE_URL`).
 //!
 //! Prints the wall time against the critical path (the longest chain of
 //! requests that wait on each other, times the latency) and against the
 //! bound the requests in flight set; the requests the simulator served
 //! against the planned number; then a repeat within the time to live (no
-//! requests) and one after it (every request answered 304 Not Modified).
+//! requests) and one after it (conditional REST requests answer 304 Not
+//! Modified; GraphQL has no conditional requests, so its pages are read
+//! again).
 #![allow(
     clippy::unwrap_used,
     clippy::cast_precision_loss,
@@ -38,6 +40,7 @@ async fn main() {
     let repositories = usize::try_from(args.next().flatten().unwrap_or(200)).unwrap();
     let latency_ms = args.next().flatten().unwrap_or(50);
     let in_flight = usize::try_from(args.next().flatten().unwrap_or(4)).unwrap();
+    let token = args.next().flatten().unwrap_or(1) != 0;
 
     let mut world = generate(WorldConfig {
         seed: 7,
@@ -64,11 +67,12 @@ async fn main() {
         ..SimConfig::default()
     };
     config.github.core.units = 100_000;
+    config.github.unauthenticated_core.units = 100_000;
     let simulator = Simulator::start(Arc::new(world), config).await.unwrap();
     let endpoint = Endpoint {
         forge: Forge::GitHub,
         api_url: simulator.url(Forge::GitHub).unwrap().to_owned(),
-        token: Some(demo_token(Forge::GitHub).to_owned()),
+        token: token.then(|| demo_token(Forge::GitHub).to_owned()),
         scope: Vec::new(),
     };
     let directory = Arc::new(Directory::with_limits(vec![endpoint], move || {
@@ -102,8 +106,15 @@ async fn main() {
         (Stats::get(&stats.requests), Stats::get(&stats.not_modified))
     };
 
-    // Per organisation: its owner, its pages of 100, each repository.
-    let planned = organisations * (1 + repositories.div_ceil(100) + repositories);
+    // Per organisation: its owner and its pages of 100 (GraphQL, one after
+    // another), or without a token its owner, its pages side by side, then
+    // each repository.
+    let pages = repositories.div_ceil(100).max(1);
+    let (planned, chain) = if token {
+        (organisations * (1 + pages), 1 + pages)
+    } else {
+        (organisations * (1 + pages + repositories), 3)
+    };
     let started = Instant::now();
     let first = checker(chrono::Duration::minutes(15))
         .check(&addresses, LanguageDetail::Primary)
@@ -112,13 +123,14 @@ async fn main() {
     let wall = started.elapsed().as_secs_f64();
     let served = simulator.requests(Forge::GitHub);
     let latency = Duration::from_millis(latency_ms).as_secs_f64();
-    let critical = 3.0 * latency;
-    let bound = planned as f64 * latency / in_flight as f64;
+    let critical = chain as f64 * latency;
+    let bound = (planned as f64 * latency / in_flight as f64).max(critical);
     println!(
         "{organisations} organisations × {repositories} repositories, {latency_ms} ms latency, {in_flight} requests in flight"
     );
     println!(
-        "first check: {wall:.2} s; critical path {critical:.2} s (3 requests: owner → pages → repositories), wall/critical {:.1}; bound by requests in flight {bound:.2} s, wall/bound {:.2}",
+        "{} first check: {wall:.2} s; critical path {critical:.2} s ({chain} requests one after another), wall/critical {:.1}; bound by requests in flight {bound:.2} s, wall/bound {:.2}",
+        if token { "GraphQL" } else { "REST" },
         wall / critical,
         wall / bound
     );

@@ -73,6 +73,23 @@ pub enum Error {
         until: chrono::DateTime<chrono::Utc>,
     },
 
+    /// Work whose planned requests the forge's rate limit cannot cover
+    /// without waiting: refused before it starts (see
+    /// [`crate::forge::plan`]). `until` is when the budget renews, where
+    /// the forge says; `window` is what a whole window holds, so work that
+    /// needs more can never run.
+    #[error(
+        "{what} needs {needed} requests of the forge's rate limit; {usable} are usable now{}, and a whole window holds {window}",
+        until.map(|t| format!(" (the window renews at {})", t.format("%H:%M:%S UTC"))).unwrap_or_default()
+    )]
+    OverBudget {
+        what: String,
+        needed: u64,
+        usable: u64,
+        window: u64,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+
     /// A failure of one part of a larger piece of work, saying which part
     /// (the organisation a health check was reading).
     #[error("{part}: {cause}")]

@@ -1,7 +1,9 @@
 //! Organisation health checks against the simulated GitHub, GitLab and
 //! Bitbucket: every number equals the simulator's truth exactly, for
 //! organisations of 0, 1, 100 and 1,000 repositories, with and without a
-//! token, and under injected failures (the same numbers, or an error).
+//! token, and under injected failures (the same numbers, or an error);
+//! the requests each way costs; and checks the rate limits cannot cover,
+//! refused before any repository is read.
 #![allow(
     clippy::unwrap_used,
     reason = "a test or benchmark stops loudly on what it did not expect"
@@ -48,6 +50,7 @@ fn world() -> Arc<World> {
             world.add_organisation(forge, &login(forge, size), repositories);
         }
     }
+    world.add_organisation(Forge::GitHub, "github-sixty", 60);
     Arc::new(world)
 }
 
@@ -269,6 +272,182 @@ async fn under_failures_and_rate_limit_storms_the_numbers_are_exact_or_the_check
     assert!(
         exact > 0,
         "retries carry most checks through ({failed} failed)"
+    );
+    simulator.stop().await;
+}
+
+/// The requests one check of `login` on `forge` makes, on a fresh database.
+async fn requests_for(
+    simulator: &Simulator,
+    token: bool,
+    forge: Forge,
+    login: &str,
+    detail: LanguageDetail,
+) -> u64 {
+    let db = TestDb::new().await;
+    let checker = checker(&db, simulator, token);
+    let before = simulator.requests(forge);
+    let answer = checker
+        .check(&[address(simulator, forge, login)], detail)
+        .await
+        .unwrap();
+    let truth = simulator.organisation_truth(forge, login).unwrap();
+    assert_matches(
+        &answer.data.organisations[0],
+        &truth,
+        detail == LanguageDetail::Bytes,
+    );
+    simulator.requests(forge) - before
+}
+
+#[tokio::test]
+async fn with_a_token_github_answers_a_page_of_repositories_per_request() {
+    let simulator = Simulator::start(world(), roomy(None)).await.unwrap();
+    // The owner from REST, then GraphQL pages of 100 with every figure.
+    for detail in [LanguageDetail::Primary, LanguageDetail::Bytes] {
+        assert_eq!(
+            requests_for(&simulator, true, Forge::GitHub, "github-thousand", detail).await,
+            1 + 10,
+            "{detail:?}"
+        );
+    }
+    assert_eq!(
+        requests_for(
+            &simulator,
+            true,
+            Forge::GitHub,
+            "github-empty",
+            LanguageDetail::Bytes
+        )
+        .await,
+        1 + 1
+    );
+    // Without one: the owner, 10 list pages, then each repository's watchers
+    // (and with bytes its languages).
+    assert_eq!(
+        requests_for(
+            &simulator,
+            false,
+            Forge::GitHub,
+            "github-thousand",
+            LanguageDetail::Primary
+        )
+        .await,
+        1 + 10 + 1000
+    );
+    assert_eq!(
+        requests_for(
+            &simulator,
+            false,
+            Forge::GitHub,
+            "github-hundred",
+            LanguageDetail::Bytes
+        )
+        .await,
+        1 + 1 + 200
+    );
+    simulator.stop().await;
+}
+
+/// GitHub's anonymous budget cut to `units` an hour; the rest as usual.
+fn anonymous_github_budget(units: u32) -> SimConfig {
+    let mut config = SimConfig::default();
+    config.github.unauthenticated_core = sim::server::budget::Limit {
+        units,
+        window: std::time::Duration::from_secs(3600),
+    };
+    config
+}
+
+fn over_budget(error: &engine::Error) -> (u64, u64, u64, bool) {
+    match error.root() {
+        engine::Error::OverBudget {
+            needed,
+            usable,
+            window,
+            until,
+            ..
+        } => (*needed, *usable, *window, until.is_some()),
+        other => panic!("not refused for its budget: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_check_the_budget_cannot_cover_now_is_refused_having_read_only_the_owner() {
+    let simulator = Simulator::start(world(), anonymous_github_budget(150))
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let checker = checker(&db, &simulator, false);
+    let hundred = address(&simulator, Forge::GitHub, "github-hundred");
+    let sixty = address(&simulator, Forge::GitHub, "github-sixty");
+    checker
+        .check(std::slice::from_ref(&hundred), LanguageDetail::Primary)
+        .await
+        .unwrap();
+    // 150 - 102 spent - 1 for the owner leaves 47; sixty repositories need 61.
+    let before = simulator.requests(Forge::GitHub);
+    let error = checker
+        .check(std::slice::from_ref(&sixty), LanguageDetail::Primary)
+        .await
+        .unwrap_err();
+    assert_eq!(over_budget(&error), (61, 47, 150, true), "{error}");
+    assert!(error.to_string().contains("github-sixty"), "{error}");
+    assert_eq!(
+        simulator.requests(Forge::GitHub) - before,
+        1,
+        "the owner only"
+    );
+    // Nothing was kept: asked again, the owner is read again.
+    let before = simulator.requests(Forge::GitHub);
+    assert!(
+        checker
+            .check(&[sixty], LanguageDetail::Primary)
+            .await
+            .is_err()
+    );
+    assert_eq!(simulator.requests(Forge::GitHub) - before, 1);
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn organisations_that_fit_one_by_one_but_not_together_are_refused_together() {
+    let simulator = Simulator::start(world(), anonymous_github_budget(150))
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let checker = checker(&db, &simulator, false);
+    let addresses =
+        ["github-hundred", "github-sixty"].map(|login| address(&simulator, Forge::GitHub, login));
+    let error = checker
+        .check(&addresses, LanguageDetail::Primary)
+        .await
+        .unwrap_err();
+    // 101 + 61 of the 148 left after the two owners.
+    assert_eq!(over_budget(&error), (162, 148, 150, true), "{error}");
+    assert_eq!(simulator.requests(Forge::GitHub), 2, "the two owners only");
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn an_organisation_larger_than_a_whole_window_is_refused_for_good() {
+    // Bitbucket's real budget: 1,000 an hour, the size only in its headers.
+    let simulator = Simulator::start(world(), SimConfig::default())
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let checker = checker(&db, &simulator, true);
+    let thousand = address(&simulator, Forge::Bitbucket, "bitbucket-thousand");
+    let error = checker
+        .check(&[thousand], LanguageDetail::Primary)
+        .await
+        .unwrap_err();
+    // 9 more pages, then watchers and forks of each of 1,000 repositories.
+    assert_eq!(over_budget(&error), (2009, 1000, 1000, false), "{error}");
+    assert_eq!(
+        simulator.requests(Forge::Bitbucket),
+        2,
+        "workspace and first page"
     );
     simulator.stop().await;
 }

@@ -1,7 +1,8 @@
 //! The organisation health check over real HTTP: `curl`'s short form and
 //! the API answer the simulator's truth, a missing organisation lands in
-//! `missing`, and addresses Tally must not fetch are refused before any
-//! connection is made.
+//! `missing`, addresses Tally must not fetch are refused before any
+//! connection is made, and checks the forges' rate limits cannot cover are
+//! refused with a status that says whether waiting helps.
 #![allow(
     clippy::unwrap_used,
     reason = "a test stops loudly on what it did not expect"
@@ -164,6 +165,66 @@ async fn addresses_tally_must_not_fetch_are_refused_before_any_connection() {
     assert_eq!(
         (status, body["error"]["field"].as_str()),
         (400, Some("org"))
+    );
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_check_the_rate_limit_cannot_cover_answers_503_with_retry_after_or_422() {
+    let mut world = generate(WorldConfig {
+        seed: 31,
+        people: 40,
+        repos: 20,
+        years: 1,
+        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+    });
+    world.add_organisation(Forge::GitLab, "lab-group", 12);
+    world.add_organisation(Forge::GitLab, "lab-ninety", 90);
+    world.add_organisation(Forge::GitLab, "lab-two-hundred", 200);
+    let mut config = SimConfig::default();
+    config.gitlab.authenticated = sim::server::budget::Limit {
+        units: 100,
+        window: std::time::Duration::from_secs(3600),
+    };
+    let simulator = Simulator::start(Arc::new(world), config).await.unwrap();
+    let db = TestDb::new().await;
+    let server = serve(&db, &simulator);
+    let check = |login: &str| {
+        format!(
+            "/api/v1/health-check?{}",
+            query(&[page(&simulator, Forge::GitLab, login)])
+        )
+    };
+    // 2 + 12 of the hour's 100 spent; 90 projects then need more than is left.
+    let (status, body) = get(&server, &check("lab-group")).await;
+    assert_eq!(status, 200, "{body}");
+    let answer = reqwest::get(format!("{}{}", server.url, check("lab-ninety")))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 503);
+    let retry_after: u64 = answer.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "busy");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("lab-ninety") && message.contains("90 projects"),
+        "{message}"
+    );
+    // 200 projects need more than a whole window: waiting cannot help.
+    let (status, body) = get(&server, &check("lab-two-hundred")).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "url");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("a whole window holds"),
+        "{body}"
     );
     simulator.stop().await;
 }

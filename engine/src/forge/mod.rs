@@ -11,6 +11,7 @@ pub mod governor;
 pub mod http;
 pub mod paging;
 pub mod phabricator;
+pub mod plan;
 pub mod progress;
 
 use std::sync::Arc;

@@ -5,7 +5,10 @@
 //! Each organisation's answer is kept in Postgres with when it was read; a
 //! repeat within [`HealthSettings::fresh_for`] asks the forge nothing.
 //! A forge that fails after its retries fails the whole check: numbers
-//! with one organisation silently left out would be wrong.
+//! with one organisation silently left out would be wrong. So does a check
+//! the forges' rate limits cannot cover now: it is refused once each
+//! organisation's size is known, before its repositories are read
+//! ([`Plan`]), rather than left waiting for the reset.
 
 pub mod address;
 pub mod figures;
@@ -20,6 +23,7 @@ use model::health_check::{HealthCheck, HealthData, LanguageDetail, Numbers, Orga
 use crate::error::{Error, Result};
 use crate::forge::Client;
 use crate::forge::directory::Directory;
+use crate::forge::plan::{Part, Plan};
 use crate::store::Store;
 use crate::store::health_check::KeptOrganisation;
 use crate::tracker::locate::web_root;
@@ -64,10 +68,13 @@ impl HealthChecker {
     /// The check of `inputs` (addresses or `forge:name`, as given).
     pub async fn check(&self, inputs: &[String], languages: LanguageDetail) -> Result<HealthCheck> {
         let addresses = address::parse_all(&self.directory, inputs, self.settings.most_addresses)?;
+        // One plan for the whole check: organisations read side by side
+        // never claim more of a budget together than it holds.
+        let plan = Plan::new(addresses.len());
         let read = try_join_all(
             addresses
                 .iter()
-                .map(|address| self.organisation(address, languages)),
+                .map(|address| self.organisation(address, languages, plan.part())),
         )
         .await?;
         let mut total = Numbers::default();
@@ -97,6 +104,7 @@ impl HealthChecker {
         &self,
         address: &OrgAddress,
         languages: LanguageDetail,
+        part: Part<'_>,
     ) -> Result<Option<Organisation>> {
         if let Some(kept) = self.store.kept_organisation(address, languages).await?
             && Utc::now() - kept.read_at < self.settings.fresh_for
@@ -104,7 +112,7 @@ impl HealthChecker {
             return Ok(kept.answer);
         }
         let read_at = Utc::now();
-        let answer = match self.read(address, languages, read_at).await {
+        let answer = match self.read(address, languages, read_at, part).await {
             Ok(organisation) => Some(organisation),
             Err(Error::NotFound { .. }) => None,
             Err(error) => {
@@ -127,6 +135,7 @@ impl HealthChecker {
         address: &OrgAddress,
         languages: LanguageDetail,
         read_at: chrono::DateTime<Utc>,
+        part: Part<'_>,
     ) -> Result<Organisation> {
         let (_, endpoint) = self
             .directory
@@ -138,10 +147,14 @@ impl HealthChecker {
         let most = self.settings.most_repositories;
         let bytes = languages == LanguageDetail::Bytes;
         let figures = match (&*client, address.forge) {
-            (Client::GitHub(github), _) => github.organisation(&address.login, most, bytes).await?,
-            (Client::GitLab(gitlab), _) => gitlab.organisation(&address.login, most).await?,
+            (Client::GitHub(github), _) => {
+                github
+                    .organisation(&address.login, most, bytes, part)
+                    .await?
+            }
+            (Client::GitLab(gitlab), _) => gitlab.organisation(&address.login, most, part).await?,
             (Client::Bitbucket(bitbucket), _) => {
-                bitbucket.organisation(&address.login, most).await?
+                bitbucket.organisation(&address.login, most, part).await?
             }
             (_, forge) => {
                 return Err(Error::Invalid(format!(

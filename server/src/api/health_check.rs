@@ -56,6 +56,9 @@ async fn check(state: &AppState, request: &HealthCheckRequest) -> Result<HealthC
 /// organisation. A number a forge does not have is `null`, and
 /// `unavailable` says why. Answers are reused for a while (the
 /// installation's `--health-fresh-secs`); `read_at` says when each was read.
+/// A check the forges' rate limits cannot cover now is refused (503 with
+/// `Retry-After`) once each organisation's size is known, rather than
+/// waiting for the reset.
 #[utoipa::path(get, path = "/api/v1/health-check", tag = "health-check",
     params(
         ("url" = Vec<String>, Query, description = "An organisation's address (`https://github.com/rust-lang`) or `forge:name`; repeat for more"),
@@ -64,8 +67,10 @@ async fn check(state: &AppState, request: &HealthCheckRequest) -> Result<HealthC
     responses(
         (status = 200, body = HealthCheck),
         (status = 400, description = "An unknown parameter; `field` names it", body = ErrorBody),
-        (status = 422, description = "An address Tally does not read, or too many; the message names it", body = ErrorBody),
+        (status = 422, description = "An address Tally does not read, too many, or an organisation too large for a whole window of its forge's rate limit; the message names it", body = ErrorBody),
         (status = 502, description = "A forge failed after retries; the message names it and the organisation. Nothing partial is answered", body = ErrorBody),
+        (status = 503, description = "The forges' rate limits cannot cover the check now; `Retry-After` says when they renew. Nothing was spent past each organisation's first requests", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the budget renews"))),
     ))]
 pub async fn by_query(
     State(state): State<AppState>,
@@ -81,8 +86,10 @@ pub async fn by_query(
     responses(
         (status = 200, body = HealthCheck),
         (status = 400, description = "The body is not the JSON described", body = ErrorBody),
-        (status = 422, description = "An address Tally does not read, or too many; the message names it", body = ErrorBody),
+        (status = 422, description = "An address Tally does not read, too many, or an organisation too large for a whole window of its forge's rate limit; the message names it", body = ErrorBody),
         (status = 502, description = "A forge failed after retries; the message names it and the organisation", body = ErrorBody),
+        (status = 503, description = "The forges' rate limits cannot cover the check now; `Retry-After` says when they renew", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the budget renews"))),
     ))]
 pub async fn by_body(
     State(state): State<AppState>,

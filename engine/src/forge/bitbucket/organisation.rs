@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::super::http::Call;
+use super::super::plan::{Part, Window};
 use super::Bitbucket;
 use crate::error::Result;
 use crate::health_check::figures::{OrganisationFigures, RepositoryFigures, language_name};
@@ -43,8 +44,14 @@ struct Listed {
 
 impl Bitbucket {
     /// The workspace `slug`'s public repositories, at most `most` of them,
-    /// and their figures.
-    pub async fn organisation(&self, slug: &str, most: usize) -> Result<OrganisationFigures> {
+    /// and their figures. The requests past the first page are claimed
+    /// through `part` first.
+    pub async fn organisation(
+        &self,
+        slug: &str,
+        most: usize,
+        part: Part<'_>,
+    ) -> Result<OrganisationFigures> {
         let what = || format!("Bitbucket workspace `{slug}` on {}", self.instance);
         let workspace_call = Call::get(format!("{}/workspaces/{slug}", self.api), "api");
         let list = |page: usize| self.list(slug, 100).query("page", page);
@@ -56,6 +63,19 @@ impl Bitbucket {
         .await?;
         let size = first.value.size.and_then(|n| usize::try_from(n).ok());
         let wanted = size.unwrap_or(PAGELEN).min(most).div_ceil(PAGELEN).max(1);
+        let repositories = size.unwrap_or(PAGELEN).min(most);
+        // The other pages, then each repository's watchers and forks.
+        let requests = (wanted - 1 + 2 * repositories) as u64;
+        // Bitbucket says how large its hourly budget is, never what is left.
+        let window = first
+            .headers
+            .get("x-ratelimit-limit")
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .map(Window);
+        part.claim(&self.http, "api", requests, window, || {
+            format!("reading its {repositories} repositories")
+        })
+        .await?;
         let rest = try_join_all((2..=wanted).map(|page| {
             let call = list(page);
             async move { self.http.json::<Counted<Listed>>(&call, what).await }

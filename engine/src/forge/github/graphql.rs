@@ -44,6 +44,14 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<Answer<T>, String> {
     })
 }
 
+/// What GitHub charges for a query that pages a connection of `first`
+/// nodes with `nested` connections under each node: one request for the
+/// connection and one per nested connection per node, a hundred requests
+/// to the point, rounded to the nearest, at least one.
+pub fn points(first: u64, nested: u64) -> u64 {
+    ((1 + first * nested + 50) / 100).max(1)
+}
+
 /// The GraphQL URL for a REST base: `…/api/v3` on GitHub Enterprise becomes
 /// `…/api/graphql`; elsewhere (api.github.com, the simulator) it is `/graphql`.
 pub fn endpoint(api_url: &str) -> String {
@@ -67,6 +75,15 @@ mod tests {
             endpoint("https://ghe.example.com/api/v3"),
             "https://ghe.example.com/api/graphql"
         );
+    }
+
+    #[test]
+    fn points_follow_githubs_rounding() {
+        // 1 + 100 × 3 = 301 requests: 3 points; a lone connection: 1.
+        assert_eq!(points(100, 3), 3);
+        assert_eq!(points(100, 2), 2);
+        assert_eq!(points(100, 0), 1);
+        assert_eq!(points(50, 3), 2);
     }
 
     #[test]

@@ -82,10 +82,22 @@ impl GitHub {
         query: &str,
         variables: Value,
     ) -> Result<graphql::Answer<T>> {
+        self.graphql_costing(query, variables, 1).await
+    }
+
+    /// [`GitHub::graphql`] for a query that costs `points` (see
+    /// [`graphql::points`]), so the governor holds that many.
+    async fn graphql_costing<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: Value,
+        points: u64,
+    ) -> Result<graphql::Answer<T>> {
         const ATTEMPTS: u32 = 5;
         let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))
             .map_err(|e| Error::Invalid(e.to_string()))?;
-        let call = Call::post(&self.graphql, "graphql", "application/json", body);
+        let mut call = Call::post(&self.graphql, "graphql", "application/json", body);
+        call.cost = points;
         for _ in 0..ATTEMPTS {
             let answer = self.http.fetch(&call, graphql::decode::<T>).await?.value;
             if answer.error_of_type("RATE_LIMITED").is_none() {

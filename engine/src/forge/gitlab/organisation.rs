@@ -10,6 +10,7 @@ use model::health_check::OwnerKind;
 use serde::Deserialize;
 
 use super::super::http::{Call, Fetched};
+use super::super::plan::Part;
 use super::GitLab;
 use crate::error::Result;
 use crate::health_check::figures::{OrganisationFigures, RepositoryFigures};
@@ -50,18 +51,25 @@ fn primary(shares: &BTreeMap<String, f64>) -> Option<String> {
         .map(|(name, _)| name.clone())
 }
 
-fn total_pages(page: &Fetched<Vec<Listed>>) -> usize {
+/// A number GitLab's paging headers give (`x-total-pages`, `x-total`);
+/// GitLab leaves them out past 10,000 items.
+fn header_number(page: &Fetched<Vec<Listed>>, name: &str) -> Option<usize> {
     page.headers
-        .get("x-total-pages")
+        .get(name)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
 }
 
 impl GitLab {
     /// The group `path`'s public projects (not its subgroups'), at most
-    /// `most` of them, and their figures.
-    pub async fn organisation(&self, path: &str, most: usize) -> Result<OrganisationFigures> {
+    /// `most` of them, and their figures. The requests past the first
+    /// page are claimed through `part` first.
+    pub async fn organisation(
+        &self,
+        path: &str,
+        most: usize,
+        part: Part<'_>,
+    ) -> Result<OrganisationFigures> {
         let encoded = model::url::encode_component(path);
         let what = || format!("GitLab group `{path}` on {}", self.instance);
         let group_call = Call::get(format!("{}/groups/{encoded}", self.api), "api");
@@ -81,8 +89,17 @@ impl GitLab {
             self.http.json::<Vec<Listed>>(&first_call, what),
         )
         .await?;
-        let pages = total_pages(&first);
+        let pages = header_number(&first, "x-total-pages").unwrap_or(1);
         let wanted = pages.min(most.div_ceil(PER_PAGE).max(1));
+        let projects = header_number(&first, "x-total")
+            .unwrap_or(wanted * PER_PAGE)
+            .min(most);
+        // The other pages, then one request per project for its languages.
+        let requests = (wanted - 1 + projects) as u64;
+        part.claim(&self.http, "api", requests, None, || {
+            format!("reading its {projects} projects")
+        })
+        .await?;
         let rest = try_join_all((2..=wanted).map(|page| {
             let call = list(page);
             async move { self.http.json::<Vec<Listed>>(&call, what).await }

@@ -1,6 +1,7 @@
 //! The part of GitHub's GraphQL schema Tally reads: `user`, `viewer`,
-//! `rateLimit`, and a user's `contributionsCollection` down to the issues,
-//! pull requests, reviews and repositories behind each contribution.
+//! `rateLimit`, a user's `contributionsCollection` down to the issues,
+//! pull requests, reviews and repositories behind each contribution, and
+//! `repositoryOwner { repositories }` with the figures a health check sums.
 
 use std::rc::Rc;
 
@@ -45,6 +46,9 @@ pub enum Node<'w> {
     Review(&'w ChangeRequest, &'w Review),
     Label(&'static str),
     Language(&'static str),
+    /// A language with its bytes in one repository (an edge of `languages`).
+    RepositoryLanguage(&'static str, u64),
+    Topic(&'static str),
     Connection(Rc<Page<'w>>),
     Edge(Box<Node<'w>>, String),
     PageInfo(Rc<Page<'w>>),
@@ -77,7 +81,8 @@ impl Node<'_> {
             Self::PullRequest(_) => "PullRequest",
             Self::Review(..) => "PullRequestReview",
             Self::Label(_) => "Label",
-            Self::Language(_) => "Language",
+            Self::Language(_) | Self::RepositoryLanguage(..) => "Language",
+            Self::Topic(_) => "RepositoryTopic",
             Self::Connection(_) => "Connection",
             Self::Edge(..) => "Edge",
             Self::PageInfo(_) => "PageInfo",
@@ -226,6 +231,15 @@ pub fn field<'w>(
                     )),
                 }
             }
+            // GitHub answers null, not an error, for an owner it does not know.
+            "repositoryOwner" => {
+                let login = args.str("login").unwrap_or_default();
+                Ok(match world.find_account(Forge::GitHub, login) {
+                    Some(account) => Out::Object(Node::User(account)),
+                    None => find_org(world, login)
+                        .map_or(Out::Null, |org| Out::Object(Node::Organization(org))),
+                })
+            }
             "viewer" => ctx
                 .viewer
                 .map(|a| Out::Object(Node::User(a)))
@@ -254,6 +268,7 @@ pub fn field<'w>(
             "createdAt" => Ok(Out::Scalar(time(account.created_at))),
             "company" | "location" | "bio" | "websiteUrl" => Ok(Out::Null),
             "contributionsCollection" => contributions_collection(world, account, args),
+            "repositories" => repositories(ctx, Owner::Account(account.id), args),
             _ => undefined(),
         },
         Node::Organization(org) => match name {
@@ -262,6 +277,7 @@ pub fn field<'w>(
             "url" => scalar(format!("{base}/{}", org.login)),
             "id" => scalar(format!("O_{:08}", shapes::org_number(org.id))),
             "databaseId" => scalar(shapes::org_number(org.id)),
+            "repositories" => repositories(ctx, Owner::Org(org.id), args),
             _ => undefined(),
         },
         Node::Repository(repo) => repository_field(ctx, repo, name, args),
@@ -375,9 +391,14 @@ pub fn field<'w>(
             "color" => scalar("d73a4a"),
             _ => undefined(),
         },
-        Node::Language(language) => match name {
+        Node::Language(language) | Node::RepositoryLanguage(language, _) => match name {
             "name" => scalar(*language),
             "color" => scalar("#dea584"),
+            _ => undefined(),
+        },
+        Node::Topic(topic) => match name {
+            "topic" => object(Node::Topic(topic)),
+            "name" => scalar(*topic),
             _ => undefined(),
         },
         Node::Connection(page) => match name {
@@ -397,9 +418,10 @@ pub fn field<'w>(
             "pageInfo" => object(Node::PageInfo(page.clone())),
             _ => undefined(),
         },
-        Node::Edge(inner, cursor) => match name {
-            "cursor" => scalar(cursor.clone()),
-            "node" => object((**inner).clone()),
+        Node::Edge(inner, cursor) => match (name, &**inner) {
+            ("cursor", _) => scalar(cursor.clone()),
+            ("node", inner) => object(inner.clone()),
+            ("size", Node::RepositoryLanguage(_, bytes)) => scalar(*bytes),
             _ => undefined(),
         },
         Node::PageInfo(page) => {
@@ -743,13 +765,21 @@ fn repository_field<'w>(
         "isPrivate" | "isArchived" => scalar(false),
         "isFork" => scalar(repo.fork_of.is_some()),
         "stargazerCount" => scalar(repo.stargazers.len()),
-        "forkCount" => scalar(
-            world
-                .repos
+        "forkCount" => scalar(world.forks_of(repo.id).count()),
+        "watchers" => {
+            let items = repo
+                .watchers
                 .iter()
-                .filter(|r| r.fork_of == Some(repo.id))
-                .count(),
-        ),
+                .map(|id| world.account(*id))
+                .filter(|a| !a.deleted)
+                .map(Node::User)
+                .collect();
+            connection(items, args, "watchers")
+        }
+        "repositoryTopics" => {
+            let items = repo.topics.iter().map(|t| Node::Topic(t)).collect();
+            connection(items, args, "repositoryTopics")
+        }
         "createdAt" => Ok(Out::Scalar(time(repo.created_at))),
         "primaryLanguage" => object(Node::Language(repo.language)),
         "owner" => object(match repo.owner {
@@ -757,10 +787,11 @@ fn repository_field<'w>(
             Owner::Org(id) => Node::Organization(&world.orgs[id as usize]),
         }),
         "languages" => {
+            // Largest first, GitHub's order with `orderBy: {field: SIZE, direction: DESC}`.
             let items = repo
                 .languages
                 .iter()
-                .map(|(l, _)| Node::Language(l))
+                .map(|(l, bytes)| Node::RepositoryLanguage(l, *bytes))
                 .collect();
             connection(items, args, "languages")
         }
@@ -838,4 +869,72 @@ fn pull_request_field<'w>(
         "repository" => object(Node::Repository(repo)),
         _ => Err(Failure::undefined_field("PullRequest", name)),
     }
+}
+
+fn find_org<'w>(world: &'w crate::world::World, login: &str) -> Option<&'w Org> {
+    world
+        .orgs
+        .iter()
+        .find(|o| o.forge == Forge::GitHub && o.login.eq_ignore_ascii_case(login))
+}
+
+/// `repositories(first:, after:, privacy:, ownerAffiliations:, isFork:,
+/// orderBy:)` of a user or an organisation: the live repositories it owns
+/// that the caller may see (`privacy: PUBLIC` leaves out the private ones
+/// whoever asks), oldest first unless ordered by `NAME`.
+fn repositories<'w>(ctx: &Context<'_, 'w>, owner: Owner, args: &Args) -> Result<Out<'w>, Failure> {
+    let state = ctx.state;
+    let public_only = match args.str("privacy") {
+        None => false,
+        Some("PUBLIC") => true,
+        Some("PRIVATE") => {
+            return Err(Failure::typed(
+                "FORBIDDEN",
+                "Tally's simulator serves public repositories only through privacy: PUBLIC",
+            ));
+        }
+        Some(other) => {
+            return Err(Failure::typed(
+                "INVALID_ARGUMENT",
+                format!("Argument 'privacy' has an invalid value ({other})."),
+            ));
+        }
+    };
+    let is_fork = args.get("isFork").and_then(Value::as_bool);
+    let visible = |repo: &Repo| {
+        if !state.is_private(repo.id) {
+            return true;
+        }
+        !public_only
+            && ctx
+                .viewer
+                .is_some_and(|v| state.world.is_member(v.id, repo))
+    };
+    let mut repos: Vec<&'w Repo> = state
+        .world
+        .repos
+        .iter()
+        .filter(|r| r.forge == Forge::GitHub && r.owner == owner && !r.deleted)
+        .filter(|r| visible(r))
+        .filter(|r| is_fork.is_none_or(|f| r.fork_of.is_some() == f))
+        .collect();
+    let order = args.get("orderBy");
+    let field = order.and_then(|o| o.get("field")).and_then(Value::as_str);
+    let descending = order
+        .and_then(|o| o.get("direction"))
+        .and_then(Value::as_str)
+        == Some("DESC");
+    match field {
+        Some("NAME") => repos.sort_by_key(|r| r.name.to_lowercase()),
+        Some("STARGAZERS") => repos.sort_by_key(|r| r.stargazers.len()),
+        _ => repos.sort_by_key(|r| (r.created_at, r.id)),
+    }
+    if descending {
+        repos.reverse();
+    }
+    connection(
+        repos.into_iter().map(Node::Repository).collect(),
+        args,
+        "repositories",
+    )
 }
