@@ -14,6 +14,21 @@ test('home page is server-rendered, then hydrated', async ({ page }) => {
   await expect(page.getByRole('note')).toContainText('simulated');
 });
 
+test('the home page links each built job to its page and marks only what is planned', async ({ page }) => {
+  await page.goto('/');
+  const jobs = page.getByRole('region', { name: 'What Tally does' });
+  for (const [name, href] of [
+    ['Issue tracker', '/issues'],
+    ['Organisation health', '/health'],
+    ['Discovery', '/discover'],
+  ]) {
+    await expect(jobs.getByRole('link', { name })).toHaveAttribute('href', href);
+  }
+  await expect(jobs.getByText('Planned')).toHaveCount(1);
+  await jobs.getByRole('link', { name: 'Organisation health' }).click();
+  await expect(page).toHaveURL(/\/health$/);
+});
+
 test('theme toggle changes the page and is remembered', async ({ page }) => {
   await page.goto('/');
   await hydrated(page);

@@ -5,10 +5,11 @@ use model::query::QueryForm;
 use crate::components::QueryEditor;
 use crate::server_fns::instance_info;
 
-/// Whether a job is in this build or still to come.
+/// Whether a job is in this build (and the page where it starts) or
+/// still to come.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Availability {
-    Here,
+    Here(&'static str),
     Planned,
 }
 
@@ -17,12 +18,12 @@ const JOBS: [(&str, &str, Availability); 5] = [
     (
         "Contribution queries",
         "Pick people and their forge accounts, a date range and filters; share the answer at a short link.",
-        Availability::Here,
+        Availability::Here("#form-title"),
     ),
     (
         "Issue tracker",
         "Sign in with a forge, subscribe to repositories, and read all their issues in one list.",
-        Availability::Here,
+        Availability::Here("/issues"),
     ),
     (
         "Repository reports",
@@ -32,12 +33,12 @@ const JOBS: [(&str, &str, Availability); 5] = [
     (
         "Organisation health",
         "Repositories, forks, stars, followers, languages and topics of whole organisations.",
-        Availability::Planned,
+        Availability::Here("/health"),
     ),
     (
         "Discovery",
         "A polite crawler that grows a database of developers and repositories, with a REST API.",
-        Availability::Planned,
+        Availability::Here("/discover"),
     ),
 ];
 
@@ -72,12 +73,18 @@ pub fn Home() -> impl IntoView {
                     .iter()
                     .map(|(title, text, availability)| {
                         let planned = *availability == Availability::Planned;
+                        let title = match availability {
+                            Availability::Here(href) => {
+                                view! { <a class="card__link" href=*href>{*title}</a> }.into_any()
+                            }
+                            Availability::Planned => {
+                                view! { {*title} " " <span class="badge">"Planned"</span> }
+                                    .into_any()
+                            }
+                        };
                         view! {
                             <li class="card" class:card--planned=planned>
-                                <h3 class="card__title">
-                                    {*title}
-                                    {planned.then(|| view! { " " <span class="badge">"Planned"</span> })}
-                                </h3>
+                                <h3 class="card__title">{title}</h3>
                                 <p class="card__text">{*text}</p>
                             </li>
                         }
