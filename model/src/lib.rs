@@ -14,6 +14,7 @@ pub mod period;
 pub mod query;
 pub mod rate_limit;
 pub mod readiness;
+pub mod report;
 pub mod tasks;
 pub mod tokens;
 pub mod tracker;

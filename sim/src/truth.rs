@@ -12,6 +12,7 @@
 //!   and each comment for its author on the day it was written.
 
 pub mod organisation;
+pub mod report;
 
 use std::collections::BTreeMap;
 

@@ -30,6 +30,11 @@ pub fn is_bug_label(label: &str) -> bool {
     names::BUG_LABELS.contains(&label)
 }
 
+/// Whether an issue label is one of the performance synonyms the world uses.
+pub fn is_performance_label(label: &str) -> bool {
+    names::PERFORMANCE_LABELS.contains(&label)
+}
+
 /// Every label an issue can carry, in a fixed order.
 pub fn all_labels() -> impl Iterator<Item = &'static str> {
     names::BUG_LABELS

@@ -1,0 +1,250 @@
+//! The measures of a repository report, defined once: the server computes
+//! reports with them, the pages print their definitions, and tests apply
+//! them to the simulator's truth. Every measure keeps the integers it is
+//! made of (a share is `matching` of `of`, never a bare ratio), so a
+//! number on the page can be traced to the items behind it.
+
+use serde::{Deserialize, Serialize};
+
+/// `matching` items of `of`: a bug share, a top contributor's commits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub matching: u64,
+    pub of: u64,
+}
+
+impl Share {
+    pub fn new(matching: u64, of: u64) -> Self {
+        Self { matching, of }
+    }
+
+    /// The share in per cent; `None` when there is nothing to share
+    /// ("no issues in range", never 0%).
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "counts of items are far below 2^52, where f64 is exact"
+    )]
+    pub fn percent(&self) -> Option<f64> {
+        (self.of > 0).then(|| self.matching as f64 * 100.0 / self.of as f64)
+    }
+}
+
+/// The nearest-rank percentile of `sorted` (ascending): the smallest value
+/// that at least `percent`% of the values are at or below. The median is
+/// the 50th: for an even count, the lower of the two middle values. Always
+/// one of the values, so it can be traced to an item.
+pub fn nearest_rank(sorted: &[i64], percent: u8) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len();
+    // ceil(percent × n / 100), at least the first rank.
+    let rank = (usize::from(percent.min(100)) * n).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+/// Durations in seconds, summarised: how many, the median and the 90th
+/// percentile (nearest rank).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Durations {
+    pub count: u64,
+    pub median_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+}
+
+impl Durations {
+    pub fn of(mut seconds: Vec<i64>) -> Self {
+        seconds.sort_unstable();
+        Self {
+            count: seconds.len() as u64,
+            median_seconds: nearest_rank(&seconds, 50),
+            p90_seconds: nearest_rank(&seconds, 90),
+        }
+    }
+}
+
+/// How much of the commits few people make.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concentration {
+    /// People with at least one commit.
+    pub authors: u64,
+    /// The fewest people who together made at least half of the commits
+    /// (the "bus factor"); 0 when there are no commits.
+    pub half_of_commits: u64,
+    /// The top author's commits, and the top five's, of all commits.
+    pub top1: Share,
+    pub top5: Share,
+}
+
+impl Concentration {
+    /// From the commits of each author (in any order; zeros ignored).
+    pub fn of(commits_per_author: impl IntoIterator<Item = u64>) -> Self {
+        let mut counts: Vec<u64> = commits_per_author.into_iter().filter(|n| *n > 0).collect();
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        let total: u64 = counts.iter().sum();
+        let top = |k: usize| Share::new(counts.iter().take(k).sum(), total);
+        let mut running = 0;
+        let half_of_commits = counts
+            .iter()
+            .position(|n| {
+                running += n;
+                running * 2 >= total
+            })
+            .map_or(0, |i| i as u64 + 1);
+        Self {
+            authors: counts.len() as u64,
+            half_of_commits,
+            top1: top(1),
+            top5: top(5),
+        }
+    }
+}
+
+/// How long an open issue has been open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgeBucket {
+    /// Less than 7 days.
+    UnderAWeek,
+    /// 7 to 29 days.
+    UnderAMonth,
+    /// 30 to 89 days.
+    UnderAQuarter,
+    /// 90 to 364 days.
+    UnderAYear,
+    /// A year or more.
+    AYearOrMore,
+}
+
+impl AgeBucket {
+    pub const ALL: [AgeBucket; 5] = [
+        Self::UnderAWeek,
+        Self::UnderAMonth,
+        Self::UnderAQuarter,
+        Self::UnderAYear,
+        Self::AYearOrMore,
+    ];
+
+    pub fn of_seconds(seconds: i64) -> Self {
+        const DAY: i64 = 86_400;
+        match seconds / DAY {
+            ..7 => Self::UnderAWeek,
+            7..30 => Self::UnderAMonth,
+            30..90 => Self::UnderAQuarter,
+            90..365 => Self::UnderAYear,
+            _ => Self::AYearOrMore,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::UnderAWeek => "under a week",
+            Self::UnderAMonth => "1–4 weeks",
+            Self::UnderAQuarter => "1–3 months",
+            Self::UnderAYear => "3–12 months",
+            Self::AYearOrMore => "a year or more",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_picks_one_of_the_values() {
+        assert_eq!(nearest_rank(&[], 50), None);
+        assert_eq!(nearest_rank(&[7], 50), Some(7));
+        assert_eq!(nearest_rank(&[7], 90), Some(7));
+        // Even count: the lower middle.
+        assert_eq!(nearest_rank(&[1, 2, 3, 4], 50), Some(2));
+        assert_eq!(nearest_rank(&[1, 2, 3, 4, 5], 50), Some(3));
+        let ten: Vec<i64> = (1..=10).collect();
+        assert_eq!(nearest_rank(&ten, 90), Some(9));
+        assert_eq!(nearest_rank(&ten, 100), Some(10));
+        assert_eq!(nearest_rank(&ten, 0), Some(1));
+    }
+
+    #[test]
+    fn durations_sort_before_ranking() {
+        let d = Durations::of(vec![50, 10, 40, 20, 30]);
+        assert_eq!(
+            (d.count, d.median_seconds, d.p90_seconds),
+            (5, Some(30), Some(50))
+        );
+        assert_eq!(Durations::of(Vec::new()), Durations::default());
+    }
+
+    #[test]
+    fn half_of_the_commits_takes_the_busiest_first() {
+        let c = Concentration::of([1, 10, 0, 3, 6]);
+        // 20 commits: 10 alone is half.
+        assert_eq!(c.authors, 4);
+        assert_eq!(c.half_of_commits, 1);
+        assert_eq!(c.top1, Share::new(10, 20));
+        assert_eq!(c.top5, Share::new(20, 20));
+        let even = Concentration::of([5, 5, 5, 5]);
+        assert_eq!(even.half_of_commits, 2);
+        let none = Concentration::of([]);
+        assert_eq!(
+            (none.authors, none.half_of_commits, none.top1.percent()),
+            (0, 0, None)
+        );
+    }
+
+    #[test]
+    fn an_empty_share_is_no_percentage_rather_than_zero() {
+        assert_eq!(Share::new(0, 0).percent(), None);
+        assert_eq!(Share::new(0, 4).percent(), Some(0.0));
+        assert_eq!(Share::new(1, 4).percent(), Some(25.0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_nearest_rank_is_the_least_value_with_enough_at_or_below_it(
+            mut values in proptest::collection::vec(-1_000_000i64..1_000_000, 1..200),
+            percent in 0u8..=100,
+        ) {
+            values.sort_unstable();
+            let found = nearest_rank(&values, percent).unwrap();
+            let at_or_below = values.iter().filter(|v| **v <= found).count();
+            let below = values.iter().filter(|v| **v < found).count();
+            let n = values.len();
+            // At least percent% are at or below it (and always one value)...
+            proptest::prop_assert!(at_or_below * 100 >= usize::from(percent) * n);
+            proptest::prop_assert!(values.contains(&found));
+            // ...and no smaller value would do.
+            proptest::prop_assert!(below == 0 || below * 100 < (usize::from(percent) * n).max(1));
+        }
+
+        #[test]
+        fn half_of_the_commits_is_the_fewest_people_that_make_half(
+            counts in proptest::collection::vec(0u64..500, 0..60),
+        ) {
+            let c = Concentration::of(counts.iter().copied());
+            let mut sorted: Vec<u64> = counts.iter().copied().filter(|n| *n > 0).collect();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            let total: u64 = sorted.iter().sum();
+            let top = |k: u64| sorted.iter().take(usize::try_from(k).unwrap()).sum::<u64>();
+            proptest::prop_assert_eq!(c.top1.of, total);
+            if total == 0 {
+                proptest::prop_assert_eq!(c.half_of_commits, 0);
+            } else {
+                proptest::prop_assert!(top(c.half_of_commits) * 2 >= total);
+                proptest::prop_assert!(top(c.half_of_commits - 1) * 2 < total);
+            }
+            proptest::prop_assert!(c.top1.matching <= c.top5.matching && c.top5.matching <= total);
+        }
+    }
+
+    #[test]
+    fn ages_fall_in_buckets_by_whole_days() {
+        let day = 86_400;
+        assert_eq!(AgeBucket::of_seconds(0), AgeBucket::UnderAWeek);
+        assert_eq!(AgeBucket::of_seconds(7 * day - 1), AgeBucket::UnderAWeek);
+        assert_eq!(AgeBucket::of_seconds(7 * day), AgeBucket::UnderAMonth);
+        assert_eq!(AgeBucket::of_seconds(30 * day), AgeBucket::UnderAQuarter);
+        assert_eq!(AgeBucket::of_seconds(90 * day), AgeBucket::UnderAYear);
+        assert_eq!(AgeBucket::of_seconds(365 * day), AgeBucket::AYearOrMore);
+    }
+}
