@@ -10,6 +10,7 @@ pub mod forge;
 pub mod health_check;
 pub mod jobs;
 pub mod queries;
+pub mod reports;
 pub mod secrets;
 pub mod seed;
 pub mod store;

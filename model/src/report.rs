@@ -4,7 +4,109 @@
 //! made of (a share is `matching` of `of`, never a bare ratio), so a
 //! number on the page can be traced to the items behind it.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::forge::Forge;
+
+/// Most patterns of one kind a report takes.
+pub const MOST_PATTERNS: usize = 20;
+
+/// Labels that make an issue a bug report (matched case-insensitively;
+/// each issue counts once however many of its labels match). Bitbucket's
+/// issue kind shows as the label `bug`.
+pub const DEFAULT_BUG_PATTERNS: &[&str] = &[r"^((type|kind)\s*[:/]\s*)?bug$", r"^defect$"];
+
+/// Labels that make an issue a performance report.
+pub const DEFAULT_PERFORMANCE_PATTERNS: &[&str] =
+    &[r"^((type|kind)\s*[:/]\s*)?(perf|performance)$", r"^slow$"];
+
+/// Accounts whose comments are not a first response (bots).
+pub const DEFAULT_BOT_PATTERNS: &[&str] = &[r"\[bot\]$", r"-bot$", r"^(dependabot|renovate)\b"];
+
+/// The label and account patterns a report classifies with: regular
+/// expressions, case-insensitive, each list at most [`MOST_PATTERNS`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportPatterns {
+    pub bug: Vec<String>,
+    pub performance: Vec<String>,
+    pub bots: Vec<String>,
+}
+
+impl Default for ReportPatterns {
+    fn default() -> Self {
+        let owned = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect();
+        Self {
+            bug: owned(DEFAULT_BUG_PATTERNS),
+            performance: owned(DEFAULT_PERFORMANCE_PATTERNS),
+            bots: owned(DEFAULT_BOT_PATTERNS),
+        }
+    }
+}
+
+/// One forge account's part in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonTally {
+    pub forge: Forge,
+    pub instance: String,
+    /// The account as the forge shows it.
+    pub account: String,
+    pub issues_opened: u64,
+    pub issue_comments: u64,
+}
+
+/// Open issues of one age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeCount {
+    pub age: AgeBucket,
+    pub issues: u64,
+}
+
+/// Open issues with one label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelCount {
+    pub label: String,
+    pub issues: u64,
+}
+
+/// The issue side of a report. Gerrit keeps no issues: its repositories
+/// add nothing here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IssueMeasures {
+    /// Issues opened in the range.
+    pub opened: u64,
+    /// Of those, the bug reports and the performance reports.
+    pub bug_share: Share,
+    pub performance_share: Share,
+    /// Issues closed in the range, from opening to their last close;
+    /// `None` when no repository's forge says when issues close (see
+    /// `unavailable`).
+    pub time_to_close: Option<Durations>,
+    /// Issues opened in the range that someone other than their author
+    /// (and not a bot) answered, until that first answer.
+    pub first_response: Durations,
+    /// Issues opened in the range nobody else has answered yet.
+    pub unanswered: u64,
+    /// Issues open at the report's instant, by age (every bucket, in order)
+    /// and by label (most first).
+    pub open_by_age: Vec<AgeCount>,
+    pub open_by_label: Vec<LabelCount>,
+    /// Measures missing or partial, and why (`time_to_close`: Bitbucket
+    /// does not say when an issue was closed).
+    pub unavailable: std::collections::BTreeMap<String, String>,
+}
+
+/// A report over a set of repositories and a range of days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// When open issues were aged: the answer's time.
+    pub at: DateTime<Utc>,
+    /// Accounts that did anything in the range, busiest first.
+    pub people: Vec<PersonTally>,
+    pub issues: IssueMeasures,
+}
 
 /// `matching` items of `of`: a bug share, a top contributor's commits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod discovery_list;
 pub mod embedded;
 pub mod health_check;
 pub mod issue_list;
+pub mod reports;
 pub mod tasks;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -60,8 +60,10 @@ pub struct ReportTruth {
     pub first_response_seconds: BTreeMap<u64, i64>,
     /// Issues opened in the range nobody else has answered.
     pub unanswered: BTreeSet<u64>,
-    /// Issues open at the report's instant, with their age in seconds.
+    /// Issues open at the report's instant, with their age in seconds, and
+    /// how many of them carry each label (as the forge shows labels).
     pub open_ages: BTreeMap<u64, i64>,
+    pub open_labels: BTreeMap<String, u64>,
     /// Commits in the range per author.
     pub commits_by_author: BTreeMap<Id, u64>,
     /// Per month of the range: who was new, who came back.
@@ -88,6 +90,17 @@ pub fn visible_labels(world: &World, issue: &Issue) -> Vec<String> {
     }
 }
 
+/// How `id`'s forge names it as an author: GitHub and GitLab show every
+/// deleted account as `ghost`; the others keep the username.
+pub fn shown_author(world: &World, id: Id) -> String {
+    let account = world.account(id);
+    if account.deleted && matches!(account.forge, Forge::GitHub | Forge::GitLab) {
+        "ghost".to_owned()
+    } else {
+        account.username.clone()
+    }
+}
+
 /// An issue's number as the tracker keys it: a Phabricator task's is its
 /// `T` id, unique across the instance.
 fn number(world: &World, issue: &Issue) -> u64 {
@@ -106,8 +119,8 @@ fn month_of(at: DateTime<Utc>) -> Month {
     (at.year(), at.month())
 }
 
-/// The report truth for `repo` over `[from, to]`, its open issues as they
-/// stand at `at`.
+/// The report truth for `repo` over `[from, to]`, the world as it stands
+/// at `at` (nothing later has happened yet; open issues are aged at `at`).
 pub fn report(
     world: &World,
     repo: Id,
@@ -115,19 +128,19 @@ pub fn report(
     to: NaiveDate,
     at: DateTime<Utc>,
 ) -> ReportTruth {
-    let in_range = |t: DateTime<Utc>| (from..=to).contains(&t.date_naive());
+    let in_range = |t: DateTime<Utc>| t <= at && (from..=to).contains(&t.date_naive());
     let mut truth = ReportTruth::default();
     // Every dated act in the repository, for the contributors per month.
     let mut acts: Vec<(Id, DateTime<Utc>)> = Vec::new();
 
-    for commit in world.commits_in(repo) {
+    for commit in world.commits_in(repo).filter(|c| c.authored_at <= at) {
         acts.push((commit.author, commit.authored_at));
         if in_range(commit.authored_at) {
             person(&mut truth.people, commit.author).commits += 1;
             *truth.commits_by_author.entry(commit.author).or_default() += 1;
         }
     }
-    for change in world.changes_in(repo) {
+    for change in world.changes_in(repo).filter(|c| c.created_at <= at) {
         acts.push((change.author, change.created_at));
         if in_range(change.created_at) {
             person(&mut truth.people, change.author).pulls_opened += 1;
@@ -135,7 +148,7 @@ pub fn report(
         if change.merged_at.is_some_and(in_range) {
             person(&mut truth.people, change.author).pulls_merged += 1;
         }
-        for review in &change.reviews {
+        for review in change.reviews.iter().filter(|r| r.submitted_at <= at) {
             acts.push((review.reviewer, review.submitted_at));
             if in_range(review.submitted_at) {
                 person(&mut truth.people, review.reviewer).reviews += 1;
@@ -143,7 +156,8 @@ pub fn report(
         }
     }
     let has_issues = world.repo(repo).forge != Forge::Gerrit;
-    for issue in world.issues_in(repo).filter(|_| has_issues) {
+    for issue in world.issues_as_of(repo, at).filter(|_| has_issues) {
+        let issue = issue.as_ref();
         let n = number(world, issue);
         acts.push((issue.author, issue.created_at));
         for comment in &issue.comments {
@@ -188,6 +202,10 @@ pub fn report(
             truth
                 .open_ages
                 .insert(n, (at - issue.created_at).num_seconds());
+            let labels: BTreeSet<String> = visible_labels(world, issue).into_iter().collect();
+            for label in labels {
+                *truth.open_labels.entry(label).or_default() += 1;
+            }
         }
     }
 

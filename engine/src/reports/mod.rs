@@ -1,0 +1,364 @@
+//! Repository reports: per account, what people did in a set of
+//! repositories over a range of days, and how the repositories' issues
+//! fare (bug and performance share, time to close, first response, open
+//! issues by age and label). The measures are defined once in
+//! [`model::report`]; this module gathers the items they are taken over
+//! from what the tracker's sync keeps.
+//!
+//! This step covers the issue side, which the sync already keeps for every
+//! forge. Commits, pull requests and reviews join it when the sync keeps
+//! them too.
+
+pub mod patterns;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use model::forge::Forge;
+use model::report::{
+    AgeBucket, AgeCount, Durations, IssueMeasures, LabelCount, PersonTally, Report, ReportPatterns,
+    Share,
+};
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::store::reports::{CommentFact, IssueFact};
+use crate::store::tracker::RepoId;
+use patterns::Classifier;
+
+/// A report's question: which repositories, which days (UTC, both ends
+/// included), which patterns, and the instant open issues are aged at.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    pub repositories: Vec<RepoId>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub patterns: ReportPatterns,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+pub struct Reports {
+    store: Store,
+}
+
+/// An account on one forge instance, as a report keys people.
+type AccountKey = (Forge, String, String);
+
+impl Reports {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    pub async fn report(&self, request: &ReportRequest) -> Result<Report> {
+        if request.from > request.to {
+            return Err(Error::Invalid(format!(
+                "from: {} is after to ({})",
+                request.from, request.to
+            )));
+        }
+        let classifier = Classifier::new(&request.patterns)?;
+        let (start, end) = bounds(request.from, request.to);
+        let issues = self.store.report_issues(&request.repositories).await?;
+        let comments = self
+            .store
+            .report_comments(&request.repositories, start, end)
+            .await?;
+        let window = Window {
+            start,
+            end: end.min(request.at + chrono::Duration::nanoseconds(1)),
+            at: request.at,
+        };
+        Ok(Report {
+            from: request.from,
+            to: request.to,
+            at: request.at,
+            people: tallies(&issues, &comments, &window),
+            issues: measures(&issues, &comments, &classifier, &window),
+        })
+    }
+}
+
+/// The instants `[start, end)` a range of UTC days spans.
+fn bounds(from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = from.and_time(chrono::NaiveTime::MIN).and_utc();
+    let end = to
+        .succ_opt()
+        .unwrap_or(to)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    (start, end)
+}
+
+/// The range as instants, cut at the report's instant (nothing later has
+/// happened), and that instant.
+struct Window {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    at: DateTime<Utc>,
+}
+
+impl Window {
+    fn holds(&self, t: DateTime<Utc>) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
+fn tallies(issues: &[IssueFact], comments: &[CommentFact], window: &Window) -> Vec<PersonTally> {
+    let place: HashMap<RepoId, (Forge, &str)> = issues
+        .iter()
+        .map(|i| (i.repository, (i.forge, i.instance.as_str())))
+        .collect();
+    let mut people: BTreeMap<AccountKey, PersonTally> = BTreeMap::new();
+    for issue in issues.iter().filter(|i| window.holds(i.created_at)) {
+        if let Some(author) = &issue.author {
+            person(&mut people, place[&issue.repository], author).issues_opened += 1;
+        }
+    }
+    for comment in comments.iter().filter(|c| window.holds(c.created_at)) {
+        if let Some(author) = &comment.author {
+            person(&mut people, place[&comment.repository], author).issue_comments += 1;
+        }
+    }
+    let mut people: Vec<PersonTally> = people.into_values().collect();
+    people.sort_by(|a, b| {
+        let busy = |p: &PersonTally| p.issues_opened + p.issue_comments;
+        busy(b)
+            .cmp(&busy(a))
+            .then_with(|| a.account.to_lowercase().cmp(&b.account.to_lowercase()))
+    });
+    people
+}
+
+/// The tally of `author` on a forge instance, started at zero.
+fn person<'p>(
+    people: &'p mut BTreeMap<AccountKey, PersonTally>,
+    (forge, instance): (Forge, &str),
+    author: &str,
+) -> &'p mut PersonTally {
+    people
+        .entry((forge, instance.to_owned(), author.to_owned()))
+        .or_insert_with(|| PersonTally {
+            forge,
+            instance: instance.to_owned(),
+            account: author.to_owned(),
+            issues_opened: 0,
+            issue_comments: 0,
+        })
+}
+
+fn measures(
+    issues: &[IssueFact],
+    comments: &[CommentFact],
+    classifier: &Classifier,
+    window: &Window,
+) -> IssueMeasures {
+    let opened: Vec<&IssueFact> = issues
+        .iter()
+        .filter(|i| window.holds(i.created_at))
+        .collect();
+    let count =
+        |pick: &dyn Fn(&IssueFact) -> bool| opened.iter().filter(|i| pick(i)).count() as u64;
+    let total = opened.len() as u64;
+    let (closing, unavailable) = close_times(issues, window);
+    let (answers, unanswered) = first_answers(&opened, comments, classifier);
+    let open: Vec<&IssueFact> = issues
+        .iter()
+        .filter(|i| {
+            i.created_at <= window.at && (i.open || i.closed_at.is_some_and(|c| c > window.at))
+        })
+        .collect();
+    IssueMeasures {
+        opened: total,
+        bug_share: Share::new(count(&|i| classifier.bug.any_label(&i.labels)), total),
+        performance_share: Share::new(
+            count(&|i| classifier.performance.any_label(&i.labels)),
+            total,
+        ),
+        time_to_close: closing.map(Durations::of),
+        first_response: Durations::of(answers),
+        unanswered,
+        open_by_age: by_age(&open, window.at),
+        open_by_label: by_label(&open),
+        unavailable,
+    }
+}
+
+/// Whether `forge` says when an issue was closed. Bitbucket's issues have
+/// no such field (only a list of changes per issue, one request each).
+fn says_when_closed(forge: Forge) -> bool {
+    forge != Forge::Bitbucket
+}
+
+/// Seconds from opening to closing of each issue closed in the range, over
+/// the repositories whose forge says when; `None` when only repositories
+/// whose forge does not hold issues. Those left out are said in the second
+/// part.
+fn close_times(
+    issues: &[IssueFact],
+    window: &Window,
+) -> (Option<Vec<i64>>, BTreeMap<String, String>) {
+    let mut silent: Vec<(RepoId, Forge)> = Vec::new();
+    let mut seconds = Vec::new();
+    let mut any_known = false;
+    for issue in issues {
+        if !says_when_closed(issue.forge) {
+            if silent
+                .last()
+                .is_none_or(|(repo, _)| *repo != issue.repository)
+            {
+                silent.push((issue.repository, issue.forge));
+            }
+            continue;
+        }
+        any_known = true;
+        if let Some(closed) = issue.closed_at.filter(|c| window.holds(*c)) {
+            seconds.push((closed - issue.created_at).num_seconds());
+        }
+    }
+    let mut unavailable = BTreeMap::new();
+    if !silent.is_empty() {
+        let mut names: Vec<&str> = silent.iter().map(|(_, forge)| forge.name()).collect();
+        names.dedup();
+        let outcome = if any_known {
+            "are left out"
+        } else {
+            "have no time to close"
+        };
+        unavailable.insert(
+            "time_to_close".to_owned(),
+            format!(
+                "{} does not say when an issue was closed: {} of the repositories {outcome}",
+                names.join(" and "),
+                silent.len(),
+            ),
+        );
+    }
+    let none_known = !silent.is_empty() && !any_known;
+    ((!none_known).then_some(seconds), unavailable)
+}
+
+/// For each issue opened in the range: seconds until the first comment by
+/// someone other than its author and not a bot; and how many have none.
+fn first_answers(
+    opened: &[&IssueFact],
+    comments: &[CommentFact],
+    classifier: &Classifier,
+) -> (Vec<i64>, u64) {
+    // Comments come oldest first, so the first one kept per issue is its answer.
+    let mut first: HashMap<(RepoId, u64), DateTime<Utc>> = HashMap::new();
+    let authors: HashMap<(RepoId, u64), Option<&str>> = opened
+        .iter()
+        .map(|i| ((i.repository, i.number), i.author.as_deref()))
+        .collect();
+    for comment in comments {
+        let key = (comment.repository, comment.issue_number);
+        let Some(issue_author) = authors.get(&key) else {
+            continue;
+        };
+        let Some(author) = comment.author.as_deref() else {
+            continue;
+        };
+        if Some(author) != *issue_author && !classifier.bots.matches(author) {
+            first.entry(key).or_insert(comment.created_at);
+        }
+    }
+    let mut answers = Vec::new();
+    let mut unanswered = 0;
+    for issue in opened {
+        match first.get(&(issue.repository, issue.number)) {
+            Some(at) => answers.push((*at - issue.created_at).num_seconds()),
+            None => unanswered += 1,
+        }
+    }
+    (answers, unanswered)
+}
+
+fn by_age(open: &[&IssueFact], at: DateTime<Utc>) -> Vec<AgeCount> {
+    let mut counts: BTreeMap<AgeBucket, u64> = AgeBucket::ALL.iter().map(|b| (*b, 0)).collect();
+    for issue in open {
+        *counts
+            .entry(AgeBucket::of_seconds((at - issue.created_at).num_seconds()))
+            .or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(age, issues)| AgeCount { age, issues })
+        .collect()
+}
+
+fn by_label(open: &[&IssueFact]) -> Vec<LabelCount> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for issue in open {
+        let mut labels: Vec<&str> = issue.labels.iter().map(String::as_str).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        for label in labels {
+            *counts.entry(label).or_default() += 1;
+        }
+    }
+    let mut list: Vec<LabelCount> = counts
+        .into_iter()
+        .map(|(label, issues)| LabelCount {
+            label: label.to_owned(),
+            issues,
+        })
+        .collect();
+    list.sort_by(|a, b| b.issues.cmp(&a.issues).then_with(|| a.label.cmp(&b.label)));
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, hour, 0, 0).unwrap()
+    }
+
+    fn issue(number: u64, author: &str) -> IssueFact {
+        IssueFact {
+            repository: RepoId(1),
+            forge: Forge::GitHub,
+            instance: "github.com".into(),
+            number,
+            author: Some(author.into()),
+            labels: Vec::new(),
+            created_at: at(0),
+            closed_at: None,
+            open: true,
+        }
+    }
+
+    fn comment(number: u64, author: &str, hour: u32) -> CommentFact {
+        CommentFact {
+            repository: RepoId(1),
+            issue_number: number,
+            author: Some(author.into()),
+            created_at: at(hour),
+        }
+    }
+
+    #[test]
+    fn the_first_response_leaves_out_the_author_and_bots() {
+        let classifier = Classifier::new(&ReportPatterns::default()).unwrap();
+        let opened = [issue(1, "ana"), issue(2, "ben")];
+        let comments = [
+            comment(1, "ana", 1),
+            comment(1, "dependabot[bot]", 2),
+            comment(1, "carla", 5),
+            comment(1, "dan", 7),
+            comment(2, "ben", 3),
+            comment(2, "ci-bot", 4),
+        ];
+        let refs: Vec<&IssueFact> = opened.iter().collect();
+        let (answers, unanswered) = first_answers(&refs, &comments, &classifier);
+        assert_eq!(
+            answers,
+            vec![5 * 3600],
+            "carla answered #1 after five hours"
+        );
+        assert_eq!(unanswered, 1, "#2 only had its author and a bot");
+    }
+}
