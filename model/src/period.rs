@@ -6,6 +6,10 @@ use std::fmt;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
+/// The years a period may fall in: forges keep nothing older, and the
+/// calendar's arithmetic has room to spare around them.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Period {
     Day(NaiveDate),
@@ -19,9 +23,31 @@ impl Period {
         Self::Week(monday_of(day))
     }
 
-    /// Reads `YYYY-MM-DD` or `YYYY-Www`; the message names what is wrong.
+    /// Reads `YYYY-MM-DD` or `YYYY-Www` of the years [`YEARS`]; the
+    /// message names what is wrong. (Days far out of that range would
+    /// overflow the calendar's arithmetic further on.)
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
+        let period = Self::parse_any_year(text)?;
+        let year = period.bounds_start().year();
+        if YEARS.contains(&year) {
+            Ok(period)
+        } else {
+            Err(format!(
+                "`{text}` is outside the years {} to {}",
+                YEARS.start(),
+                YEARS.end()
+            ))
+        }
+    }
+
+    fn bounds_start(self) -> NaiveDate {
+        match self {
+            Self::Day(day) | Self::Week(day) => day,
+        }
+    }
+
+    fn parse_any_year(text: &str) -> Result<Self, String> {
         if let Some((year, week)) = text.split_once("-W") {
             let monday = year
                 .parse()
@@ -84,6 +110,26 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn periods_past_the_calendar_are_refused_not_overflowed() {
+        for text in [
+            "262143-W01",
+            "262142-W52",
+            "+262142-12-31",
+            "10000-01-01",
+            "1969-W10",
+            "0001-01-01",
+        ] {
+            let refused = Period::parse(text).unwrap_err();
+            assert!(refused.contains(text), "{refused}");
+        }
+        let (_, last) = Period::parse("9999-W52").unwrap().bounds();
+        assert!(
+            last.year() <= 10_000,
+            "the last week of 9999 ends without overflow"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use axum::Router;
 use axum::routing::get;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -58,8 +59,21 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         .layer(axum::middleware::from_fn(auth::csrf::same_origin))
         .merge(static_files(&state.leptos_options))
         .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A handler that panicked answers 500 at once (instead of dropping the
+/// connection), and the panic is logged.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    tracing::error!(panic = message, "a request handler panicked");
+    axum::response::IntoResponse::into_response(app::error::AppError::Failed)
 }
 
 /// The site's files, the same for every visitor: merged after the session
@@ -74,4 +88,33 @@ fn static_files(options: &leptos::config::LeptosOptions) -> Router<AppState> {
         )
         .route_service("/vendor/{*path}", files.clone())
         .route_service("/favicon.svg", files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_at_once() {
+        let router: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    let past_the_calendar: Option<String> = None;
+                    past_the_calendar.expect("a date past chrono's range")
+                }),
+            )
+            .layer(CatchPanicLayer::custom(panicked));
+        let request = axum::http::Request::get("/boom")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let answer = router.oneshot(request).await.unwrap();
+        assert_eq!(answer.status(), 500);
+        let body = axum::body::to_bytes(answer.into_body(), 10_000)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "failed");
+    }
 }

@@ -126,6 +126,14 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
         assert!(body.contains("Page not found"), "{missing}");
     }
 
+    // Past chrono's calendar: once a panic that left the browser waiting,
+    // now an answer that names the problem.
+    for past in ["week/262143-W01", "day/+262142-12-31"] {
+        let (status, body) = get(&format!("{}{location}/{past}", server.url)).await;
+        assert_eq!(status, 422, "{past}");
+        assert!(body.contains("outside the years 1970 to 9999"), "{past}");
+    }
+
     // The retry button's form goes back to the query; an unknown one is 404.
     let retry = |hash: String| {
         client()

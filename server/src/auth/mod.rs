@@ -128,10 +128,19 @@ impl From<OAuthError> for SignInProblem {
     }
 }
 
-/// A path of this site to go to after signing in; anything else goes home.
+/// A path of this site to go to after signing in; anything else goes to
+/// the issues. `next` is read as a browser reads a link on this site
+/// (which drops tabs and newlines and takes `\\` for `/`), and kept only
+/// if it stays on this site, so `/\t/evil.com` cannot become `//evil.com`.
 fn local_path(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/issues".to_owned())
+    const HERE: &str = "https://tally.invalid/";
+    let here = url::Url::parse(HERE).ok();
+    next.and_then(|next| {
+        let here = here.as_ref()?;
+        let target = here.join(&next).ok()?;
+        (target.origin() == here.origin()).then(|| target[url::Position::BeforePath..].to_owned())
+    })
+    .unwrap_or_else(|| "/issues".to_owned())
 }
 
 #[derive(Deserialize)]
@@ -263,4 +272,42 @@ async fn sign_out(session: Session, Form(form): Form<SignOut>) -> Result<Redirec
         tracing::error!(%error, "could not end a session");
     }
     Ok(Redirect::to("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn after_sign_in_only_paths_of_this_site_are_followed() {
+        let next = |text: &str| local_path(Some(text.to_owned()));
+        assert_eq!(next("/q/abc?x=1#top"), "/q/abc?x=1#top");
+        assert_eq!(next("/issues/../settings"), "/settings");
+        for away in [
+            "/\t/evil.com",
+            "/%09/evil.com",
+            "//evil.com",
+            "/\\evil.com",
+            "\\\\evil.com",
+            "https://evil.com/",
+            "http:evil.com",
+            "javascript:alert(1)",
+            "/\n/evil.com",
+        ] {
+            let found = next(away);
+            assert!(
+                found.starts_with('/') && !found.starts_with("//") && !found.contains("evil.com/")
+                    || found == "/issues",
+                "{away:?} became {found:?}"
+            );
+            // What a browser would do with the Location header: stay here.
+            let here = url::Url::parse("https://tally.example/").unwrap();
+            assert_eq!(
+                here.join(&found).unwrap().host_str(),
+                Some("tally.example"),
+                "{away:?} became {found:?}"
+            );
+        }
+        assert_eq!(local_path(None), "/issues");
+    }
 }
