@@ -51,6 +51,9 @@ pub enum AppError {
     /// `retry_after` seconds can succeed (sent as `Retry-After`).
     #[error("{message}")]
     Busy { message: String, retry_after: u64 },
+    /// The request's body is larger than the server takes.
+    #[error("the request's body is larger than {limit_bytes} bytes")]
+    TooLarge { limit_bytes: u64 },
     /// The server failed; the log has the details.
     #[error("the server failed to answer; try again")]
     Failed,
@@ -87,6 +90,7 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::Forge(_) => "forge",
             Self::Busy { .. } => "busy",
+            Self::TooLarge { .. } => "too_large",
             Self::Failed => "failed",
         }
     }
@@ -128,6 +132,7 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Forge(_) => StatusCode::BAD_GATEWAY,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Transport(_) | Self::Failed => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -11,6 +11,7 @@ mod database;
 mod error;
 mod fetch;
 mod forges;
+mod limits;
 mod page_cache;
 mod probes;
 mod router;

@@ -13,6 +13,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::api;
 use crate::auth;
+use crate::limits;
 use crate::page_cache::{self, PageCache};
 use crate::probes;
 use crate::state::AppState;
@@ -57,6 +58,7 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         .layer(axum::middleware::from_fn(auth::session::visitor))
         .layer(sessions)
         .layer(axum::middleware::from_fn(auth::csrf::same_origin))
+        .layer(axum::middleware::from_fn(limits::body))
         .merge(static_files(&state.leptos_options))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panicked))
@@ -101,12 +103,12 @@ mod tests {
             .route(
                 "/boom",
                 get(|| async {
-                    let past_the_calendar: Option<String> = None;
-                    past_the_calendar.expect("a date past chrono's range")
+                    let panics: fn() -> String = || panic!("a date past chrono's range");
+                    panics()
                 }),
             )
             .layer(CatchPanicLayer::custom(panicked));
-        let request = axum::http::Request::get("/boom")
+        let request = http::Request::get("/boom")
             .body(axum::body::Body::empty())
             .unwrap();
         let answer = router.oneshot(request).await.unwrap();

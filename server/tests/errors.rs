@@ -82,3 +82,45 @@ async fn server_functions_answer_the_status_of_their_error() {
     let (status, _) = call("subscriptions", vec![]).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_body_larger_than_the_server_takes_answers_413_before_it_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestDb::new().await;
+    let server = start(&db.url, None);
+    let address = server.url.trim_start_matches("http://").to_owned();
+    for path in ["/api/create_query", "/api/v1/health-check"] {
+        // Only the head is sent: the answer must come without the 20 MB.
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            20 * 1024 * 1024
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read_to_string(&mut answer),
+        )
+        .await
+        .expect("answered without the body")
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let body: ErrorBody = serde_json::from_str(body).unwrap();
+        assert_eq!(body.error.code, "too_large", "{path}");
+        assert!(
+            body.error.message.contains("262144 bytes"),
+            "{path}: {body:?}"
+        );
+    }
+    // A body of ordinary size still gets through.
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/health-check", server.url))
+        .json(&serde_json::json!({ "urls": ["github:nobody"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(answer.status(), 413);
+}
