@@ -1,22 +1,40 @@
 //! Where forge answers and their ETags are kept between requests: in
-//! memory for one process, or in Postgres so they outlive it.
+//! memory for one process (bounded in bytes and age), or in Postgres so
+//! they outlive it.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use crate::store::Store;
 
-#[derive(Debug)]
+/// An ETag and the body it names.
+type Entry = Arc<(String, Vec<u8>)>;
+
 pub enum ResponseCache {
-    Memory(Mutex<HashMap<String, (String, Vec<u8>)>>),
+    Memory(moka::sync::Cache<String, Entry>),
     Postgres(Store),
 }
 
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Memory(cache) => write!(f, "Memory({} bytes)", cache.weighted_size()),
+            Self::Postgres(_) => f.write_str("Postgres"),
+        }
+    }
+}
+
+/// What the in-memory cache holds at most, and for how long: answers older
+/// than a day are rarely still the forge's, and a process that reads many
+/// forges must not grow without end.
+pub const MEMORY_BYTES: u64 = 64 * 1024 * 1024;
+pub const MEMORY_AGE: Duration = Duration::from_secs(24 * 3600);
+
 impl Default for ResponseCache {
     fn default() -> Self {
-        Self::Memory(Mutex::new(HashMap::new()))
+        Self::memory(MEMORY_BYTES, MEMORY_AGE)
     }
 }
 
@@ -29,15 +47,24 @@ pub fn key(credentials: &str, url: &str) -> String {
 }
 
 impl ResponseCache {
+    /// An in-memory cache of at most `bytes` (keys, ETags and bodies) whose
+    /// entries live at most `age`; the least used go first.
+    pub fn memory(bytes: u64, age: Duration) -> Self {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(bytes)
+            .weigher(|key: &String, entry: &Entry| {
+                u32::try_from(key.len() + entry.0.len() + entry.1.len()).unwrap_or(u32::MAX)
+            })
+            .time_to_live(age)
+            .build();
+        Self::Memory(cache)
+    }
+
     /// The stored ETag and body for `key`. A cache that cannot be read is
     /// treated as empty: the request then simply costs budget.
     pub async fn get(&self, key: &str) -> Option<(String, Vec<u8>)> {
         match self {
-            Self::Memory(map) => map
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(key)
-                .cloned(),
+            Self::Memory(cache) => cache.get(key).map(|entry| (*entry).clone()),
             Self::Postgres(store) => {
                 let row: Result<Option<(String, Vec<u8>)>, _> =
                     sqlx::query_as("SELECT etag, body FROM http_cache WHERE key = $1")
@@ -57,10 +84,8 @@ impl ResponseCache {
 
     pub async fn put(&self, key: &str, etag: &str, body: &[u8]) {
         match self {
-            Self::Memory(map) => {
-                map.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(key.to_owned(), (etag.to_owned(), body.to_vec()));
+            Self::Memory(cache) => {
+                cache.insert(key.to_owned(), Arc::new((etag.to_owned(), body.to_vec())));
             }
             Self::Postgres(store) => {
                 let written = sqlx::query(
@@ -77,5 +102,44 @@ impl ResponseCache {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_memory_cache_stays_within_its_bytes_and_keeps_the_recent() {
+        let cache = ResponseCache::memory(100_000, MEMORY_AGE);
+        let body = vec![b'x'; 1_000];
+        for n in 0..1_000 {
+            cache.put(&format!("k{n}"), "\"e\"", &body).await;
+        }
+        let ResponseCache::Memory(inner) = &cache else {
+            unreachable!("built in memory")
+        };
+        inner.run_pending_tasks();
+        // A thousand answers of a kilobyte: about a megabyte offered.
+        assert!(
+            inner.weighted_size() <= 100_000,
+            "{}",
+            inner.weighted_size()
+        );
+        assert!(inner.entry_count() > 0);
+        cache.put("recent", "\"r\"", b"body").await;
+        assert_eq!(
+            cache.get("recent").await,
+            Some(("\"r\"".into(), b"body".to_vec()))
+        );
+    }
+
+    #[tokio::test]
+    async fn answers_older_than_the_age_are_forgotten() {
+        let cache = ResponseCache::memory(MEMORY_BYTES, Duration::from_millis(50));
+        cache.put("k", "\"e\"", b"b").await;
+        assert!(cache.get("k").await.is_some());
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(cache.get("k").await, None);
     }
 }
