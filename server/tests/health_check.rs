@@ -17,16 +17,21 @@ use engine::store::testing::TestDb;
 use model::forge::Forge;
 use model::health_check::HealthCheck;
 use sim::server::{SimConfig, Simulator};
-use sim::world::{WorldConfig, generate};
+use sim::world::{World, WorldConfig, generate};
 
-async fn simulator() -> Simulator {
-    let mut world = generate(WorldConfig {
+/// A small world, to which each test adds its organisations.
+fn small_world() -> World {
+    generate(WorldConfig {
         seed: 31,
         people: 40,
         repos: 20,
         years: 1,
         until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    });
+    })
+}
+
+async fn simulator() -> Simulator {
+    let mut world = small_world();
     world.add_organisation(Forge::GitHub, "octo-org", 30);
     world.add_organisation(Forge::GitLab, "lab-group", 12);
     world.add_organisation(Forge::Bitbucket, "bucket-space", 7);
@@ -171,13 +176,7 @@ async fn addresses_tally_must_not_fetch_are_refused_before_any_connection() {
 
 #[tokio::test]
 async fn a_check_the_rate_limit_cannot_cover_answers_503_with_retry_after_or_422() {
-    let mut world = generate(WorldConfig {
-        seed: 31,
-        people: 40,
-        repos: 20,
-        years: 1,
-        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-    });
+    let mut world = small_world();
     world.add_organisation(Forge::GitLab, "lab-group", 12);
     world.add_organisation(Forge::GitLab, "lab-ninety", 90);
     world.add_organisation(Forge::GitLab, "lab-two-hundred", 200);

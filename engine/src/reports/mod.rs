@@ -191,9 +191,9 @@ fn says_when_closed(forge: Forge) -> bool {
 }
 
 /// Seconds from opening to closing of each issue closed in the range, over
-/// the repositories whose forge says when; `None` when only repositories
-/// whose forge does not hold issues. Those left out are said in the second
-/// part.
+/// the repositories whose forge says when; `None` when every repository
+/// with issues is on a forge that does not. Those left out are said in the
+/// second part.
 fn close_times(
     issues: &[IssueFact],
     window: &Window,
