@@ -9,8 +9,16 @@ use sha2::{Digest, Sha256};
 
 use crate::store::Store;
 
-/// An ETag and the body it names.
-type Entry = Arc<(String, Vec<u8>)>;
+/// A kept answer: its ETag, its body and its `link` header (a 304 need
+/// not repeat the links to the list's other pages).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Kept {
+    pub etag: String,
+    pub body: Vec<u8>,
+    pub link: Option<String>,
+}
+
+type Entry = Arc<Kept>;
 
 pub enum ResponseCache {
     Memory(moka::sync::Cache<String, Entry>),
@@ -53,21 +61,23 @@ impl ResponseCache {
         let cache = moka::sync::Cache::builder()
             .max_capacity(bytes)
             .weigher(|key: &String, entry: &Entry| {
-                u32::try_from(key.len() + entry.0.len() + entry.1.len()).unwrap_or(u32::MAX)
+                let link = entry.link.as_ref().map_or(0, String::len);
+                u32::try_from(key.len() + entry.etag.len() + entry.body.len() + link)
+                    .unwrap_or(u32::MAX)
             })
             .time_to_live(age)
             .build();
         Self::Memory(cache)
     }
 
-    /// The stored ETag and body for `key`. A cache that cannot be read is
-    /// treated as empty: the request then simply costs budget.
-    pub async fn get(&self, key: &str) -> Option<(String, Vec<u8>)> {
+    /// The answer kept for `key`. A cache that cannot be read is treated
+    /// as empty: the request then simply costs budget.
+    pub async fn get(&self, key: &str) -> Option<Kept> {
         match self {
             Self::Memory(cache) => cache.get(key).map(|entry| (*entry).clone()),
             Self::Postgres(store) => {
-                let row: Result<Option<(String, Vec<u8>)>, _> =
-                    sqlx::query_as("SELECT etag, body FROM http_cache WHERE key = $1")
+                let row: Result<Option<Kept>, _> =
+                    sqlx::query_as("SELECT etag, body, link FROM http_cache WHERE key = $1")
                         .bind(key)
                         .fetch_optional(store.pool())
                         .await;
@@ -82,19 +92,21 @@ impl ResponseCache {
         }
     }
 
-    pub async fn put(&self, key: &str, etag: &str, body: &[u8]) {
+    pub async fn put(&self, key: &str, kept: Kept) {
         match self {
             Self::Memory(cache) => {
-                cache.insert(key.to_owned(), Arc::new((etag.to_owned(), body.to_vec())));
+                cache.insert(key.to_owned(), Arc::new(kept));
             }
             Self::Postgres(store) => {
                 let written = sqlx::query(
-                    "INSERT INTO http_cache (key, etag, body) VALUES ($1, $2, $3)
-                     ON CONFLICT (key) DO UPDATE SET etag = $2, body = $3, stored_at = now()",
+                    "INSERT INTO http_cache (key, etag, body, link) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (key) DO UPDATE
+                         SET etag = $2, body = $3, link = $4, stored_at = now()",
                 )
                 .bind(key)
-                .bind(etag)
-                .bind(body)
+                .bind(&kept.etag)
+                .bind(&kept.body)
+                .bind(&kept.link)
                 .execute(store.pool())
                 .await;
                 if let Err(error) = written {
@@ -109,12 +121,20 @@ impl ResponseCache {
 mod tests {
     use super::*;
 
+    fn kept(etag: &str, body: &[u8]) -> Kept {
+        Kept {
+            etag: etag.to_owned(),
+            body: body.to_vec(),
+            link: None,
+        }
+    }
+
     #[tokio::test]
     async fn the_memory_cache_stays_within_its_bytes_and_keeps_the_recent() {
         let cache = ResponseCache::memory(100_000, MEMORY_AGE);
         let body = vec![b'x'; 1_000];
         for n in 0..1_000 {
-            cache.put(&format!("k{n}"), "\"e\"", &body).await;
+            cache.put(&format!("k{n}"), kept("\"e\"", &body)).await;
         }
         let ResponseCache::Memory(inner) = &cache else {
             unreachable!("built in memory")
@@ -127,17 +147,14 @@ mod tests {
             inner.weighted_size()
         );
         assert!(inner.entry_count() > 0);
-        cache.put("recent", "\"r\"", b"body").await;
-        assert_eq!(
-            cache.get("recent").await,
-            Some(("\"r\"".into(), b"body".to_vec()))
-        );
+        cache.put("recent", kept("\"r\"", b"body")).await;
+        assert_eq!(cache.get("recent").await, Some(kept("\"r\"", b"body")));
     }
 
     #[tokio::test]
     async fn answers_older_than_the_age_are_forgotten() {
         let cache = ResponseCache::memory(MEMORY_BYTES, Duration::from_millis(50));
-        cache.put("k", "\"e\"", b"b").await;
+        cache.put("k", kept("\"e\"", b"b")).await;
         assert!(cache.get("k").await.is_some());
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert_eq!(cache.get("k").await, None);

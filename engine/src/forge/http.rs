@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
-use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::sync::Semaphore;
 
@@ -367,7 +367,7 @@ impl Http {
         Stats::bump(&self.stats.requests);
         super::progress::request_sent();
         let sent = self
-            .build(call, cached.as_ref().map(|(tag, _)| tag.as_str()))
+            .build(call, cached.as_ref().map(|kept| kept.etag.as_str()))
             .send()
             .await;
         let response = match sent {
@@ -378,7 +378,7 @@ impl Http {
             }
         };
         let status = response.status();
-        let headers = response.headers().clone();
+        let mut headers = response.headers().clone();
         self.governor.settle(call.bucket, call.cost, Some(&headers));
         if let Some(pause) = rate_limit_pause(status, &headers, refusals) {
             Stats::bump(&self.stats.rate_limited);
@@ -404,9 +404,15 @@ impl Http {
             return Attempt::Retry(unreachable(url, format!("{status} from the forge")));
         }
         let body = match (status, cached) {
-            (StatusCode::NOT_MODIFIED, Some((_, kept))) => {
+            (StatusCode::NOT_MODIFIED, Some(kept)) => {
                 Stats::bump(&self.stats.not_modified);
-                kept
+                // The 304 may leave out the links to the list's other pages.
+                if !headers.contains_key(reqwest::header::LINK)
+                    && let Some(link) = kept.link.and_then(|l| HeaderValue::from_str(&l).ok())
+                {
+                    headers.insert(reqwest::header::LINK, link);
+                }
+                kept.body
             }
             (StatusCode::NOT_MODIFIED, None) => body,
             (status, _) if status.is_success() => body,
@@ -420,7 +426,16 @@ impl Http {
                         .get(reqwest::header::ETAG)
                         .and_then(|v| v.to_str().ok())
                 {
-                    self.cache.put(&cache_key, tag, &body).await;
+                    let link = headers
+                        .get(reqwest::header::LINK)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let kept = cache::Kept {
+                        etag: tag.to_owned(),
+                        body,
+                        link,
+                    };
+                    self.cache.put(&cache_key, kept).await;
                 }
                 Attempt::Done(Fetched { value, headers })
             }
