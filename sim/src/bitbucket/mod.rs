@@ -483,8 +483,9 @@ async fn commits(
         if let Some(q) = value(&pairs, "q") {
             Filter::parse(q, |_| false).map_err(Failure::BadRequest)?;
         }
+        // Nothing is committed after the clock's instant yet.
         let items = world
-            .commits_matching(repo.id, None, None, |_| true)
+            .commits_matching(repo.id, None, Some(state.as_of()), |_| true)
             .into_iter()
             .map(|c| shapes::commit(&state.base_url, world, c))
             .collect();
@@ -555,8 +556,8 @@ fn wanted_states(pairs: &[(String, String)]) -> Result<Vec<String>, Failure> {
 }
 
 /// Sorts by `sort=[-]field` (created_on, updated_on or id); newest first by default.
-fn sort_items<T>(
-    items: &mut [&T],
+fn sort_items<T: ?Sized, R: std::ops::Deref<Target = T>>(
+    items: &mut [R],
     pairs: &[(String, String)],
     key: impl Fn(&T, &str) -> Field,
 ) -> Result<(), Failure> {
@@ -580,11 +581,11 @@ fn sort_items<T>(
     Ok(())
 }
 
-fn filter_pullrequests<'w>(
-    world: &'w World,
+fn filter_pullrequests<C: std::ops::Deref<Target = ChangeRequest>>(
+    world: &World,
     pairs: &[(String, String)],
-    candidates: impl Iterator<Item = &'w ChangeRequest>,
-) -> Result<Vec<&'w ChangeRequest>, Failure> {
+    candidates: impl Iterator<Item = C>,
+) -> Result<Vec<C>, Failure> {
     let states = wanted_states(pairs)?;
     let filter = value(pairs, "q")
         .map(|q| Filter::parse(q, |f| PR_FIELDS.contains(&f)))
@@ -595,7 +596,7 @@ fn filter_pullrequests<'w>(
         let by_state = states.iter().any(|s| s == shapes::pr_state(change.status));
         let by_query = match &filter {
             Some(filter) => filter
-                .accepts(&|f| pr_field(world, change, f))
+                .accepts(&|f| pr_field(world, &change, f))
                 .map_err(Failure::BadRequest)?,
             None => true,
         };
@@ -615,7 +616,8 @@ async fn pullrequests(
 ) -> Response {
     let world = &state.world;
     let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
-        let found = filter_pullrequests(world, &pairs, world.changes_in(repo.id))?;
+        let found =
+            filter_pullrequests(world, &pairs, world.changes_as_of(repo.id, state.as_of()))?;
         let items = found
             .iter()
             .map(|c| shapes::pullrequest(&state.base_url, world, c, false))
@@ -654,13 +656,14 @@ async fn user_pullrequests(
 }
 
 fn find_pullrequest<'w>(
-    world: &'w World,
+    state: &'w SimState,
     repo: &Repo,
     id: &str,
-) -> Result<&'w ChangeRequest, Failure> {
+) -> Result<Cow<'w, ChangeRequest>, Failure> {
     let number: Option<u32> = id.parse().ok();
-    world
-        .changes_in(repo.id)
+    state
+        .world
+        .changes_as_of(repo.id, state.as_of())
         .find(|c| Some(c.number) == number)
         .ok_or_else(|| Failure::NotFound(format!("Pull request {id} not found")))
 }
@@ -672,8 +675,8 @@ async fn pullrequest(
 ) -> Response {
     let world = &state.world;
     let outcome = find_repo(&state, &caller, &workspace, &slug)
-        .and_then(|repo| find_pullrequest(world, repo, &id))
-        .map(|c| shapes::pullrequest(&state.base_url, world, c, true));
+        .and_then(|repo| find_pullrequest(&state, repo, &id))
+        .map(|c| shapes::pullrequest(&state.base_url, world, &c, true));
     reply(&state, &caller, outcome)
 }
 
@@ -685,8 +688,8 @@ async fn activity(
 ) -> Response {
     let world = &state.world;
     let outcome = find_repo(&state, &caller, &workspace, &slug).and_then(|repo| {
-        let change = find_pullrequest(world, repo, &id)?;
-        let items = shapes::activity(&state.base_url, world, change)
+        let change = find_pullrequest(&state, repo, &id)?;
+        let items = shapes::activity(&state.base_url, world, &change)
             .into_iter()
             .map(|(_, entry)| entry)
             .collect();

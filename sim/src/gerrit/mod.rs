@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::server::SimState;
@@ -175,11 +176,15 @@ fn page(mut items: Vec<Value>, skip: usize, limit: usize, more_key: &str) -> Val
 /// `GET /changes/?q=…&n=…&S=…&o=…`: newest update first. Several `q`
 /// give an array of arrays, one per query.
 async fn changes(State(state): Shared, caller: Caller, Query(pairs): Pairs) -> Response {
-    reply(&caller, query_changes(&state.world, &caller, &pairs))
+    reply(
+        &caller,
+        query_changes(&state.world, state.as_of(), &caller, &pairs),
+    )
 }
 
 fn query_changes(
     world: &World,
+    at: DateTime<Utc>,
     caller: &Caller,
     pairs: &[(String, String)],
 ) -> Result<Value, Failure> {
@@ -194,10 +199,13 @@ fn query_changes(
         queries.clone()
     } {
         let query = ChangeQuery::parse(text, world, caller.me).map_err(Failure::BadRequest)?;
+        // As the changes stood at the clock's instant.
         let mut found: Vec<_> = world
             .changes
             .iter()
-            .filter(|c| world.repo(c.repo).forge == Forge::Gerrit && query.matches(world, c))
+            .filter(|c| world.repo(c.repo).forge == Forge::Gerrit)
+            .filter_map(|c| c.as_of(at))
+            .filter(|c| query.matches(world, c))
             .collect();
         found.sort_by_key(|c| std::cmp::Reverse((c.updated_at, c.number)));
         let limit = [n, query.limit(), Some(QUERY_LIMIT)]

@@ -235,7 +235,9 @@ async fn commits(
     let outcome = find_repo(&state, &caller, &owner, &name, "/commits").and_then(|repo| {
         let world = &state.world;
         let since = time_param(&query, "since")?;
-        let until = time_param(&query, "until")?;
+        // Nothing is committed after the clock's instant yet.
+        let at = state.as_of();
+        let until = Some(time_param(&query, "until")?.map_or(at, |u| u.min(at)));
         // GitHub's `author` is a login or an email.
         let author = query.get("author");
         let found = world.commits_matching(repo.id, since, until, |account| {
@@ -428,8 +430,8 @@ async fn pulls(
     let outcome = find_repo(&state, &caller, &owner, &name, "/pulls").and_then(|repo| {
         let world = &state.world;
         let state_filter = state_param(&query)?;
-        let mut found: Vec<&ChangeRequest> = world
-            .changes_in(repo.id)
+        let mut found: Vec<Cow<ChangeRequest>> = world
+            .changes_as_of(repo.id, state.as_of())
             .filter(|c| state_filter.accepts(c.status == Status::Open))
             .collect();
         let ascending = query.get("direction").is_some_and(|d| d == "asc");
@@ -458,14 +460,14 @@ async fn reviews(
     let outcome = find_repo(&state, &caller, &owner, &name, "").and_then(|repo| {
         let world = &state.world;
         let change = world
-            .changes_in(repo.id)
+            .changes_as_of(repo.id, state.as_of())
             .find(|c| c.number == number)
             .ok_or(GitHubError::NotFound)?;
         let mut found: Vec<_> = change.reviews.iter().collect();
         found.sort_by_key(|r| (r.submitted_at, r.id));
         let path = format!("/repos/{owner}/{name}/pulls/{number}/reviews");
         Ok(list(&state, &path, &query, &found, |r| {
-            shapes::review(&state.base_url, world, change, r)
+            shapes::review(&state.base_url, world, &change, r)
         }))
     });
     reply(&state, &caller, Resource::Core, outcome)

@@ -38,6 +38,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/api/v4/projects", get(projects))
         .route("/api/v4/projects/{id}", get(project))
         .route("/api/v4/projects/{id}/languages", get(languages))
+        .route("/api/v4/projects/{id}/events", get(project_events))
         .route("/api/v4/projects/{id}/repository/commits", get(commits))
         .route("/api/v4/projects/{id}/merge_requests", get(merge_requests))
         .route("/api/v4/projects/{id}/issues", get(issues))
@@ -281,6 +282,9 @@ async fn current_user(State(state): Shared, caller: Caller) -> Response {
 
 async fn users(State(state): Shared, caller: Caller, Query(query): Params) -> Response {
     let world = &state.world;
+    // `search` matches a username, a name or (every email counts as
+    // public here) an email, whole and case-insensitively.
+    let search = query.get("search");
     let found: Vec<_> = match query.get("username") {
         Some(name) => world
             .find_account(Forge::GitLab, name)
@@ -290,6 +294,13 @@ async fn users(State(state): Shared, caller: Caller, Query(query): Params) -> Re
             .accounts
             .iter()
             .filter(|a| a.forge == Forge::GitLab && !a.deleted)
+            .filter(|a| {
+                search.is_none_or(|s| {
+                    [&a.username, &a.display_name, &a.email]
+                        .iter()
+                        .any(|v| v.eq_ignore_ascii_case(s))
+                })
+            })
             .collect(),
     };
     let answer = page(&state, "/api/v4/users", &query, &found, true, |a| {
@@ -340,62 +351,96 @@ async fn user_events(
     Path(id): Path<String>,
     Query(query): Params,
 ) -> Response {
-    let world = &state.world;
-    let outcome = find_user(world, &id).and_then(|account| {
-        let after = date_param(&query, "after")?;
-        let before = date_param(&query, "before")?;
-        let action = query.get("action").map(String::as_str);
-        let target = query.get("target_type").map(|t| t.to_lowercase());
-        let on_gitlab = |repo: crate::world::Id| world.repo(repo).forge == Forge::GitLab;
+    let outcome = find_user(&state.world, &id).and_then(|account| {
         let me = account.id;
-        let mut events: Vec<shapes::Event<'_>> = Vec::new();
-        events.extend(
-            world
-                .commits
-                .iter()
-                .filter(|c| c.author == me && on_gitlab(c.repo))
-                .map(shapes::Event::Pushed),
-        );
-        for change in world.changes.iter().filter(|c| on_gitlab(c.repo)) {
-            if change.author == me {
-                events.push(shapes::Event::Opened(change));
-                if change.merged_at.is_some() {
-                    events.push(shapes::Event::Merged(change));
-                }
+        let path = format!("/api/v4/users/{id}/events");
+        events(&state, &path, &query, |who, _| who == me)
+    });
+    reply(&state, &caller, outcome)
+}
+
+/// `GET /projects/{id}/events`: what everyone did in one project.
+async fn project_events(
+    State(state): Shared,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let outcome = find_project(&state, &caller, &id).and_then(|repo| {
+        let path = format!("/api/v4/projects/{}/events", shapes::project_id(repo.id));
+        events(&state, &path, &query, |_, in_repo| in_repo == repo.id)
+    });
+    reply(&state, &caller, outcome)
+}
+
+/// The events on GitLab, as of the clock, by whom and where `keep(author,
+/// repository)` accepts, filtered and paged as the events APIs do.
+fn events(
+    state: &SimState,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    keep: impl Fn(crate::world::Id, crate::world::Id) -> bool,
+) -> Result<Answer, GitLabError> {
+    let world = &state.world;
+    let after = date_param(query, "after")?;
+    let before = date_param(query, "before")?;
+    let action = query.get("action").map(String::as_str);
+    let target = query.get("target_type").map(|t| t.to_lowercase());
+    let at = state.as_of();
+    let on_gitlab = |repo: crate::world::Id| world.repo(repo).forge == Forge::GitLab;
+    let mut events: Vec<(crate::world::Id, shapes::Event<'_>)> = Vec::new();
+    events.extend(
+        world
+            .commits
+            .iter()
+            .filter(|c| on_gitlab(c.repo) && keep(c.author, c.repo))
+            .map(|c| (c.author, shapes::Event::Pushed(c))),
+    );
+    for change in world.changes.iter().filter(|c| on_gitlab(c.repo)) {
+        if keep(change.author, change.repo) {
+            events.push((change.author, shapes::Event::Opened(change)));
+            if change.merged_at.is_some() {
+                events.push((change.author, shapes::Event::Merged(change)));
             }
-            for review in change.reviews.iter().filter(|r| r.reviewer == me) {
-                events.push(if review.state == crate::world::ReviewState::Approved {
+        }
+        for review in change
+            .reviews
+            .iter()
+            .filter(|r| keep(r.reviewer, change.repo))
+        {
+            events.push((
+                review.reviewer,
+                if review.state == crate::world::ReviewState::Approved {
                     shapes::Event::Approved(change, review)
                 } else {
                     shapes::Event::Reviewed(change, review)
-                });
-            }
+                },
+            ));
         }
-        for issue in world.issues.iter().filter(|i| on_gitlab(i.repo)) {
-            if issue.author == me {
-                events.push(shapes::Event::IssueOpened(issue));
-            }
-            for comment in issue.comments.iter().filter(|c| c.author == me) {
-                events.push(shapes::Event::Commented(issue, comment));
-            }
+    }
+    for issue in world.issues.iter().filter(|i| on_gitlab(i.repo)) {
+        if keep(issue.author, issue.repo) {
+            events.push((issue.author, shapes::Event::IssueOpened(issue)));
         }
-        events.retain(|e| {
-            let day = e.at().date_naive();
-            after.is_none_or(|d| day > d)
-                && before.is_none_or(|d| day < d)
-                && action.is_none_or(|a| a == e.action())
-                && target.as_deref().is_none_or(|t| e.target_kind() == Some(t))
-        });
-        events.sort_by_key(shapes::Event::at);
-        if query.get("sort").is_none_or(|s| s == "desc") {
-            events.reverse();
+        for comment in issue.comments.iter().filter(|c| keep(c.author, issue.repo)) {
+            events.push((comment.author, shapes::Event::Commented(issue, comment)));
         }
-        let path = format!("/api/v4/users/{id}/events");
-        Ok(page(&state, &path, &query, &events, true, |e| {
-            shapes::event(&state.base_url, world, me, e)
-        }))
+    }
+    events.retain(|(_, e)| {
+        let day = e.at().date_naive();
+        e.at() <= at
+            && after.is_none_or(|d| day > d)
+            && before.is_none_or(|d| day < d)
+            && action.is_none_or(|a| a == e.action())
+            && target.as_deref().is_none_or(|t| e.target_kind() == Some(t))
     });
-    reply(&state, &caller, outcome)
+    events.sort_by_key(|(_, e)| e.at());
+    if query.get("sort").is_none_or(|s| s == "desc") {
+        events.reverse();
+    }
+    Ok(page(state, path, query, &events, true, |(who, e)| {
+        shapes::event(&state.base_url, world, *who, e)
+    }))
 }
 
 fn find_group<'w>(world: &'w World, id: &str) -> Option<&'w crate::world::Org> {
@@ -569,7 +614,9 @@ async fn commits(
     let world = &state.world;
     let outcome = find_project(&state, &caller, &id).and_then(|repo| {
         let since = time_param(&query, "since")?;
-        let until = time_param(&query, "until")?;
+        // Nothing is committed after the clock's instant yet.
+        let at = state.as_of();
+        let until = Some(time_param(&query, "until")?.map_or(at, |u| u.min(at)));
         // GitLab's `author` searches the author's name or email.
         let author = query.get("author");
         let found = world.commits_matching(repo.id, since, until, |account| {
@@ -648,7 +695,7 @@ async fn merge_requests(
     let outcome = find_project(&state, &caller, &id).and_then(|repo| {
         let filters = ListFilters::parse(&query)?;
         let mut found = Vec::new();
-        for change in world.changes_in(repo.id) {
+        for change in world.changes_as_of(repo.id, state.as_of()) {
             if mr_state_accepts(query.get("state"), change.status)?
                 && filters.accepts(world, change.author, change.created_at, change.updated_at)
             {

@@ -15,6 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::server::SimState;
@@ -319,10 +320,7 @@ fn projects(world: &World, search: &Search) -> Outcome {
 }
 
 /// The tasks as they stood at `at` (the simulator's clock).
-fn phabricator_issues(
-    world: &World,
-    at: chrono::DateTime<chrono::Utc>,
-) -> impl Iterator<Item = Cow<'_, Issue>> {
+fn phabricator_issues(world: &World, at: DateTime<Utc>) -> impl Iterator<Item = Cow<'_, Issue>> {
     world
         .issues
         .iter()
@@ -409,11 +407,16 @@ fn tasks(state: &SimState, search: &Search) -> Outcome {
     Ok(search.page(items))
 }
 
-fn phabricator_revisions(world: &World) -> impl Iterator<Item = &ChangeRequest> {
+/// The revisions as they stood at `at`.
+fn phabricator_revisions(
+    world: &World,
+    at: DateTime<Utc>,
+) -> impl Iterator<Item = Cow<'_, ChangeRequest>> {
     world
         .changes
         .iter()
         .filter(|c| world.repo(c.repo).forge == Forge::Phabricator)
+        .filter_map(move |c| c.as_of(at))
 }
 
 fn revisions(state: &SimState, search: &Search) -> Outcome {
@@ -436,7 +439,7 @@ fn revisions(state: &SimState, search: &Search) -> Outcome {
     let reviewers = search.strings("reviewerPHIDs");
     let repositories = search.strings("repositoryPHIDs");
     let statuses = search.strings("statuses");
-    let items = phabricator_revisions(world)
+    let items = phabricator_revisions(world, state.as_of())
         .filter(|c| {
             ids.as_ref()
                 .is_none_or(|ids| ids.contains(&u64::from(c.id)))
@@ -475,7 +478,7 @@ fn revisions(state: &SimState, search: &Search) -> Outcome {
         .map(|c| {
             (
                 u64::from(c.id),
-                shapes::revision(&state.base_url, c, search.attached("reviewers")),
+                shapes::revision(&state.base_url, &c, search.attached("reviewers")),
             )
         })
         .collect();
@@ -526,10 +529,10 @@ fn transactions(state: &SimState, params: &Map<String, Value>, search: &Search) 
         .find(|i| number('T') == Some(i.id) || shapes::task_phid(i) == identifier)
     {
         task_history(&issue)
-    } else if let Some(change) = phabricator_revisions(world)
+    } else if let Some(change) = phabricator_revisions(world, state.as_of())
         .find(|c| number('D') == Some(c.id) || shapes::revision_phid(c) == identifier)
     {
-        revision_history(change)
+        revision_history(&change)
     } else {
         return Err(unknown());
     };

@@ -66,9 +66,10 @@ pub struct ReportTruth {
     pub open_labels: BTreeMap<String, u64>,
     /// Commits in the range per author.
     pub commits_by_author: BTreeMap<Id, u64>,
-    /// Per month of the range: who was new, who came back.
-    pub new_contributors: BTreeMap<Month, BTreeSet<Id>>,
-    pub returning_contributors: BTreeMap<Month, BTreeSet<Id>>,
+    /// Per month of the range: who was new, who came back, by the name the
+    /// forge shows (all deleted GitHub accounts are one `ghost`).
+    pub new_contributors: BTreeMap<Month, BTreeSet<String>>,
+    pub returning_contributors: BTreeMap<Month, BTreeSet<String>>,
 }
 
 /// The labels of `issue` as its forge shows them: Bitbucket has none, and
@@ -96,6 +97,19 @@ pub fn shown_author(world: &World, id: Id) -> String {
     let account = world.account(id);
     if account.deleted && matches!(account.forge, Forge::GitHub | Forge::GitLab) {
         "ghost".to_owned()
+    } else {
+        account.username.clone()
+    }
+}
+
+/// How `id`'s forge names it as a commit's author: the account it links the
+/// commit to (GitHub and Bitbucket link by email; GitLab's commits link to
+/// none, and Tally finds the account by its email), and for a deleted
+/// account, which nothing links to, the name git recorded.
+pub fn shown_commit_author(world: &World, id: Id) -> String {
+    let account = world.account(id);
+    if account.deleted {
+        account.display_name.clone()
     } else {
         account.username.clone()
     }
@@ -131,17 +145,22 @@ pub fn report(
     let in_range = |t: DateTime<Utc>| t <= at && (from..=to).contains(&t.date_naive());
     let mut truth = ReportTruth::default();
     // Every dated act in the repository, for the contributors per month.
-    let mut acts: Vec<(Id, DateTime<Utc>)> = Vec::new();
+    let mut acts: Vec<(String, DateTime<Utc>)> = Vec::new();
+    let shown = |id: Id| shown_author(world, id);
 
-    for commit in world.commits_in(repo).filter(|c| c.authored_at <= at) {
-        acts.push((commit.author, commit.authored_at));
+    // A commit shows once committed; it counts on the day it was authored.
+    for commit in world.commits_in(repo).filter(|c| c.committed_at <= at) {
+        acts.push((
+            shown_commit_author(world, commit.author),
+            commit.authored_at,
+        ));
         if in_range(commit.authored_at) {
             person(&mut truth.people, commit.author).commits += 1;
             *truth.commits_by_author.entry(commit.author).or_default() += 1;
         }
     }
     for change in world.changes_in(repo).filter(|c| c.created_at <= at) {
-        acts.push((change.author, change.created_at));
+        acts.push((shown(change.author), change.created_at));
         if in_range(change.created_at) {
             person(&mut truth.people, change.author).pulls_opened += 1;
         }
@@ -149,7 +168,7 @@ pub fn report(
             person(&mut truth.people, change.author).pulls_merged += 1;
         }
         for review in change.reviews.iter().filter(|r| r.submitted_at <= at) {
-            acts.push((review.reviewer, review.submitted_at));
+            acts.push((shown(review.reviewer), review.submitted_at));
             if in_range(review.submitted_at) {
                 person(&mut truth.people, review.reviewer).reviews += 1;
             }
@@ -159,9 +178,9 @@ pub fn report(
     for issue in world.issues_as_of(repo, at).filter(|_| has_issues) {
         let issue = issue.as_ref();
         let n = number(world, issue);
-        acts.push((issue.author, issue.created_at));
+        acts.push((shown(issue.author), issue.created_at));
         for comment in &issue.comments {
-            acts.push((comment.author, comment.created_at));
+            acts.push((shown(comment.author), comment.created_at));
             if in_range(comment.created_at) {
                 person(&mut truth.people, comment.author).issue_comments += 1;
             }
@@ -209,11 +228,11 @@ pub fn report(
         }
     }
 
-    let mut first_month: BTreeMap<Id, Month> = BTreeMap::new();
+    let mut first_month: BTreeMap<String, Month> = BTreeMap::new();
     for (who, when) in &acts {
         let month = month_of(*when);
         first_month
-            .entry(*who)
+            .entry(who.clone())
             .and_modify(|m| *m = (*m).min(month))
             .or_insert(month);
     }
@@ -224,7 +243,7 @@ pub fn report(
         } else {
             &mut truth.returning_contributors
         };
-        list.entry(month).or_default().insert(*who);
+        list.entry(month).or_default().insert(who.clone());
     }
     truth
 }

@@ -165,6 +165,44 @@ pub struct ChangeRequest {
     pub reviews: Vec<Review>,
 }
 
+impl ChangeRequest {
+    /// The change as it stood at `at`: `None` before it was opened;
+    /// reviews, a merge and a closing that come later left out.
+    pub fn as_of(&self, at: DateTime<Utc>) -> Option<std::borrow::Cow<'_, ChangeRequest>> {
+        use std::borrow::Cow;
+        if self.created_at > at {
+            return None;
+        }
+        if self.updated_at <= at {
+            return Some(Cow::Borrowed(self));
+        }
+        let reviews: Vec<Review> = self
+            .reviews
+            .iter()
+            .filter(|r| r.submitted_at <= at)
+            .cloned()
+            .collect();
+        let closed_at = self.closed_at.filter(|closed| *closed <= at);
+        let updated_at = reviews
+            .iter()
+            .map(|r| r.submitted_at)
+            .chain(closed_at)
+            .fold(self.created_at, DateTime::max);
+        Some(Cow::Owned(ChangeRequest {
+            reviews,
+            closed_at,
+            merged_at: self.merged_at.filter(|merged| *merged <= at),
+            status: if closed_at.is_some() {
+                self.status
+            } else {
+                Status::Open
+            },
+            updated_at,
+            ..self.clone()
+        }))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Issue {
     pub id: Id,
@@ -294,6 +332,15 @@ impl World {
             .changes
             .iter()
             .map(|i| &self.changes[*i])
+    }
+
+    /// A repository's changes as they stood at `at`, oldest first.
+    pub fn changes_as_of(
+        &self,
+        repo: Id,
+        at: DateTime<Utc>,
+    ) -> impl Iterator<Item = std::borrow::Cow<'_, ChangeRequest>> {
+        self.changes_in(repo).filter_map(move |c| c.as_of(at))
     }
 
     /// A repository's issues or tasks, oldest first.
