@@ -229,6 +229,10 @@ impl From<engine::Error> for AppError {
                 }
             }
             Error::NotFound { what } => Self::NotFound { what },
+            error @ Error::NotReady { .. } => Self::Busy {
+                message: error.to_string(),
+                retry_after: 30,
+            },
             Error::Denied(message) => Self::Forbidden(message),
             // The forge's own words help: which forge, what it said.
             error @ (Error::Refused { .. }

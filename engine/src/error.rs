@@ -90,6 +90,11 @@ pub enum Error {
         until: Option<chrono::DateTime<chrono::Utc>>,
     },
 
+    /// What is asked about has not been read from its forge yet (a first
+    /// sync under way): its numbers would be zeros, so none are given.
+    #[error("{what} is being read for the first time; ask again in a minute")]
+    NotReady { what: String },
+
     /// A failure of one part of a larger piece of work, saying which part
     /// (the organisation a health check was reading).
     #[error("{part}: {cause}")]

@@ -1,8 +1,9 @@
 //! Repository reports against the simulator's truth: the busiest repository
-//! of each forge is synced by the tracker, and its report (people's issue
-//! tallies, bug and performance share, time to close, first response, open
-//! issues by age and label) equals one computed from the world's own sets
-//! with the same measures, exactly.
+//! of each forge is synced by the tracker, and its report (people's tallies
+//! of commits, issues, pull requests, reviews and comments, bug and
+//! performance share, time to close, first response, open issues by age and
+//! label, contributor concentration, new and returning contributors) equals
+//! one computed from the world's own sets with the same measures, exactly.
 #![allow(
     clippy::unwrap_used,
     reason = "a test stops loudly on what it did not expect"
@@ -13,42 +14,75 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use engine::accounts::Accounts;
 use engine::forge::directory::Directory;
 use engine::forge::{RepoInfo, instance_of};
-use engine::reports::{ReportRequest, Reports};
+use engine::reports::{ReportAsk, ReportRequest, ReportSettings, Reports};
 use engine::secrets::Cipher;
 use engine::store::testing::TestDb;
+use engine::store::tracker::RepoId;
 use engine::tracker::sync::{RepoSyncer, SyncSettings};
 use model::forge::Forge;
-use model::report::{AgeBucket, Durations, Report, ReportPatterns, Share};
+use model::report::{AgeBucket, Concentration, Durations, Report, ReportPatterns, Share};
 use sim::server::{SimConfig, Simulator};
-use sim::truth::report::{ReportTruth, shown_author};
+use sim::truth::report::{ReportTruth, shown_author, shown_commit_author};
 use sim::world::World;
 
+/// Per account as shown: commits, issues opened, pull requests opened and
+/// merged, reviews, issue comments.
+type People = BTreeMap<String, [u64; 6]>;
+
 /// What a report says, computed from the truth's sets with the model's measures.
-fn expected(
-    world: &World,
-    forge: Forge,
-    truth: &ReportTruth,
-) -> (BTreeMap<String, (u64, u64)>, Vec<String>) {
+fn expected(world: &World, forge: Forge, truth: &ReportTruth) -> (People, Vec<String>) {
     let opened = truth.opened.len() as u64;
     let mut ages: BTreeMap<AgeBucket, u64> = AgeBucket::ALL.iter().map(|b| (*b, 0)).collect();
     for seconds in truth.open_ages.values() {
         *ages.get_mut(&AgeBucket::of_seconds(*seconds)).unwrap() += 1;
     }
     // Deleted accounts may share one name on the forge (`ghost`).
-    let mut people: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for (id, p) in truth
-        .people
-        .iter()
-        .filter(|(_, p)| p.issues_opened + p.issue_comments > 0)
-    {
+    let mut people = People::new();
+    for (id, p) in &truth.people {
         let tally = people.entry(shown_author(world, *id)).or_default();
-        tally.0 += p.issues_opened;
-        tally.1 += p.issue_comments;
+        for (slot, n) in [
+            (1, p.issues_opened),
+            (2, p.pulls_opened),
+            (3, p.pulls_merged),
+            (4, p.reviews),
+            (5, p.issue_comments),
+        ] {
+            tally[slot] += n;
+        }
     }
+    for (id, commits) in &truth.commits_by_author {
+        people.entry(shown_commit_author(world, *id)).or_default()[0] += commits;
+    }
+    people.retain(|_, t| t.iter().any(|n| *n > 0));
+    let concentration = Concentration::of(people.values().map(|t| t[0]));
+    let months: std::collections::BTreeSet<_> = truth
+        .new_contributors
+        .keys()
+        .chain(truth.returning_contributors.keys())
+        .collect();
+    let contributors: Vec<String> = months
+        .into_iter()
+        .map(|m| {
+            let size = |sets: &BTreeMap<(i32, u32), std::collections::BTreeSet<String>>| {
+                sets.get(m).map_or(0, std::collections::BTreeSet::len)
+            };
+            format!(
+                "{:04}-{:02} new {} returning {}",
+                m.0,
+                m.1,
+                size(&truth.new_contributors),
+                size(&truth.returning_contributors)
+            )
+        })
+        .collect();
+    let unavailable: Vec<&str> = match forge {
+        Forge::Gerrit | Forge::Phabricator => vec!["commits"],
+        _ => vec![],
+    };
     let lines = vec![
         format!("opened {opened}"),
         format!("bugs {:?}", Share::new(truth.bugs.len() as u64, opened)),
@@ -69,15 +103,30 @@ fn expected(
         format!("unanswered {}", truth.unanswered.len()),
         format!("ages {:?}", ages.into_iter().collect::<Vec<_>>()),
         format!("labels {:?}", truth.open_labels),
+        format!("concentration {concentration:?}"),
+        format!("contributors {contributors:?}"),
+        format!("unavailable {unavailable:?}"),
     ];
     (people, lines)
 }
 
-fn found(report: &Report) -> (BTreeMap<String, (u64, u64)>, Vec<String>) {
+fn found(report: &Report) -> (People, Vec<String>) {
     let people = report
         .people
         .iter()
-        .map(|p| (p.account.clone(), (p.issues_opened, p.issue_comments)))
+        .map(|p| {
+            (
+                p.account.clone(),
+                [
+                    p.commits,
+                    p.issues_opened,
+                    p.pulls_opened,
+                    p.pulls_merged,
+                    p.reviews,
+                    p.issue_comments,
+                ],
+            )
+        })
         .collect();
     let m = &report.issues;
     let labels: BTreeMap<String, u64> = m
@@ -85,6 +134,12 @@ fn found(report: &Report) -> (BTreeMap<String, (u64, u64)>, Vec<String>) {
         .iter()
         .map(|l| (l.label.clone(), l.issues))
         .collect();
+    let contributors: Vec<String> = report
+        .contributors
+        .iter()
+        .map(|c| format!("{} new {} returning {}", c.month, c.new, c.returning))
+        .collect();
+    let unavailable: Vec<&str> = report.unavailable.keys().map(String::as_str).collect();
     let lines = vec![
         format!("opened {}", m.opened),
         format!("bugs {:?}", m.bug_share),
@@ -100,26 +155,105 @@ fn found(report: &Report) -> (BTreeMap<String, (u64, u64)>, Vec<String>) {
                 .collect::<Vec<_>>()
         ),
         format!("labels {labels:?}"),
+        format!("concentration {:?}", report.concentration),
+        format!("contributors {contributors:?}"),
+        format!("unavailable {unavailable:?}"),
     ];
     (people, lines)
 }
 
+/// A database, the simulator with a world of two years, a syncer and reports.
+struct Harness {
+    db: TestDb,
+    simulator: Simulator,
+    syncer: Arc<RepoSyncer>,
+    reports: Reports,
+}
+
+impl Harness {
+    async fn new(config: SimConfig) -> Self {
+        let db = TestDb::new().await;
+        let simulator = Simulator::start(common::world(2), config).await.unwrap();
+        let directory = Arc::new(Directory::new(common::endpoints(&simulator)));
+        let accounts = Arc::new(Accounts::new(db.store.clone(), Cipher::new([7; 32]), None));
+        let syncer = Arc::new(RepoSyncer::new(
+            db.store.clone(),
+            directory.clone(),
+            accounts,
+            SyncSettings::default(),
+        ));
+        let reports = Reports::new(db.store.clone(), directory, ReportSettings::default());
+        Self {
+            db,
+            simulator,
+            syncer,
+            reports,
+        }
+    }
+
+    fn world(&self) -> &World {
+        &self.simulator.world
+    }
+
+    /// Starts keeping the `rank`-th busiest repository of `forge` (by
+    /// issues): its id in the world and in the store.
+    async fn track(&self, forge: Forge, rank: usize) -> (sim::world::Id, RepoId) {
+        let repo = self.world().repos_by_issues(forge)[rank];
+        let info = RepoInfo {
+            path: self.world().full_name(repo),
+            url: String::new(),
+            private: false,
+            description: None,
+        };
+        let instance = instance_of(self.simulator.url(forge).unwrap());
+        let id = self
+            .db
+            .store
+            .track_repository(forge, &instance, &info)
+            .await
+            .unwrap();
+        (repo.id, id)
+    }
+
+    /// The report of `id` over `[from, to]` at `at` equals the truth's, and
+    /// returns it.
+    async fn assert_report(
+        &self,
+        forge: Forge,
+        (world_id, id): (sim::world::Id, RepoId),
+        (from, to): (NaiveDate, NaiveDate),
+        at: DateTime<Utc>,
+    ) -> Report {
+        let request = ReportRequest {
+            repositories: vec![id],
+            from,
+            to,
+            patterns: ReportPatterns::default(),
+            at,
+        };
+        let report = self.reports.report(&request).await.unwrap();
+        let world = self.world();
+        let truth = sim::truth::report::report(world, world_id, from, to, at);
+        let (people, lines) = found(&report);
+        let (want_people, want_lines) = expected(world, forge, &truth);
+        let path = world.full_name(world.repo(world_id));
+        assert_eq!(lines, want_lines, "{forge:?} {path} {from}..{to} at {at}");
+        assert_eq!(people, want_people, "{forge:?} {path} {from}..{to} at {at}");
+        report
+    }
+}
+
+/// Every day of the world, up to the report's instant.
+fn whole_world() -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+    )
+}
+
 #[tokio::test]
 async fn each_forges_report_equals_the_one_computed_from_the_truth() {
-    let db = TestDb::new().await;
-    let simulator = Simulator::start(common::world(2), SimConfig::default())
-        .await
-        .unwrap();
-    let directory = Arc::new(Directory::new(common::endpoints(&simulator)));
-    let accounts = Arc::new(Accounts::new(db.store.clone(), Cipher::new([7; 32]), None));
-    let syncer = RepoSyncer::new(
-        db.store.clone(),
-        directory,
-        accounts,
-        SyncSettings::default(),
-    );
-    let reports = Reports::new(db.store.clone());
-    let world = &simulator.world;
+    let h = Harness::new(SimConfig::default()).await;
     // The world's last year, and its second-to-last half year.
     let ranges = [
         (
@@ -133,35 +267,20 @@ async fn each_forges_report_equals_the_one_computed_from_the_truth() {
     ];
     let at = Utc::now();
     for forge in Forge::ALL {
-        let repo = world.repos_by_issues(forge)[0];
-        let path = world.full_name(repo);
-        let instance = instance_of(simulator.url(forge).unwrap());
-        let info = RepoInfo {
-            path: path.clone(),
-            url: String::new(),
-            private: false,
-            description: None,
-        };
-        let id = db
-            .store
-            .track_repository(forge, &instance, &info)
-            .await
-            .unwrap();
-        syncer.sync(id).await.unwrap();
-        for (from, to) in ranges {
-            let request = ReportRequest {
-                repositories: vec![id],
-                from,
-                to,
-                patterns: ReportPatterns::default(),
-                at,
+        let ids = h.track(forge, 0).await;
+        h.syncer.sync(ids.1).await.unwrap();
+        for range in ranges {
+            let report = h.assert_report(forge, ids, range, at).await;
+            // Not vacuous: the range holds each kind the forge has.
+            let sum = |f: fn(&model::report::PersonTally) -> u64| -> u64 {
+                report.people.iter().map(f).sum()
             };
-            let report = reports.report(&request).await.unwrap();
-            let truth = sim::truth::report::report(world, repo.id, from, to, at);
-            let (people, lines) = found(&report);
-            let (want_people, want_lines) = expected(world, forge, &truth);
-            assert_eq!(lines, want_lines, "{forge:?} {path} {from}..{to}");
-            assert_eq!(people, want_people, "{forge:?} {path} {from}..{to}");
+            assert!(sum(|p| p.pulls_opened) > 0, "{forge:?}: pull requests");
+            assert!(sum(|p| p.pulls_merged) > 0, "{forge:?}: merges");
+            assert!(sum(|p| p.reviews) > 0, "{forge:?}: reviews");
+            let has_commits = !matches!(forge, Forge::Gerrit | Forge::Phabricator);
+            assert_eq!(sum(|p| p.commits) > 0, has_commits, "{forge:?}: commits");
+            assert!(!report.contributors.is_empty(), "{forge:?}: contributors");
             if forge == Forge::Gerrit {
                 assert_eq!(report.issues.opened, 0, "Gerrit keeps no issues");
             } else {
@@ -172,13 +291,108 @@ async fn each_forges_report_equals_the_one_computed_from_the_truth() {
             }
         }
     }
-    simulator.stop().await;
+    h.simulator.stop().await;
 }
 
 #[tokio::test]
-async fn a_report_refuses_bad_patterns_and_a_reversed_range_naming_the_field() {
-    let db = TestDb::new().await;
-    let reports = Reports::new(db.store.clone());
+async fn reports_follow_the_world_through_incremental_syncs() {
+    let h = Harness::new(SimConfig::default()).await;
+    let until = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    for forge in Forge::ALL {
+        let ids = h.track(forge, 0).await;
+        let mut read = Vec::new();
+        for days_before in [400, 150, 20] {
+            let at = until - Duration::days(days_before);
+            h.simulator.set_clock(forge, Some(at));
+            let sync = h.syncer.sync(ids.1).await.unwrap();
+            read.push((sync.changes, sync.commits));
+            h.assert_report(forge, ids, whole_world(), at).await;
+        }
+        h.simulator.set_clock(forge, None);
+        h.syncer.sync(ids.1).await.unwrap();
+        h.assert_report(forge, ids, whole_world(), Utc::now()).await;
+        // Later syncs read what changed since, not everything again.
+        let stored: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM tracked_changes WHERE repository_id = $1")
+                .bind(ids.1)
+                .fetch_one(h.db.store.pool())
+                .await
+                .unwrap();
+        let (first, later) = (read[0].0, read[2].0);
+        assert!(
+            later < usize::try_from(stored).unwrap() && first > 0,
+            "{forge:?}: changes read {read:?} of {stored}"
+        );
+    }
+    h.simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_sync_of_pull_requests_and_commits_cut_short_ends_at_the_truth_when_run_again() {
+    let config = common::with_faults(
+        SimConfig::default(),
+        Forge::GitHub,
+        sim::server::faults::Faults {
+            latency_ms: 15,
+            ..Default::default()
+        },
+    );
+    let h = Harness::new(config).await;
+    let ids = h.track(Forge::GitHub, 0).await;
+    let count = |table: &'static str| {
+        let pool = h.db.store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!(
+                "SELECT count(*) FROM {table} WHERE repository_id = $1"
+            ))
+            .bind(ids.1)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let syncer = h.syncer.clone();
+    let running = tokio::spawn(async move { syncer.sync(ids.1).await });
+    // Cut it short once some pull requests are stored, as a killed process would.
+    let mut stored = 0;
+    for _ in 0..3000 {
+        stored = count("tracked_changes").await;
+        if stored > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    running.abort();
+    let world = h.world();
+    let all = i64::try_from(world.changes_in(ids.0).count()).unwrap();
+    assert!(stored > 0 && stored < all, "cut at {stored} of {all}");
+    let marks = h.db.store.activity_marks(ids.1).await.unwrap();
+    assert_eq!(
+        (marks.changes, marks.commits),
+        (None, None),
+        "a watermark moves only when its list is stored"
+    );
+
+    h.syncer.sync(ids.1).await.unwrap();
+    h.assert_report(Forge::GitHub, ids, whole_world(), Utc::now())
+        .await;
+    // Nothing lost or doubled: the rows are the world's.
+    let reviews: usize = world.changes_in(ids.0).map(|c| c.reviews.len()).sum();
+    assert_eq!(count("tracked_changes").await, all);
+    assert_eq!(
+        count("change_reviews").await,
+        i64::try_from(reviews).unwrap()
+    );
+    assert_eq!(
+        count("tracked_commits").await,
+        i64::try_from(world.commits_in(ids.0).count()).unwrap()
+    );
+    h.simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_report_refuses_bad_input_naming_the_field_and_shows_no_zeros() {
+    let h = Harness::new(SimConfig::default()).await;
     let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
     let mut request = ReportRequest {
         repositories: Vec::new(),
@@ -187,18 +401,73 @@ async fn a_report_refuses_bad_patterns_and_a_reversed_range_naming_the_field() {
         patterns: ReportPatterns::default(),
         at: Utc::now() - Duration::days(1),
     };
-    let reversed = reports.report(&request).await.unwrap_err().to_string();
+    let reversed = h.reports.report(&request).await.unwrap_err().to_string();
     assert!(reversed.starts_with("from:"), "{reversed}");
     request.from = day(1);
     request.patterns.bug = vec!["[".into()];
-    let bad = reports.report(&request).await.unwrap_err().to_string();
+    let bad = h.reports.report(&request).await.unwrap_err().to_string();
     assert!(
         bad.starts_with("bug: `[` is not a regular expression"),
         "{bad}"
     );
     // No repositories: nothing opened, and no share rather than 0%.
     request.patterns = ReportPatterns::default();
-    let empty = reports.report(&request).await.unwrap();
+    let empty = h.reports.report(&request).await.unwrap();
     assert_eq!(empty.issues.opened, 0);
     assert_eq!(empty.issues.bug_share.percent(), None);
+
+    // By address, as visitors ask.
+    let (world_id, id) = h.track(Forge::GitHub, 0).await;
+    let path = h.world().full_name(h.world().repo(world_id));
+    let failure = |ask: ReportAsk| {
+        let reports = h.reports.clone();
+        async move { reports.answer(&ask, None).await.unwrap_err() }
+    };
+    let asking = |repositories: &[&str], to: NaiveDate| ReportAsk {
+        repositories: repositories.iter().map(|r| (*r).to_owned()).collect(),
+        from: day(1),
+        to,
+        patterns: None,
+    };
+    let mine = format!("github:{path}");
+    // Kept but never read: no numbers rather than zeros.
+    let waiting = failure(asking(&[&mine], day(31))).await;
+    assert!(
+        matches!(waiting, engine::Error::NotReady { .. }),
+        "{waiting}"
+    );
+    h.syncer.sync(id).await.unwrap();
+    let report = h
+        .reports
+        .answer(&asking(&[&mine], day(31)), None)
+        .await
+        .unwrap();
+    assert_eq!(report.repositories.len(), 1);
+    assert_eq!(report.repositories[0].path, path);
+    for (asked, field) in [
+        (asking(&[], day(31)), "r:"),
+        (asking(&[mine.as_str(); 21], day(31)), "r: 21 repositories"),
+        (asking(&["svn:x/y"], day(31)), "r:"),
+        (
+            asking(&[&mine], NaiveDate::from_ymd_opt(2040, 1, 1).unwrap()),
+            "to:",
+        ),
+    ] {
+        let error = failure(asked).await.to_string();
+        assert!(error.starts_with(field), "{field} for {error}");
+    }
+    let unknown = failure(asking(&["github:nobody/nothing"], day(31))).await;
+    assert!(
+        matches!(&unknown, engine::Error::NotFound { what } if what.contains("nobody/nothing")),
+        "{unknown}"
+    );
+    // A private one is not there for a visitor who cannot read it.
+    sqlx::query("UPDATE tracked_repositories SET private = true WHERE id = $1")
+        .bind(id)
+        .execute(h.db.store.pool())
+        .await
+        .unwrap();
+    let hidden = failure(asking(&[&mine], day(31))).await;
+    assert!(matches!(hidden, engine::Error::NotFound { .. }), "{hidden}");
+    h.simulator.stop().await;
 }

@@ -46,17 +46,51 @@ impl Default for ReportPatterns {
 
 /// One forge account's part in a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonTally {
     pub forge: Forge,
     pub instance: String,
-    /// The account as the forge shows it.
+    /// The account as the forge shows it (for commits a forge links to no
+    /// account, the author's name as git recorded it).
     pub account: String,
+    /// Commits authored in the range, on the default branch.
+    pub commits: u64,
     pub issues_opened: u64,
+    /// Pull/merge requests (Gerrit changes, Differential revisions) opened,
+    /// and of this account's, those merged in the range.
+    pub pulls_opened: u64,
+    pub pulls_merged: u64,
+    /// Reviews submitted (approvals, requested changes, review comments).
+    pub reviews: u64,
     pub issue_comments: u64,
+}
+
+impl PersonTally {
+    /// Everything the account did in the range, for ordering people.
+    pub fn total(&self) -> u64 {
+        self.commits
+            + self.issues_opened
+            + self.pulls_opened
+            + self.pulls_merged
+            + self.reviews
+            + self.issue_comments
+    }
+}
+
+/// The people active in one calendar month of the range: new ones (their
+/// first act in these repositories was that month) and returning ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthContributors {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub new: u64,
+    pub returning: u64,
 }
 
 /// Open issues of one age.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgeCount {
     pub age: AgeBucket,
     pub issues: u64,
@@ -64,6 +98,7 @@ pub struct AgeCount {
 
 /// Open issues with one label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LabelCount {
     pub label: String,
     pub issues: u64,
@@ -72,6 +107,7 @@ pub struct LabelCount {
 /// The issue side of a report. Gerrit keeps no issues: its repositories
 /// add nothing here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssueMeasures {
     /// Issues opened in the range.
     pub opened: u64,
@@ -96,20 +132,46 @@ pub struct IssueMeasures {
     pub unavailable: std::collections::BTreeMap<String, String>,
 }
 
+/// One repository a report covers, and how current what Tally keeps of it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportRepository {
+    pub forge: Forge,
+    pub instance: String,
+    pub path: String,
+    /// Its page on the forge.
+    pub url: String,
+    /// Everything the forge changed before this instant is counted.
+    pub read_until: DateTime<Utc>,
+    /// Why its last sync failed, while it did: its numbers are those of
+    /// the sync before.
+    pub problem: Option<String>,
+}
+
 /// A report over a set of repositories and a range of days.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// When open issues were aged: the answer's time.
     pub at: DateTime<Utc>,
+    pub repositories: Vec<ReportRepository>,
     /// Accounts that did anything in the range, busiest first.
     pub people: Vec<PersonTally>,
     pub issues: IssueMeasures,
+    /// How the range's commits spread over their authors.
+    pub concentration: Concentration,
+    /// Per month of the range with any activity, oldest first.
+    pub contributors: Vec<MonthContributors>,
+    /// Lists a forge keeps none of for some repository (`commits`,
+    /// `pull_requests`), and why: their tallies leave those out.
+    pub unavailable: std::collections::BTreeMap<String, String>,
 }
 
 /// `matching` items of `of`: a bug share, a top contributor's commits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Share {
     pub matching: u64,
     pub of: u64,
@@ -148,6 +210,7 @@ pub fn nearest_rank(sorted: &[i64], percent: u8) -> Option<i64> {
 /// Durations in seconds, summarised: how many, the median and the 90th
 /// percentile (nearest rank).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Durations {
     pub count: u64,
     pub median_seconds: Option<i64>,
@@ -167,6 +230,7 @@ impl Durations {
 
 /// How much of the commits few people make.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Concentration {
     /// People with at least one commit.
     pub authors: u64,
@@ -204,6 +268,7 @@ impl Concentration {
 
 /// How long an open issue has been open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgeBucket {
     /// Less than 7 days.
@@ -348,5 +413,171 @@ mod tests {
         assert_eq!(AgeBucket::of_seconds(30 * day), AgeBucket::UnderAQuarter);
         assert_eq!(AgeBucket::of_seconds(90 * day), AgeBucket::UnderAYear);
         assert_eq!(AgeBucket::of_seconds(365 * day), AgeBucket::AYearOrMore);
+    }
+}
+
+/// A report's address parameters, as pages and the API share them:
+/// `r` (repeated: a repository's address or `forge:path`), `from` and `to`
+/// (ISO days), and `bug`, `performance`, `bot` (repeated: patterns that
+/// replace the installation's for that kind).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportParams {
+    pub repositories: Vec<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub bug: Option<Vec<String>>,
+    pub performance: Option<Vec<String>>,
+    pub bots: Option<Vec<String>>,
+}
+
+/// A parameter that cannot be read: the field and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamError {
+    pub field: String,
+    pub message: String,
+}
+
+impl ReportParams {
+    /// Reads a query string; `also` names further parameters the caller
+    /// takes itself (`format`), and any other is an error naming it.
+    pub fn from_query(query: &str, also: &[&str]) -> Result<Self, ParamError> {
+        let mut params = Self::default();
+        for (key, value) in crate::url::query_pairs(query) {
+            let day = |field: &str| {
+                NaiveDate::parse_from_str(&value, "%Y-%m-%d").map_err(|_| ParamError {
+                    field: field.to_owned(),
+                    message: format!("`{value}` is not a day (YYYY-MM-DD)"),
+                })
+            };
+            match key.as_str() {
+                "r" => params.repositories.push(value),
+                "from" => params.from = Some(day("from")?),
+                "to" => params.to = Some(day("to")?),
+                "bug" => params.bug.get_or_insert_with(Vec::new).push(value),
+                "performance" => params.performance.get_or_insert_with(Vec::new).push(value),
+                "bot" => params.bots.get_or_insert_with(Vec::new).push(value),
+                other if also.contains(&other) => {}
+                other => {
+                    return Err(ParamError {
+                        field: other.to_owned(),
+                        message: "unknown parameter; a report takes r, from, to, bug, performance and bot"
+                            .to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(params)
+    }
+
+    /// The query string that gives these parameters back (without `?`).
+    pub fn to_query(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = self
+            .repositories
+            .iter()
+            .map(|r| ("r", r.clone()))
+            .collect();
+        pairs.extend(self.from.map(|d| ("from", d.to_string())));
+        pairs.extend(self.to.map(|d| ("to", d.to_string())));
+        for (key, list) in [
+            ("bug", &self.bug),
+            ("performance", &self.performance),
+            ("bot", &self.bots),
+        ] {
+            pairs.extend(list.iter().flatten().map(|p| (key, p.clone())));
+        }
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::url::encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The patterns these parameters give, over `defaults` for the kinds
+    /// they leave out; `None` when they give none.
+    pub fn patterns(&self, defaults: &ReportPatterns) -> Option<ReportPatterns> {
+        if self.bug.is_none() && self.performance.is_none() && self.bots.is_none() {
+            return None;
+        }
+        Some(ReportPatterns {
+            bug: self.bug.clone().unwrap_or_else(|| defaults.bug.clone()),
+            performance: self
+                .performance
+                .clone()
+                .unwrap_or_else(|| defaults.performance.clone()),
+            bots: self.bots.clone().unwrap_or_else(|| defaults.bots.clone()),
+        })
+    }
+
+    /// The days asked for, or the year up to `today`.
+    pub fn range(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let to = self.to.unwrap_or(today);
+        let from = self
+            .from
+            .unwrap_or_else(|| to - chrono::Duration::days(364));
+        (from, to)
+    }
+}
+
+#[cfg(test)]
+mod params_tests {
+    use super::*;
+
+    #[test]
+    fn parameters_round_trip_and_unknown_ones_are_named() {
+        let query = "r=github%3Aa%2Fb&r=gitlab%3Ag%2Fp&from=2026-01-01&to=2026-03-31&bug=%5Ebug%24&bot=-bot%24";
+        let params = ReportParams::from_query(query, &[]).unwrap();
+        assert_eq!(params.repositories, ["github:a/b", "gitlab:g/p"]);
+        assert_eq!(params.bug.as_deref(), Some(&["^bug$".to_owned()][..]));
+        assert_eq!(ReportParams::from_query(&params.to_query(), &[]).unwrap(), params);
+        let error = ReportParams::from_query("r=x&color=red", &[]).unwrap_err();
+        assert_eq!(error.field, "color");
+        let error = ReportParams::from_query("from=yesterday", &[]).unwrap_err();
+        assert_eq!(error.field, "from");
+        assert!(ReportParams::from_query("format=csv", &["format"]).is_ok());
+        // Patterns given replace only their kind.
+        let patterns = params.patterns(&ReportPatterns::default()).unwrap();
+        assert_eq!(patterns.bug, ["^bug$"]);
+        assert_eq!(patterns.performance, ReportPatterns::default().performance);
+        assert_eq!(ReportParams::default().patterns(&ReportPatterns::default()), None);
+    }
+}
+
+impl Report {
+    /// The per-person table as CSV (RFC 4180), a header line first. A cell
+    /// that a spreadsheet would take for a formula is prefixed with `'`.
+    pub fn people_csv(&self) -> String {
+        let mut out = String::from(
+            "forge,instance,account,commits,issues_opened,pulls_opened,pulls_merged,reviews,issue_comments\r\n",
+        );
+        for p in &self.people {
+            let cells = [
+                p.forge.key().to_owned(),
+                p.instance.clone(),
+                p.account.clone(),
+                p.commits.to_string(),
+                p.issues_opened.to_string(),
+                p.pulls_opened.to_string(),
+                p.pulls_merged.to_string(),
+                p.reviews.to_string(),
+                p.issue_comments.to_string(),
+            ];
+            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            out.push_str(&line.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+}
+
+fn csv_cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
     }
 }

@@ -1,6 +1,7 @@
 //! The forges: where each is, how to authenticate, and the clients that
 //! read them into the normalized model of [`model::contribution`].
 
+pub mod activity;
 pub mod bitbucket;
 pub mod cache;
 pub mod directory;
@@ -281,6 +282,54 @@ impl Client {
         match self {
             Self::GitHub(client) => client.repository_comments(repository, None).await.map(Some),
             _ => Ok(None),
+        }
+    }
+
+    /// The pull requests of one repository (Gerrit changes, Differential
+    /// revisions) updated at or after `since` when given; of those not
+    /// `known` as they are, the detail and reviews.
+    pub async fn changes(
+        &self,
+        repository: &str,
+        since: Option<DateTime<Utc>>,
+        known: &activity::Known,
+    ) -> Result<activity::Listing<activity::ChangeList>> {
+        use activity::Listing::Read;
+        match self {
+            Self::GitHub(client) => client
+                .repository_changes(repository, since, known)
+                .await
+                .map(Read),
+            Self::GitLab(client) => client
+                .repository_changes(repository, since, known)
+                .await
+                .map(Read),
+            Self::Bitbucket(client) => client
+                .repository_changes(repository, since, known)
+                .await
+                .map(Read),
+            Self::Gerrit(client) => client
+                .repository_changes(repository, since, known)
+                .await
+                .map(Read),
+            Self::Phabricator(client) => client.repository_changes(repository, since, known).await,
+        }
+    }
+
+    /// The commits of one repository's default branch committed at or
+    /// after `since` when given.
+    pub async fn commits(
+        &self,
+        repository: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<activity::Listing<activity::CommitList>> {
+        use activity::Listing::Read;
+        match self {
+            Self::GitHub(client) => client.repository_commits(repository, since).await.map(Read),
+            Self::GitLab(client) => client.repository_commits(repository, since).await.map(Read),
+            Self::Bitbucket(client) => client.repository_commits(repository, since).await.map(Read),
+            Self::Gerrit(client) => Ok(client.repository_commits()),
+            Self::Phabricator(client) => Ok(client.repository_commits()),
         }
     }
 

@@ -34,6 +34,50 @@ pub async fn linked_pages<T: DeserializeOwned>(
     }
 }
 
+/// The items of a JSON-array list ordered newest first (following `link:
+/// rel="next"`), up to the first older than `since` (all of them without
+/// one), and the forge's clock at the first answer. An item updated while
+/// the list is walked moves to its front: it may come twice (the first
+/// copy newer), and one missed that way was updated after the walk began,
+/// so the next walk, from the clock returned, finds it.
+pub async fn newest_since<T: DeserializeOwned>(
+    http: &Http,
+    first: Call,
+    since: Option<DateTime<Utc>>,
+    time: impl Fn(&T) -> DateTime<Utc>,
+    name: impl Fn(&str) -> String,
+) -> Result<(Vec<T>, Option<DateTime<Utc>>)> {
+    let mut items = Vec::new();
+    let mut started = None;
+    let mut call = first;
+    loop {
+        let page = http
+            .fetch(&call, |body| {
+                serde_json::from_slice::<Vec<T>>(body).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { what } => Error::NotFound { what: name(&what) },
+                other => other,
+            })?;
+        if started.is_none() {
+            started = super::forge_clock(&page.headers);
+        }
+        let listed = page.value.len();
+        let before = items.len();
+        items.extend(
+            page.value
+                .into_iter()
+                .take_while(|item| since.is_none_or(|since| time(item) >= since)),
+        );
+        let reached = items.len() - before < listed;
+        match next_link(&page.headers) {
+            Some(next) if !reached => call = next_call(&call, next),
+            _ => return Ok((items, started)),
+        }
+    }
+}
+
 /// The request for the page at `next` (a whole address, query included):
 /// the same headers (a media type such as GitHub's `star+json` changes what
 /// every page holds), budget and cost.

@@ -5,25 +5,31 @@
 //! [`model::report`]; this module gathers the items they are taken over
 //! from what the tracker's sync keeps.
 //!
-//! This step covers the issue side, which the sync already keeps for every
-//! forge. Commits, pull requests and reviews join it when the sync keeps
-//! them too.
+//! Commits, pull requests and reviews come from what the sync keeps of
+//! them; where a forge keeps no such list for a repository (Gerrit's
+//! commits), the report says so instead of counting zero.
 
 pub mod patterns;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use model::forge::Forge;
+use model::ids::UserId;
 use model::report::{
-    AgeBucket, AgeCount, Durations, IssueMeasures, LabelCount, PersonTally, Report, ReportPatterns,
-    Share,
+    AgeBucket, AgeCount, Concentration, Durations, IssueMeasures, LabelCount, MonthContributors,
+    PersonTally, Report, ReportPatterns, ReportRepository, Share,
 };
 
 use crate::error::{Error, Result};
+use crate::forge::directory::Directory;
 use crate::store::Store;
-use crate::store::reports::{CommentFact, IssueFact};
+use crate::store::reports::{
+    ActiveMonths, ActivityCount, ActivityKind, CommentFact, IssueFact, RepositoryFact,
+};
 use crate::store::tracker::RepoId;
+use crate::tracker::locate::locate;
 use patterns::Classifier;
 
 /// A report's question: which repositories, which days (UTC, both ends
@@ -37,17 +43,144 @@ pub struct ReportRequest {
     pub at: DateTime<Utc>,
 }
 
+/// What a visitor asks for: repositories by address (a page's address or
+/// `forge:path`), days, and patterns (`None`: the installation's).
+#[derive(Debug, Clone)]
+pub struct ReportAsk {
+    pub repositories: Vec<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub patterns: Option<ReportPatterns>,
+}
+
+/// The installation's bounds and defaults for reports.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    /// The longest range of days, in years.
+    pub max_years: u32,
+    /// The most repositories one report covers.
+    pub max_repositories: usize,
+    /// The patterns a report uses unless its address gives others.
+    pub patterns: ReportPatterns,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self {
+            max_years: model::query::MAX_YEARS,
+            max_repositories: MAX_REPOSITORIES,
+            patterns: ReportPatterns::default(),
+        }
+    }
+}
+
+/// The most repositories one report covers, by default.
+pub const MAX_REPOSITORIES: usize = 20;
+
 #[derive(Clone)]
 pub struct Reports {
     store: Store,
+    directory: Arc<Directory>,
+    settings: ReportSettings,
 }
 
 /// An account on one forge instance, as a report keys people.
 type AccountKey = (Forge, String, String);
 
 impl Reports {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, directory: Arc<Directory>, settings: ReportSettings) -> Self {
+        Self {
+            store,
+            directory,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &ReportSettings {
+        &self.settings
+    }
+
+    /// The report a visitor asks for. Only repositories Tally keeps are
+    /// reported on; a private one only to a subscriber whose token still
+    /// reads it (to anyone else it is not there). One not read yet gives no
+    /// numbers at all rather than zeros.
+    pub async fn answer(&self, ask: &ReportAsk, viewer: Option<UserId>) -> Result<Report> {
+        let limit = self.settings.max_repositories;
+        if ask.repositories.is_empty() {
+            return Err(Error::Invalid(
+                "r: name a repository (its address, or forge:path)".into(),
+            ));
+        }
+        if ask.repositories.len() > limit {
+            return Err(Error::Invalid(format!(
+                "r: {} repositories; a report covers at most {limit}",
+                ask.repositories.len()
+            )));
+        }
+        let years = self.settings.max_years;
+        let longest = ask
+            .from
+            .checked_add_months(chrono::Months::new(12 * years))
+            .unwrap_or(NaiveDate::MAX);
+        if ask.to >= longest {
+            return Err(Error::Invalid(format!(
+                "to: {} is more than {years} years after from ({}), the longest range this installation reports on",
+                ask.to, ask.from
+            )));
+        }
+        let mut ids = Vec::with_capacity(ask.repositories.len());
+        for address in &ask.repositories {
+            let repo = self.kept(address, viewer).await?;
+            if !ids.contains(&repo) {
+                ids.push(repo);
+            }
+        }
+        let request = ReportRequest {
+            repositories: ids,
+            from: ask.from,
+            to: ask.to,
+            patterns: ask
+                .patterns
+                .clone()
+                .unwrap_or_else(|| self.settings.patterns.clone()),
+            at: Utc::now(),
+        };
+        self.report(&request).await
+    }
+
+    /// The kept repository `address` names, if the viewer may see it.
+    async fn kept(&self, address: &str, viewer: Option<UserId>) -> Result<RepoId> {
+        let located =
+            locate(&self.directory, address).map_err(|e| Error::Invalid(format!("r: {e}")))?;
+        let missing = || Error::NotFound {
+            what: format!(
+                "{}:{} is not kept by this installation (subscribe to it to keep it)",
+                located.forge.key(),
+                located.path
+            ),
+        };
+        let Some(repo) = self
+            .store
+            .find_tracked(located.forge, &located.instance, &located.path)
+            .await?
+        else {
+            return Err(missing());
+        };
+        if repo.private {
+            let reads = match viewer {
+                Some(user) => self.store.reads_repository(user, repo.id).await?,
+                None => false,
+            };
+            if !reads {
+                return Err(missing());
+            }
+        }
+        if repo.watermark.is_none() {
+            return Err(Error::NotReady {
+                what: format!("{}:{}", repo.forge.key(), repo.path),
+            });
+        }
+        Ok(repo.id)
     }
 
     pub async fn report(&self, request: &ReportRequest) -> Result<Report> {
@@ -59,22 +192,45 @@ impl Reports {
         }
         let classifier = Classifier::new(&request.patterns)?;
         let (start, end) = bounds(request.from, request.to);
-        let issues = self.store.report_issues(&request.repositories).await?;
-        let comments = self
-            .store
-            .report_comments(&request.repositories, start, end)
-            .await?;
         let window = Window {
             start,
             end: end.min(request.at + chrono::Duration::nanoseconds(1)),
             at: request.at,
         };
+        let repositories = self
+            .store
+            .report_repositories(&request.repositories)
+            .await?;
+        // Not read yet: no numbers rather than zeros.
+        if let Some(waiting) = repositories.iter().find(|r| r.read_until.is_none()) {
+            return Err(Error::NotReady {
+                what: format!("{}:{}", waiting.forge.key(), waiting.path),
+            });
+        }
+        let issues = self.store.report_issues(&request.repositories).await?;
+        let comments = self
+            .store
+            .report_comments(&request.repositories, start, end)
+            .await?;
+        let activity = self
+            .store
+            .report_activity_counts(&request.repositories, window.start, window.end)
+            .await?;
+        let months = self
+            .store
+            .report_active_months(&request.repositories, window.start, window.end)
+            .await?;
+        let people = tallies(&repositories, &issues, &comments, &activity, &window);
         Ok(Report {
             from: request.from,
             to: request.to,
             at: request.at,
-            people: tallies(&issues, &comments, &window),
+            concentration: Concentration::of(people.iter().map(|p| p.commits)),
+            people,
             issues: measures(&issues, &comments, &classifier, &window),
+            contributors: contributors(&months),
+            unavailable: unavailable(&repositories),
+            repositories: repositories.iter().filter_map(shown).collect(),
         })
     }
 }
@@ -104,12 +260,27 @@ impl Window {
     }
 }
 
-fn tallies(issues: &[IssueFact], comments: &[CommentFact], window: &Window) -> Vec<PersonTally> {
-    let place: HashMap<RepoId, (Forge, &str)> = issues
+fn tallies(
+    repositories: &[RepositoryFact],
+    issues: &[IssueFact],
+    comments: &[CommentFact],
+    activity: &[ActivityCount],
+    window: &Window,
+) -> Vec<PersonTally> {
+    let place: HashMap<RepoId, (Forge, &str)> = repositories
         .iter()
-        .map(|i| (i.repository, (i.forge, i.instance.as_str())))
+        .map(|r| (r.id, (r.forge, r.instance.as_str())))
         .collect();
     let mut people: BTreeMap<AccountKey, PersonTally> = BTreeMap::new();
+    for count in activity {
+        let tally = person(&mut people, place[&count.repository], &count.who);
+        *match count.kind {
+            ActivityKind::Commits => &mut tally.commits,
+            ActivityKind::PullsOpened => &mut tally.pulls_opened,
+            ActivityKind::PullsMerged => &mut tally.pulls_merged,
+            ActivityKind::Reviews => &mut tally.reviews,
+        } += count.count;
+    }
     for issue in issues.iter().filter(|i| window.holds(i.created_at)) {
         if let Some(author) = &issue.author {
             person(&mut people, place[&issue.repository], author).issues_opened += 1;
@@ -122,12 +293,73 @@ fn tallies(issues: &[IssueFact], comments: &[CommentFact], window: &Window) -> V
     }
     let mut people: Vec<PersonTally> = people.into_values().collect();
     people.sort_by(|a, b| {
-        let busy = |p: &PersonTally| p.issues_opened + p.issue_comments;
-        busy(b)
-            .cmp(&busy(a))
+        b.total()
+            .cmp(&a.total())
             .then_with(|| a.account.to_lowercase().cmp(&b.account.to_lowercase()))
     });
     people
+}
+
+/// New and returning contributors per month, from each account's first act
+/// and the months it acted in.
+fn contributors(accounts: &[ActiveMonths]) -> Vec<MonthContributors> {
+    let month_of = |t: DateTime<Utc>| t.format("%Y-%m").to_string();
+    let mut months: BTreeMap<String, MonthContributors> = BTreeMap::new();
+    for account in accounts {
+        let first = month_of(account.first);
+        for month in account.months.iter().map(|m| month_of(*m)) {
+            let entry = months
+                .entry(month.clone())
+                .or_insert_with(|| MonthContributors {
+                    month: month.clone(),
+                    new: 0,
+                    returning: 0,
+                });
+            if month == first {
+                entry.new += 1;
+            } else {
+                entry.returning += 1;
+            }
+        }
+    }
+    months.into_values().collect()
+}
+
+fn shown(repository: &RepositoryFact) -> Option<ReportRepository> {
+    Some(ReportRepository {
+        forge: repository.forge,
+        instance: repository.instance.clone(),
+        path: repository.path.clone(),
+        url: repository.url.clone(),
+        read_until: repository.read_until?,
+        problem: repository.problem.clone(),
+    })
+}
+
+/// The lists some repository's forge keeps none of, and why.
+fn unavailable(repositories: &[RepositoryFact]) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    for (key, reason) in repositories.iter().flat_map(|r| {
+        [
+            ("pull_requests", &r.changes_unavailable),
+            ("commits", &r.commits_unavailable),
+        ]
+        .into_iter()
+        .filter_map(move |(key, reason)| {
+            reason
+                .as_ref()
+                .map(|reason| (key, format!("{}: {reason}", r.path)))
+        })
+    }) {
+        found
+            .entry(key.to_owned())
+            .and_modify(|all: &mut String| {
+                all.push_str("; ");
+                all.push_str(&reason);
+            })
+            .or_insert(reason);
+    }
+    found
 }
 
 /// The tally of `author` on a forge instance, started at zero.
@@ -142,7 +374,11 @@ fn person<'p>(
             forge,
             instance: instance.to_owned(),
             account: author.to_owned(),
+            commits: 0,
             issues_opened: 0,
+            pulls_opened: 0,
+            pulls_merged: 0,
+            reviews: 0,
             issue_comments: 0,
         })
 }

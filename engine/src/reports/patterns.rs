@@ -87,7 +87,7 @@ impl Classifier {
         Ok(Self {
             bug: Patterns::compile("bug", &patterns.bug)?,
             performance: Patterns::compile("performance", &patterns.performance)?,
-            bots: Patterns::compile("bots", &patterns.bots)?,
+            bots: Patterns::compile("bot", &patterns.bots)?,
         })
     }
 }

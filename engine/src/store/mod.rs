@@ -2,6 +2,7 @@
 //! queries every other module goes through.
 
 pub mod accounts;
+pub mod activity;
 pub mod contributions;
 pub mod discovery;
 pub mod discovery_list;

@@ -105,3 +105,188 @@ impl Store {
             .collect()
     }
 }
+
+/// A repository of a report: where it is, and what its sync could not read.
+#[derive(Debug, Clone)]
+pub struct RepositoryFact {
+    pub id: RepoId,
+    pub forge: Forge,
+    pub instance: String,
+    pub path: String,
+    pub url: String,
+    /// The issues' watermark: `None` until a first sync ends.
+    pub read_until: Option<DateTime<Utc>>,
+    /// The last sync's failure, while it failed.
+    pub problem: Option<String>,
+    pub changes_unavailable: Option<String>,
+    pub commits_unavailable: Option<String>,
+}
+
+/// Which count a row of [`Store::report_activity_counts`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityKind {
+    Commits,
+    PullsOpened,
+    PullsMerged,
+    Reviews,
+}
+
+/// How many of one kind of act one account did in one repository.
+#[derive(Debug, Clone)]
+pub struct ActivityCount {
+    pub repository: RepoId,
+    pub who: String,
+    pub kind: ActivityKind,
+    pub count: u64,
+}
+
+/// An account's first act in the repositories, and the months it acted in
+/// within the range.
+#[derive(Debug, Clone)]
+pub struct ActiveMonths {
+    pub forge: Forge,
+    pub instance: String,
+    pub who: String,
+    pub first: DateTime<Utc>,
+    /// First instants of the months, UTC.
+    pub months: Vec<DateTime<Utc>>,
+}
+
+/// Every dated act a report counts contributors by: commits authored, pull
+/// requests opened, reviews, issues opened and comments on them (Gerrit's
+/// tracker rows are changes, already counted as pull requests).
+const ACTS: &str = "
+    SELECT repository_id, author AS who, authored_at AS at
+      FROM tracked_commits WHERE repository_id = ANY($1)
+    UNION ALL
+    SELECT repository_id, author, created_at FROM tracked_changes WHERE repository_id = ANY($1)
+    UNION ALL
+    SELECT repository_id, reviewer, submitted_at FROM change_reviews WHERE repository_id = ANY($1)
+    UNION ALL
+    SELECT i.repository_id, i.author, i.created_at
+      FROM tracked_issues i JOIN tracked_repositories r ON r.id = i.repository_id
+     WHERE i.repository_id = ANY($1) AND r.forge <> 'gerrit'
+    UNION ALL
+    SELECT c.repository_id, c.author, c.created_at
+      FROM issue_comments c JOIN tracked_repositories r ON r.id = c.repository_id
+     WHERE c.repository_id = ANY($1) AND r.forge <> 'gerrit'";
+
+impl Store {
+    /// The repositories of a report that exist, in the order of their ids.
+    pub async fn report_repositories(&self, ids: &[RepoId]) -> Result<Vec<RepositoryFact>> {
+        let rows = sqlx::query(
+            "SELECT id, forge, instance, path, url, watermark, last_error,
+                    changes_unavailable, commits_unavailable
+             FROM tracked_repositories WHERE id = ANY($1) ORDER BY id",
+        )
+        .bind(ids)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RepositoryFact {
+                    id: row.try_get("id")?,
+                    forge: forge_of(row.try_get("forge")?)?,
+                    instance: row.try_get("instance")?,
+                    path: row.try_get("path")?,
+                    url: row.try_get("url")?,
+                    read_until: row.try_get("watermark")?,
+                    problem: row.try_get("last_error")?,
+                    changes_unavailable: row.try_get("changes_unavailable")?,
+                    commits_unavailable: row.try_get("commits_unavailable")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Per repository and account, the commits authored, pull requests
+    /// opened and merged, and reviews submitted in `[from, until)`.
+    pub async fn report_activity_counts(
+        &self,
+        repositories: &[RepoId],
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<ActivityCount>> {
+        let rows = sqlx::query(
+            "SELECT repository_id, author AS who, 'commits' AS kind, count(*) AS n
+               FROM tracked_commits
+              WHERE repository_id = ANY($1) AND authored_at >= $2 AND authored_at < $3
+              GROUP BY 1, 2
+             UNION ALL
+             SELECT repository_id, author, 'pulls_opened', count(*) FROM tracked_changes
+              WHERE repository_id = ANY($1) AND created_at >= $2 AND created_at < $3
+              GROUP BY 1, 2
+             UNION ALL
+             SELECT repository_id, author, 'pulls_merged', count(*) FROM tracked_changes
+              WHERE repository_id = ANY($1) AND merged_at >= $2 AND merged_at < $3
+              GROUP BY 1, 2
+             UNION ALL
+             SELECT repository_id, reviewer, 'reviews', count(*) FROM change_reviews
+              WHERE repository_id = ANY($1) AND submitted_at >= $2 AND submitted_at < $3
+              GROUP BY 1, 2",
+        )
+        .bind(repositories)
+        .bind(from)
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(who) = row.try_get::<Option<String>, _>("who")? else {
+                continue;
+            };
+            let kind = match row.try_get::<&str, _>("kind")? {
+                "commits" => ActivityKind::Commits,
+                "pulls_opened" => ActivityKind::PullsOpened,
+                "pulls_merged" => ActivityKind::PullsMerged,
+                _ => ActivityKind::Reviews,
+            };
+            counts.push(ActivityCount {
+                repository: row.try_get("repository_id")?,
+                who,
+                kind,
+                count: super::unsigned(row.try_get("n")?)?,
+            });
+        }
+        Ok(counts)
+    }
+
+    /// Per account that acted in `[from, until)`: its first act in the
+    /// repositories (up to `until`) and the months of the range it acted in.
+    pub async fn report_active_months(
+        &self,
+        repositories: &[RepoId],
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<ActiveMonths>> {
+        let rows = sqlx::query(&format!(
+            "WITH acts AS ({ACTS}),
+                  named AS (
+                    SELECT r.forge, r.instance, a.who, a.at
+                      FROM acts a JOIN tracked_repositories r ON r.id = a.repository_id
+                     WHERE a.who IS NOT NULL AND a.at < $3)
+             SELECT forge, instance, who, min(at) AS first,
+                    array_agg(DISTINCT date_trunc('month', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+                      FILTER (WHERE at >= $2) AS months
+               FROM named
+              GROUP BY forge, instance, who
+             HAVING bool_or(at >= $2)"
+        ))
+        .bind(repositories)
+        .bind(from)
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ActiveMonths {
+                    forge: forge_of(row.try_get("forge")?)?,
+                    instance: row.try_get("instance")?,
+                    who: row.try_get("who")?,
+                    first: row.try_get("first")?,
+                    months: row.try_get("months")?,
+                })
+            })
+            .collect()
+    }
+}

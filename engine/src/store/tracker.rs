@@ -213,6 +213,39 @@ impl Store {
         row.as_ref().map(repo_of).transpose()
     }
 
+    /// The kept repository at `path` on a forge instance (any case).
+    pub async fn find_tracked(
+        &self,
+        forge: Forge,
+        instance: &str,
+        path: &str,
+    ) -> Result<Option<TrackedRepo>> {
+        let row = sqlx::query(&format!(
+            "SELECT {REPO_COLUMNS} FROM tracked_repositories r
+             WHERE r.forge = $1 AND r.instance = $2 AND lower(r.path) = lower($3)
+             ORDER BY r.id LIMIT 1"
+        ))
+        .bind(forge.key())
+        .bind(instance)
+        .bind(path)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(repo_of).transpose()
+    }
+
+    /// Whether `user` subscribes to `repo` and the last sync found their
+    /// token still reads it: who may see a private repository's items.
+    pub async fn reads_repository(&self, user: UserId, repo: RepoId) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM subscriptions
+                 WHERE user_id = $1 AND repository_id = $2 AND lost_access IS NULL)",
+        )
+        .bind(user)
+        .bind(repo)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
     pub async fn is_subscribed(&self, user: UserId, repo: RepoId) -> Result<bool> {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND repository_id = $2)",

@@ -22,9 +22,11 @@ use model::tracker::{Comment, Issue};
 
 use crate::accounts::Accounts;
 use crate::error::{Error, Result};
+use crate::forge::activity::{Listing, ReviewRecord};
 use crate::forge::directory::Directory;
 use crate::forge::{Client, RepoInfo};
 use crate::store::Store;
+use crate::store::activity::ActivityList;
 use crate::store::tracker::{ItemToStore, RepoId, StoredItem, Subscriber, TrackedRepo};
 
 /// How a sync behaves.
@@ -60,7 +62,15 @@ pub struct SyncReport {
     /// Items whose comments were read.
     pub comment_lists: usize,
     pub full: bool,
+    /// Pull requests new or changed since stored, and reviews read.
+    pub changes: usize,
+    pub reviews: usize,
+    /// Commits read (those since the watermark, less the overlap).
+    pub commits: usize,
 }
+
+/// Commits stored per transaction.
+const COMMIT_BATCH: usize = 500;
 
 /// Items a sync stores before the planner's statistics are worth renewing.
 const LARGE_SYNC: usize = 1000;
@@ -200,6 +210,7 @@ impl RepoSyncer {
             listed: list.items.len(),
             comment_lists: wanted.iter().filter(|w| **w == Comments::Read).count(),
             full,
+            ..SyncReport::default()
         };
         let batch = self.settings.batch.max(1);
         let mut wanted = wanted.into_iter();
@@ -232,7 +243,105 @@ impl RepoSyncer {
         if report.listed >= LARGE_SYNC {
             self.store.refresh_statistics().await?;
         }
-        Ok(report)
+        let (changes, reviews) = self.sync_changes(repo, &client, &path, full).await?;
+        let commits = self.sync_commits(repo, &client, &path).await?;
+        Ok(SyncReport {
+            changes,
+            reviews,
+            commits,
+            ..report
+        })
+    }
+
+    /// Keeps the repository's pull requests and reviews, with a watermark
+    /// of their own and the same rules as issues. Returns how many changes
+    /// and reviews were stored.
+    async fn sync_changes(
+        &self,
+        repo: &TrackedRepo,
+        client: &Client,
+        path: &str,
+        full: bool,
+    ) -> Result<(usize, usize)> {
+        let mark = self.store.activity_marks(repo.id).await?.changes;
+        let full = full || mark.is_none();
+        let since = if full {
+            None
+        } else {
+            mark.map(|w| w - self.settings.overlap)
+        };
+        let began = Utc::now();
+        let known = self.store.known_changes(repo.id).await?;
+        let list = match client.changes(path, since, &known).await? {
+            Listing::Read(list) => list,
+            Listing::Unavailable(reason) => {
+                self.store
+                    .activity_unavailable(repo.id, ActivityList::Changes, &reason)
+                    .await?;
+                return Ok((0, 0));
+            }
+        };
+        // A change is stored with its reviews in one transaction: a change
+        // stored is known, and a known change's reviews are not read again.
+        let mut reviews: HashMap<u64, Vec<ReviewRecord>> = HashMap::new();
+        for review in &list.reviews {
+            reviews
+                .entry(review.change)
+                .or_default()
+                .push(review.clone());
+        }
+        let batch = self.settings.batch.max(1);
+        for changes in list.changes.chunks(batch) {
+            let theirs: Vec<ReviewRecord> = changes
+                .iter()
+                .filter_map(|c| reviews.remove(&c.number))
+                .flatten()
+                .collect();
+            self.store.store_changes(repo.id, changes, &theirs).await?;
+        }
+        // Reviews listed apart from their changes (GitLab's events).
+        let rest: Vec<ReviewRecord> = reviews.into_values().flatten().collect();
+        for reviews in rest.chunks(batch * 10) {
+            self.store.store_changes(repo.id, &[], reviews).await?;
+        }
+        self.store
+            .activity_synced(
+                repo.id,
+                ActivityList::Changes,
+                list.started.unwrap_or(began),
+                full.then_some(list.listed.as_slice()),
+            )
+            .await?;
+        Ok((list.changes.len(), list.reviews.len()))
+    }
+
+    /// Keeps the default branch's commits since the watermark (all, the
+    /// first time). Returns how many were read.
+    async fn sync_commits(&self, repo: &TrackedRepo, client: &Client, path: &str) -> Result<usize> {
+        let mark = self.store.activity_marks(repo.id).await?.commits;
+        let since = mark.map(|w| w - self.settings.overlap);
+        let began = Utc::now();
+        let list = match client.commits(path, since).await? {
+            Listing::Read(list) => list,
+            Listing::Unavailable(reason) => {
+                self.store
+                    .activity_unavailable(repo.id, ActivityList::Commits, &reason)
+                    .await?;
+                return Ok(0);
+            }
+        };
+        for commits in list.commits.chunks(COMMIT_BATCH) {
+            self.store.store_commits(repo.id, commits).await?;
+        }
+        self.store
+            .activity_synced(
+                repo.id,
+                ActivityList::Commits,
+                list.started.unwrap_or(began),
+                None,
+            )
+            .await?;
+        Ok(list.commits.len())
     }
 
     /// The client to read `repo` with, and its path now (after a rename).

@@ -10,6 +10,7 @@ use model::forge::Forge;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+mod activity;
 mod organisation;
 mod tracker;
 
@@ -137,21 +138,32 @@ impl Bitbucket {
         first: Call,
         keep_going: impl Fn(&[T]) -> bool,
     ) -> Result<Vec<T>> {
+        Ok(self.collect_timed(first, keep_going).await?.0)
+    }
+
+    /// [`Self::collect`], with the forge's clock at the first answer.
+    async fn collect_timed<T: DeserializeOwned>(
+        &self,
+        first: Call,
+        keep_going: impl Fn(&[T]) -> bool,
+    ) -> Result<(Vec<T>, Option<DateTime<Utc>>)> {
         let mut items = Vec::new();
+        let mut started = None;
         let mut call = first;
         loop {
-            let page: Envelope<T> = self
+            let fetched = self
                 .http
                 .fetch(&call, |body| {
-                    serde_json::from_slice(body).map_err(|e| e.to_string())
+                    serde_json::from_slice::<Envelope<T>>(body).map_err(|e| e.to_string())
                 })
-                .await?
-                .value;
+                .await?;
+            started = started.or_else(|| super::forge_clock(&fetched.headers));
+            let page = fetched.value;
             let more = keep_going(&page.values);
             items.extend(page.values);
             match page.next {
                 Some(next) if more => call = Call::get(next, "api"),
-                _ => return Ok(items),
+                _ => return Ok((items, started)),
             }
         }
     }

@@ -64,7 +64,7 @@ impl From<Repository> for RepoInfo {
 }
 
 impl Bitbucket {
-    fn missing(&self, repository: &str) -> String {
+    pub(super) fn missing(&self, repository: &str) -> String {
         format!(
             "Bitbucket repository `{repository}` on {} (or its issue tracker, or the token may not read it)",
             self.instance

@@ -8,6 +8,7 @@ use model::forge::Forge;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+mod activity;
 mod tracker;
 
 use super::http::{Auth, Call, Http, Limits};

@@ -37,7 +37,7 @@ struct Change {
     messages: Vec<Message>,
 }
 
-fn optional_time<'de, D: serde::Deserializer<'de>>(
+pub(super) fn optional_time<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> std::result::Result<Option<DateTime<Utc>>, D::Error> {
     #[derive(Deserialize)]
@@ -65,7 +65,7 @@ impl Change {
 }
 
 impl Gerrit {
-    fn change_url(&self, project: &str, number: u64) -> String {
+    pub(super) fn change_url(&self, project: &str, number: u64) -> String {
         format!("{}/c/{project}/+/{number}", self.web)
     }
 

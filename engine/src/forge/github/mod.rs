@@ -2,6 +2,7 @@
 //! windows of at most a year for what a person did, and REST for the detail
 //! GraphQL lacks (each commit, merges of older pull requests, comments).
 
+mod activity;
 mod graphql;
 pub mod network;
 pub mod organisation;

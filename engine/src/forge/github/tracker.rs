@@ -75,7 +75,7 @@ fn by_update(url: &str, since: Option<DateTime<Utc>>, page: u32) -> Call {
 }
 
 impl GitHub {
-    fn missing(&self, repository: &str) -> String {
+    pub(super) fn missing(&self, repository: &str) -> String {
         format!(
             "GitHub repository `{repository}` on {} (or the token may not read it)",
             self.instance

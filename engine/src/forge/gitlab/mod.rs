@@ -10,6 +10,7 @@ use model::contribution::{Contribution, ContributionKind, Status};
 use model::forge::Forge;
 use serde::Deserialize;
 
+mod activity;
 mod organisation;
 mod tracker;
 

@@ -59,12 +59,12 @@ impl From<Project> for RepoInfo {
 }
 
 /// A project path as the API takes it in a URL.
-fn encoded(repository: &str) -> String {
+pub(super) fn encoded(repository: &str) -> String {
     repository.replace('/', "%2F")
 }
 
 impl GitLab {
-    fn missing(&self, repository: &str) -> String {
+    pub(super) fn missing(&self, repository: &str) -> String {
         format!(
             "GitLab project `{repository}` on {} (or the token may not read it)",
             self.instance

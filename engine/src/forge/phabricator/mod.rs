@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+mod activity;
 mod tracker;
 
 use super::http::{Auth, Call, Http, Limits};

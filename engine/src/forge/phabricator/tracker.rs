@@ -71,7 +71,10 @@ impl Phabricator {
     }
 
     /// Usernames of user PHIDs.
-    async fn usernames(&self, phids: &BTreeSet<String>) -> Result<BTreeMap<String, String>> {
+    pub(super) async fn usernames(
+        &self,
+        phids: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, String>> {
         self.names("user.search", phids, "username").await
     }
 
