@@ -471,11 +471,8 @@ impl ReportParams {
 
     /// The query string that gives these parameters back (without `?`).
     pub fn to_query(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = self
-            .repositories
-            .iter()
-            .map(|r| ("r", r.clone()))
-            .collect();
+        let mut pairs: Vec<(&str, String)> =
+            self.repositories.iter().map(|r| ("r", r.clone())).collect();
         pairs.extend(self.from.map(|d| ("from", d.to_string())));
         pairs.extend(self.to.map(|d| ("to", d.to_string())));
         for (key, list) in [
@@ -528,7 +525,10 @@ mod params_tests {
         let params = ReportParams::from_query(query, &[]).unwrap();
         assert_eq!(params.repositories, ["github:a/b", "gitlab:g/p"]);
         assert_eq!(params.bug.as_deref(), Some(&["^bug$".to_owned()][..]));
-        assert_eq!(ReportParams::from_query(&params.to_query(), &[]).unwrap(), params);
+        assert_eq!(
+            ReportParams::from_query(&params.to_query(), &[]).unwrap(),
+            params
+        );
         let error = ReportParams::from_query("r=x&color=red", &[]).unwrap_err();
         assert_eq!(error.field, "color");
         let error = ReportParams::from_query("from=yesterday", &[]).unwrap_err();
@@ -538,7 +538,10 @@ mod params_tests {
         let patterns = params.patterns(&ReportPatterns::default()).unwrap();
         assert_eq!(patterns.bug, ["^bug$"]);
         assert_eq!(patterns.performance, ReportPatterns::default().performance);
-        assert_eq!(ReportParams::default().patterns(&ReportPatterns::default()), None);
+        assert_eq!(
+            ReportParams::default().patterns(&ReportPatterns::default()),
+            None
+        );
     }
 }
 

@@ -227,7 +227,68 @@ pub struct ServeConfig {
     pub health: HealthConfig,
 
     #[command(flatten)]
+    pub reports: ReportConfig,
+
+    #[command(flatten)]
     pub log: LogConfig,
+}
+
+/// The patterns repository reports classify with, unless a report's
+/// address gives its own (regular expressions, case-insensitive; each
+/// flag repeated for more, and given at all it replaces the defaults).
+#[derive(Debug, Clone, Args)]
+pub struct ReportConfig {
+    /// Labels that make an issue a bug report.
+    #[arg(
+        long = "report-bug-pattern",
+        env = "TALLY_REPORT_BUG_PATTERNS",
+        value_delimiter = '\n'
+    )]
+    pub bug: Vec<String>,
+
+    /// Labels that make an issue a performance report.
+    #[arg(
+        long = "report-performance-pattern",
+        env = "TALLY_REPORT_PERFORMANCE_PATTERNS",
+        value_delimiter = '\n'
+    )]
+    pub performance: Vec<String>,
+
+    /// Accounts whose comments are not a first response (bots).
+    #[arg(
+        long = "report-bot-pattern",
+        env = "TALLY_REPORT_BOT_PATTERNS",
+        value_delimiter = '\n'
+    )]
+    pub bots: Vec<String>,
+}
+
+impl ReportConfig {
+    /// The installation's patterns; refused at start when one is not a
+    /// regular expression, naming the flag.
+    pub fn patterns(&self) -> Result<model::report::ReportPatterns, String> {
+        let defaults = model::report::ReportPatterns::default();
+        let pick = |given: &Vec<String>, default: Vec<String>| {
+            if given.is_empty() {
+                default
+            } else {
+                given.clone()
+            }
+        };
+        let patterns = model::report::ReportPatterns {
+            bug: pick(&self.bug, defaults.bug),
+            performance: pick(&self.performance, defaults.performance),
+            bots: pick(&self.bots, defaults.bots),
+        };
+        engine::reports::patterns::Classifier::new(&patterns).map_err(|e| {
+            let text = e.to_string();
+            match text.split_once(": ") {
+                Some((kind, problem)) => format!("--report-{kind}-pattern: {problem}"),
+                None => text,
+            }
+        })?;
+        Ok(patterns)
+    }
 }
 
 /// Bounds on organisation health checks and how long their answers are reused.

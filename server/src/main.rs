@@ -172,8 +172,18 @@ async fn serve_with(
         directory.clone(),
         config.health.settings(),
     );
+    let reports = engine::reports::Reports::new(
+        store.clone(),
+        directory.clone(),
+        engine::reports::ReportSettings {
+            max_years: config.queries.max_years,
+            patterns: config.reports.patterns().map_err(ServerError::Config)?,
+            ..engine::reports::ReportSettings::default()
+        },
+    );
     let state = AppState {
         health,
+        reports,
         store,
         forges: Arc::new(forges),
         directory,

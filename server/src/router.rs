@@ -27,6 +27,7 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
     let store = state.store.clone();
     let discovery = state.discovery.clone();
     let health = state.health.clone();
+    let reports = state.reports.clone();
     // What pages and server functions may take from context (the visitor
     // comes with each request, from its session).
     let context = move || {
@@ -37,6 +38,7 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         leptos::context::provide_context(store.clone());
         leptos::context::provide_context(discovery.clone());
         leptos::context::provide_context(health.clone());
+        leptos::context::provide_context(reports.clone());
     };
     Router::new()
         .route("/healthz", get(probes::live))

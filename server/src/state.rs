@@ -26,6 +26,8 @@ pub struct AppState {
     pub discovery: Option<engine::jobs::DiscoveryQueue>,
     /// Organisation health checks and the answers they keep.
     pub health: engine::health_check::HealthChecker,
+    /// Repository reports over what the tracker keeps.
+    pub reports: engine::reports::Reports,
     /// The share of each budget discovery may spend.
     pub crawler_share: f64,
     /// `/api/v1` needs a session or a token, reads included.

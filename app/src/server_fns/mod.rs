@@ -3,6 +3,7 @@
 
 pub mod discovery;
 pub mod health_check;
+pub mod reports;
 pub mod settings;
 pub mod tracker;
 

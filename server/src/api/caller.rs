@@ -41,6 +41,14 @@ impl Caller {
         !matches!(self, Caller::Anonymous)
     }
 
+    /// The person calling, if any (their token or session).
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Session { user, .. } | Caller::Token { user, .. } => Some(*user),
+        }
+    }
+
     /// Who asked, as a run records it; a refusal for anyone who may not
     /// write.
     pub fn writer(&self) -> Result<String, AppError> {

@@ -22,6 +22,7 @@ mod developers;
 mod health_check;
 mod params;
 mod rate_limit;
+mod reports;
 mod repositories;
 mod tasks;
 
@@ -36,6 +37,10 @@ use model::health_check::{
     RepositoryCount, RepositoryFigures,
 };
 use model::rate_limit::{RateLimit, RateLimits};
+use model::report::{
+    AgeBucket, AgeCount, Concentration, Durations, IssueMeasures, LabelCount, MonthContributors,
+    PersonTally, Report, ReportRepository, Share,
+};
 use model::tasks::{
     ParameterKind, Schedule, TaskName, TaskParameter, TaskProgress, TaskRun, TaskRunDetail,
     TaskState, TaskType, TasksOverview,
@@ -53,7 +58,7 @@ pub const API: &str = "/api/v1";
 #[openapi(
     info(
         title = "Tally",
-        description = "Developers and repositories discovery found, and organisations' health checks, served by Tally. \
+        description = "Developers and repositories discovery found, organisations' health checks and repository reports, served by Tally. \
                        Every error answers {\"error\": {\"code\", \"message\", \"field\"?}}.",
     ),
     paths(
@@ -69,12 +74,25 @@ pub const API: &str = "/api/v1";
         rate_limit::standing,
         health_check::by_query,
         health_check::by_body,
+        reports::by_query,
+        reports::by_path,
         tasks::overview,
         tasks::one,
         tasks::start,
     ),
     modifiers(&Credentials),
     components(schemas(
+        Report,
+        ReportRepository,
+        PersonTally,
+        IssueMeasures,
+        Share,
+        Durations,
+        AgeCount,
+        AgeBucket,
+        LabelCount,
+        Concentration,
+        MonthContributors,
         HealthCheck,
         HealthCheckRequest,
         HealthData,
@@ -165,6 +183,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         // The short form for `curl`, outside the versioned API.
         .route("/health-check", get(health_check::by_query))
+        .route("/api/v1/reports", get(reports::by_query))
+        .route("/api/v1/reports/{forge}/{*path}", get(reports::by_path))
         .route("/api/v1/tasks", get(tasks::overview).post(tasks::start))
         .route("/api/v1/tasks/{id}", get(tasks::one))
         .route("/api/v1", any(unknown))

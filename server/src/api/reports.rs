@@ -1,0 +1,148 @@
+//! `/api/v1/reports`: a repository report for scripts, as JSON or, with
+//! `format=csv`, the per-person table as CSV. One repository by path
+//! (`/api/v1/reports/github/owner/name`) or several by `r`
+//! (`/api/v1/reports?r=github:a/b&r=gitlab:g/p`); the page at `/reports/…`
+//! takes the same parameters.
+
+use app::error::AppError;
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use model::error::ErrorBody;
+use model::forge::Forge;
+use model::report::{Report, ReportParams};
+
+use super::caller::Caller;
+use crate::state::AppState;
+
+/// How the answer is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+fn format_of(query: &str) -> Result<Format, AppError> {
+    match model::url::query_pairs(query)
+        .into_iter()
+        .find(|(key, _)| key == "format")
+        .map(|(_, value)| value)
+        .as_deref()
+    {
+        None | Some("json") => Ok(Format::Json),
+        Some("csv") => Ok(Format::Csv),
+        Some(other) => Err(AppError::invalid(
+            "format",
+            format!("`{other}` is not one of json, csv"),
+        )),
+    }
+}
+
+/// The report `params` ask for, as `caller` may see it.
+async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    params: &ReportParams,
+    format: Format,
+) -> Result<Response, AppError> {
+    let report = app::server_fns::reports::answer(&state.reports, params, caller.user()).await?;
+    Ok(match format {
+        Format::Json => Json(report).into_response(),
+        Format::Csv => csv(&report),
+    })
+}
+
+fn csv(report: &Report) -> Response {
+    let name = format!("report-{}-{}.csv", report.from, report.to);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        report.people_csv(),
+    )
+        .into_response()
+}
+
+fn params_of(query: &str) -> Result<ReportParams, AppError> {
+    ReportParams::from_query(query, &["format"])
+        .map_err(|e| AppError::bad_request(e.field, e.message))
+}
+
+/// The report on the repositories `r` names: per person, commits, issues
+/// opened, pull requests opened and merged, reviews and issue comments in
+/// the range; the issues' bug and performance share, time to close, first
+/// response, open issues by age and label; contributor concentration; new
+/// and returning contributors per month. Only repositories this
+/// installation keeps (subscribed to by someone) are reported on; a
+/// private one only to a subscriber whose token reads it.
+#[utoipa::path(get, path = "/api/v1/reports", tag = "reports",
+    params(
+        ("r" = Vec<String>, Query, description = "A repository's address (`https://github.com/owner/name`) or `forge:path`; repeat for more (at most 20)"),
+        ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD` (UTC); a year before `to` by default"),
+        ("to" = Option<String>, Query, description = "Last day, `YYYY-MM-DD` (UTC); today by default"),
+        ("bug" = Option<Vec<String>>, Query, description = "Label patterns (regular expressions, case-insensitive) that make an issue a bug; replace the installation's"),
+        ("performance" = Option<Vec<String>>, Query, description = "Label patterns that make an issue a performance issue"),
+        ("bot" = Option<Vec<String>>, Query, description = "Account patterns whose comments are not a first response"),
+        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`: the per-person table"),
+    ),
+    responses(
+        (status = 200, body = Report),
+        (status = 400, description = "An unknown parameter or a day that is not one; `field` names it", body = ErrorBody),
+        (status = 404, description = "A repository this installation does not keep (or may not show you)", body = ErrorBody),
+        (status = 422, description = "Too many repositories, a range longer than the installation reports on, or a pattern that is not a regular expression; `field` names it", body = ErrorBody),
+        (status = 503, description = "A repository is being read for the first time: no numbers rather than zeros", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
+pub async fn by_query(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let query = query.unwrap_or_default();
+    let format = format_of(&query)?;
+    let params = params_of(&query)?;
+    answer(&state, &caller, &params, format).await
+}
+
+/// The report on one repository, named in the path (`github/owner/name`);
+/// the other parameters as for `/api/v1/reports`.
+#[utoipa::path(get, path = "/api/v1/reports/{forge}/{path}", tag = "reports",
+    params(
+        ("forge" = Forge, Path, description = "The forge"),
+        ("path" = String, Path, description = "The repository as the forge names it (`owner/name`, a GitLab group path, a Gerrit project)"),
+        ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD` (UTC)"),
+        ("to" = Option<String>, Query, description = "Last day, `YYYY-MM-DD` (UTC)"),
+        ("format" = Option<String>, Query, description = "`json` or `csv`"),
+    ),
+    responses(
+        (status = 200, body = Report),
+        (status = 400, description = "An unknown parameter; `field` names it", body = ErrorBody),
+        (status = 404, description = "An unknown forge, or a repository this installation does not keep", body = ErrorBody),
+        (status = 422, description = "A bad range or pattern; `field` names it", body = ErrorBody),
+        (status = 503, description = "The repository is being read for the first time", body = ErrorBody),
+    ))]
+pub async fn by_path(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((forge, path)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let forge = Forge::from_key(&forge)
+        .ok_or_else(|| AppError::not_found(format!("no forge called `{forge}`")))?;
+    let query = query.unwrap_or_default();
+    let format = format_of(&query)?;
+    let mut params = params_of(&query)?;
+    if !params.repositories.is_empty() {
+        return Err(AppError::bad_request(
+            "r",
+            "the path names the repository; use /api/v1/reports?r=… for several",
+        ));
+    }
+    params.repositories = vec![format!("{}:{path}", forge.key())];
+    answer(&state, &caller, &params, format).await
+}

@@ -1,0 +1,191 @@
+//! Repository reports over real HTTP: `/api/v1/reports` by path and by
+//! `r` answer the same report, whose tallies are the simulator's truth and
+//! which fits its documented schema; the CSV holds the same table; bad
+//! input is refused naming the field; the page shows the numbers.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use engine::accounts::Accounts;
+use engine::forge::directory::Directory;
+use engine::forge::{Endpoint, RepoInfo, instance_of};
+use engine::secrets::Cipher;
+use engine::store::testing::TestDb;
+use engine::tracker::sync::{RepoSyncer, SyncSettings};
+use model::forge::Forge;
+use model::report::Report;
+use sim::server::{SimConfig, Simulator};
+use sim::world::{WorldConfig, generate};
+
+/// The simulator, and the busiest GitHub repository kept and synced.
+async fn kept(db: &TestDb) -> (Simulator, sim::world::Id, String) {
+    let world = generate(WorldConfig {
+        seed: 23,
+        people: 30,
+        repos: 15,
+        years: 1,
+        until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+    });
+    let simulator = Simulator::start(Arc::new(world), SimConfig::default())
+        .await
+        .unwrap();
+    let api = simulator.url(Forge::GitHub).unwrap().to_owned();
+    let directory = Arc::new(Directory::new(vec![Endpoint {
+        forge: Forge::GitHub,
+        api_url: api.clone(),
+        token: Some("sim_instance".into()),
+        scope: Vec::new(),
+    }]));
+    let repo = simulator.world.repos_by_issues(Forge::GitHub)[0].id;
+    let path = simulator.world.full_name(simulator.world.repo(repo));
+    let info = RepoInfo {
+        path: path.clone(),
+        url: String::new(),
+        private: false,
+        description: None,
+    };
+    let id = db
+        .store
+        .track_repository(Forge::GitHub, &instance_of(&api), &info)
+        .await
+        .unwrap();
+    let accounts = Arc::new(Accounts::new(db.store.clone(), Cipher::new([7; 32]), None));
+    RepoSyncer::new(
+        db.store.clone(),
+        directory,
+        accounts,
+        SyncSettings::default(),
+    )
+    .sync(id)
+    .await
+    .unwrap();
+    (simulator, repo, path)
+}
+
+async fn get(server: &common::Server, path_and_query: &str) -> reqwest::Response {
+    reqwest::get(format!("{}{path_and_query}", server.url))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_api_answers_the_truth_by_path_and_by_r_and_as_csv() {
+    let db = TestDb::new().await;
+    let (simulator, world_id, path) = kept(&db).await;
+    let server = common::start_with(&db.url, &common::sim_forges(&simulator));
+    let range = "from=2026-01-01&to=2026-06-30";
+    let by_path = get(&server, &format!("/api/v1/reports/github/{path}?{range}")).await;
+    assert_eq!(by_path.status(), 200);
+    let body: serde_json::Value = by_path.json().await.unwrap();
+    let report: Report = serde_json::from_value(body.clone()).unwrap();
+    let r = model::url::encode_component(&format!("github:{path}"));
+    let by_r: Report = get(&server, &format!("/api/v1/reports?r={r}&{range}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_r.people, report.people);
+    assert_eq!(by_r.issues, report.issues);
+
+    // The tallies are the world's.
+    let from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let truth = sim::truth::report::report(&simulator.world, world_id, from, to, report.at);
+    let total = |f: fn(&sim::truth::report::PersonTruth) -> u64| -> u64 {
+        truth.people.values().map(f).sum()
+    };
+    let sum =
+        |f: fn(&model::report::PersonTally) -> u64| -> u64 { report.people.iter().map(f).sum() };
+    assert_eq!(sum(|p| p.commits), total(|p| p.commits));
+    assert_eq!(sum(|p| p.pulls_opened), total(|p| p.pulls_opened));
+    assert_eq!(sum(|p| p.pulls_merged), total(|p| p.pulls_merged));
+    assert_eq!(sum(|p| p.reviews), total(|p| p.reviews));
+    assert_eq!(sum(|p| p.issues_opened), total(|p| p.issues_opened));
+    assert_eq!(sum(|p| p.issue_comments), total(|p| p.issue_comments));
+    assert!(sum(|p| p.commits) > 0 && sum(|p| p.reviews) > 0);
+
+    // The answer fits the schema its documentation gives.
+    let doc: serde_json::Value = get(&server, "/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let schema = &doc["paths"]["/api/v1/reports/{forge}/{path}"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    let problems = common::schema::problems(&doc, schema, &body);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // The CSV is the same table.
+    let csv = get(
+        &server,
+        &format!("/api/v1/reports/github/{path}?{range}&format=csv"),
+    )
+    .await;
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), report.people.len() + 1);
+    assert!(lines[0].starts_with("forge,instance,account,commits,"));
+    let first = &report.people[0];
+    assert!(
+        lines[1].starts_with(&format!(
+            "github,{},{},{},",
+            first.instance, first.account, first.commits
+        )),
+        "{}",
+        lines[1]
+    );
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_the_field() {
+    let db = TestDb::new().await;
+    let (simulator, _, path) = kept(&db).await;
+    let server = common::start_with(&db.url, &common::sim_forges(&simulator));
+    let base = format!("/api/v1/reports/github/{path}");
+    for (query, status, field) in [
+        (format!("{base}?colour=red"), 400, Some("colour")),
+        (format!("{base}?from=yesterday"), 400, Some("from")),
+        (format!("{base}?bug=%5B"), 422, Some("bug")),
+        (
+            format!("{base}?from=2000-01-01&to=2026-01-01"),
+            422,
+            Some("to"),
+        ),
+        (format!("{base}?format=xml"), 422, Some("format")),
+        ("/api/v1/reports".to_owned(), 422, Some("r")),
+        (
+            "/api/v1/reports/github/nobody/nothing".to_owned(),
+            404,
+            None,
+        ),
+        ("/api/v1/reports/svn/x/y".to_owned(), 404, None),
+    ] {
+        let answer = get(&server, &query).await;
+        assert_eq!(answer.status().as_u16(), status, "{query}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["error"]["field"].as_str(), field, "{query}: {body}");
+    }
+    // An empty range says so rather than 0 %.
+    let empty: Report = get(&server, &format!("{base}?from=2020-01-01&to=2020-01-31"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(empty.issues.opened, 0);
+    assert_eq!(empty.issues.bug_share.percent(), None);
+    simulator.stop().await;
+}
