@@ -1,39 +1,4 @@
-import { test, expect, hydrated, Page } from './fixtures';
-
-/// The demo's busiest GitHub and GitLab accounts (the home page suggests them).
-async function demoAccounts(page: Page): Promise<{ github: string; gitlab: string }> {
-  await page.goto('/');
-  await hydrated(page);
-  const example = (await page.getByTestId('example').textContent())?.trim() ?? '';
-  const login = (forge: string) => example.split(' ').find((a) => a.startsWith(`${forge}:`))?.split(':')[1] ?? '';
-  return { github: login('github'), gitlab: login('gitlab') };
-}
-
-/// Picks `login` on the simulated forge's consent page and approves.
-async function approveAs(page: Page, login: string) {
-  await expect(page.getByRole('button', { name: 'Authorize' })).toBeVisible();
-  await page.locator('select[name=account]').selectOption(login);
-  await page.getByRole('button', { name: 'Authorize' }).click();
-}
-
-/// Subscribes to the first `count` repositories of `forge` in the list the
-/// person may read (or finds them subscribed already); returns their names.
-async function subscribeFromList(page: Page, forge: string, count: number): Promise<string[]> {
-  const rows = page.locator('.readable__repo').filter({ has: page.locator(`.forge-tag--${forge}`) });
-  await expect(rows.first()).toBeVisible();
-  const chosen: string[] = [];
-  for (let i = 0; chosen.length < count; i++) {
-    const row = rows.nth(i);
-    const name = (await row.getAttribute('data-repository')) ?? '';
-    chosen.push(name);
-    const button = row.getByRole('button', { name: 'Subscribe' });
-    if (await button.count()) {
-      await button.click();
-      await expect(page.locator(`.subscriptions tr[data-repository="${name}"]`)).toBeVisible();
-    }
-  }
-  return chosen;
-}
+import { test, expect, hydrated, demoAccounts, approveAs, subscribeFromList } from './fixtures';
 
 test('sign in, subscribe on two forges, read one list, scroll, filter by label, sign out', async ({ page }) => {
   const { github, gitlab } = await demoAccounts(page);

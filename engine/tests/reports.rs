@@ -24,7 +24,10 @@ use engine::store::testing::TestDb;
 use engine::store::tracker::RepoId;
 use engine::tracker::sync::{RepoSyncer, SyncSettings};
 use model::forge::Forge;
-use model::report::{AgeBucket, Concentration, Durations, Report, ReportPatterns, Share};
+use model::report::{
+    AgeBucket, AgeCount, Concentration, Durations, Report, ReportPatterns, Share, Tallies,
+    TallyKind,
+};
 use sim::server::{SimConfig, Simulator};
 use sim::truth::report::{ReportTruth, shown_author, shown_commit_author};
 use sim::world::World;
@@ -32,6 +35,19 @@ use sim::world::World;
 /// Per account as shown: commits, issues opened, pull requests opened and
 /// merged, reviews, issue comments.
 type People = BTreeMap<String, [u64; 6]>;
+
+/// Everyone's tallies in the truth, whatever their names.
+fn totals(truth: &ReportTruth) -> Tallies {
+    let sum = |f: fn(&sim::truth::report::PersonTruth) -> u64| truth.people.values().map(f).sum();
+    Tallies {
+        commits: sum(|p| p.commits),
+        issues_opened: sum(|p| p.issues_opened),
+        pulls_opened: sum(|p| p.pulls_opened),
+        pulls_merged: sum(|p| p.pulls_merged),
+        reviews: sum(|p| p.reviews),
+        issue_comments: sum(|p| p.issue_comments),
+    }
+}
 
 /// What a report says, computed from the truth's sets with the model's measures.
 fn expected(world: &World, forge: Forge, truth: &ReportTruth) -> (People, Vec<String>) {
@@ -118,12 +134,12 @@ fn found(report: &Report) -> (People, Vec<String>) {
             (
                 p.account.clone(),
                 [
-                    p.commits,
-                    p.issues_opened,
-                    p.pulls_opened,
-                    p.pulls_merged,
-                    p.reviews,
-                    p.issue_comments,
+                    p.counts.commits,
+                    p.counts.issues_opened,
+                    p.counts.pulls_opened,
+                    p.counts.pulls_merged,
+                    p.counts.reviews,
+                    p.counts.issue_comments,
                 ],
             )
         })
@@ -239,6 +255,59 @@ impl Harness {
         let path = world.full_name(world.repo(world_id));
         assert_eq!(lines, want_lines, "{forge:?} {path} {from}..{to} at {at}");
         assert_eq!(people, want_people, "{forge:?} {path} {from}..{to} at {at}");
+        // Each week's and each month's numbers are those of the truth over
+        // that part of the range.
+        let part = |start: NaiveDate, end: NaiveDate| {
+            sim::truth::report::report(world, world_id, start.max(from), end.min(to), at)
+        };
+        let mut weeks = 0;
+        for week in &report.weeks {
+            let truth = part(week.week, week.week + Duration::days(6));
+            assert_eq!(
+                week.counts,
+                totals(&truth),
+                "{forge:?} week of {}",
+                week.week
+            );
+            weeks += 1;
+        }
+        assert!(weeks > 0 || from > to, "{forge:?}: weeks");
+        for month in &report.monthly {
+            let start =
+                NaiveDate::parse_from_str(&format!("{}-01", month.month), "%Y-%m-%d").unwrap();
+            let end = start
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap()
+                .pred_opt()
+                .unwrap();
+            let truth = part(start, end);
+            let (_, want) = expected(world, forge, &truth);
+            let got = vec![
+                format!("opened {}", month.opened),
+                format!("bugs {:?}", month.bug_share),
+                format!("performance {:?}", month.performance_share),
+                format!("close {:?}", month.time_to_close),
+                format!("first response {:?}", month.first_response),
+            ];
+            assert_eq!(got, want[..5], "{forge:?} {}", month.month);
+        }
+        let mut closed: BTreeMap<AgeBucket, u64> = AgeBucket::ALL.iter().map(|b| (*b, 0)).collect();
+        for seconds in truth.close_seconds.values() {
+            *closed.get_mut(&AgeBucket::of_seconds(*seconds)).unwrap() += 1;
+        }
+        let closed: Vec<AgeCount> = closed
+            .into_iter()
+            .map(|(age, issues)| AgeCount { age, issues })
+            .collect();
+        let want_closed = if forge == Forge::Bitbucket {
+            Vec::new()
+        } else {
+            closed
+        };
+        assert_eq!(
+            report.issues.closed_after, want_closed,
+            "{forge:?} closed after"
+        );
         report
     }
 }
@@ -272,14 +341,17 @@ async fn each_forges_report_equals_the_one_computed_from_the_truth() {
         for range in ranges {
             let report = h.assert_report(forge, ids, range, at).await;
             // Not vacuous: the range holds each kind the forge has.
-            let sum = |f: fn(&model::report::PersonTally) -> u64| -> u64 {
-                report.people.iter().map(f).sum()
-            };
-            assert!(sum(|p| p.pulls_opened) > 0, "{forge:?}: pull requests");
-            assert!(sum(|p| p.pulls_merged) > 0, "{forge:?}: merges");
-            assert!(sum(|p| p.reviews) > 0, "{forge:?}: reviews");
+            let sum =
+                |kind: TallyKind| -> u64 { report.people.iter().map(|p| p.counts.get(kind)).sum() };
+            assert!(sum(TallyKind::PullsOpened) > 0, "{forge:?}: pull requests");
+            assert!(sum(TallyKind::PullsMerged) > 0, "{forge:?}: merges");
+            assert!(sum(TallyKind::Reviews) > 0, "{forge:?}: reviews");
             let has_commits = !matches!(forge, Forge::Gerrit | Forge::Phabricator);
-            assert_eq!(sum(|p| p.commits) > 0, has_commits, "{forge:?}: commits");
+            assert_eq!(
+                sum(TallyKind::Commits) > 0,
+                has_commits,
+                "{forge:?}: commits"
+            );
             assert!(!report.contributors.is_empty(), "{forge:?}: contributors");
             if forge == Forge::Gerrit {
                 assert_eq!(report.issues.opened, 0, "Gerrit keeps no issues");

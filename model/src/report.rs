@@ -44,6 +44,100 @@ impl Default for ReportPatterns {
     }
 }
 
+/// One kind of act a report tallies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TallyKind {
+    /// Commits authored on the default branch.
+    Commits,
+    IssuesOpened,
+    /// Pull/merge requests (Gerrit changes, Differential revisions) opened.
+    PullsOpened,
+    /// The author's pull requests merged.
+    PullsMerged,
+    /// Approvals, requested changes and review comments.
+    Reviews,
+    IssueComments,
+}
+
+impl TallyKind {
+    pub const ALL: [Self; 6] = [
+        Self::Commits,
+        Self::PullsOpened,
+        Self::PullsMerged,
+        Self::Reviews,
+        Self::IssuesOpened,
+        Self::IssueComments,
+    ];
+
+    /// Its name in a heading.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Commits => "Commits",
+            Self::IssuesOpened => "Issues opened",
+            Self::PullsOpened => "Pull requests opened",
+            Self::PullsMerged => "Pull requests merged",
+            Self::Reviews => "Reviews",
+            Self::IssueComments => "Issue comments",
+        }
+    }
+
+    /// Its name in JSON and CSV.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Commits => "commits",
+            Self::IssuesOpened => "issues_opened",
+            Self::PullsOpened => "pulls_opened",
+            Self::PullsMerged => "pulls_merged",
+            Self::Reviews => "reviews",
+            Self::IssueComments => "issue_comments",
+        }
+    }
+}
+
+/// How many of each kind of act, in the range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Tallies {
+    pub commits: u64,
+    pub issues_opened: u64,
+    pub pulls_opened: u64,
+    pub pulls_merged: u64,
+    pub reviews: u64,
+    pub issue_comments: u64,
+}
+
+impl Tallies {
+    pub fn get(&self, kind: TallyKind) -> u64 {
+        match kind {
+            TallyKind::Commits => self.commits,
+            TallyKind::IssuesOpened => self.issues_opened,
+            TallyKind::PullsOpened => self.pulls_opened,
+            TallyKind::PullsMerged => self.pulls_merged,
+            TallyKind::Reviews => self.reviews,
+            TallyKind::IssueComments => self.issue_comments,
+        }
+    }
+
+    pub fn add(&mut self, kind: TallyKind, n: u64) {
+        let slot = match kind {
+            TallyKind::Commits => &mut self.commits,
+            TallyKind::IssuesOpened => &mut self.issues_opened,
+            TallyKind::PullsOpened => &mut self.pulls_opened,
+            TallyKind::PullsMerged => &mut self.pulls_merged,
+            TallyKind::Reviews => &mut self.reviews,
+            TallyKind::IssueComments => &mut self.issue_comments,
+        };
+        *slot += n;
+    }
+
+    /// Everything counted, for ordering people.
+    pub fn total(&self) -> u64 {
+        TallyKind::ALL.iter().map(|k| self.get(*k)).sum()
+    }
+}
+
 /// One forge account's part in a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -53,28 +147,33 @@ pub struct PersonTally {
     /// The account as the forge shows it (for commits a forge links to no
     /// account, the author's name as git recorded it).
     pub account: String,
-    /// Commits authored in the range, on the default branch.
-    pub commits: u64,
-    pub issues_opened: u64,
-    /// Pull/merge requests (Gerrit changes, Differential revisions) opened,
-    /// and of this account's, those merged in the range.
-    pub pulls_opened: u64,
-    pub pulls_merged: u64,
-    /// Reviews submitted (approvals, requested changes, review comments).
-    pub reviews: u64,
-    pub issue_comments: u64,
+    #[serde(flatten)]
+    pub counts: Tallies,
 }
 
-impl PersonTally {
-    /// Everything the account did in the range, for ordering people.
-    pub fn total(&self) -> u64 {
-        self.commits
-            + self.issues_opened
-            + self.pulls_opened
-            + self.pulls_merged
-            + self.reviews
-            + self.issue_comments
-    }
+/// Everyone's acts in one week of the range (weeks start on Monday, UTC;
+/// the first and last may be cut by the range).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WeekActivity {
+    /// The week's Monday.
+    pub week: NaiveDate,
+    #[serde(flatten)]
+    pub counts: Tallies,
+}
+
+/// A month's issue KPIs: the range's measures over the part of it in that
+/// month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthKpis {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub opened: u64,
+    pub bug_share: Share,
+    pub performance_share: Share,
+    pub time_to_close: Option<Durations>,
+    pub first_response: Durations,
 }
 
 /// The people active in one calendar month of the range: new ones (their
@@ -118,6 +217,9 @@ pub struct IssueMeasures {
     /// `None` when no repository's forge says when issues close (see
     /// `unavailable`).
     pub time_to_close: Option<Durations>,
+    /// The same issues by how long they took to close (every bucket, in
+    /// order; empty when `time_to_close` is `None`).
+    pub closed_after: Vec<AgeCount>,
     /// Issues opened in the range that someone other than their author
     /// (and not a bot) answered, until that first answer.
     pub first_response: Durations,
@@ -160,6 +262,10 @@ pub struct Report {
     /// Accounts that did anything in the range, busiest first.
     pub people: Vec<PersonTally>,
     pub issues: IssueMeasures,
+    /// Everyone's acts per week of the range, oldest first.
+    pub weeks: Vec<WeekActivity>,
+    /// The issue KPIs per month of the range, oldest first.
+    pub monthly: Vec<MonthKpis>,
     /// How the range's commits spread over their authors.
     pub concentration: Concentration,
     /// Per month of the range with any activity, oldest first.
@@ -449,13 +555,27 @@ impl ReportParams {
                     message: format!("`{value}` is not a day (YYYY-MM-DD)"),
                 })
             };
+            // A form's textarea sends one value with a line per entry.
+            let lines = || {
+                value
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            };
             match key.as_str() {
-                "r" => params.repositories.push(value),
+                "r" => params.repositories.extend(lines()),
+                "from" if value.is_empty() => {}
+                "to" if value.is_empty() => {}
                 "from" => params.from = Some(day("from")?),
                 "to" => params.to = Some(day("to")?),
-                "bug" => params.bug.get_or_insert_with(Vec::new).push(value),
-                "performance" => params.performance.get_or_insert_with(Vec::new).push(value),
-                "bot" => params.bots.get_or_insert_with(Vec::new).push(value),
+                "bug" => params.bug.get_or_insert_with(Vec::new).extend(lines()),
+                "performance" => params
+                    .performance
+                    .get_or_insert_with(Vec::new)
+                    .extend(lines()),
+                "bot" => params.bots.get_or_insert_with(Vec::new).extend(lines()),
                 other if also.contains(&other) => {}
                 other => {
                     return Err(ParamError {
@@ -491,18 +611,17 @@ impl ReportParams {
 
     /// The patterns these parameters give, over `defaults` for the kinds
     /// they leave out; `None` when they give none.
+    /// (A form sends the defaults back as they were shown: that is none.)
     pub fn patterns(&self, defaults: &ReportPatterns) -> Option<ReportPatterns> {
-        if self.bug.is_none() && self.performance.is_none() && self.bots.is_none() {
-            return None;
-        }
-        Some(ReportPatterns {
+        let patterns = ReportPatterns {
             bug: self.bug.clone().unwrap_or_else(|| defaults.bug.clone()),
             performance: self
                 .performance
                 .clone()
                 .unwrap_or_else(|| defaults.performance.clone()),
             bots: self.bots.clone().unwrap_or_else(|| defaults.bots.clone()),
-        })
+        };
+        (patterns != *defaults).then_some(patterns)
     }
 
     /// The days asked for, or the year up to `today`.
@@ -549,21 +668,17 @@ impl Report {
     /// The per-person table as CSV (RFC 4180), a header line first. A cell
     /// that a spreadsheet would take for a formula is prefixed with `'`.
     pub fn people_csv(&self) -> String {
-        let mut out = String::from(
-            "forge,instance,account,commits,issues_opened,pulls_opened,pulls_merged,reviews,issue_comments\r\n",
-        );
+        let mut header = vec!["forge", "instance", "account"];
+        header.extend(TallyKind::ALL.iter().map(|k| k.key()));
+        let mut out = header.join(",");
+        out.push_str("\r\n");
         for p in &self.people {
-            let cells = [
+            let mut cells = vec![
                 p.forge.key().to_owned(),
                 p.instance.clone(),
                 p.account.clone(),
-                p.commits.to_string(),
-                p.issues_opened.to_string(),
-                p.pulls_opened.to_string(),
-                p.pulls_merged.to_string(),
-                p.reviews.to_string(),
-                p.issue_comments.to_string(),
             ];
+            cells.extend(TallyKind::ALL.iter().map(|k| p.counts.get(*k).to_string()));
             let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
             out.push_str(&line.join(","));
             out.push_str("\r\n");

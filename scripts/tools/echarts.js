@@ -3,7 +3,7 @@
 // public/vendor as one script that defines `window.echarts` like the full
 // dist build does, at about half its size.
 import * as echarts from 'echarts/core';
-import { BarChart, GraphChart, HeatmapChart, PieChart } from 'echarts/charts';
+import { BarChart, GraphChart, HeatmapChart, LineChart, PieChart } from 'echarts/charts';
 import {
   CalendarComponent,
   GridComponent,
@@ -17,6 +17,7 @@ echarts.use([
   BarChart,
   GraphChart,
   HeatmapChart,
+  LineChart,
   PieChart,
   CalendarComponent,
   GridComponent,

@@ -17,6 +17,7 @@ pub fn Header() -> impl IntoView {
                 <nav class="nav" aria-label="Main">
                     <A href="/" exact=true>"Home"</A>
                     <A href="/issues">"Issues"</A>
+                    <A href="/reports">"Reports"</A>
                     <A href="/discover">"Discover"</A>
                     <A href="/health">"Health"</A>
                 </nav>

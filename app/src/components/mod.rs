@@ -9,6 +9,7 @@ mod readable;
 mod theme_toggle;
 
 pub use charts::health_check as health_charts;
+pub use charts::reports as report_charts;
 pub use charts::{ActivityGraphs, ECHARTS_SCRIPT, Graph, network_option};
 pub use demo_banner::DemoBanner;
 pub use footer::Footer;
@@ -16,5 +17,5 @@ pub use header::Header;
 pub use infinite_scroll::paged;
 pub use problem::Problem;
 pub use query_editor::QueryEditor;
-pub use readable::{age, grouped};
+pub use readable::{age, grouped, span};
 pub use theme_toggle::{THEME_BOOTSTRAP_SCRIPT, ThemeToggle};

@@ -18,6 +18,22 @@ pub fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{amount} {unit}{plural} ago")
 }
 
+/// A length of time in its two largest units: "3 d 4 h", "45 min".
+pub fn span(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3_600,
+        seconds % 3_600 / 60,
+    );
+    match (days, hours) {
+        (0, 0) if minutes == 0 => format!("{seconds} s"),
+        (0, 0) => format!("{minutes} min"),
+        (0, _) => format!("{hours} h {minutes} min"),
+        _ => format!("{days} d {hours} h"),
+    }
+}
+
 /// `33333` as "33,333".
 pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
@@ -35,6 +51,14 @@ pub fn grouped(n: u64) -> String {
 mod tests {
     use super::*;
     use chrono::Duration;
+
+    #[test]
+    fn spans_show_their_two_largest_units() {
+        assert_eq!(span(42), "42 s");
+        assert_eq!(span(45 * 60 + 3), "45 min");
+        assert_eq!(span(5 * 3_600 + 120), "5 h 2 min");
+        assert_eq!(span(3 * 86_400 + 4 * 3_600 + 59), "3 d 4 h");
+    }
 
     #[test]
     fn ages_round_down_to_the_largest_unit() {

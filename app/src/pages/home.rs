@@ -5,40 +5,33 @@ use model::query::QueryForm;
 use crate::components::QueryEditor;
 use crate::server_fns::instance_info;
 
-/// Whether a job is in this build (and the page where it starts) or
-/// still to come.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Availability {
-    Here(&'static str),
-    Planned,
-}
-
-/// What Tally does, in the order people usually need it.
-const JOBS: [(&str, &str, Availability); 5] = [
+/// What Tally does, in the order people usually need it, and where each
+/// job starts.
+const JOBS: [(&str, &str, &str); 5] = [
     (
         "Contribution queries",
         "Pick people and their forge accounts, a date range and filters; share the answer at a short link.",
-        Availability::Here("#form-title"),
+        "#form-title",
     ),
     (
         "Issue tracker",
         "Sign in with a forge, subscribe to repositories, and read all their issues in one list.",
-        Availability::Here("/issues"),
+        "/issues",
     ),
     (
         "Repository reports",
-        "Per-person tallies of commits, issues and comments, with bug share and time to close.",
-        Availability::Planned,
+        "Per-person tallies of commits, pull requests, reviews, issues and comments, with bug share, time to close and first response.",
+        "/reports",
     ),
     (
         "Organisation health",
         "Repositories, forks, stars, followers, languages and topics of whole organisations.",
-        Availability::Here("/health"),
+        "/health",
     ),
     (
         "Discovery",
         "A polite crawler that grows a database of developers and repositories, with a REST API.",
-        Availability::Here("/discover"),
+        "/discover",
     ),
 ];
 
@@ -71,20 +64,12 @@ pub fn Home() -> impl IntoView {
             <ul class="cards">
                 {JOBS
                     .iter()
-                    .map(|(title, text, availability)| {
-                        let planned = *availability == Availability::Planned;
-                        let title = match availability {
-                            Availability::Here(href) => {
-                                view! { <a class="card__link" href=*href>{*title}</a> }.into_any()
-                            }
-                            Availability::Planned => {
-                                view! { {*title} " " <span class="badge">"Planned"</span> }
-                                    .into_any()
-                            }
-                        };
+                    .map(|(title, text, href)| {
                         view! {
-                            <li class="card" class:card--planned=planned>
-                                <h3 class="card__title">{title}</h3>
+                            <li class="card">
+                                <h3 class="card__title">
+                                    <a class="card__link" href=*href>{*title}</a>
+                                </h3>
                                 <p class="card__text">{*text}</p>
                             </li>
                         }

@@ -45,3 +45,10 @@ pub async fn answer(
         }
     })
 }
+
+/// Public repositories anyone can open a report on (the first 50).
+#[server(endpoint = "reportable")]
+pub async fn reportable_repositories() -> Result<Vec<String>, AppError> {
+    let store = super::context::store()?;
+    Ok(store.reportable_repositories(50).await?)
+}

@@ -14,20 +14,19 @@ pub mod patterns;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use model::forge::Forge;
 use model::ids::UserId;
 use model::report::{
     AgeBucket, AgeCount, Concentration, Durations, IssueMeasures, LabelCount, MonthContributors,
-    PersonTally, Report, ReportPatterns, ReportRepository, Share,
+    MonthKpis, PersonTally, Report, ReportPatterns, ReportRepository, Share, Tallies, TallyKind,
+    WeekActivity,
 };
 
 use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
 use crate::store::Store;
-use crate::store::reports::{
-    ActiveMonths, ActivityCount, ActivityKind, CommentFact, IssueFact, RepositoryFact,
-};
+use crate::store::reports::{ActiveMonths, ActivityCount, CommentFact, IssueFact, RepositoryFact};
 use crate::store::tracker::RepoId;
 use crate::tracker::locate::locate;
 use patterns::Classifier;
@@ -128,6 +127,12 @@ impl Reports {
                 ask.to, ask.from
             )));
         }
+        let patterns = ask
+            .patterns
+            .clone()
+            .unwrap_or_else(|| self.settings.patterns.clone());
+        // Input first: a bad pattern is named before any repository is looked up.
+        Classifier::new(&patterns)?;
         let mut ids = Vec::with_capacity(ask.repositories.len());
         for address in &ask.repositories {
             let repo = self.kept(address, viewer).await?;
@@ -139,10 +144,7 @@ impl Reports {
             repositories: ids,
             from: ask.from,
             to: ask.to,
-            patterns: ask
-                .patterns
-                .clone()
-                .unwrap_or_else(|| self.settings.patterns.clone()),
+            patterns,
             at: Utc::now(),
         };
         self.report(&request).await
@@ -220,12 +222,15 @@ impl Reports {
             .store
             .report_active_months(&request.repositories, window.start, window.end)
             .await?;
-        let people = tallies(&repositories, &issues, &comments, &activity, &window);
+        let acts = acts(&issues, &comments, activity, &window);
+        let people = tallies(&repositories, &acts);
         Ok(Report {
             from: request.from,
             to: request.to,
             at: request.at,
-            concentration: Concentration::of(people.iter().map(|p| p.commits)),
+            concentration: Concentration::of(people.iter().map(|p| p.counts.commits)),
+            weeks: weeks(&acts, &window),
+            monthly: monthly(&issues, &comments, &classifier, &window),
             people,
             issues: measures(&issues, &comments, &classifier, &window),
             contributors: contributors(&months),
@@ -260,44 +265,134 @@ impl Window {
     }
 }
 
-fn tallies(
-    repositories: &[RepositoryFact],
+/// Every act the report tallies in the window, a row per repository,
+/// account, kind and week: the store's counts of commits, pull requests and
+/// reviews, and the issues opened and comments written (acts of no known
+/// account left out).
+fn acts(
     issues: &[IssueFact],
     comments: &[CommentFact],
-    activity: &[ActivityCount],
+    mut counted: Vec<ActivityCount>,
     window: &Window,
-) -> Vec<PersonTally> {
+) -> Vec<ActivityCount> {
+    let one = |repository, who: &String, kind, at: DateTime<Utc>| ActivityCount {
+        repository,
+        who: who.clone(),
+        kind,
+        week: monday(at),
+        count: 1,
+    };
+    for issue in issues.iter().filter(|i| window.holds(i.created_at)) {
+        if let Some(author) = &issue.author {
+            counted.push(one(
+                issue.repository,
+                author,
+                TallyKind::IssuesOpened,
+                issue.created_at,
+            ));
+        }
+    }
+    for comment in comments.iter().filter(|c| window.holds(c.created_at)) {
+        if let Some(author) = &comment.author {
+            counted.push(one(
+                comment.repository,
+                author,
+                TallyKind::IssueComments,
+                comment.created_at,
+            ));
+        }
+    }
+    counted
+}
+
+/// The Monday (UTC) of the week `at` falls in.
+fn monday(at: DateTime<Utc>) -> NaiveDate {
+    let day = at.date_naive();
+    day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
+/// Per account, busiest first.
+fn tallies(repositories: &[RepositoryFact], acts: &[ActivityCount]) -> Vec<PersonTally> {
     let place: HashMap<RepoId, (Forge, &str)> = repositories
         .iter()
         .map(|r| (r.id, (r.forge, r.instance.as_str())))
         .collect();
     let mut people: BTreeMap<AccountKey, PersonTally> = BTreeMap::new();
-    for count in activity {
-        let tally = person(&mut people, place[&count.repository], &count.who);
-        *match count.kind {
-            ActivityKind::Commits => &mut tally.commits,
-            ActivityKind::PullsOpened => &mut tally.pulls_opened,
-            ActivityKind::PullsMerged => &mut tally.pulls_merged,
-            ActivityKind::Reviews => &mut tally.reviews,
-        } += count.count;
-    }
-    for issue in issues.iter().filter(|i| window.holds(i.created_at)) {
-        if let Some(author) = &issue.author {
-            person(&mut people, place[&issue.repository], author).issues_opened += 1;
-        }
-    }
-    for comment in comments.iter().filter(|c| window.holds(c.created_at)) {
-        if let Some(author) = &comment.author {
-            person(&mut people, place[&comment.repository], author).issue_comments += 1;
-        }
+    for act in acts {
+        let (forge, instance) = place[&act.repository];
+        people
+            .entry((forge, instance.to_owned(), act.who.clone()))
+            .or_insert_with(|| PersonTally {
+                forge,
+                instance: instance.to_owned(),
+                account: act.who.clone(),
+                counts: Tallies::default(),
+            })
+            .counts
+            .add(act.kind, act.count);
     }
     let mut people: Vec<PersonTally> = people.into_values().collect();
     people.sort_by(|a, b| {
-        b.total()
-            .cmp(&a.total())
+        b.counts
+            .total()
+            .cmp(&a.counts.total())
             .then_with(|| a.account.to_lowercase().cmp(&b.account.to_lowercase()))
     });
     people
+}
+
+/// Everyone's acts per week, every week the window touches.
+fn weeks(acts: &[ActivityCount], window: &Window) -> Vec<WeekActivity> {
+    let mut weeks: BTreeMap<NaiveDate, Tallies> = BTreeMap::new();
+    if window.start < window.end {
+        let last = monday(window.end - chrono::Duration::nanoseconds(1));
+        let mut week = monday(window.start);
+        while week <= last {
+            weeks.insert(week, Tallies::default());
+            week += chrono::Duration::days(7);
+        }
+    }
+    for act in acts {
+        weeks.entry(act.week).or_default().add(act.kind, act.count);
+    }
+    weeks
+        .into_iter()
+        .map(|(week, counts)| WeekActivity { week, counts })
+        .collect()
+}
+
+/// The issue KPIs of each calendar month the window touches.
+fn monthly(
+    issues: &[IssueFact],
+    comments: &[CommentFact],
+    classifier: &Classifier,
+    window: &Window,
+) -> Vec<MonthKpis> {
+    let mut found = Vec::new();
+    let mut start = window.start;
+    while start < window.end {
+        let day = start.date_naive();
+        let next = day
+            .with_day(1)
+            .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
+            .map_or(window.end, |d| d.and_time(chrono::NaiveTime::MIN).and_utc());
+        let part = Window {
+            start,
+            end: next.min(window.end),
+            at: window.at,
+        };
+        let m = measures(issues, comments, classifier, &part);
+        found.push(MonthKpis {
+            month: day.format("%Y-%m").to_string(),
+            opened: m.opened,
+            bug_share: m.bug_share,
+            performance_share: m.performance_share,
+            time_to_close: m.time_to_close,
+            first_response: m.first_response,
+        });
+        start = next;
+    }
+    found
 }
 
 /// New and returning contributors per month, from each account's first act
@@ -362,27 +457,6 @@ fn unavailable(repositories: &[RepositoryFact]) -> BTreeMap<String, String> {
     found
 }
 
-/// The tally of `author` on a forge instance, started at zero.
-fn person<'p>(
-    people: &'p mut BTreeMap<AccountKey, PersonTally>,
-    (forge, instance): (Forge, &str),
-    author: &str,
-) -> &'p mut PersonTally {
-    people
-        .entry((forge, instance.to_owned(), author.to_owned()))
-        .or_insert_with(|| PersonTally {
-            forge,
-            instance: instance.to_owned(),
-            account: author.to_owned(),
-            commits: 0,
-            issues_opened: 0,
-            pulls_opened: 0,
-            pulls_merged: 0,
-            reviews: 0,
-            issue_comments: 0,
-        })
-}
-
 fn measures(
     issues: &[IssueFact],
     comments: &[CommentFact],
@@ -411,6 +485,7 @@ fn measures(
             count(&|i| classifier.performance.any_label(&i.labels)),
             total,
         ),
+        closed_after: closing.as_deref().map_or_else(Vec::new, buckets),
         time_to_close: closing.map(Durations::of),
         first_response: Durations::of(answers),
         unanswered,
@@ -511,11 +586,18 @@ fn first_answers(
 }
 
 fn by_age(open: &[&IssueFact], at: DateTime<Utc>) -> Vec<AgeCount> {
+    let ages: Vec<i64> = open
+        .iter()
+        .map(|i| (at - i.created_at).num_seconds())
+        .collect();
+    buckets(&ages)
+}
+
+/// How many of `seconds` fall in each age bucket, every bucket in order.
+fn buckets(seconds: &[i64]) -> Vec<AgeCount> {
     let mut counts: BTreeMap<AgeBucket, u64> = AgeBucket::ALL.iter().map(|b| (*b, 0)).collect();
-    for issue in open {
-        *counts
-            .entry(AgeBucket::of_seconds((at - issue.created_at).num_seconds()))
-            .or_default() += 1;
+    for s in seconds {
+        *counts.entry(AgeBucket::of_seconds(*s)).or_default() += 1;
     }
     counts
         .into_iter()

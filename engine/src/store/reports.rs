@@ -2,7 +2,8 @@
 //! set of repositories and the comments on them. Gerrit's rows are changes,
 //! not issues, and are left out.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use model::report::TallyKind;
 use sqlx::Row;
 
 use super::Store;
@@ -122,21 +123,14 @@ pub struct RepositoryFact {
     pub commits_unavailable: Option<String>,
 }
 
-/// Which count a row of [`Store::report_activity_counts`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActivityKind {
-    Commits,
-    PullsOpened,
-    PullsMerged,
-    Reviews,
-}
-
-/// How many of one kind of act one account did in one repository.
+/// How many of one kind of act one account did in one repository in one
+/// week (its Monday, UTC).
 #[derive(Debug, Clone)]
 pub struct ActivityCount {
     pub repository: RepoId,
     pub who: String,
-    pub kind: ActivityKind,
+    pub kind: TallyKind,
+    pub week: NaiveDate,
     pub count: u64,
 }
 
@@ -199,8 +193,9 @@ impl Store {
             .collect()
     }
 
-    /// Per repository and account, the commits authored, pull requests
-    /// opened and merged, and reviews submitted in `[from, until)`.
+    /// Per repository, account and week, the commits authored, pull
+    /// requests opened and merged, and reviews submitted in `[from, until)`
+    /// (acts of no known account left out, as everywhere in a report).
     pub async fn report_activity_counts(
         &self,
         repositories: &[RepoId],
@@ -208,22 +203,23 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<Vec<ActivityCount>> {
         let rows = sqlx::query(
-            "SELECT repository_id, author AS who, 'commits' AS kind, count(*) AS n
-               FROM tracked_commits
-              WHERE repository_id = ANY($1) AND authored_at >= $2 AND authored_at < $3
-              GROUP BY 1, 2
-             UNION ALL
-             SELECT repository_id, author, 'pulls_opened', count(*) FROM tracked_changes
-              WHERE repository_id = ANY($1) AND created_at >= $2 AND created_at < $3
-              GROUP BY 1, 2
-             UNION ALL
-             SELECT repository_id, author, 'pulls_merged', count(*) FROM tracked_changes
-              WHERE repository_id = ANY($1) AND merged_at >= $2 AND merged_at < $3
-              GROUP BY 1, 2
-             UNION ALL
-             SELECT repository_id, reviewer, 'reviews', count(*) FROM change_reviews
-              WHERE repository_id = ANY($1) AND submitted_at >= $2 AND submitted_at < $3
-              GROUP BY 1, 2",
+            "WITH acts AS (
+                SELECT repository_id, author AS who, 'commits' AS kind, authored_at AS at
+                  FROM tracked_commits WHERE repository_id = ANY($1)
+                UNION ALL
+                SELECT repository_id, author, 'pulls_opened', created_at
+                  FROM tracked_changes WHERE repository_id = ANY($1)
+                UNION ALL
+                SELECT repository_id, author, 'pulls_merged', merged_at
+                  FROM tracked_changes WHERE repository_id = ANY($1) AND merged_at IS NOT NULL
+                UNION ALL
+                SELECT repository_id, reviewer, 'reviews', submitted_at
+                  FROM change_reviews WHERE repository_id = ANY($1))
+             SELECT repository_id, who, kind,
+                    date_trunc('week', at AT TIME ZONE 'UTC')::date AS week, count(*) AS n
+               FROM acts
+              WHERE who IS NOT NULL AND at >= $2 AND at < $3
+              GROUP BY 1, 2, 3, 4",
         )
         .bind(repositories)
         .bind(from)
@@ -232,19 +228,16 @@ impl Store {
         .await?;
         let mut counts = Vec::with_capacity(rows.len());
         for row in &rows {
-            let Some(who) = row.try_get::<Option<String>, _>("who")? else {
-                continue;
-            };
-            let kind = match row.try_get::<&str, _>("kind")? {
-                "commits" => ActivityKind::Commits,
-                "pulls_opened" => ActivityKind::PullsOpened,
-                "pulls_merged" => ActivityKind::PullsMerged,
-                _ => ActivityKind::Reviews,
-            };
+            let kind: &str = row.try_get("kind")?;
+            let kind = TallyKind::ALL
+                .into_iter()
+                .find(|k| k.key() == kind)
+                .ok_or_else(|| crate::Error::Inconsistent(format!("an act of kind {kind}")))?;
             counts.push(ActivityCount {
                 repository: row.try_get("repository_id")?,
-                who,
+                who: row.try_get("who")?,
                 kind,
+                week: row.try_get("week")?,
                 count: super::unsigned(row.try_get("n")?)?,
             });
         }
@@ -288,5 +281,24 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// Up to `limit` public repositories whose first sync has ended, as
+    /// `forge:path`, by path: what anyone can open a report on.
+    pub async fn reportable_repositories(&self, limit: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT forge, path FROM tracked_repositories
+             WHERE NOT private AND watermark IS NOT NULL
+             ORDER BY lower(path), forge LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(forge, path)| format!("{forge}:{path}"))
+            .collect())
     }
 }

@@ -8,6 +8,7 @@ mod echarts;
 pub mod health_check;
 mod network;
 mod options;
+pub mod reports;
 mod tables;
 
 pub use network::network as network_option;

@@ -1,0 +1,57 @@
+import { test, expect, hydrated, demoAccounts, approveAs, subscribeFromList } from './fixtures';
+
+test('a kept repository opens its report: people and KPIs as the API counts them, graphs drawn, the range in the address', async ({ page }) => {
+  const { github } = await demoAccounts(page);
+  await page.goto('/auth/github/start?next=/subscriptions');
+  await approveAs(page, github);
+  await page.waitForURL(/\/subscriptions$/);
+  await hydrated(page);
+  const [repo] = await subscribeFromList(page, 'github', 1);
+  await expect(page.locator(`.subscriptions tr[data-repository="${repo}"] .sync--synced`)).toBeVisible({
+    timeout: 90_000,
+  });
+
+  // The reports page lists what is kept; a report opens from there.
+  await page.goto('/reports');
+  await hydrated(page);
+  await page.getByTestId('reportable').getByRole('link', { name: `github:${repo}`, exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/reports/github/${repo}$`));
+  await expect(page.getByTestId('report-heading')).toContainText(repo);
+  await expect(page.getByTestId('report-kpis')).toContainText('Bug share');
+
+  // Every row and number of the table is the API's.
+  const api = await (await page.request.get(`/api/v1/reports/github/${repo}`)).json();
+  expect(api.people.length).toBeGreaterThan(0);
+  const rows = page.getByTestId('report-people-table').locator('tbody tr');
+  await expect(rows).toHaveCount(api.people.length);
+  const shown = await rows.evaluateAll((trs) =>
+    trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => Number((td.textContent ?? '').replace(/,/g, '')))),
+  );
+  const kinds = ['commits', 'pulls_opened', 'pulls_merged', 'reviews', 'issues_opened', 'issue_comments'];
+  expect(shown).toEqual(api.people.map((p: Record<string, number>) => kinds.map((k) => p[k])));
+  const csv = page.getByRole('link', { name: 'As CSV' });
+  await expect(csv).toHaveAttribute('href', /format=csv/);
+
+  // The graphs draw, and nothing is wider than the screen.
+  for (const graph of ['#report-people', '#report-months', '#report-ages']) {
+    await expect(page.locator(graph)).toHaveAttribute('data-drawn', /[1-9]/, { timeout: 20_000 });
+  }
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+
+  // A narrower range goes into the address, to be shared.
+  await hydrated(page);
+  await page.getByLabel('From').fill('2026-01-01');
+  await page.getByLabel('To').fill('2026-03-31');
+  await page.getByRole('button', { name: 'Report' }).click();
+  await page.waitForURL(/from=2026-01-01/);
+  expect(page.url()).toContain('to=2026-03-31');
+  await expect(page.getByTestId('report-heading')).toContainText('2026-01-01 to 2026-03-31');
+});
+
+test('an unknown repository and a bad pattern are refused with a message naming them', async ({ page }) => {
+  await page.goto('/reports/github/nobody/nothing');
+  await expect(page.getByRole('alert')).toContainText('nobody/nothing');
+  await page.goto('/reports?r=github%3Anobody%2Fnothing&bug=%5B');
+  await expect(page.getByRole('alert')).toContainText('bug');
+});
