@@ -18,6 +18,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use engine::accounts::Accounts;
 use engine::forge::directory::Directory;
 use engine::forge::{RepoInfo, instance_of};
+use engine::jobs::SyncQueue;
 use engine::reports::{ReportAsk, ReportRequest, ReportSettings, Reports};
 use engine::secrets::Cipher;
 use engine::store::testing::TestDb;
@@ -183,6 +184,7 @@ struct Harness {
     db: TestDb,
     simulator: Simulator,
     syncer: Arc<RepoSyncer>,
+    queue: SyncQueue,
     reports: Reports,
 }
 
@@ -198,11 +200,19 @@ impl Harness {
             accounts,
             SyncSettings::default(),
         ));
-        let reports = Reports::new(db.store.clone(), directory, ReportSettings::default());
+        let queue = SyncQueue::new(db.store.clone(), syncer.clone())
+            .await
+            .unwrap();
+        let settings = ReportSettings {
+            requests_per_day: 2,
+            ..ReportSettings::default()
+        };
+        let reports = Reports::new(db.store.clone(), directory, Some(queue.clone()), settings);
         Self {
             db,
             simulator,
             syncer,
+            queue,
             reports,
         }
     }
@@ -541,5 +551,117 @@ async fn a_report_refuses_bad_input_naming_the_field_and_shows_no_zeros() {
         .unwrap();
     let hidden = failure(asking(&[&mine], day(31))).await;
     assert!(matches!(hidden, engine::Error::NotFound { .. }), "{hidden}");
+    h.simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_signed_in_person_has_a_public_repository_nobody_keeps_read_for_its_report() {
+    let h = Harness::new(SimConfig::default()).await;
+    let user: model::ids::UserId =
+        sqlx::query_scalar("INSERT INTO users DEFAULT VALUES RETURNING id")
+            .fetch_one(h.db.store.pool())
+            .await
+            .unwrap();
+    let world = h.world();
+    let repos = world.repos_by_issues(Forge::GitHub);
+    let address = |rank: usize| format!("github:{}", world.full_name(repos[rank]));
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let ask = |address: String| ReportAsk {
+        repositories: vec![address],
+        from: day(1, 1),
+        to: day(6, 30),
+        patterns: None,
+    };
+    // Anonymous: not kept, not there, and nothing is fetched.
+    let anonymous = h.reports.answer(&ask(address(0)), None).await.unwrap_err();
+    assert!(
+        matches!(anonymous, engine::Error::NotFound { .. }),
+        "{anonymous}"
+    );
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM tracked_repositories")
+        .fetch_one(h.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+
+    // Signed in: kept, its sync queued first, and no numbers until it ends.
+    let waiting = h
+        .reports
+        .answer(&ask(address(0)), Some(user))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(waiting, engine::Error::NotReady { .. }),
+        "{waiting}"
+    );
+    let repo =
+        h.db.store
+            .find_tracked(
+                Forge::GitHub,
+                &instance_of(h.simulator.url(Forge::GitHub).unwrap()),
+                &world.full_name(repos[0]),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(h.queue.is_queued(repo.id).await.unwrap());
+    h.syncer.sync(repo.id).await.unwrap();
+    let report = h
+        .reports
+        .answer(&ask(address(0)), Some(user))
+        .await
+        .unwrap();
+    assert_eq!(report.repositories[0].path, world.full_name(repos[0]));
+    // Anyone may read it now, and it outlives an unsubscription elsewhere.
+    h.assert_report(
+        Forge::GitHub,
+        (repos[0].id, repo.id),
+        (day(1, 1), day(6, 30)),
+        report.at,
+    )
+    .await;
+    h.db.store.unsubscribe(user, repo.id).await.unwrap();
+    assert!(h.reports.answer(&ask(address(0)), None).await.is_ok());
+
+    // A private repository is not kept for anyone who asks.
+    let private = world.full_name(repos[1]);
+    let admin = format!(
+        "{}/_sim/private",
+        h.simulator
+            .url(Forge::GitHub)
+            .unwrap()
+            .trim_end_matches('/')
+    );
+    let answer = reqwest::Client::new()
+        .put(&admin)
+        .json(&serde_json::json!({ "repository": private, "private": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    let hidden = h
+        .reports
+        .answer(&ask(address(1)), Some(user))
+        .await
+        .unwrap_err();
+    assert!(matches!(hidden, engine::Error::NotFound { .. }), "{hidden}");
+
+    // Two a day per person (as this installation is set): the third is refused.
+    let second = h
+        .reports
+        .answer(&ask(address(2)), Some(user))
+        .await
+        .unwrap_err();
+    assert!(matches!(second, engine::Error::NotReady { .. }), "{second}");
+    let third = h
+        .reports
+        .answer(&ask(address(3)), Some(user))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        third.starts_with("r: you asked for reports on 2 repositories"),
+        "{third}"
+    );
     h.simulator.stop().await;
 }

@@ -147,6 +147,8 @@ async fn serve_with(
         engine::tracker::sync::SyncSettings::default(),
     ));
     let queue = engine::jobs::SyncQueue::new(store.clone(), repo_syncer).await?;
+    // Reports queue syncs of the repositories people ask for, where jobs run.
+    let report_queue = (!config.jobs.no_jobs).then(|| queue.clone());
     let tracker = Arc::new(engine::tracker::Tracker::new(
         store.clone(),
         directory.clone(),
@@ -175,6 +177,7 @@ async fn serve_with(
     let reports = engine::reports::Reports::new(
         store.clone(),
         directory.clone(),
+        report_queue,
         engine::reports::ReportSettings {
             max_years: config.queries.max_years,
             patterns: config.reports.patterns().map_err(ServerError::Config)?,

@@ -14,6 +14,7 @@ use model::report::{
 };
 
 use crate::components::{Graph, Problem, grouped, report_charts, span};
+use crate::error::AppError;
 use crate::server_fns::reports::{get_report, reportable_repositories};
 
 #[component]
@@ -64,7 +65,26 @@ pub fn ReportsPage() -> impl IntoView {
                                 let query = asked.get_untracked().to_query();
                                 view! { <ReportView report query /> }.into_any()
                             }
-                            Err(error) => view! { <Problem error /> }.into_any(),
+                            Err(error) => {
+                                let reading = matches!(error, AppError::Busy { .. });
+                                // A repository being read: ask again until it is.
+                                #[cfg(feature = "hydrate")]
+                                if reading {
+                                    set_timeout(
+                                        move || answer.refetch(),
+                                        std::time::Duration::from_secs(5),
+                                    );
+                                }
+                                view! {
+                                    <Problem error />
+                                    {reading.then(|| view! {
+                                        <p class="muted" role="status" data-testid="report-reading">
+                                            "Tally is reading it from its forge now; this page shows the report when that ends."
+                                        </p>
+                                    })}
+                                }
+                                    .into_any()
+                            }
                         })
                 }}
             </Suspense>

@@ -145,14 +145,15 @@ impl SyncQueue {
         Ok(due.len())
     }
 
-    /// Up to `limit` subscribed repositories last synced before `before`
+    /// Up to `limit` subscribed repositories (or kept for reports) last synced before `before`
     /// (or never), longest waiting first, leaving out those whose sync is
     /// already waiting or running: a backlog is not asked for again on
     /// every planning round.
     async fn due(&self, before: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<Vec<RepoId>> {
         Ok(sqlx::query_scalar(
             "SELECT r.id FROM tracked_repositories r
-             WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.repository_id = r.id)
+             WHERE (EXISTS (SELECT 1 FROM subscriptions s WHERE s.repository_id = r.id)
+                    OR r.report_until > now())
                AND (r.last_synced_at IS NULL OR r.last_synced_at < $1)
                AND NOT EXISTS (SELECT 1 FROM underway.task t
                     WHERE t.task_queue_name = $3 AND t.concurrency_key = $4 || r.id

@@ -25,10 +25,11 @@ use model::report::{
 
 use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
+use crate::jobs::SyncQueue;
 use crate::store::Store;
 use crate::store::reports::{ActiveMonths, ActivityCount, CommentFact, IssueFact, RepositoryFact};
 use crate::store::tracker::RepoId;
-use crate::tracker::locate::locate;
+use crate::tracker::locate::{Located, locate};
 use patterns::Classifier;
 
 /// A report's question: which repositories, which days (UTC, both ends
@@ -61,6 +62,12 @@ pub struct ReportSettings {
     pub max_repositories: usize,
     /// The patterns a report uses unless its address gives others.
     pub patterns: ReportPatterns,
+    /// How long a public repository a signed-in person asked a report on
+    /// is kept (and synced) without anyone subscribing; each report on it
+    /// moves this on.
+    pub keep_for: chrono::Duration,
+    /// How many such repositories one person may ask for a day.
+    pub requests_per_day: i64,
 }
 
 impl Default for ReportSettings {
@@ -69,6 +76,8 @@ impl Default for ReportSettings {
             max_years: model::query::MAX_YEARS,
             max_repositories: MAX_REPOSITORIES,
             patterns: ReportPatterns::default(),
+            keep_for: chrono::Duration::days(30),
+            requests_per_day: 20,
         }
     }
 }
@@ -80,6 +89,8 @@ pub const MAX_REPOSITORIES: usize = 20;
 pub struct Reports {
     store: Store,
     directory: Arc<Directory>,
+    /// Syncs of repositories asked for; `None` where jobs do not run.
+    queue: Option<SyncQueue>,
     settings: ReportSettings,
 }
 
@@ -87,10 +98,16 @@ pub struct Reports {
 type AccountKey = (Forge, String, String);
 
 impl Reports {
-    pub fn new(store: Store, directory: Arc<Directory>, settings: ReportSettings) -> Self {
+    pub fn new(
+        store: Store,
+        directory: Arc<Directory>,
+        queue: Option<SyncQueue>,
+        settings: ReportSettings,
+    ) -> Self {
         Self {
             store,
             directory,
+            queue,
             settings,
         }
     }
@@ -150,23 +167,20 @@ impl Reports {
         self.report(&request).await
     }
 
-    /// The kept repository `address` names, if the viewer may see it.
+    /// The kept repository `address` names, if the viewer may see it. A
+    /// public one nobody keeps is kept for a signed-in viewer, and read.
     async fn kept(&self, address: &str, viewer: Option<UserId>) -> Result<RepoId> {
         let located =
             locate(&self.directory, address).map_err(|e| Error::Invalid(format!("r: {e}")))?;
-        let missing = || Error::NotFound {
-            what: format!(
-                "{}:{} is not kept by this installation (subscribe to it to keep it)",
-                located.forge.key(),
-                located.path
-            ),
-        };
         let Some(repo) = self
             .store
             .find_tracked(located.forge, &located.instance, &located.path)
             .await?
         else {
-            return Err(missing());
+            return Err(match viewer {
+                Some(user) => self.keep(&located, user).await?,
+                None => missing(&located),
+            });
         };
         if repo.private {
             let reads = match viewer {
@@ -174,15 +188,49 @@ impl Reports {
                 None => false,
             };
             if !reads {
-                return Err(missing());
+                return Err(missing(&located));
             }
         }
+        self.store
+            .report_viewed(repo.id, Utc::now() + self.settings.keep_for)
+            .await?;
         if repo.watermark.is_none() {
-            return Err(Error::NotReady {
-                what: format!("{}:{}", repo.forge.key(), repo.path),
-            });
+            return Err(not_ready(&located));
         }
         Ok(repo.id)
+    }
+
+    /// Starts keeping the public repository `located` for `user`'s report:
+    /// the error to answer meanwhile (not ready; or why it cannot be kept).
+    async fn keep(&self, located: &Located, user: UserId) -> Result<Error> {
+        let Some(queue) = &self.queue else {
+            return Ok(missing(located));
+        };
+        let limit = self.settings.requests_per_day;
+        let asked = self
+            .store
+            .report_requests_since(user, Utc::now() - chrono::Duration::days(1))
+            .await?;
+        if asked >= limit {
+            return Ok(Error::Invalid(format!(
+                "r: you asked for reports on {asked} repositories nobody subscribes to in the last day; {limit} a day is the most"
+            )));
+        }
+        let client = self
+            .directory
+            .client_at(located.forge, Some(&located.instance))?;
+        let info = match client.repository(&located.path).await {
+            Ok(info) if !info.private => info,
+            Ok(_) | Err(Error::NotFound { .. }) => return Ok(missing(located)),
+            Err(other) => return Err(other),
+        };
+        let until = Utc::now() + self.settings.keep_for;
+        let id = self
+            .store
+            .keep_for_report(located.forge, &located.instance, &info, user, until)
+            .await?;
+        queue.enqueue(id, true).await?;
+        Ok(not_ready(located))
     }
 
     pub async fn report(&self, request: &ReportRequest) -> Result<Report> {
@@ -237,6 +285,22 @@ impl Reports {
             unavailable: unavailable(&repositories),
             repositories: repositories.iter().filter_map(shown).collect(),
         })
+    }
+}
+
+fn missing(located: &Located) -> Error {
+    Error::NotFound {
+        what: format!(
+            "{}:{} is not kept by this installation (sign in to have it read, or subscribe to it)",
+            located.forge.key(),
+            located.path
+        ),
+    }
+}
+
+fn not_ready(located: &Located) -> Error {
+    Error::NotReady {
+        what: format!("{}:{}", located.forge.key(), located.path),
     }
 }
 

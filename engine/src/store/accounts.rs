@@ -381,11 +381,13 @@ impl Store {
     }
 }
 
-/// Repositories nobody subscribes to any more are not kept (nor synced).
+/// Repositories nobody subscribes to any more are not kept (nor synced),
+/// unless a report on them keeps them a while.
 pub(crate) async fn forget_unwatched(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
     sqlx::query(
         "DELETE FROM tracked_repositories r
-         WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.repository_id = r.id)",
+         WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.repository_id = r.id)
+           AND (r.report_until IS NULL OR r.report_until < now())",
     )
     .execute(&mut **tx)
     .await?;

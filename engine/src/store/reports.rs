@@ -302,3 +302,61 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Keeps the public repository `info` for reports until `until`, as
+    /// asked by `user`; returns its id. A repository already kept keeps its
+    /// row (and its subscribers).
+    pub async fn keep_for_report(
+        &self,
+        forge: Forge,
+        instance: &str,
+        info: &crate::forge::RepoInfo,
+        user: model::ids::UserId,
+        until: DateTime<Utc>,
+    ) -> Result<RepoId> {
+        let id = self.track_repository(forge, instance, info).await?;
+        sqlx::query(
+            "UPDATE tracked_repositories
+                SET report_until = greatest(report_until, $2),
+                    report_requested_by = $3, report_requested_at = now()
+              WHERE id = $1",
+        )
+        .bind(id)
+        .bind(until)
+        .bind(user)
+        .execute(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Moves on how long a repository kept for reports is kept (no change
+    /// to one only subscriptions keep).
+    pub async fn report_viewed(&self, repo: RepoId, until: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE tracked_repositories SET report_until = $2
+              WHERE id = $1 AND report_until IS NOT NULL AND report_until < $2",
+        )
+        .bind(repo)
+        .bind(until)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// How many repositories `user` asked to keep for reports since `since`.
+    pub async fn report_requests_since(
+        &self,
+        user: model::ids::UserId,
+        since: DateTime<Utc>,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM tracked_repositories
+              WHERE report_requested_by = $1 AND report_requested_at >= $2",
+        )
+        .bind(user)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
