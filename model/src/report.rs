@@ -576,6 +576,8 @@ impl ReportParams {
                     .get_or_insert_with(Vec::new)
                     .extend(lines()),
                 "bot" => params.bots.get_or_insert_with(Vec::new).extend(lines()),
+                // A form's unnamed control (Leptos's `<Form>` sends `=`).
+                "" => {}
                 other if also.contains(&other) => {}
                 other => {
                     return Err(ParamError {
@@ -653,6 +655,10 @@ mod params_tests {
         let error = ReportParams::from_query("from=yesterday", &[]).unwrap_err();
         assert_eq!(error.field, "from");
         assert!(ReportParams::from_query("format=csv", &["format"]).is_ok());
+        assert_eq!(
+            ReportParams::from_query("r=x&=", &[]).unwrap().repositories,
+            ["x"]
+        );
         // Patterns given replace only their kind.
         let patterns = params.patterns(&ReportPatterns::default()).unwrap();
         assert_eq!(patterns.bug, ["^bug$"]);

@@ -111,18 +111,18 @@ fn ReportForm(asked: ReportParams) -> impl IntoView {
         <Form method="GET" action="/reports" attr:class="panel report-form">
             <label class="field" for="report-repositories">
                 <span class="field__label">"Repositories, one per line (an address, or forge:path)"</span>
-                <textarea id="report-repositories" name="r" rows="3" placeholder="github:owner/name">
-                    {repositories}
+                <textarea id="report-repositories" name="r" rows="3" placeholder="github:owner/name" prop:value=repositories.clone()>
+                    {repositories.clone()}
                 </textarea>
             </label>
             <div class="field-row">
                 <label class="field" for="report-from">
                     <span class="field__label">"From"</span>
-                    <input id="report-from" type="date" name="from" value=from />
+                    <input id="report-from" type="date" name="from" value=from.clone() prop:value=from />
                 </label>
                 <label class="field" for="report-to">
                     <span class="field__label">"To"</span>
-                    <input id="report-to" type="date" name="to" value=to />
+                    <input id="report-to" type="date" name="to" value=to.clone() prop:value=to />
                 </label>
             </div>
             <p class="muted">"Days in UTC; without them, the year up to today."</p>
@@ -130,15 +130,15 @@ fn ReportForm(asked: ReportParams) -> impl IntoView {
                 <summary>"Patterns (regular expressions, one per line, any case)"</summary>
                 <label class="field" for="report-bug">
                     <span class="field__label">"Bug labels"</span>
-                    <textarea id="report-bug" name="bug" rows="2">{bug}</textarea>
+                    <textarea id="report-bug" name="bug" rows="2" prop:value=bug.clone()>{bug.clone()}</textarea>
                 </label>
                 <label class="field" for="report-performance">
                     <span class="field__label">"Performance labels"</span>
-                    <textarea id="report-performance" name="performance" rows="2">{performance}</textarea>
+                    <textarea id="report-performance" name="performance" rows="2" prop:value=performance.clone()>{performance.clone()}</textarea>
                 </label>
                 <label class="field" for="report-bot">
                     <span class="field__label">"Bot accounts (not a first response)"</span>
-                    <textarea id="report-bot" name="bot" rows="2">{bots}</textarea>
+                    <textarea id="report-bot" name="bot" rows="2" prop:value=bots.clone()>{bots.clone()}</textarea>
                 </label>
             </details>
             <button type="submit" class="button">"Report"</button>
