@@ -14,24 +14,10 @@ pub async fn linked_pages<T: DeserializeOwned>(
     first: Call,
     name: impl Fn(&str) -> String,
 ) -> Result<Vec<T>> {
-    let mut items = Vec::new();
-    let mut call = first;
-    loop {
-        let page = http
-            .fetch(&call, |body| {
-                serde_json::from_slice::<Vec<T>>(body).map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| match e {
-                Error::NotFound { what } => Error::NotFound { what: name(&what) },
-                other => other,
-            })?;
-        items.extend(page.value);
-        match next_link(&page.headers) {
-            Some(next) => call = next_call(&call, next),
-            None => return Ok(items),
-        }
-    }
+    // Without a `since`, every page is read and no item's time is asked.
+    newest_since(http, first, None, |_: &T| DateTime::<Utc>::MIN_UTC, name)
+        .await
+        .map(|(items, _)| items)
 }
 
 /// The items of a JSON-array list ordered newest first (following `link:
