@@ -25,7 +25,8 @@ pub use components::ECHARTS_SCRIPT;
 use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
 use pages::{
     DeveloperPage, DiscoverPage, DiscoverRepositoriesPage, HealthPage, Home, IssuesPage, NotFound,
-    PeriodPage, QueryPage, ReportsPage, SettingsPage, SignInPage, SubscriptionsPage,
+    PeriodPage, QueryPage, ReportItemsPage, ReportsPage, SettingsPage, SignInPage,
+    SubscriptionsPage,
 };
 
 /// The HTML document around every page. Only the server renders it.
@@ -92,6 +93,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/discover") view=DiscoverPage ssr=SsrMode::Async />
                         <Route path=path!("/health") view=HealthPage ssr=SsrMode::Async />
                         <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/reports/items")
+                            view=ReportItemsPage
+                            ssr=SsrMode::Async
+                        />
                         <Route
                             path=path!("/reports/:forge/*path")
                             view=ReportsPage

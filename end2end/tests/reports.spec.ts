@@ -48,6 +48,30 @@ test('a kept repository opens its report: people and KPIs as the API counts them
   const csv = page.getByRole('link', { name: 'As CSV' });
   await expect(csv).toHaveAttribute('href', /format=csv/);
 
+  // A person's count opens the items behind it: as many, all theirs.
+  const busiest = api.people[0];
+  const kind = kinds.find((k) => busiest[k] > 0)!;
+  const cell = rows.first().locator('td').nth(kinds.indexOf(kind));
+  await cell.getByRole('link').click();
+  await page.waitForURL(/\/reports\/items\?/);
+  expect(page.url()).toContain(`kind=${kind}`);
+  await expect(page.getByTestId('items-count')).toHaveText(`${busiest[kind].toLocaleString('en-US')} item${busiest[kind] === 1 ? '' : 's'}`);
+  const listed = page.getByTestId('items-table').locator('tbody tr');
+  await expect(listed).toHaveCount(Math.min(busiest[kind], 20));
+  const accounts = await listed.evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[3].textContent));
+  expect(new Set(accounts)).toEqual(new Set([busiest.account]));
+  await page.getByRole('link', { name: 'Back to the report' }).click();
+  await expect(page.getByTestId('report-heading')).toContainText(`${from} to ${to}`);
+
+  // A pattern that matches no label: no bugs, and the pattern in the address.
+  await hydrated(page);
+  await page.locator('summary', { hasText: 'Patterns' }).click();
+  await page.getByLabel('Bug labels', { exact: true }).fill('^no-such-label$');
+  await page.getByRole('button', { name: 'Report' }).click();
+  await page.waitForURL(/bug=/);
+  const opened = api.issues.opened.toLocaleString('en-US');
+  await expect(page.getByTestId('report-kpis')).toContainText(`0.0% (0 of ${opened} issues opened)`);
+
   // The graphs draw, and nothing is wider than the screen.
   for (const graph of ['#report-people', '#report-months', '#report-ages']) {
     await expect(page.locator(graph)).toHaveAttribute('data-drawn', /[1-9]/, { timeout: 20_000 });

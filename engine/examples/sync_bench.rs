@@ -5,8 +5,10 @@
 //! (`TALLY_TEST_DATABASE_URL`, else 127.0.0.1:5432).
 //!
 //! Prints the wall time and the requests used by the first (full) sync of
-//! every repository and by a second (incremental) one, with the items and
-//! comments stored, checked against the simulator's truth.
+//! every repository and by a second (incremental) one, by route (issues,
+//! comments, pull requests, reviews, commits), with the issues, comments,
+//! pull requests, reviews and commits stored, checked against the
+//! simulator's truth.
 #![allow(
     clippy::unwrap_used,
     reason = "a test or benchmark stops loudly on what it did not expect"
@@ -137,6 +139,18 @@ async fn main() {
     println!(
         "issues with comments: {commented} (reading each one's own comment list would take as many requests)"
     );
+    let kept = activity_stored(&store).await;
+    let want = activity_truth(&simulator, &paths);
+    println!(
+        "stored for reports: {} pull requests, {} reviews, {} commits; the simulator holds {}, {} and {}: {}",
+        kept.0,
+        kept.1,
+        kept.2,
+        want.0,
+        want.1,
+        want.2,
+        if kept == want { "equal" } else { "DIFFERENT" }
+    );
     println!("budget left: {}", budget_left(&api_url).await);
 
     reset_stats(&api_url).await;
@@ -200,6 +214,42 @@ fn truth_totals(simulator: &Simulator, paths: &[String]) -> ((u64, u64), u64) {
         commented += items.iter().filter(|i| i.comments > 0).count() as u64;
     }
     (totals, commented)
+}
+
+/// Pull requests, reviews and commits the sync kept.
+async fn activity_stored(store: &engine::store::Store) -> (i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM tracked_changes), (SELECT count(*) FROM change_reviews),
+                (SELECT count(*) FROM tracked_commits)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+/// Pull requests, reviews and commits the simulator holds for `paths` now.
+fn activity_truth(simulator: &Simulator, paths: &[String]) -> (i64, i64, i64) {
+    let world = &simulator.world;
+    let now = Utc::now();
+    let mut totals = (0, 0, 0);
+    for repo in world
+        .repos
+        .iter()
+        .filter(|r| paths.contains(&world.full_name(r)))
+    {
+        for change in world.changes_as_of(repo.id, now) {
+            totals.0 += 1;
+            totals.1 += i64::try_from(change.reviews.len()).unwrap();
+        }
+        totals.2 += i64::try_from(
+            world
+                .commits_in(repo.id)
+                .filter(|c| c.committed_at <= now)
+                .count(),
+        )
+        .unwrap();
+    }
+    totals
 }
 
 async fn reset_stats(api_url: &str) {

@@ -1,5 +1,6 @@
-//! Synthetic contributions for load tests: a query over many people whose
-//! cache is already full, so measuring it touches no forge.
+//! Synthetic data for load tests: a query over many people whose cache is
+//! already full, a person's tracker full of issues, a repository big
+//! enough to report on; measuring them touches no forge.
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 use model::contribution::{Contribution, ContributionKind, Status};
@@ -87,17 +88,10 @@ pub struct TrackerPlan {
     pub repositories: usize,
 }
 
-/// Made-up repositories (`seed/tracker-N`) full of issues with labels,
-/// assignees and comments, subscribed to by the person who signed in with
-/// `forge:username`, as synced just now (so no sync runs for a while).
-/// Returns how many items that person's list has.
-pub async fn seed_tracker(
-    store: &Store,
-    forge: Forge,
-    username: &str,
-    plan: &TrackerPlan,
-) -> Result<i64> {
-    let (user, instance): (i64, String) = sqlx::query_as(
+/// The person who signed in with `forge:username`, and that account's
+/// forge instance.
+async fn signed_in(store: &Store, forge: Forge, username: &str) -> Result<(i64, String)> {
+    sqlx::query_as(
         "SELECT user_id, instance FROM linked_accounts
          WHERE forge = $1 AND lower(username) = lower($2) ORDER BY id LIMIT 1",
     )
@@ -110,7 +104,20 @@ pub async fn seed_tracker(
             "nobody signed in with {}:{username}: sign in first",
             forge.key()
         ))
-    })?;
+    })
+}
+
+/// Made-up repositories (`seed/tracker-N`) full of issues with labels,
+/// assignees and comments, subscribed to by the person who signed in with
+/// `forge:username`, as synced just now (so no sync runs for a while).
+/// Returns how many items that person's list has.
+pub async fn seed_tracker(
+    store: &Store,
+    forge: Forge,
+    username: &str,
+    plan: &TrackerPlan,
+) -> Result<i64> {
+    let (user, instance) = signed_in(store, forge, username).await?;
     let mut tx = store.pool().begin().await?;
     let repositories: Vec<i64> = sqlx::query_scalar(
         "INSERT INTO tracked_repositories
@@ -180,4 +187,118 @@ pub async fn seed_tracker(
     .bind(user)
     .fetch_one(store.pool())
     .await?)
+}
+
+/// How big a made-up repository to report on.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportPlan {
+    pub issues: i64,
+    pub pulls: i64,
+    pub commits: i64,
+}
+
+// Strides instead of randomness, by 300 accounts over three years: the
+// issues with three comments each, pull requests with two reviews each.
+const REPORT_ISSUES: &str = "
+WITH repo AS (SELECT $1::bigint AS id),
+span AS (SELECT 3 * 365 * 86400 AS seconds)
+INSERT INTO tracked_issues (repository_id, number, title, body, url, status, author, labels,
+                            assignees, comments, created_at, updated_at, closed_at)
+SELECT repo.id, n, 'Issue ' || n, '', 'https://example.invalid/issues/' || n,
+       CASE WHEN n % 5 < 3 THEN 'closed' ELSE 'open' END,
+       'dev' || (n * 7919 % 300),
+       CASE n % 7 WHEN 0 THEN ARRAY['bug'] WHEN 1 THEN ARRAY['performance', 'ui']
+                  WHEN 2 THEN ARRAY['type: bug', 'regression'] ELSE ARRAY['enhancement'] END,
+       ARRAY[]::text[], 3, c, c,
+       CASE WHEN n % 5 < 3 THEN least(now(), c + make_interval(secs => (n * 977) % (60 * 86400))) END
+FROM repo, span, generate_series(1, $2) n,
+     LATERAL (SELECT now() - make_interval(secs => (n::bigint * 2371) % span.seconds) AS c) t";
+
+const REPORT_COMMENTS: &str = "
+INSERT INTO issue_comments (repository_id, issue_number, id, author, body, url, created_at)
+SELECT i.repository_id, i.number, i.number || '-' || k, 'dev' || ((i.number + k * 31) % 300), '',
+       NULL, least(now(), i.created_at + make_interval(secs => k * 3600 * (1 + i.number % 50)))
+FROM tracked_issues i, generate_series(1, 3) k WHERE i.repository_id = $1";
+
+const REPORT_CHANGES: &str = "
+INSERT INTO tracked_changes (repository_id, number, title, url, author, state, created_at,
+                             updated_at, merged_at, closed_at)
+SELECT $1, n, 'Change ' || n, 'https://example.invalid/pull/' || n, 'dev' || (n * 13 % 300),
+       CASE WHEN n % 10 < 7 THEN 'merged' WHEN n % 10 < 9 THEN 'closed' ELSE 'open' END, c, c,
+       CASE WHEN n % 10 < 7 THEN least(now(), c + interval '2 days') END,
+       CASE WHEN n % 10 < 9 THEN least(now(), c + interval '2 days') END
+FROM generate_series(1, $2) n,
+     LATERAL (SELECT now() - make_interval(secs => (n::bigint * 4271) % (3 * 365 * 86400)) AS c) t";
+
+const REPORT_REVIEWS: &str = "
+INSERT INTO change_reviews (repository_id, change_number, id, reviewer, verdict, submitted_at)
+SELECT repository_id, number, number || '-' || k, 'dev' || ((number + k * 17) % 300), 'approved',
+       least(now(), created_at + make_interval(hours => k))
+FROM tracked_changes, generate_series(1, 2) k WHERE repository_id = $1";
+
+const REPORT_COMMITS: &str = "
+INSERT INTO tracked_commits (repository_id, sha, author, authored_at, title, url)
+SELECT $1, md5(n::text), 'dev' || (n * 31 % 300),
+       now() - make_interval(secs => (n::bigint * 947) % (3 * 365 * 86400)), 'Commit', 'u'
+FROM generate_series(1, $2) n";
+
+/// Keeps the public repository `seed/report` on the forge instance of the
+/// account `forge:username` someone signed in with (see
+/// [`seed_report_on`]); returns its id.
+pub async fn seed_report(
+    store: &Store,
+    forge: Forge,
+    username: &str,
+    plan: &ReportPlan,
+) -> Result<crate::store::tracker::RepoId> {
+    let (_, instance) = signed_in(store, forge, username).await?;
+    seed_report_on(store, forge, &instance, plan).await
+}
+
+/// Keeps the public repository `seed/report` on `forge`'s `instance`, as
+/// read just now and kept for reports a month, full of the plan's issues
+/// (three comments each), pull requests (two reviews each) and commits;
+/// returns its id. Replaces what an earlier seed made.
+pub async fn seed_report_on(
+    store: &Store,
+    forge: Forge,
+    instance: &str,
+    plan: &ReportPlan,
+) -> Result<crate::store::tracker::RepoId> {
+    let pool = store.pool();
+    sqlx::query("DELETE FROM tracked_repositories WHERE forge = $1 AND instance = $2 AND path = 'seed/report'")
+        .bind(forge.key())
+        .bind(instance)
+        .execute(pool)
+        .await?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO tracked_repositories (forge, instance, path, url, watermark, last_synced_at,
+             last_full_sync_at, changes_watermark, commits_watermark, report_until)
+         VALUES ($1, $2, 'seed/report', 'https://example.invalid/seed/report', now(), now(),
+                 now(), now(), now(), now() + interval '30 days')
+         RETURNING id",
+    )
+    .bind(forge.key())
+    .bind(instance)
+    .fetch_one(pool)
+    .await?;
+    for (sql, n) in [
+        (REPORT_ISSUES, Some(plan.issues)),
+        (REPORT_COMMENTS, None),
+        (REPORT_CHANGES, Some(plan.pulls)),
+        (REPORT_REVIEWS, None),
+        (REPORT_COMMITS, Some(plan.commits)),
+    ] {
+        let mut query = sqlx::query(sql).bind(id);
+        if let Some(n) = n {
+            query = query.bind(n);
+        }
+        query.execute(pool).await?;
+    }
+    sqlx::query(
+        "ANALYZE tracked_issues, issue_comments, tracked_changes, change_reviews, tracked_commits",
+    )
+    .execute(pool)
+    .await?;
+    Ok(id)
 }

@@ -4,7 +4,7 @@
 //! made of (a share is `matching` of `of`, never a bare ratio), so a
 //! number on the page can be traced to the items behind it.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::forge::Forge;
@@ -81,6 +81,11 @@ impl TallyKind {
             Self::Reviews => "Reviews",
             Self::IssueComments => "Issue comments",
         }
+    }
+
+    /// The kind `key` names.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.key() == key)
     }
 
     /// Its name in JSON and CSV.
@@ -703,5 +708,190 @@ fn csv_cell(text: &str) -> String {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text
+    }
+}
+
+/// The acts one count of a report is made of: one kind, and optionally one
+/// account's and one week's. The items page and
+/// `/api/v1/reports/items` take it as `kind`, `forge`, `instance`,
+/// `account` and `week` beside the report's own parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemFilter {
+    pub kind: TallyKind,
+    pub person: Option<ItemPerson>,
+    /// A Monday: the week a weekly count is of.
+    pub week: Option<NaiveDate>,
+}
+
+/// An account as a report keys people; without an instance, that account
+/// on every instance of the forge the report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemPerson {
+    pub forge: Forge,
+    pub instance: Option<String>,
+    pub account: String,
+}
+
+impl ItemFilter {
+    /// The parameters it is read from.
+    pub const PARAMS: [&'static str; 5] = ["kind", "forge", "instance", "account", "week"];
+
+    /// Reads the filter from a query string, ignoring every other parameter.
+    pub fn from_query(query: &str) -> Result<Self, ParamError> {
+        let pairs = crate::url::query_pairs(query);
+        let value = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let problem = |field: &str, message: String| ParamError {
+            field: field.to_owned(),
+            message,
+        };
+        let kinds = || {
+            TallyKind::ALL
+                .iter()
+                .map(|k| k.key())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let kind = match value("kind") {
+            None => {
+                return Err(problem(
+                    "kind",
+                    format!("name the kind of item: {}", kinds()),
+                ));
+            }
+            Some(text) => TallyKind::from_key(&text)
+                .ok_or_else(|| problem("kind", format!("`{text}` is not one of {}", kinds())))?,
+        };
+        let person = match (value("forge"), value("account")) {
+            (None, None) => None,
+            (Some(forge), Some(account)) => Some(ItemPerson {
+                forge: Forge::from_key(&forge).ok_or_else(|| {
+                    problem(
+                        "forge",
+                        format!("`{forge}` is not a forge; use github, gitlab, bitbucket, gerrit or phabricator"),
+                    )
+                })?,
+                instance: value("instance"),
+                account,
+            }),
+            (None, Some(_)) => return Err(problem("forge", "an account needs its forge".into())),
+            (Some(_), None) => return Err(problem("account", "a forge needs an account".into())),
+        };
+        if person.is_none() && value("instance").is_some() {
+            return Err(problem(
+                "instance",
+                "an instance needs a forge and an account".into(),
+            ));
+        }
+        let week = value("week")
+            .map(|text| {
+                let day = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|_| problem("week", format!("`{text}` is not a day (YYYY-MM-DD)")))?;
+                if day.weekday() == chrono::Weekday::Mon {
+                    Ok(day)
+                } else {
+                    Err(problem(
+                        "week",
+                        format!("{day} is not a Monday (weeks start on Monday)"),
+                    ))
+                }
+            })
+            .transpose()?;
+        Ok(Self { kind, person, week })
+    }
+
+    /// The query string that gives this filter back (without `?`).
+    pub fn to_query(&self) -> String {
+        let mut pairs = vec![("kind", self.kind.key().to_owned())];
+        if let Some(person) = &self.person {
+            pairs.push(("forge", person.forge.key().to_owned()));
+            pairs.extend(person.instance.clone().map(|i| ("instance", i)));
+            pairs.push(("account", person.account.clone()));
+        }
+        pairs.extend(self.week.map(|w| ("week", w.to_string())));
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::url::encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+impl PersonTally {
+    /// The filter of this person's acts of `kind`.
+    pub fn items(&self, kind: TallyKind) -> ItemFilter {
+        ItemFilter {
+            kind,
+            person: Some(ItemPerson {
+                forge: self.forge,
+                instance: Some(self.instance.clone()),
+                account: self.account.clone(),
+            }),
+            week: None,
+        }
+    }
+}
+
+/// The address of the page listing the items behind one count of the
+/// report `params` ask for.
+pub fn items_href(params: &ReportParams, filter: &ItemFilter) -> String {
+    format!("/reports/items?{}&{}", params.to_query(), filter.to_query())
+}
+
+/// One item behind a count: a commit, a pull request opened or merged, a
+/// review, an issue opened or a comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportItem {
+    pub kind: TallyKind,
+    pub forge: Forge,
+    pub instance: String,
+    /// The repository's path.
+    pub repository: String,
+    /// Who did it, as the report counts them.
+    pub account: String,
+    /// When it counts: authored, opened, merged, submitted or written.
+    pub at: DateTime<Utc>,
+    /// The commit's, pull request's or issue's title (for a review or a
+    /// comment, that of what it is on).
+    pub title: String,
+    /// Its page on the forge.
+    pub url: String,
+}
+
+#[cfg(test)]
+mod item_filter_tests {
+    use super::*;
+
+    #[test]
+    fn filters_round_trip_and_bad_ones_are_named() {
+        let filter = ItemFilter {
+            kind: TallyKind::Reviews,
+            person: Some(ItemPerson {
+                forge: Forge::GitLab,
+                instance: Some("gitlab.example.org:8443".into()),
+                account: "Jane Doe".into(),
+            }),
+            week: NaiveDate::from_ymd_opt(2026, 3, 2),
+        };
+        assert_eq!(ItemFilter::from_query(&filter.to_query()), Ok(filter));
+        for (query, field) in [
+            ("", "kind"),
+            ("kind=stars", "kind"),
+            ("kind=commits&account=a", "forge"),
+            ("kind=commits&forge=github", "account"),
+            ("kind=commits&forge=git&account=a", "forge"),
+            ("kind=commits&instance=x", "instance"),
+            ("kind=commits&week=2026-03-03", "week"),
+            ("kind=commits&week=soon", "week"),
+        ] {
+            let error = ItemFilter::from_query(query).unwrap_err();
+            assert_eq!(error.field, field, "{query}: {}", error.message);
+        }
     }
 }

@@ -38,6 +38,26 @@ pub enum Command {
     /// Fill a signed-in person's issue tracker with made-up repositories
     /// and issues (for load tests).
     SeedIssues(SeedIssuesArgs),
+    /// Keep a made-up public repository `seed/report` on the instance a
+    /// signed-in person's account is on, full of issues, pull requests and
+    /// commits, and print its report's address (for load tests).
+    SeedReport(SeedReportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedReportArgs {
+    /// Whose forge instance: an account someone signed in with, as
+    /// `forge:username`.
+    #[arg(long = "for", value_parser = parse_account)]
+    pub account: (model::forge::Forge, String),
+    #[arg(long, default_value_t = 40_000)]
+    pub issues: i64,
+    #[arg(long, default_value_t = 20_000)]
+    pub pulls: i64,
+    #[arg(long, default_value_t = 100_000)]
+    pub commits: i64,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
 }
 
 #[derive(Debug, Clone, Args)]

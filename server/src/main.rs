@@ -27,7 +27,9 @@ use clap::Parser;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use config::{Cli, Command, PostgresCommand, SeedArgs, SeedIssuesArgs, ServeConfig, SimArgs};
+use config::{
+    Cli, Command, PostgresCommand, SeedArgs, SeedIssuesArgs, SeedReportArgs, ServeConfig, SimArgs,
+};
 use database::Database;
 use error::ServerError;
 use state::AppState;
@@ -66,6 +68,7 @@ async fn run() -> ExitCode {
         Some(Command::Fetch(args)) => fetch::run(args).await,
         Some(Command::Seed(args)) => seed(args).await,
         Some(Command::SeedIssues(args)) => seed_issues(args).await,
+        Some(Command::SeedReport(args)) => seed_report(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -322,6 +325,31 @@ async fn seed_issues(args: SeedIssuesArgs) -> Result<(), ServerError> {
         let (forge, username) = &args.account;
         let items = engine::seed::seed_tracker(&database.store, *forge, username, &plan).await?;
         println!("{items}");
+        Ok(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+/// Fills a repository to report on and prints its report's address.
+async fn seed_report(args: SeedReportArgs) -> Result<(), ServerError> {
+    if args.issues < 0 || args.pulls < 0 || args.commits < 0 {
+        return Err(ServerError::Config(
+            "--issues, --pulls and --commits cannot be negative".into(),
+        ));
+    }
+    let database = Database::open(&args.database).await?;
+    let result = async {
+        database.store.migrate().await?;
+        let (forge, username) = &args.account;
+        let plan = engine::seed::ReportPlan {
+            issues: args.issues,
+            pulls: args.pulls,
+            commits: args.commits,
+        };
+        engine::seed::seed_report(&database.store, *forge, username, &plan).await?;
+        println!("/reports/{}/seed/report", forge.key());
         Ok(())
     }
     .await;

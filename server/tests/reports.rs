@@ -120,6 +120,37 @@ async fn the_api_answers_the_truth_by_path_and_by_r_and_as_csv() {
     let problems = common::schema::problems(&doc, schema, &body);
     assert!(problems.is_empty(), "{problems:#?}");
 
+    // The items behind the busiest person's commits: as many as the count,
+    // in pages that follow `next`, fitting their schema.
+    let busiest = &report.people[0];
+    let filter = busiest.items(TallyKind::Commits);
+    let mut address = format!(
+        "/api/v1/reports/items?r={r}&{range}&{}&page_size=5",
+        filter.to_query()
+    );
+    let mut listed = Vec::new();
+    loop {
+        let answer = get(&server, &address).await;
+        assert_eq!(answer.status(), 200, "{address}");
+        let page: serde_json::Value = answer.json().await.unwrap();
+        let schema = &doc["paths"]["/api/v1/reports/items"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"];
+        let problems = common::schema::problems(&doc, schema, &page);
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert_eq!(page["count"].as_u64(), Some(busiest.counts.commits));
+        for item in page["results"].as_array().unwrap() {
+            assert_eq!(item["account"].as_str(), Some(busiest.account.as_str()));
+            assert_eq!(item["kind"].as_str(), Some("commits"));
+            listed.push(item["url"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => address = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(listed.len() as u64, busiest.counts.commits);
+    assert!(listed.len() > 5, "more than one page");
+
     // The CSV is the same table.
     let csv = get(
         &server,
@@ -172,6 +203,31 @@ async fn bad_input_is_refused_naming_the_field() {
             None,
         ),
         ("/api/v1/reports/svn/x/y".to_owned(), 404, None),
+        (
+            format!("/api/v1/reports/items?r=github:{path}"),
+            400,
+            Some("kind"),
+        ),
+        (
+            format!("/api/v1/reports/items?r=github:{path}&kind=commits&week=2026-03-03"),
+            400,
+            Some("week"),
+        ),
+        (
+            format!("/api/v1/reports/items?r=github:{path}&kind=commits&page_size=500"),
+            400,
+            Some("page_size"),
+        ),
+        (
+            format!("/api/v1/reports/items?r=github:{path}&kind=commits&cursor=abc"),
+            400,
+            Some("cursor"),
+        ),
+        (
+            "/api/v1/reports/items?r=github:nobody/nothing&kind=commits".to_owned(),
+            404,
+            None,
+        ),
     ] {
         let answer = get(&server, &query).await;
         assert_eq!(answer.status().as_u16(), status, "{query}");

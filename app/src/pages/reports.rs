@@ -10,7 +10,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_location, use_params_map};
 use model::report::{
     AgeCount, DEFAULT_BOT_PATTERNS, DEFAULT_BUG_PATTERNS, DEFAULT_PERFORMANCE_PATTERNS, Durations,
-    Report, ReportParams, Share, TallyKind,
+    ItemFilter, Report, ReportParams, Share, TallyKind, items_href,
 };
 
 use crate::components::{Graph, Problem, grouped, report_charts, span};
@@ -62,8 +62,7 @@ pub fn ReportsPage() -> impl IntoView {
                         .map(|result| match result {
                             Ok(None) => view! { <Reportable /> }.into_any(),
                             Ok(Some(report)) => {
-                                let query = asked.get_untracked().to_query();
-                                view! { <ReportView report query /> }.into_any()
+                                view! { <ReportView report asked=asked.get_untracked() /> }.into_any()
                             }
                             Err(error) => {
                                 let reading = matches!(error, AppError::Busy { .. });
@@ -215,7 +214,8 @@ fn durations_text(d: &Durations, what: &str) -> String {
 }
 
 #[component]
-fn ReportView(report: Report, query: String) -> impl IntoView {
+fn ReportView(report: Report, asked: ReportParams) -> impl IntoView {
+    let query = asked.to_query();
     let range = format!("{} to {}", report.from, report.to);
     let names: Vec<String> = report.repositories.iter().map(|r| r.path.clone()).collect();
     let failing: Vec<String> = report
@@ -288,8 +288,8 @@ fn ReportView(report: Report, query: String) -> impl IntoView {
                 <dd class="muted">"The fewest people whose commits in the range make at least half of them (the bus factor), and the share of the busiest."</dd>
             </dl>
         </section>
-        <People report=report.clone() json csv />
-        <Weeks report=report.clone() />
+        <People report=report.clone() asked=asked.clone() json csv />
+        <Weeks report=report.clone() asked />
         <Trend report=report.clone() />
         <section class="panel" aria-labelledby="report-months-title">
             <h2 id="report-months-title" class="section-title">"New and returning contributors"</h2>
@@ -320,7 +320,7 @@ fn ReportView(report: Report, query: String) -> impl IntoView {
 }
 
 #[component]
-fn People(report: Report, json: String, csv: String) -> impl IntoView {
+fn People(report: Report, asked: ReportParams, json: String, csv: String) -> impl IntoView {
     let option = report_charts::people(&report.people);
     view! {
         <section class="panel" aria-labelledby="report-people-title">
@@ -363,7 +363,7 @@ fn People(report: Report, json: String, csv: String) -> impl IntoView {
                                         </th>
                                         {TallyKind::ALL
                                             .iter()
-                                            .map(|kind| view! { <td class="num">{grouped(p.counts.get(*kind))}</td> })
+                                            .map(|kind| count_cell(p.counts.get(*kind), &asked, &p.items(*kind)))
                                             .collect_view()}
                                     </tr>
                                 }
@@ -421,7 +421,7 @@ fn bucket_table(
 }
 
 #[component]
-fn Weeks(report: Report) -> impl IntoView {
+fn Weeks(report: Report, asked: ReportParams) -> impl IntoView {
     let option = report_charts::weeks(&report.weeks);
     view! {
         <section class="panel" aria-labelledby="report-weeks-title">
@@ -442,7 +442,13 @@ fn Weeks(report: Report) -> impl IntoView {
                             {report.weeks.iter().map(|w| view! {
                                 <tr>
                                     <th scope="row">{w.week.to_string()}</th>
-                                    {TallyKind::ALL.iter().map(|k| view! { <td class="num">{grouped(w.counts.get(*k))}</td> }).collect_view()}
+                                    {TallyKind::ALL
+                                        .iter()
+                                        .map(|k| {
+                                            let filter = ItemFilter { kind: *k, person: None, week: Some(w.week) };
+                                            count_cell(w.counts.get(*k), &asked, &filter)
+                                        })
+                                        .collect_view()}
                                 </tr>
                             }).collect_view()}
                         </tbody>
@@ -450,6 +456,21 @@ fn Weeks(report: Report) -> impl IntoView {
                 </div>
             </details>
         </section>
+    }
+}
+
+/// A count in a table, linking to the items behind it when there are any.
+fn count_cell(count: u64, asked: &ReportParams, filter: &ItemFilter) -> impl IntoView + use<> {
+    let shown = grouped(count);
+    view! {
+        <td class="num">
+            {if count == 0 {
+                shown.into_any()
+            } else {
+                let href = items_href(asked, filter);
+                view! { <a href=href>{shown}</a> }.into_any()
+            }}
+        </td>
     }
 }
 

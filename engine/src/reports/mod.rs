@@ -18,16 +18,19 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use model::forge::Forge;
 use model::ids::UserId;
 use model::report::{
-    AgeBucket, AgeCount, Concentration, Durations, IssueMeasures, LabelCount, MonthContributors,
-    MonthKpis, PersonTally, Report, ReportPatterns, ReportRepository, Share, Tallies, TallyKind,
-    WeekActivity,
+    AgeBucket, AgeCount, Concentration, Durations, IssueMeasures, ItemFilter, LabelCount,
+    MonthContributors, MonthKpis, PersonTally, Report, ReportItem, ReportPatterns,
+    ReportRepository, Share, Tallies, WeekActivity,
 };
 
 use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
 use crate::jobs::SyncQueue;
 use crate::store::Store;
-use crate::store::reports::{ActiveMonths, ActivityCount, CommentFact, IssueFact, RepositoryFact};
+use crate::store::discovery_list::Slice;
+use crate::store::reports::{
+    ActiveMonths, ActivityCount, CommentFact, IssueFact, ItemCursor, ItemQuery, RepositoryFact,
+};
 use crate::store::tracker::RepoId;
 use crate::tracker::locate::{Located, locate};
 use patterns::Classifier;
@@ -121,6 +124,54 @@ impl Reports {
     /// reads it (to anyone else it is not there). One not read yet gives no
     /// numbers at all rather than zeros.
     pub async fn answer(&self, ask: &ReportAsk, viewer: Option<UserId>) -> Result<Report> {
+        let (repositories, patterns) = self.resolve(ask, viewer).await?;
+        let request = ReportRequest {
+            repositories,
+            from: ask.from,
+            to: ask.to,
+            patterns,
+            at: Utc::now(),
+        };
+        self.report(&request).await
+    }
+
+    /// A page of the items behind one count of the report a visitor asks
+    /// for (newest first), as that visitor may see them.
+    pub async fn items(
+        &self,
+        ask: &ReportAsk,
+        viewer: Option<UserId>,
+        filter: &ItemFilter,
+        after: Option<&ItemCursor>,
+        limit: usize,
+    ) -> Result<Slice<ReportItem, ItemCursor>> {
+        let (repositories, _) = self.resolve(ask, viewer).await?;
+        let (start, end) = bounds(ask.from, ask.to);
+        let (start, end) = match filter.week {
+            Some(monday) => {
+                let (week_start, week_end) = bounds(monday, monday + chrono::Duration::days(6));
+                (start.max(week_start), end.min(week_end))
+            }
+            None => (start, end),
+        };
+        let query = ItemQuery {
+            repositories: &repositories,
+            from: start,
+            until: end.max(start),
+            kind: filter.kind,
+            person: filter.person.as_ref(),
+        };
+        self.store.report_items(&query, after, limit).await
+    }
+
+    /// The repositories a visitor's ask names, checked, as that visitor may
+    /// see them, and the patterns it is classified with.
+    async fn resolve(
+        &self,
+        ask: &ReportAsk,
+        viewer: Option<UserId>,
+    ) -> Result<(Vec<RepoId>, ReportPatterns)> {
+        in_order(ask.from, ask.to)?;
         let limit = self.settings.max_repositories;
         if ask.repositories.is_empty() {
             return Err(Error::Invalid(
@@ -157,14 +208,7 @@ impl Reports {
                 ids.push(repo);
             }
         }
-        let request = ReportRequest {
-            repositories: ids,
-            from: ask.from,
-            to: ask.to,
-            patterns,
-            at: Utc::now(),
-        };
-        self.report(&request).await
+        Ok((ids, patterns))
     }
 
     /// The kept repository `address` names, if the viewer may see it. A
@@ -234,12 +278,7 @@ impl Reports {
     }
 
     pub async fn report(&self, request: &ReportRequest) -> Result<Report> {
-        if request.from > request.to {
-            return Err(Error::Invalid(format!(
-                "from: {} is after to ({})",
-                request.from, request.to
-            )));
-        }
+        in_order(request.from, request.to)?;
         let classifier = Classifier::new(&request.patterns)?;
         let (start, end) = bounds(request.from, request.to);
         let window = Window {
@@ -257,12 +296,16 @@ impl Reports {
                 what: format!("{}:{}", waiting.forge.key(), waiting.path),
             });
         }
-        let issues = self.store.report_issues(&request.repositories).await?;
+        let issues = self
+            .store
+            .report_issues(&request.repositories, start, end, request.at)
+            .await?;
         let comments = self
             .store
             .report_comments(&request.repositories, start, end)
             .await?;
-        let activity = self
+        let answers = first_answers(&issues, &comments, &classifier, &window);
+        let acts = self
             .store
             .report_activity_counts(&request.repositories, window.start, window.end)
             .await?;
@@ -270,7 +313,6 @@ impl Reports {
             .store
             .report_active_months(&request.repositories, window.start, window.end)
             .await?;
-        let acts = acts(&issues, &comments, activity, &window);
         let people = tallies(&repositories, &acts);
         Ok(Report {
             from: request.from,
@@ -278,9 +320,15 @@ impl Reports {
             at: request.at,
             concentration: Concentration::of(people.iter().map(|p| p.counts.commits)),
             weeks: weeks(&acts, &window),
-            monthly: monthly(&issues, &comments, &classifier, &window),
+            monthly: monthly(
+                &issues,
+                &answers,
+                &classifier,
+                &window,
+                closes_known(&repositories).0,
+            ),
             people,
-            issues: measures(&issues, &comments, &classifier, &window),
+            issues: measures(&issues, &answers, &classifier, &window, &repositories),
             contributors: contributors(&months),
             unavailable: unavailable(&repositories),
             repositories: repositories.iter().filter_map(shown).collect(),
@@ -302,6 +350,13 @@ fn not_ready(located: &Located) -> Error {
     Error::NotReady {
         what: format!("{}:{}", located.forge.key(), located.path),
     }
+}
+
+fn in_order(from: NaiveDate, to: NaiveDate) -> Result<()> {
+    if from > to {
+        return Err(Error::Invalid(format!("from: {from} is after to ({to})")));
+    }
+    Ok(())
 }
 
 /// The instants `[start, end)` a range of UTC days spans.
@@ -327,46 +382,6 @@ impl Window {
     fn holds(&self, t: DateTime<Utc>) -> bool {
         self.start <= t && t < self.end
     }
-}
-
-/// Every act the report tallies in the window, a row per repository,
-/// account, kind and week: the store's counts of commits, pull requests and
-/// reviews, and the issues opened and comments written (acts of no known
-/// account left out).
-fn acts(
-    issues: &[IssueFact],
-    comments: &[CommentFact],
-    mut counted: Vec<ActivityCount>,
-    window: &Window,
-) -> Vec<ActivityCount> {
-    let one = |repository, who: &String, kind, at: DateTime<Utc>| ActivityCount {
-        repository,
-        who: who.clone(),
-        kind,
-        week: monday(at),
-        count: 1,
-    };
-    for issue in issues.iter().filter(|i| window.holds(i.created_at)) {
-        if let Some(author) = &issue.author {
-            counted.push(one(
-                issue.repository,
-                author,
-                TallyKind::IssuesOpened,
-                issue.created_at,
-            ));
-        }
-    }
-    for comment in comments.iter().filter(|c| window.holds(c.created_at)) {
-        if let Some(author) = &comment.author {
-            counted.push(one(
-                comment.repository,
-                author,
-                TallyKind::IssueComments,
-                comment.created_at,
-            ));
-        }
-    }
-    counted
 }
 
 /// The Monday (UTC) of the week `at` falls in.
@@ -428,9 +443,10 @@ fn weeks(acts: &[ActivityCount], window: &Window) -> Vec<WeekActivity> {
 /// The issue KPIs of each calendar month the window touches.
 fn monthly(
     issues: &[IssueFact],
-    comments: &[CommentFact],
+    answers: &Answers,
     classifier: &Classifier,
     window: &Window,
+    closes_known: bool,
 ) -> Vec<MonthKpis> {
     let mut found = Vec::new();
     let mut start = window.start;
@@ -445,14 +461,14 @@ fn monthly(
             end: next.min(window.end),
             at: window.at,
         };
-        let m = measures(issues, comments, classifier, &part);
+        let flow = Flow::of(issues, answers, classifier, &part, closes_known);
         found.push(MonthKpis {
             month: day.format("%Y-%m").to_string(),
-            opened: m.opened,
-            bug_share: m.bug_share,
-            performance_share: m.performance_share,
-            time_to_close: m.time_to_close,
-            first_response: m.first_response,
+            opened: flow.opened,
+            bug_share: flow.bug_share,
+            performance_share: flow.performance_share,
+            time_to_close: flow.close_seconds.map(Durations::of),
+            first_response: Durations::of(flow.first_response),
         });
         start = next;
     }
@@ -521,21 +537,73 @@ fn unavailable(repositories: &[RepositoryFact]) -> BTreeMap<String, String> {
     found
 }
 
+/// Per issue opened in the range (by repository and number): seconds
+/// until its first answer, `None` while it has none.
+type Answers = HashMap<(RepoId, u64), Option<i64>>;
+
+/// How issues flowed in one window: those opened in it (how many bugs and
+/// performance reports, how soon answered), and those closed in it.
+struct Flow {
+    opened: u64,
+    bug_share: Share,
+    performance_share: Share,
+    /// `None` when no repository's forge says when issues close.
+    close_seconds: Option<Vec<i64>>,
+    first_response: Vec<i64>,
+    unanswered: u64,
+}
+
+impl Flow {
+    fn of(
+        issues: &[IssueFact],
+        answers: &Answers,
+        classifier: &Classifier,
+        window: &Window,
+        closes_known: bool,
+    ) -> Self {
+        let (mut opened, mut bugs, mut performance, mut unanswered) = (0, 0, 0, 0);
+        let mut first_response = Vec::new();
+        let mut close_seconds = Vec::new();
+        for issue in issues {
+            if window.holds(issue.created_at) {
+                opened += 1;
+                bugs += u64::from(classifier.bug.any_label(&issue.labels));
+                performance += u64::from(classifier.performance.any_label(&issue.labels));
+                match answers
+                    .get(&(issue.repository, issue.number))
+                    .copied()
+                    .flatten()
+                {
+                    Some(seconds) => first_response.push(seconds),
+                    None => unanswered += 1,
+                }
+            }
+            if let Some(closed) = issue.closed_at.filter(|c| window.holds(*c))
+                && says_when_closed(issue.forge)
+            {
+                close_seconds.push((closed - issue.created_at).num_seconds());
+            }
+        }
+        Self {
+            opened,
+            bug_share: Share::new(bugs, opened),
+            performance_share: Share::new(performance, opened),
+            close_seconds: closes_known.then_some(close_seconds),
+            first_response,
+            unanswered,
+        }
+    }
+}
+
 fn measures(
     issues: &[IssueFact],
-    comments: &[CommentFact],
+    answers: &Answers,
     classifier: &Classifier,
     window: &Window,
+    repositories: &[RepositoryFact],
 ) -> IssueMeasures {
-    let opened: Vec<&IssueFact> = issues
-        .iter()
-        .filter(|i| window.holds(i.created_at))
-        .collect();
-    let count =
-        |pick: &dyn Fn(&IssueFact) -> bool| opened.iter().filter(|i| pick(i)).count() as u64;
-    let total = opened.len() as u64;
-    let (closing, unavailable) = close_times(issues, window);
-    let (answers, unanswered) = first_answers(&opened, comments, classifier);
+    let (closes_known, unavailable) = closes_known(repositories);
+    let flow = Flow::of(issues, answers, classifier, window, closes_known);
     let open: Vec<&IssueFact> = issues
         .iter()
         .filter(|i| {
@@ -543,16 +611,13 @@ fn measures(
         })
         .collect();
     IssueMeasures {
-        opened: total,
-        bug_share: Share::new(count(&|i| classifier.bug.any_label(&i.labels)), total),
-        performance_share: Share::new(
-            count(&|i| classifier.performance.any_label(&i.labels)),
-            total,
-        ),
-        closed_after: closing.as_deref().map_or_else(Vec::new, buckets),
-        time_to_close: closing.map(Durations::of),
-        first_response: Durations::of(answers),
-        unanswered,
+        opened: flow.opened,
+        bug_share: flow.bug_share,
+        performance_share: flow.performance_share,
+        closed_after: flow.close_seconds.as_deref().map_or_else(Vec::new, buckets),
+        time_to_close: flow.close_seconds.map(Durations::of),
+        first_response: Durations::of(flow.first_response),
+        unanswered: flow.unanswered,
         open_by_age: by_age(&open, window.at),
         open_by_label: by_label(&open),
         unavailable,
@@ -565,37 +630,20 @@ fn says_when_closed(forge: Forge) -> bool {
     forge != Forge::Bitbucket
 }
 
-/// Seconds from opening to closing of each issue closed in the range, over
-/// the repositories whose forge says when; `None` when every repository
-/// with issues is on a forge that does not. Those left out are said in the
-/// second part.
-fn close_times(
-    issues: &[IssueFact],
-    window: &Window,
-) -> (Option<Vec<i64>>, BTreeMap<String, String>) {
-    let mut silent: Vec<(RepoId, Forge)> = Vec::new();
-    let mut seconds = Vec::new();
-    let mut any_known = false;
-    for issue in issues {
-        if !says_when_closed(issue.forge) {
-            if silent
-                .last()
-                .is_none_or(|(repo, _)| *repo != issue.repository)
-            {
-                silent.push((issue.repository, issue.forge));
-            }
-            continue;
-        }
-        any_known = true;
-        if let Some(closed) = issue.closed_at.filter(|c| window.holds(*c)) {
-            seconds.push((closed - issue.created_at).num_seconds());
-        }
-    }
+/// Whether any repository with issues is on a forge that says when they
+/// close (Gerrit keeps no issues); and, when some are not, which and what
+/// that leaves out.
+fn closes_known(repositories: &[RepositoryFact]) -> (bool, BTreeMap<String, String>) {
+    let with_issues = || repositories.iter().filter(|r| r.forge != Forge::Gerrit);
+    let silent: Vec<&RepositoryFact> = with_issues()
+        .filter(|r| !says_when_closed(r.forge))
+        .collect();
+    let known = silent.is_empty() || with_issues().any(|r| says_when_closed(r.forge));
     let mut unavailable = BTreeMap::new();
     if !silent.is_empty() {
-        let mut names: Vec<&str> = silent.iter().map(|(_, forge)| forge.name()).collect();
+        let mut names: Vec<&str> = silent.iter().map(|r| r.forge.name()).collect();
         names.dedup();
-        let outcome = if any_known {
+        let outcome = if known {
             "are left out"
         } else {
             "have no time to close"
@@ -609,44 +657,38 @@ fn close_times(
             ),
         );
     }
-    let none_known = !silent.is_empty() && !any_known;
-    ((!none_known).then_some(seconds), unavailable)
+    (known, unavailable)
 }
 
-/// For each issue opened in the range: seconds until the first comment by
-/// someone other than its author and not a bot; and how many have none.
+/// For each issue opened in the window: seconds until the first comment
+/// by someone other than its author and not a bot, if any.
 fn first_answers(
-    opened: &[&IssueFact],
+    issues: &[IssueFact],
     comments: &[CommentFact],
     classifier: &Classifier,
-) -> (Vec<i64>, u64) {
+    window: &Window,
+) -> Answers {
+    let mut answers: Answers = HashMap::new();
+    let mut opened: HashMap<(RepoId, u64), &IssueFact> = HashMap::new();
+    for issue in issues.iter().filter(|i| window.holds(i.created_at)) {
+        let key = (issue.repository, issue.number);
+        opened.insert(key, issue);
+        answers.insert(key, None);
+    }
     // Comments come oldest first, so the first one kept per issue is its answer.
-    let mut first: HashMap<(RepoId, u64), DateTime<Utc>> = HashMap::new();
-    let authors: HashMap<(RepoId, u64), Option<&str>> = opened
-        .iter()
-        .map(|i| ((i.repository, i.number), i.author.as_deref()))
-        .collect();
     for comment in comments {
         let key = (comment.repository, comment.issue_number);
-        let Some(issue_author) = authors.get(&key) else {
+        let (Some(issue), Some(author)) = (opened.get(&key), comment.author.as_deref()) else {
             continue;
         };
-        let Some(author) = comment.author.as_deref() else {
-            continue;
-        };
-        if Some(author) != *issue_author && !classifier.bots.matches(author) {
-            first.entry(key).or_insert(comment.created_at);
+        if Some(author) != issue.author.as_deref() && !classifier.bots.matches(author) {
+            let answer = answers.entry(key).or_default();
+            if answer.is_none() {
+                *answer = Some((comment.created_at - issue.created_at).num_seconds());
+            }
         }
     }
-    let mut answers = Vec::new();
-    let mut unanswered = 0;
-    for issue in opened {
-        match first.get(&(issue.repository, issue.number)) {
-            Some(at) => answers.push((*at - issue.created_at).num_seconds()),
-            None => unanswered += 1,
-        }
-    }
-    (answers, unanswered)
+    answers
 }
 
 fn by_age(open: &[&IssueFact], at: DateTime<Utc>) -> Vec<AgeCount> {
@@ -734,13 +776,21 @@ mod tests {
             comment(2, "ben", 3),
             comment(2, "ci-bot", 4),
         ];
-        let refs: Vec<&IssueFact> = opened.iter().collect();
-        let (answers, unanswered) = first_answers(&refs, &comments, &classifier);
+        let window = Window {
+            start: at(0),
+            end: at(23),
+            at: at(23),
+        };
+        let answers = first_answers(&opened, &comments, &classifier, &window);
         assert_eq!(
-            answers,
-            vec![5 * 3600],
+            answers[&(RepoId(1), 1)],
+            Some(5 * 3600),
             "carla answered #1 after five hours"
         );
-        assert_eq!(unanswered, 1, "#2 only had its author and a bot");
+        assert_eq!(
+            answers[&(RepoId(1), 2)],
+            None,
+            "#2 only had its author and a bot"
+        );
     }
 }

@@ -40,14 +40,24 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+        encode_cursor(self)
     }
 
     pub fn decode(text: &str) -> Result<Self> {
-        let bad = || Error::Invalid(format!("{text:?} is not a cursor of this list"));
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-        serde_json::from_slice(&bytes).map_err(|_| bad())
+        decode_cursor(text)
     }
+}
+
+/// A list's cursor as clients see it: opaque, safe in an address.
+pub(crate) fn encode_cursor<C: Serialize>(cursor: &C) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
+}
+
+/// A cursor [`encode_cursor`] gave out.
+pub(crate) fn decode_cursor<C: serde::de::DeserializeOwned>(text: &str) -> Result<C> {
+    let bad = || Error::Invalid(format!("{text:?} is not a cursor of this list"));
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+    serde_json::from_slice(&bytes).map_err(|_| bad())
 }
 
 /// A sort order a list allows: the key's SQL (never NULL), and which way.
@@ -173,11 +183,11 @@ pub struct RepositoryFilters {
 
 /// A page of rows, how many match in all, and where the pages around it start.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Slice<T> {
+pub struct Slice<T, C = Cursor> {
     pub count: u64,
     pub rows: Vec<T>,
-    pub next: Option<Cursor>,
-    pub previous: Option<Cursor>,
+    pub next: Option<C>,
+    pub previous: Option<C>,
 }
 
 /// Which rows a list's count is of: its scope and filters, never its page.
@@ -369,37 +379,60 @@ fn push_page(q: &mut QueryBuilder<'_, Postgres>, order: Order, after: Option<&Cu
 /// page round, and says where the next and previous pages start.
 fn slice<T>(
     count: u64,
-    mut rows: Vec<(T, Key, i64)>,
+    rows: Vec<(T, Key, i64)>,
     after: Option<&Cursor>,
     limit: usize,
 ) -> Slice<T> {
-    let back = after.is_some_and(|c| c.back);
+    let rows = rows
+        .into_iter()
+        .map(|(row, key, id)| (row, (key, id)))
+        .collect();
+    turn_page(
+        count,
+        rows,
+        after.map(|c| c.back),
+        limit,
+        |(key, id), back| Cursor {
+            key: key.clone(),
+            id: *id,
+            back,
+        },
+    )
+}
+
+/// A keyset page from `rows` read one past `limit` in the page's reading
+/// order, each with its position: cuts the extra row, turns a backward page
+/// (`came_back`: `Some(true)`) round, and makes the cursors of the pages
+/// around it from the edge rows' positions with `edge`.
+pub(crate) fn turn_page<T, P, C>(
+    count: u64,
+    mut rows: Vec<(T, P)>,
+    came_back: Option<bool>,
+    limit: usize,
+    edge: impl Fn(&P, bool) -> C,
+) -> Slice<T, C> {
+    let back = came_back == Some(true);
     let more = rows.len() > limit;
     rows.truncate(limit);
     if back {
         rows.reverse();
     }
-    let edge = |(_, key, id): &(T, Key, i64), back: bool| Cursor {
-        key: key.clone(),
-        id: *id,
-        back,
-    };
     // Forward: more rows mean a next page; having come from a cursor means
     // a previous one. Backward: the other way round.
     let (has_next, has_previous) = if back {
         (true, more)
     } else {
-        (more, after.is_some())
+        (more, came_back.is_some())
     };
     let next = has_next
-        .then(|| rows.last().map(|r| edge(r, false)))
+        .then(|| rows.last().map(|(_, p)| edge(p, false)))
         .flatten();
     let previous = has_previous
-        .then(|| rows.first().map(|r| edge(r, true)))
+        .then(|| rows.first().map(|(_, p)| edge(p, true)))
         .flatten();
     Slice {
         count,
-        rows: rows.into_iter().map(|(row, _, _)| row).collect(),
+        rows: rows.into_iter().map(|(row, _)| row).collect(),
         next,
         previous,
     }

@@ -3,11 +3,13 @@
 //! not issues, and are left out.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use model::report::TallyKind;
+use model::report::{ItemPerson, ReportItem, TallyKind};
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::Store;
 use super::accounts::forge_of;
+use super::discovery_list::{Slice, decode_cursor, encode_cursor, turn_page};
 use super::tracker::RepoId;
 use crate::error::Result;
 use model::forge::Forge;
@@ -41,16 +43,29 @@ fn number(value: i64) -> u64 {
 }
 
 impl Store {
-    /// The issues of `repositories`, by repository and number.
-    pub async fn report_issues(&self, repositories: &[RepoId]) -> Result<Vec<IssueFact>> {
+    /// The issues of `repositories` a report over `[from, until)` at `at`
+    /// looks at: opened or closed in the range, or open at `at`.
+    pub async fn report_issues(
+        &self,
+        repositories: &[RepoId],
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<IssueFact>> {
         let rows = sqlx::query(
             "SELECT i.repository_id, r.forge, r.instance, i.number, i.author, i.labels,
                     i.created_at, i.closed_at, i.status = 'open' AS open
              FROM tracked_issues i JOIN tracked_repositories r ON r.id = i.repository_id
              WHERE i.repository_id = ANY($1) AND r.forge <> 'gerrit'
+               AND ((i.created_at >= $2 AND i.created_at < $3)
+                    OR (i.closed_at >= $2 AND i.closed_at < $3)
+                    OR (i.created_at <= $4 AND (i.status = 'open' OR i.closed_at > $4)))
              ORDER BY i.repository_id, i.number",
         )
         .bind(repositories)
+        .bind(from)
+        .bind(until)
+        .bind(at)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -146,24 +161,78 @@ pub struct ActiveMonths {
     pub months: Vec<DateTime<Utc>>,
 }
 
-/// Every dated act a report counts contributors by: commits authored, pull
-/// requests opened, reviews, issues opened and comments on them (Gerrit's
-/// tracker rows are changes, already counted as pull requests).
-const ACTS: &str = "
-    SELECT repository_id, author AS who, authored_at AS at
-      FROM tracked_commits WHERE repository_id = ANY($1)
-    UNION ALL
-    SELECT repository_id, author, created_at FROM tracked_changes WHERE repository_id = ANY($1)
-    UNION ALL
-    SELECT repository_id, reviewer, submitted_at FROM change_reviews WHERE repository_id = ANY($1)
-    UNION ALL
-    SELECT i.repository_id, i.author, i.created_at
-      FROM tracked_issues i JOIN tracked_repositories r ON r.id = i.repository_id
-     WHERE i.repository_id = ANY($1) AND r.forge <> 'gerrit'
-    UNION ALL
-    SELECT c.repository_id, c.author, c.created_at
-      FROM issue_comments c JOIN tracked_repositories r ON r.id = c.repository_id
-     WHERE c.repository_id = ANY($1) AND r.forge <> 'gerrit'";
+/// Each kind of act as rows `(repository_id, who, at, title, url, key)`
+/// of the repositories `$1`: who did it, when it counts, what it is (a
+/// review's or comment's title is that of what it is on) and its key in
+/// the repository. Counts, contributor months and item lists all read
+/// these, so a count and the items behind it cannot disagree. Gerrit's
+/// tracker rows are changes, counted as pull requests, not issues.
+fn acts_of(kind: TallyKind) -> &'static str {
+    match kind {
+        TallyKind::Commits => {
+            "SELECT repository_id, author AS who, authored_at AS at, title, url, sha AS key
+               FROM tracked_commits WHERE repository_id = ANY($1)"
+        }
+        TallyKind::PullsOpened => {
+            "SELECT repository_id, author AS who, created_at AS at, title, url, number::text AS key
+               FROM tracked_changes WHERE repository_id = ANY($1)"
+        }
+        TallyKind::PullsMerged => {
+            "SELECT repository_id, author AS who, merged_at AS at, title, url, number::text AS key
+               FROM tracked_changes WHERE repository_id = ANY($1) AND merged_at IS NOT NULL"
+        }
+        // A review may be kept before its change (GitLab's events).
+        TallyKind::Reviews => {
+            "SELECT v.repository_id, v.reviewer AS who, v.submitted_at AS at,
+                    coalesce(c.title, 'change ' || v.change_number) AS title,
+                    coalesce(c.url, r.url) AS url, v.id AS key
+               FROM change_reviews v
+               JOIN tracked_repositories r ON r.id = v.repository_id
+               LEFT JOIN tracked_changes c
+                 ON c.repository_id = v.repository_id AND c.number = v.change_number
+              WHERE v.repository_id = ANY($1)"
+        }
+        TallyKind::IssuesOpened => {
+            "SELECT i.repository_id, i.author AS who, i.created_at AS at, i.title, i.url,
+                    i.number::text AS key
+               FROM tracked_issues i JOIN tracked_repositories r ON r.id = i.repository_id
+              WHERE i.repository_id = ANY($1) AND r.forge <> 'gerrit'"
+        }
+        TallyKind::IssueComments => {
+            "SELECT c.repository_id, c.author AS who, c.created_at AS at, i.title,
+                    coalesce(c.url, i.url) AS url, c.issue_number || '/' || c.id AS key
+               FROM issue_comments c
+               JOIN tracked_issues i ON i.repository_id = c.repository_id AND i.number = c.issue_number
+               JOIN tracked_repositories r ON r.id = c.repository_id
+              WHERE c.repository_id = ANY($1) AND r.forge <> 'gerrit'"
+        }
+    }
+}
+
+/// The acts of `kinds` as rows `(repository_id, who, kind, at)`.
+fn acts(kinds: &[TallyKind]) -> String {
+    kinds
+        .iter()
+        .map(|kind| {
+            format!(
+                "SELECT repository_id, who, '{}' AS kind, at FROM ({}) AS a",
+                kind.key(),
+                acts_of(*kind)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+/// The acts that make someone a contributor in a month: all but merges
+/// (a merge is the author's pull request landing, not something they did).
+const CONTRIBUTING: [TallyKind; 5] = [
+    TallyKind::Commits,
+    TallyKind::PullsOpened,
+    TallyKind::Reviews,
+    TallyKind::IssuesOpened,
+    TallyKind::IssueComments,
+];
 
 impl Store {
     /// The repositories of a report that exist, in the order of their ids.
@@ -193,8 +262,7 @@ impl Store {
             .collect()
     }
 
-    /// Per repository, account and week, the commits authored, pull
-    /// requests opened and merged, and reviews submitted in `[from, until)`
+    /// Per repository, account, kind and week, the acts in `[from, until)`
     /// (acts of no known account left out, as everywhere in a report).
     pub async fn report_activity_counts(
         &self,
@@ -202,25 +270,14 @@ impl Store {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<ActivityCount>> {
-        let rows = sqlx::query(
-            "WITH acts AS (
-                SELECT repository_id, author AS who, 'commits' AS kind, authored_at AS at
-                  FROM tracked_commits WHERE repository_id = ANY($1)
-                UNION ALL
-                SELECT repository_id, author, 'pulls_opened', created_at
-                  FROM tracked_changes WHERE repository_id = ANY($1)
-                UNION ALL
-                SELECT repository_id, author, 'pulls_merged', merged_at
-                  FROM tracked_changes WHERE repository_id = ANY($1) AND merged_at IS NOT NULL
-                UNION ALL
-                SELECT repository_id, reviewer, 'reviews', submitted_at
-                  FROM change_reviews WHERE repository_id = ANY($1))
-             SELECT repository_id, who, kind,
+        let rows = sqlx::query(&format!(
+            "SELECT repository_id, who, kind,
                     date_trunc('week', at AT TIME ZONE 'UTC')::date AS week, count(*) AS n
-               FROM acts
+               FROM ({}) AS acts
               WHERE who IS NOT NULL AND at >= $2 AND at < $3
               GROUP BY 1, 2, 3, 4",
-        )
+            acts(&TallyKind::ALL)
+        ))
         .bind(repositories)
         .bind(from)
         .bind(until)
@@ -229,9 +286,7 @@ impl Store {
         let mut counts = Vec::with_capacity(rows.len());
         for row in &rows {
             let kind: &str = row.try_get("kind")?;
-            let kind = TallyKind::ALL
-                .into_iter()
-                .find(|k| k.key() == kind)
+            let kind = TallyKind::from_key(kind)
                 .ok_or_else(|| crate::Error::Inconsistent(format!("an act of kind {kind}")))?;
             counts.push(ActivityCount {
                 repository: row.try_get("repository_id")?,
@@ -253,7 +308,7 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<Vec<ActiveMonths>> {
         let rows = sqlx::query(&format!(
-            "WITH acts AS ({ACTS}),
+            "WITH acts AS ({}),
                   named AS (
                     SELECT r.forge, r.instance, a.who, a.at
                       FROM acts a JOIN tracked_repositories r ON r.id = a.repository_id
@@ -263,7 +318,8 @@ impl Store {
                       FILTER (WHERE at >= $2) AS months
                FROM named
               GROUP BY forge, instance, who
-             HAVING bool_or(at >= $2)"
+             HAVING bool_or(at >= $2)",
+            acts(&CONTRIBUTING)
         ))
         .bind(repositories)
         .bind(from)
@@ -281,6 +337,117 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// Which items a list behind a count holds: one kind of act in some
+/// repositories over `[from, until)`, of one account when `person` says.
+#[derive(Debug, Clone)]
+pub struct ItemQuery<'a> {
+    pub repositories: &'a [RepoId],
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub kind: TallyKind,
+    pub person: Option<&'a ItemPerson>,
+}
+
+/// Where a page of items starts: after (going back, before) this item, in
+/// the list's order (newest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemCursor {
+    at: DateTime<Utc>,
+    repository: RepoId,
+    key: String,
+    back: bool,
+}
+
+impl ItemCursor {
+    pub fn encode(&self) -> String {
+        encode_cursor(self)
+    }
+
+    pub fn decode(text: &str) -> Result<Self> {
+        decode_cursor(text)
+    }
+}
+
+impl Store {
+    /// A page of the items `query` asks for, newest first, and how many
+    /// there are in all: exactly those [`Store::report_activity_counts`]
+    /// counts under the same conditions.
+    pub async fn report_items(
+        &self,
+        query: &ItemQuery<'_>,
+        after: Option<&ItemCursor>,
+        limit: usize,
+    ) -> Result<Slice<ReportItem, ItemCursor>> {
+        let matching = format!(
+            "FROM ({}) AS a JOIN tracked_repositories r ON r.id = a.repository_id
+             WHERE a.who IS NOT NULL AND a.at >= $2 AND a.at < $3
+               AND ($4::text IS NULL
+                    OR (r.forge = $4 AND ($5::text IS NULL OR r.instance = $5) AND a.who = $6))",
+            acts_of(query.kind)
+        );
+        let person = query.person;
+        let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) {matching}"))
+            .bind(query.repositories)
+            .bind(query.from)
+            .bind(query.until)
+            .bind(person.map(|p| p.forge.key()))
+            .bind(person.and_then(|p| p.instance.as_deref()))
+            .bind(person.map(|p| p.account.as_str()))
+            .fetch_one(self.pool())
+            .await?;
+        // Going back reads oldest first from the cursor, then turns round.
+        let back = after.is_some_and(|c| c.back);
+        let (beyond, direction) = if back { (">", "ASC") } else { ("<", "DESC") };
+        let rows = sqlx::query(&format!(
+            "SELECT a.repository_id, a.who, a.at, a.title, a.url, a.key,
+                    r.forge, r.instance, r.path
+             {matching}
+               AND ($7::timestamptz IS NULL OR (a.at, a.repository_id, a.key) {beyond} ($7, $8, $9))
+             ORDER BY a.at {direction}, a.repository_id {direction}, a.key {direction}
+             LIMIT $10"
+        ))
+        .bind(query.repositories)
+        .bind(query.from)
+        .bind(query.until)
+        .bind(person.map(|p| p.forge.key()))
+        .bind(person.and_then(|p| p.instance.as_deref()))
+        .bind(person.map(|p| p.account.as_str()))
+        .bind(after.map(|c| c.at))
+        .bind(after.map(|c| c.repository))
+        .bind(after.map(|c| c.key.as_str()))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+        .fetch_all(self.pool())
+        .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let item = ReportItem {
+                kind: query.kind,
+                forge: forge_of(row.try_get("forge")?)?,
+                instance: row.try_get("instance")?,
+                repository: row.try_get("path")?,
+                account: row.try_get("who")?,
+                at: row.try_get("at")?,
+                title: row.try_get("title")?,
+                url: row.try_get("url")?,
+            };
+            let place = (item.at, row.try_get("repository_id")?, row.try_get("key")?);
+            items.push((item, place));
+        }
+        Ok(turn_page(
+            super::unsigned(count)?,
+            items,
+            after.map(|c| c.back),
+            limit,
+            |(at, repository, key): &(DateTime<Utc>, RepoId, String), back| ItemCursor {
+                at: *at,
+                repository: *repository,
+                key: key.clone(),
+                back,
+            },
+        ))
     }
 }
 

@@ -39,7 +39,7 @@ use model::health_check::{
 use model::rate_limit::{RateLimit, RateLimits};
 use model::report::{
     AgeBucket, AgeCount, Concentration, Durations, IssueMeasures, LabelCount, MonthContributors,
-    PersonTally, Report, ReportRepository, Share,
+    PersonTally, Report, ReportItem, ReportRepository, Share, TallyKind,
 };
 use model::tasks::{
     ParameterKind, Schedule, TaskName, TaskParameter, TaskProgress, TaskRun, TaskRunDetail,
@@ -76,6 +76,7 @@ pub const API: &str = "/api/v1";
         health_check::by_body,
         reports::by_query,
         reports::by_path,
+        reports::items,
         tasks::overview,
         tasks::one,
         tasks::start,
@@ -120,6 +121,9 @@ pub const API: &str = "/api/v1";
         RepositoryLinks,
         Page<Developer>,
         Page<Repository>,
+        ReportItem,
+        TallyKind,
+        Page<ReportItem>,
         ErrorBody,
         ErrorDetail,
     ))
@@ -184,6 +188,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         // The short form for `curl`, outside the versioned API.
         .route("/health-check", get(health_check::by_query))
         .route("/api/v1/reports", get(reports::by_query))
+        .route("/api/v1/reports/items", get(reports::items))
         .route("/api/v1/reports/{forge}/{*path}", get(reports::by_path))
         .route("/api/v1/tasks", get(tasks::overview).post(tasks::start))
         .route("/api/v1/tasks/{id}", get(tasks::one))

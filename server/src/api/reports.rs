@@ -9,9 +9,10 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use model::discovery::Page;
 use model::error::ErrorBody;
 use model::forge::Forge;
-use model::report::{Report, ReportParams};
+use model::report::{Report, ReportItem, ReportParams, TallyKind};
 
 use super::caller::Caller;
 use crate::state::AppState;
@@ -145,4 +146,45 @@ pub async fn by_path(
     }
     params.repositories = vec![format!("{}:{path}", forge.key())];
     answer(&state, &caller, &params, format).await
+}
+
+/// The items behind one count of a report, newest first: a person's
+/// commits, pull requests opened or merged, reviews, issues opened or
+/// comments (`kind`, with `forge`, `instance` and `account` as the report's
+/// `people` give them), optionally in one week (`week`, its Monday).
+/// `count` equals the report's number for the same parameters.
+#[utoipa::path(get, path = "/api/v1/reports/items", tag = "reports",
+    params(
+        ("r" = Vec<String>, Query, description = "The report's repositories, as for `/api/v1/reports`"),
+        ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD` (UTC)"),
+        ("to" = Option<String>, Query, description = "Last day, `YYYY-MM-DD` (UTC)"),
+        ("kind" = TallyKind, Query, description = "Which count: commits, pulls_opened, pulls_merged, reviews, issues_opened or issue_comments"),
+        ("forge" = Option<Forge>, Query, description = "The account's forge (with `account`)"),
+        ("instance" = Option<String>, Query, description = "The account's forge instance (host); every instance of the forge when left out"),
+        ("account" = Option<String>, Query, description = "The account as the report's `people` name it (with `forge`)"),
+        ("week" = Option<String>, Query, description = "A Monday, `YYYY-MM-DD`: only that week's items"),
+        ("page_size" = Option<u32>, Query, description = "Items per page, 1 to 100 (20 by default)"),
+        ("cursor" = Option<String>, Query, description = "Where the page starts, from `next` or `previous`"),
+    ),
+    responses(
+        (status = 200, body = Page<ReportItem>),
+        (status = 400, description = "An unknown parameter, a missing or bad `kind`, a bad week, page size or cursor; `field` names it", body = ErrorBody),
+        (status = 404, description = "A repository this installation does not keep (or may not show you)", body = ErrorBody),
+        (status = 422, description = "Too many repositories or a range too long; `field` names it", body = ErrorBody),
+        (status = 503, description = "A repository is being read for the first time", body = ErrorBody),
+    ))]
+pub async fn items(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Page<ReportItem>>, AppError> {
+    let query = query.unwrap_or_default();
+    let page = app::server_fns::reports::items(
+        &state.reports,
+        &query,
+        caller.user(),
+        &format!("{}/reports/items", super::API),
+    )
+    .await?;
+    Ok(Json(page))
 }
