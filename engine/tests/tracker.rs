@@ -528,9 +528,18 @@ async fn private_repositories_show_only_while_the_subscribers_token_reads_them()
     assert!(accounts[0].problem.is_some());
     assert_eq!(h.db.store.items_of(id).await.unwrap().len(), total);
 
-    // Signing in again gives them back.
+    // Signing in again gives them back, but only once a sync has proved
+    // the new token reads the repository: until then they stay hidden.
     h.sign_in(Some(user), Forge::GitHub, &member).await;
+    let subscription = &h.tracker.subscriptions(user).await.unwrap()[0];
+    assert!(!subscription.readable, "{subscription:?}");
+    assert!(
+        whole_list(&h.tracker, user, &IssueFilter::default())
+            .await
+            .is_empty()
+    );
     h.syncer.sync(id).await.unwrap();
+    assert!(h.tracker.subscriptions(user).await.unwrap()[0].readable);
     assert_eq!(
         whole_list(&h.tracker, user, &IssueFilter::default())
             .await

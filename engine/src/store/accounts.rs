@@ -136,12 +136,9 @@ impl Store {
                 .bind(account.expires_at)
                 .execute(&mut *tx)
                 .await?;
-                // Access lost through this account's token comes back with it;
-                // the next sync checks it again.
-                sqlx::query("UPDATE subscriptions SET lost_access = NULL WHERE account_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                // Access lost stays lost until a sync proves the new token
+                // reads the repository (someone removed from an organisation
+                // signs in with a token that reads it no more than the old).
                 (owner, id)
             }
             None => {

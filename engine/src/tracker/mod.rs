@@ -222,6 +222,18 @@ impl Tracker {
         self.queue.enqueue(repo, true).await
     }
 
+    /// Queues, ahead of the others, a sync of each of the person's
+    /// subscriptions that lost access: after they sign in again, that sync
+    /// (and only it) finds whether their new token reads the repository.
+    pub async fn recheck_lost_access(&self, user: UserId) -> Result<()> {
+        for row in self.store.subscriptions(user).await? {
+            if row.lost_access.is_some() {
+                self.queue.enqueue(row.repo.id, true).await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn subscriptions(&self, user: UserId) -> Result<Vec<Subscription>> {
         self.store
             .subscriptions(user)

@@ -249,11 +249,16 @@ async fn link(
         .client_with_token(app.forge, &app.instance, &tokens.access)?;
     let who = client.viewer().await?;
     let current = session::signed_in(session).await;
-    state
+    let user = state
         .tracker
         .accounts()
         .sign_in(current, app.forge, &app.instance, &who, tokens)
-        .await
+        .await?;
+    // Access lost before comes back only when a sync proves the new token reads it.
+    if let Err(error) = state.tracker.recheck_lost_access(user).await {
+        tracing::warn!(%error, "could not queue the syncs that recheck lost access");
+    }
+    Ok(user)
 }
 
 #[derive(Deserialize)]
