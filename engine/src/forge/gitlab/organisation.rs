@@ -109,7 +109,7 @@ impl GitLab {
         let mut listed: Vec<Listed> = std::iter::once(first)
             .chain(rest)
             .flat_map(|page| page.value)
-            .filter(|p| p.visibility.as_deref().is_none_or(|v| v == "public"))
+            .filter(|p| super::tracker::is_public(p.visibility.as_deref()))
             .filter(|p| seen.insert(p.id))
             .collect();
         let more = pages > wanted || listed.len() > most;

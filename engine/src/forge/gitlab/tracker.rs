@@ -52,10 +52,16 @@ impl From<Project> for RepoInfo {
         Self {
             path: p.path_with_namespace,
             url: p.web_url,
-            private: p.visibility.as_deref().is_some_and(|v| v != "public"),
+            private: !is_public(p.visibility.as_deref()),
             description: p.description.filter(|d| !d.is_empty()),
         }
     }
+}
+
+/// Whether a project's `visibility` says it is public. A project that does
+/// not say is taken as private: a missing field must not expose anything.
+pub(super) fn is_public(visibility: Option<&str>) -> bool {
+    visibility == Some("public")
 }
 
 /// A project path as the API takes it in a URL.
@@ -207,5 +213,24 @@ impl GitLab {
             username: user.username,
             display_name: user.name.filter(|n| !n.is_empty()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_is_public_only_when_it_says_so() {
+        let project = |visibility: Option<&str>| Project {
+            path_with_namespace: "g/p".into(),
+            web_url: "https://gitlab.example/g/p".into(),
+            visibility: visibility.map(str::to_owned),
+            description: None,
+        };
+        assert!(!RepoInfo::from(project(Some("public"))).private);
+        for hidden in [None, Some("private"), Some("internal"), Some("")] {
+            assert!(RepoInfo::from(project(hidden)).private, "{hidden:?}");
+        }
     }
 }
