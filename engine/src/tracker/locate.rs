@@ -119,11 +119,38 @@ fn located(endpoint: &Endpoint, rest: &str) -> Result<Located> {
             forge.name()
         ))
     })?;
+    check_path(&path)?;
     Ok(Located {
         forge,
         instance: instance_of(&endpoint.api_url),
         path,
     })
+}
+
+/// Refuses a repository path that would change the address it is put in:
+/// an empty, `.` or `..` segment (a request would climb out of the
+/// repository's URLs), or a character a URL gives meaning to or that no
+/// forge allows in a name (`?`, `#`, `%`, `\`, spaces, control characters).
+/// Paths come from visitors and from forges' answers (renames); both pass
+/// here before they reach a request.
+pub fn check_path(path: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(Error::Invalid(format!(
+            "{path:?} is not a repository path: {why}"
+        )))
+    };
+    for segment in path.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." {
+            return bad("every part between slashes must be a name");
+        }
+        if let Some(c) = segment
+            .chars()
+            .find(|c| c.is_control() || c.is_whitespace() || "?#%\\".contains(*c))
+        {
+            return bad(&format!("{c:?} has no place in one"));
+        }
+    }
+    Ok(())
 }
 
 fn gerrit_project(segments: &[&str]) -> Option<String> {
@@ -203,7 +230,23 @@ mod tests {
         );
         assert_eq!(path("github:octo/cat").2, "octo/cat");
         assert_eq!(path("gerrit:infra/core").1, "review.example.org");
-        assert_eq!(path("https://github.com/o/with%20space").2, "o/with space");
+        assert_eq!(path("https://github.com/o/na%2Dme").2, "o/na-me");
+    }
+
+    #[test]
+    fn paths_that_would_change_the_address_are_refused() {
+        for (input, why) in [
+            ("github:../../user", "name"),
+            ("github:owner/.", "name"),
+            ("github:a/b?per_page=1", "'?'"),
+            ("github:a/b#x", "'#'"),
+            ("gitlab:g/%2e%2e/p", "'%'"),
+            ("github:a/b c", "' '"),
+        ] {
+            let error = locate(&directory(), input).unwrap_err().to_string();
+            assert!(error.contains(why), "{input}: {error}");
+        }
+        assert!(check_path("group/sub.group/my-project_2").is_ok());
     }
 
     #[test]

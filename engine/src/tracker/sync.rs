@@ -462,6 +462,8 @@ impl RepoSyncer {
     /// rename, whether it is private).
     async fn seen(&self, repo: &TrackedRepo, info: &RepoInfo) -> Result<()> {
         if info.path != repo.path || info.private != repo.private || info.url != repo.url {
+            // A forge's answer names the path later requests go to.
+            super::locate::check_path(&info.path)?;
             self.store.update_repository(repo.id, info).await?;
         }
         Ok(())

@@ -66,7 +66,7 @@ pub(super) fn is_public(visibility: Option<&str>) -> bool {
 
 /// A project path as the API takes it in a URL.
 pub(super) fn encoded(repository: &str) -> String {
-    repository.replace('/', "%2F")
+    model::url::encode_component(repository)
 }
 
 impl GitLab {
