@@ -49,31 +49,47 @@ pub struct QuerySpec {
 }
 
 impl AccountSpec {
-    /// Reads `forge:username` or `forge@instance:username`.
+    /// Reads `forge:username` or `forge@instance:username`, where the
+    /// instance is a host name with an optional `:port`
+    /// (`gerrit@review.example.org:8443:jdoe`). A port is the digits
+    /// between the host and the next colon, so after a port-less instance a
+    /// Bitbucket account id (`557058:…`) reads as a port: write such an
+    /// instance with its port.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let (head, username) = text
-            .split_once(':')
-            .ok_or_else(|| format!("`{text}` is not `forge:username` (e.g. github:octocat)"))?;
-        let (forge_key, instance) = match head.split_once('@') {
-            Some((forge, instance)) => (forge, Some(instance.trim().to_owned())),
-            None => (head, None),
+        let shape = || format!("`{text}` is not `forge:username` (e.g. github:octocat)");
+        let split = text.find([':', '@']).ok_or_else(shape)?;
+        let (forge_key, rest) = text.split_at(split);
+        let (instance, username) = match rest.strip_prefix('@') {
+            Some(place) => {
+                let (host, after) = place.split_once(':').ok_or_else(shape)?;
+                match after.split_once(':') {
+                    Some((port, username))
+                        if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        (Some(format!("{}:{port}", host.trim())), username)
+                    }
+                    _ => (Some(host.trim().to_owned()), after),
+                }
+            }
+            None => (None, &rest[1..]),
         };
         let forge = Forge::from_key(forge_key.trim()).ok_or_else(|| {
             format!(
                 "`{forge_key}` is not a forge; use github, gitlab, bitbucket, gerrit or phabricator"
             )
         })?;
-        if instance.as_deref().is_some_and(|i| {
-            i.is_empty()
-                || !i
+        if let Some(instance) = &instance {
+            let (host, port) = instance.split_once(':').unwrap_or((instance, "1"));
+            let host_ok = !host.is_empty()
+                && host
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c))
-        }) {
-            return Err(format!(
-                "`{}` is not a host name",
-                instance.unwrap_or_default()
-            ));
+                    .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c));
+            if !host_ok || port.parse::<u16>().is_err() {
+                return Err(format!(
+                    "`{instance}` is not a host name (with an optional :port)"
+                ));
+            }
         }
         let username = username.trim().to_owned();
         forge.check_username(&username)?;
@@ -282,6 +298,72 @@ mod tests {
         let mut later = a.clone();
         later.to = day("2026-01-01");
         assert_ne!(a.hash(), later.hash());
+    }
+
+    fn username_for(forge: Forge) -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        match forge {
+            Forge::GitHub => "[a-zA-Z0-9]([a-zA-Z0-9]|-[a-zA-Z0-9]){0,18}".boxed(),
+            Forge::GitLab => "[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,30}".boxed(),
+            Forge::Bitbucket => "([a-z0-9_-]{1,20}|[0-9]{6}:[a-f0-9-]{8,36})".boxed(),
+            Forge::Gerrit => "[a-zA-Z0-9._@-]{1,30}".boxed(),
+            Forge::Phabricator => "[a-zA-Z0-9_.-]{1,30}".boxed(),
+        }
+    }
+
+    fn account_spec() -> impl proptest::strategy::Strategy<Value = AccountSpec> {
+        use proptest::prelude::*;
+        let host = "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\\.[a-z0-9]{1,8}){0,3}";
+        let instance = proptest::option::of((host, proptest::option::of(1u16..)));
+        (proptest::sample::select(Forge::ALL.to_vec()), instance)
+            .prop_flat_map(|(forge, instance)| {
+                let instance = instance.map(|(host, port)| match port {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                });
+                username_for(forge).prop_map(move |username| AccountSpec {
+                    forge,
+                    instance: instance.clone(),
+                    username,
+                })
+            })
+            // The one reading the grammar cannot tell (see `parse`).
+            .prop_filter(
+                "a port-less instance before a Bitbucket account id",
+                |spec| {
+                    !(spec.forge == Forge::Bitbucket
+                        && spec.instance.as_deref().is_some_and(|i| !i.contains(':'))
+                        && spec.username.contains(':'))
+                },
+            )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        #[test]
+        fn an_account_spec_reads_back_what_it_displays(spec in account_spec()) {
+            proptest::prop_assert_eq!(AccountSpec::parse(&spec.to_string()), Ok(spec.clone()));
+            let normal = spec.normalized();
+            proptest::prop_assert_eq!(normal.normalized(), normal.clone());
+            proptest::prop_assert_eq!(AccountSpec::parse(&normal.to_string()).map(|s| s.normalized()), Ok(normal));
+        }
+
+        #[test]
+        fn no_text_makes_parsing_panic(text in "\\PC{0,60}") {
+            let _ = AccountSpec::parse(&text);
+        }
+    }
+
+    #[test]
+    fn an_instance_with_a_port_reads_back() {
+        let spec = AccountSpec::parse("gerrit@review.example.org:8443:jdoe").unwrap();
+        assert_eq!(spec.instance.as_deref(), Some("review.example.org:8443"));
+        assert_eq!(spec.username, "jdoe");
+        assert_eq!(spec.to_string(), "gerrit@review.example.org:8443:jdoe");
+        let bitbucket = AccountSpec::parse("bitbucket@bb.example:443:557058:ab-12").unwrap();
+        assert_eq!(bitbucket.username, "557058:ab-12");
+        assert!(AccountSpec::parse("gerrit@host:99999:jdoe").is_err());
     }
 
     #[test]
