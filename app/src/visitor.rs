@@ -9,3 +9,8 @@ pub struct Visitor {
     pub user: Option<model::ids::UserId>,
     pub csrf: Option<String>,
 }
+
+/// A response header by which a server function asks the session
+/// middleware to end the session (the person it was for is gone); the
+/// middleware removes it before the answer leaves.
+pub const END_SESSION_HEADER: &str = "x-tally-end-session";

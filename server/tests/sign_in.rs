@@ -87,6 +87,38 @@ async fn signing_in_lands_on_the_issues_with_a_new_session() {
 }
 
 #[tokio::test]
+async fn unlinking_the_last_account_ends_the_session() {
+    let (db, simulator, server) = setup().await;
+    let browser = Browser::new(&server.url);
+    browser
+        .sign_in(&simulator, Forge::GitHub, &someone(&simulator.world))
+        .await;
+    let session = browser.session().unwrap();
+    let (_, viewer) = browser.call("viewer", &[]).await;
+    let account = viewer["accounts"][0]["id"].to_string();
+    let csrf = browser.csrf().await;
+    let (status, answer) = browser
+        .call("unlink_account", &[("csrf", csrf), ("account", account)])
+        .await;
+    assert!(status < 400, "{status} {answer}");
+    assert!(!signed_in(&browser).await);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session WHERE id = $1")
+        .bind(&session)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "the session is gone from the database");
+    // What needs a session says so, rather than failing on the person gone.
+    let (status, answer) = browser
+        .call(
+            "subscribe_address",
+            &[("csrf", "x".into()), ("address", "github:a/b".into())],
+        )
+        .await;
+    assert_eq!(status, 401, "{answer}");
+}
+
+#[tokio::test]
 async fn a_tampered_state_is_refused() {
     let (_db, simulator, server) = setup().await;
     let browser = Browser::new(&server.url);

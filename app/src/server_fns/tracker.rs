@@ -130,6 +130,13 @@ pub async fn sync_now(csrf: String, repo: RepoId) -> Result<(), AppError> {
 pub async fn unlink_account(csrf: String, account: AccountId) -> Result<(), AppError> {
     let user = user_sending(&csrf)?;
     let left = tracker()?.accounts().unlink(user, account).await?;
+    // The last account unlinked: the person is gone, and so is their session.
+    if !left && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::HeaderName::from_static(crate::visitor::END_SESSION_HEADER),
+            http::HeaderValue::from_static("1"),
+        );
+    }
     leptos_axum::redirect(if left { "/subscriptions" } else { "/" });
     Ok(())
 }

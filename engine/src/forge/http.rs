@@ -64,8 +64,9 @@ impl Stats {
     }
 }
 
-/// One request: what to send and which budget it draws on.
-#[derive(Debug, Clone)]
+/// One request: what to send and which budget it draws on. Its headers
+/// and body may carry a token, so `Debug` shows only their names and size.
+#[derive(Clone)]
 pub struct Call {
     pub method: Method,
     pub url: String,
@@ -76,6 +77,27 @@ pub struct Call {
     pub bucket: &'static str,
     /// Units the request costs (GraphQL points; 1 elsewhere).
     pub cost: u64,
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Call")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field(
+                "body",
+                &self
+                    .body
+                    .as_ref()
+                    .map(|(kind, bytes)| format!("{kind}, {} bytes", bytes.len())),
+            )
+            .field("bucket", &self.bucket)
+            .field("cost", &self.cost)
+            .finish()
+    }
 }
 
 impl Call {
@@ -197,7 +219,21 @@ pub struct Http {
     cache: Arc<ResponseCache>,
     /// What the cache keys are salted with: the answers depend on who asks.
     credentials: String,
+    /// The forge's API origin: no request (a next page a forge links, a
+    /// URL in its answer) goes anywhere else with the credentials.
+    only_to: Option<Origin>,
     pub stats: Stats,
+}
+
+/// Where a URL points: scheme, host and port.
+type Origin = (String, Option<String>, Option<u16>);
+
+fn origin(url: &reqwest::Url) -> Origin {
+    (
+        url.scheme().to_owned(),
+        url.host_str().map(str::to_owned),
+        url.port_or_known_default(),
+    )
 }
 
 /// Redirects are followed only within the origin asked (a renamed
@@ -206,13 +242,6 @@ pub struct Http {
 /// with its credentials, somewhere else.
 fn same_origin_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
-        let origin = |url: &reqwest::Url| {
-            (
-                url.scheme().to_owned(),
-                url.host_str().map(str::to_owned),
-                url.port_or_known_default(),
-            )
-        };
         let same = attempt
             .previous()
             .first()
@@ -251,7 +280,34 @@ impl Http {
             permits: limits.permits.clone(),
             policy,
             cache: limits.cache.clone(),
+            only_to: None,
             stats: Stats::default(),
+        })
+    }
+
+    /// Sends requests only to `api`'s origin; any other is refused unsent.
+    #[must_use]
+    pub fn only_to(mut self, api: &str) -> Self {
+        self.only_to = reqwest::Url::parse(api).ok().map(|url| origin(&url));
+        self
+    }
+
+    /// Refuses `call` when it would leave the forge's origin.
+    fn check_origin(&self, call: &Call) -> Result<()> {
+        let Some(allowed) = &self.only_to else {
+            return Ok(());
+        };
+        let target = reqwest::Url::parse(&call.url).ok().map(|url| origin(&url));
+        if target.as_ref() == Some(allowed) {
+            return Ok(());
+        }
+        Err(Error::Malformed {
+            url: call.url.clone(),
+            problem: format!(
+                "the forge pointed to another site than its own ({}://{}); not followed",
+                allowed.0,
+                allowed.1.as_deref().unwrap_or_default()
+            ),
         })
     }
 
@@ -305,6 +361,7 @@ impl Http {
         call: &Call,
         decode: impl Fn(&[u8]) -> std::result::Result<T, String>,
     ) -> Result<Fetched<T>> {
+        self.check_origin(call)?;
         let url = call.full_url();
         let _permit = self
             .permits
@@ -548,5 +605,52 @@ fn describe(error: &reqwest::Error) -> String {
             source = inner.source();
         }
         text
+    }
+}
+
+#[cfg(test)]
+mod call_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_to_another_origin_is_refused_unsent() {
+        let limits = Limits::new(Arc::new(Governor::new(1.0)));
+        let http = Http::new(Auth::Bearer("secret".into()), &limits)
+            .unwrap()
+            .only_to("https://api.forge.example/v4");
+        for elsewhere in [
+            "https://evil.example/steal",
+            "http://api.forge.example/v4/x",
+            "https://api.forge.example:8443/v4/x",
+        ] {
+            let error = http
+                .fetch(&Call::get(elsewhere, "core"), |_| Ok(()))
+                .await
+                .unwrap_err();
+            assert!(error.to_string().contains("another site"), "{error}");
+        }
+        assert_eq!(
+            http.stats.requests.load(Ordering::Relaxed),
+            0,
+            "nothing sent"
+        );
+    }
+
+    #[test]
+    fn a_calls_debug_shows_no_header_value_or_body() {
+        let mut call = Call::post(
+            "https://phab.example/api/user.whoami",
+            "api",
+            "application/x-www-form-urlencoded",
+            b"params={\"__conduit__\":{\"token\":\"api-secret\"}}".to_vec(),
+        );
+        call.headers
+            .push((reqwest::header::AUTHORIZATION, "Bearer gho_secret".into()));
+        let shown = format!("{call:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(
+            shown.contains("authorization") && shown.contains("bytes"),
+            "{shown}"
+        );
     }
 }

@@ -7,6 +7,18 @@ use serde::de::DeserializeOwned;
 use super::http::{Call, Http};
 use crate::error::{Error, Result};
 
+/// The most pages one walk of a list reads: a forge that links pages
+/// without end is stopped, and the walk fails saying so.
+pub const MOST_PAGES: u32 = 10_000;
+
+/// The error of a walk that reached [`MOST_PAGES`].
+pub fn too_many_pages(url: &str) -> Error {
+    Error::Malformed {
+        url: url.to_owned(),
+        problem: format!("the forge linked more than {MOST_PAGES} pages; stopped"),
+    }
+}
+
 /// Every item of a JSON-array list, following `link: rel="next"` (GitHub,
 /// GitLab). A 404 is reported as `name(url)`, saying what was not found.
 pub async fn linked_pages<T: DeserializeOwned>(
@@ -36,7 +48,7 @@ pub async fn newest_since<T: DeserializeOwned>(
     let mut items = Vec::new();
     let mut started = None;
     let mut call = first;
-    loop {
+    for _ in 0..MOST_PAGES {
         let page = http
             .fetch(&call, |body| {
                 serde_json::from_slice::<Vec<T>>(body).map_err(|e| e.to_string())
@@ -62,6 +74,7 @@ pub async fn newest_since<T: DeserializeOwned>(
             _ => return Ok((items, started)),
         }
     }
+    Err(too_many_pages(&call.url))
 }
 
 /// The request for the page at `next` (a whole address, query included):
@@ -94,11 +107,13 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A list ordered by update time, oldest first, that answers "updated at
-/// or after `since`", walked in pages of `page_size`: each full page moves
-/// `since` to its last item's time (inclusive, so nothing at that instant
-/// is skipped; a page that cannot move it goes on by page number). Paging
-/// by offset alone would let an item updated mid-walk jump to the end and
-/// shift an unseen one back onto a page already read.
+/// or after `since`", walked in pages of `page_size`: each page that is not
+/// the last (full, or linking a next one: a forge may answer fewer items
+/// than asked and still have more) moves `since` to its last item's time
+/// (inclusive, so nothing at that instant is skipped; a page that cannot
+/// move it goes on by page number, as its link would). Paging by offset
+/// alone would let an item updated mid-walk jump to the end and shift an
+/// unseen one back onto a page already read.
 ///
 /// `fetch(since, page)` asks for one page. Returns every item in the order
 /// seen (an item updated mid-walk may come twice, the later copy newer) and
@@ -111,22 +126,22 @@ pub async fn walk_by_update<T, F, Fut>(
 ) -> Result<(Vec<T>, Option<DateTime<Utc>>)>
 where
     F: Fn(Option<DateTime<Utc>>, u32) -> Fut,
-    Fut: Future<Output = Result<super::http::Fetched<Vec<T>>>>,
+    Fut: Future<Output = Result<ListPage<T>>>,
 {
     let mut items = Vec::new();
     let mut started = None;
     let mut cursor = since;
     let mut page = 1;
-    loop {
+    for _ in 0..MOST_PAGES {
         let fetched = fetch(cursor, page).await?;
         if started.is_none() {
             started = super::forge_clock(&fetched.headers);
         }
-        let full = fetched.value.len() >= page_size;
-        let last = fetched.value.last().map(&updated);
-        items.extend(fetched.value);
+        let more = fetched.more || fetched.items.len() >= page_size;
+        let last = fetched.items.last().map(&updated);
+        items.extend(fetched.items);
         match last {
-            Some(last) if full => {
+            Some(last) if more => {
                 if cursor == Some(last) {
                     page += 1;
                 } else {
@@ -135,6 +150,26 @@ where
                 }
             }
             _ => return Ok((items, started)),
+        }
+    }
+    Err(too_many_pages("a list walked by update time"))
+}
+
+/// One page of a list as [`walk_by_update`] reads it: its items, whether
+/// the forge says more follow, and the answer's headers.
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub more: bool,
+    pub headers: HeaderMap,
+}
+
+impl<T> ListPage<T> {
+    /// A page of a list that links its next page (GitHub, GitLab).
+    pub fn linked(fetched: super::http::Fetched<Vec<T>>) -> Self {
+        Self {
+            more: next_link(&fetched.headers).is_some(),
+            items: fetched.value,
+            headers: fetched.headers,
         }
     }
 }
@@ -161,6 +196,46 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
     use reqwest::header::HeaderValue;
+
+    #[tokio::test]
+    async fn a_short_page_that_links_a_next_one_is_not_the_last() {
+        let at = |minute: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 1, 0, minute, 0).unwrap()
+        };
+        // Three of five asked for, with more to come; then the last two.
+        let pages = |since: Option<DateTime<Utc>>, page: u32| {
+            let (items, more) = match (since, page) {
+                (None, 1) => (vec![1, 2, 3], true),
+                (Some(t), 1) if t == at(3) => (vec![3, 4, 5], false),
+                other => panic!("unexpected page {other:?}"),
+            };
+            async move {
+                Ok(ListPage {
+                    items,
+                    more,
+                    headers: HeaderMap::new(),
+                })
+            }
+        };
+        let (items, _) = walk_by_update(None, 5, pages, |n: &u32| at(*n))
+            .await
+            .unwrap();
+        assert_eq!(items, vec![1, 2, 3, 3, 4, 5]);
+    }
+
+    #[tokio::test]
+    async fn a_forge_that_links_pages_without_end_is_stopped() {
+        let endless = |_since: Option<DateTime<Utc>>, _page: u32| async {
+            Ok(ListPage {
+                items: vec![0u32],
+                more: true,
+                headers: HeaderMap::new(),
+            })
+        };
+        let at = |_: &u32| DateTime::<Utc>::MIN_UTC;
+        let error = walk_by_update(None, 100, endless, at).await.unwrap_err();
+        assert!(error.to_string().contains("more than"), "{error}");
+    }
 
     #[test]
     fn every_page_is_asked_for_as_the_first_was() {

@@ -29,7 +29,8 @@ use crate::jobs::SyncQueue;
 use crate::store::Store;
 use crate::store::discovery_list::Slice;
 use crate::store::reports::{
-    ActiveMonths, ActivityCount, CommentFact, IssueFact, ItemCursor, ItemQuery, RepositoryFact,
+    ActiveMonths, CommentFact, IssueFact, ItemCursor, ItemQuery, PersonCount, RepositoryFact,
+    WeekCount,
 };
 use crate::store::tracker::RepoId;
 use crate::tracker::locate::{Located, locate};
@@ -296,30 +297,24 @@ impl Reports {
                 what: format!("{}:{}", waiting.forge.key(), waiting.path),
             });
         }
-        let issues = self
-            .store
-            .report_issues(&request.repositories, start, end, request.at)
-            .await?;
-        let comments = self
-            .store
-            .report_comments(&request.repositories, start, end)
-            .await?;
+        // Four reads that do not depend on each other, at once.
+        let ids = &request.repositories;
+        let (issues, comments, acts, months) = tokio::try_join!(
+            self.store.report_issues(ids, start, end, request.at),
+            self.store.report_comments(ids, start, end),
+            self.store
+                .report_activity_counts(ids, window.start, window.end),
+            self.store
+                .report_active_months(ids, window.start, window.end),
+        )?;
         let answers = first_answers(&issues, &comments, &classifier, &window);
-        let acts = self
-            .store
-            .report_activity_counts(&request.repositories, window.start, window.end)
-            .await?;
-        let months = self
-            .store
-            .report_active_months(&request.repositories, window.start, window.end)
-            .await?;
-        let people = tallies(&repositories, &acts);
+        let people = tallies(&repositories, &acts.people);
         Ok(Report {
             from: request.from,
             to: request.to,
             at: request.at,
             concentration: Concentration::of(people.iter().map(|p| p.counts.commits)),
-            weeks: weeks(&acts, &window),
+            weeks: weeks(&acts.weeks, &window),
             monthly: monthly(
                 &issues,
                 &answers,
@@ -391,7 +386,7 @@ fn monday(at: DateTime<Utc>) -> NaiveDate {
 }
 
 /// Per account, busiest first.
-fn tallies(repositories: &[RepositoryFact], acts: &[ActivityCount]) -> Vec<PersonTally> {
+fn tallies(repositories: &[RepositoryFact], acts: &[PersonCount]) -> Vec<PersonTally> {
     let place: HashMap<RepoId, (Forge, &str)> = repositories
         .iter()
         .map(|r| (r.id, (r.forge, r.instance.as_str())))
@@ -421,7 +416,7 @@ fn tallies(repositories: &[RepositoryFact], acts: &[ActivityCount]) -> Vec<Perso
 }
 
 /// Everyone's acts per week, every week the window touches.
-fn weeks(acts: &[ActivityCount], window: &Window) -> Vec<WeekActivity> {
+fn weeks(acts: &[WeekCount], window: &Window) -> Vec<WeekActivity> {
     let mut weeks: BTreeMap<NaiveDate, Tallies> = BTreeMap::new();
     if window.start < window.end {
         let last = monday(window.end - chrono::Duration::nanoseconds(1));

@@ -85,9 +85,9 @@ impl Store {
             .collect()
     }
 
-    /// The comments on `repositories`' issues written in `[from, until)`,
-    /// and every comment on the issues opened then (their first answers may
-    /// come later), oldest first.
+    /// The comments on `repositories`' issues opened in `[from, until)`
+    /// (their first answers may come later), oldest first. (Comments are
+    /// counted with the other acts, in SQL.)
     pub async fn report_comments(
         &self,
         repositories: &[RepoId],
@@ -100,8 +100,7 @@ impl Store {
              JOIN tracked_issues i ON i.repository_id = c.repository_id AND i.number = c.issue_number
              JOIN tracked_repositories r ON r.id = c.repository_id
              WHERE c.repository_id = ANY($1) AND r.forge <> 'gerrit'
-               AND ((c.created_at >= $2 AND c.created_at < $3)
-                    OR (i.created_at >= $2 AND i.created_at < $3))
+               AND i.created_at >= $2 AND i.created_at < $3
              ORDER BY c.created_at, c.repository_id, c.issue_number, c.id",
         )
         .bind(repositories)
@@ -138,15 +137,28 @@ pub struct RepositoryFact {
     pub commits_unavailable: Option<String>,
 }
 
-/// How many of one kind of act one account did in one repository in one
-/// week (its Monday, UTC).
+/// How many acts of one kind one account did in one repository in the range.
 #[derive(Debug, Clone)]
-pub struct ActivityCount {
+pub struct PersonCount {
     pub repository: RepoId,
     pub who: String,
     pub kind: TallyKind,
-    pub week: NaiveDate,
     pub count: u64,
+}
+
+/// How many acts of one kind everyone did in one week (its Monday, UTC).
+#[derive(Debug, Clone)]
+pub struct WeekCount {
+    pub week: NaiveDate,
+    pub kind: TallyKind,
+    pub count: u64,
+}
+
+/// A report's counts of acts: per account, and per week.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityCounts {
+    pub people: Vec<PersonCount>,
+    pub weeks: Vec<WeekCount>,
 }
 
 /// An account's first act in the repositories, and the months it acted in
@@ -262,20 +274,21 @@ impl Store {
             .collect()
     }
 
-    /// Per repository, account, kind and week, the acts in `[from, until)`
-    /// (acts of no known account left out, as everywhere in a report).
+    /// The acts in `[from, until)` counted per repository, account and
+    /// kind, and per kind and week (acts of no known account left out, as
+    /// everywhere in a report). One pass, both groupings.
     pub async fn report_activity_counts(
         &self,
         repositories: &[RepoId],
         from: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<Vec<ActivityCount>> {
+    ) -> Result<ActivityCounts> {
         let rows = sqlx::query(&format!(
             "SELECT repository_id, who, kind,
                     date_trunc('week', at AT TIME ZONE 'UTC')::date AS week, count(*) AS n
                FROM ({}) AS acts
               WHERE who IS NOT NULL AND at >= $2 AND at < $3
-              GROUP BY 1, 2, 3, 4",
+              GROUP BY GROUPING SETS ((repository_id, who, kind), (kind, 4))",
             acts(&TallyKind::ALL)
         ))
         .bind(repositories)
@@ -283,18 +296,22 @@ impl Store {
         .bind(until)
         .fetch_all(self.pool())
         .await?;
-        let mut counts = Vec::with_capacity(rows.len());
+        let mut counts = ActivityCounts::default();
         for row in &rows {
             let kind: &str = row.try_get("kind")?;
             let kind = TallyKind::from_key(kind)
                 .ok_or_else(|| crate::Error::Inconsistent(format!("an act of kind {kind}")))?;
-            counts.push(ActivityCount {
-                repository: row.try_get("repository_id")?,
-                who: row.try_get("who")?,
-                kind,
-                week: row.try_get("week")?,
-                count: super::unsigned(row.try_get("n")?)?,
-            });
+            let count = super::unsigned(row.try_get("n")?)?;
+            // The grouping a row belongs to leaves the other's columns null.
+            match row.try_get::<Option<NaiveDate>, _>("week")? {
+                Some(week) => counts.weeks.push(WeekCount { week, kind, count }),
+                None => counts.people.push(PersonCount {
+                    repository: row.try_get("repository_id")?,
+                    who: row.try_get("who")?,
+                    kind,
+                    count,
+                }),
+            }
         }
         Ok(counts)
     }
@@ -308,17 +325,18 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<Vec<ActiveMonths>> {
         let rows = sqlx::query(&format!(
+            // Months first, per repository: far fewer rows to name and aggregate.
             "WITH acts AS ({}),
-                  named AS (
-                    SELECT r.forge, r.instance, a.who, a.at
-                      FROM acts a JOIN tracked_repositories r ON r.id = a.repository_id
-                     WHERE a.who IS NOT NULL AND a.at < $3)
-             SELECT forge, instance, who, min(at) AS first,
-                    array_agg(DISTINCT date_trunc('month', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
-                      FILTER (WHERE at >= $2) AS months
-               FROM named
-              GROUP BY forge, instance, who
-             HAVING bool_or(at >= $2)",
+                  monthly AS (
+                    SELECT repository_id, who, date_trunc('month', at AT TIME ZONE 'UTC') AS month,
+                           min(at) AS first, max(at) AS last
+                      FROM acts WHERE who IS NOT NULL AND at < $3
+                     GROUP BY 1, 2, 3)
+             SELECT r.forge, r.instance, m.who, min(m.first) AS first,
+                    array_agg(DISTINCT m.month AT TIME ZONE 'UTC') FILTER (WHERE m.last >= $2) AS months
+               FROM monthly m JOIN tracked_repositories r ON r.id = m.repository_id
+              GROUP BY r.forge, r.instance, m.who
+             HAVING max(m.last) >= $2",
             acts(&CONTRIBUTING)
         ))
         .bind(repositories)

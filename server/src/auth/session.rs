@@ -46,12 +46,23 @@ pub async fn layer(
         .with_expiry(Expiry::OnInactivity(Duration::days(days.max(1)))))
 }
 
-/// Puts the [`Visitor`] into every request, for pages and server functions.
+/// Puts the [`Visitor`] into every request, for pages and server functions,
+/// and ends the session when the answer asks to
+/// ([`app::visitor::END_SESSION_HEADER`]).
 pub async fn visitor(session: Session, mut request: Request, next: Next) -> Response {
     let user = session.get::<UserId>(USER).await.ok().flatten();
     let csrf = session.get::<String>(CSRF).await.ok().flatten();
     request.extensions_mut().insert(Visitor { user, csrf });
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if response
+        .headers_mut()
+        .remove(app::visitor::END_SESSION_HEADER)
+        .is_some()
+        && let Err(error) = session.flush().await
+    {
+        tracing::error!(%error, "could not end a session");
+    }
+    response
 }
 
 fn random_token() -> String {

@@ -111,7 +111,7 @@ impl Bitbucket {
         Ok(Self {
             instance: instance_of(base),
             scope: endpoint.scope.clone(),
-            http: Http::new(auth, limits)?,
+            http: Http::new(auth, limits)?.only_to(&api),
             api,
         })
     }
@@ -150,7 +150,7 @@ impl Bitbucket {
         let mut items = Vec::new();
         let mut started = None;
         let mut call = first;
-        loop {
+        for _ in 0..super::paging::MOST_PAGES {
             let fetched = self
                 .http
                 .fetch(&call, |body| {
@@ -166,6 +166,7 @@ impl Bitbucket {
                 _ => return Ok((items, started)),
             }
         }
+        Err(super::paging::too_many_pages(&call.url))
     }
 
     /// The first page of a list under `/repositories/{path}`, `pagelen` at a time.

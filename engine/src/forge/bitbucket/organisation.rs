@@ -89,7 +89,12 @@ impl Bitbucket {
             .flat_map(|page| page.value.values)
             .collect();
         // Without a size, the pages are followed one by one.
+        let mut pages = 0;
         while let Some(url) = next.take().filter(|_| listed.len() < most) {
+            pages += 1;
+            if pages > crate::forge::paging::MOST_PAGES {
+                return Err(crate::forge::paging::too_many_pages(&url));
+            }
             let page = self
                 .http
                 .json::<Counted<Listed>>(&Call::get(url, "api"), what)
@@ -148,7 +153,12 @@ impl Bitbucket {
         }
         let mut counted = first.values.len() as u64;
         let mut next = first.next;
+        let mut pages = 0;
         while let Some(url) = next {
+            pages += 1;
+            if pages > crate::forge::paging::MOST_PAGES {
+                return Err(crate::forge::paging::too_many_pages(&url));
+            }
             let page = self
                 .http
                 .json::<Counted<T>>(&Call::get(url, "api"), what)

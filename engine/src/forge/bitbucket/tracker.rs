@@ -11,7 +11,7 @@ use model::tracker::{Comment, Issue};
 use serde::Deserialize;
 
 use super::super::http::Call;
-use super::super::paging::walk_by_update;
+use super::super::paging::{ListPage, walk_by_update};
 use super::super::{ForgeUser, IssueList, RepoInfo};
 use super::{Account, Bitbucket, Envelope, Links};
 use crate::error::Result;
@@ -95,8 +95,9 @@ impl Bitbucket {
                         .http
                         .json::<Envelope<Item>>(&call, || self.missing(repository))
                         .await?;
-                    Ok(super::super::http::Fetched {
-                        value: fetched.value.values,
+                    Ok(ListPage {
+                        more: fetched.value.next.is_some(),
+                        items: fetched.value.values,
                         headers: fetched.headers,
                     })
                 }

@@ -98,7 +98,7 @@ impl Gerrit {
         };
         Ok(Self {
             instance: instance_of(&web),
-            http: Http::new(auth, limits)?,
+            http: Http::new(auth, limits)?.only_to(&api),
             api,
             web,
         })

@@ -62,7 +62,7 @@ impl GitHub {
             authenticated: endpoint.token.is_some(),
             graphql: graphql::endpoint(&api),
             instance: instance_of(&api),
-            http: Http::new(auth, limits)?,
+            http: Http::new(auth, limits)?.only_to(&api),
             api,
         })
     }

@@ -147,7 +147,12 @@ impl GitHub {
         .await?;
         let mut next = fetched.last().and_then(|page| next_link(&page.headers));
         let mut listed: Vec<Listed> = fetched.into_iter().flat_map(|page| page.value).collect();
+        let mut pages = 0;
         while let Some(url) = next.take().filter(|_| listed.len() < most) {
+            pages += 1;
+            if pages > crate::forge::paging::MOST_PAGES {
+                return Err(crate::forge::paging::too_many_pages(&url));
+            }
             let page = self
                 .http
                 .json::<Vec<Listed>>(&Call::get(url, "core"), what)

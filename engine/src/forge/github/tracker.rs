@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::super::http::Call;
-use super::super::paging::{linked_pages, walk_by_update};
+use super::super::paging::{ListPage, linked_pages, walk_by_update};
 use super::super::{ForgeUser, IssueList, RepoInfo};
 use super::{GitHub, Login};
 use crate::error::{Error, Result};
@@ -101,6 +101,7 @@ impl GitHub {
                     self.http
                         .json::<Vec<T>>(&call, || self.missing(repository))
                         .await
+                        .map(ListPage::linked)
                 }
             },
             updated,

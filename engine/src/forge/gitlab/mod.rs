@@ -72,7 +72,7 @@ impl GitLab {
         };
         Ok(Self {
             instance: instance_of(base),
-            http: Http::new(auth, limits)?,
+            http: Http::new(auth, limits)?.only_to(&api),
             api,
         })
     }

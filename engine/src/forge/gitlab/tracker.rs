@@ -10,7 +10,7 @@ use model::tracker::{Comment, Issue};
 use serde::Deserialize;
 
 use super::super::http::Call;
-use super::super::paging::{linked_pages, walk_by_update};
+use super::super::paging::{ListPage, linked_pages, walk_by_update};
 use super::super::{ForgeUser, IssueList, RepoInfo};
 use super::GitLab;
 use crate::error::Result;
@@ -102,6 +102,7 @@ impl GitLab {
                     self.http
                         .json::<Vec<Item>>(&call, || self.missing(repository))
                         .await
+                        .map(ListPage::linked)
                 }
             },
             |item: &Item| item.updated_at,

@@ -135,7 +135,7 @@ impl Phabricator {
         let base = endpoint.api_url.trim_end_matches('/').to_owned();
         Ok(Self {
             instance: instance_of(&base),
-            http: Http::new(Auth::None, limits)?,
+            http: Http::new(Auth::None, limits)?.only_to(&base),
             token: endpoint.token.clone(),
             base,
         })
