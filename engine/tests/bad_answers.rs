@@ -129,3 +129,46 @@ async fn a_redirect_to_another_host_is_never_followed() {
     );
     assert!(error.to_string().contains("307"), "{error}");
 }
+
+#[tokio::test]
+async fn a_next_page_on_another_host_is_never_asked() {
+    use axum::response::IntoResponse;
+    let (elsewhere, reached) = serve(|| "[]".into_response()).await;
+    let next = format!("<{elsewhere}/repos/o/r/issues?page=2>; rel=\"next\"");
+    // A short page that links its next one on another host.
+    let (forge, asked) =
+        serve(move || ([(axum::http::header::LINK, next.clone())], "[]").into_response()).await;
+    let error = impatient(Forge::GitHub, &forge)
+        .commits("o/r", None)
+        .await
+        .unwrap_err();
+    assert!(asked.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    assert_eq!(
+        reached.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the other host was never asked: {error}"
+    );
+    assert!(error.to_string().contains("another site"), "{error}");
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_the_cap_is_refused_not_read() {
+    use axum::response::IntoResponse;
+    let size = engine::forge::http::MOST_BODY_BYTES + 1;
+    // Said by its length, and sent without one (chunked): both refused.
+    let (declared, _) = serve(move || vec![b' '; size].into_response()).await;
+    let (streamed, _) = serve(move || {
+        let chunks = futures_util::stream::iter(
+            (0..size.div_ceil(1 << 16)).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1 << 16])),
+        );
+        axum::body::Body::from_stream(chunks).into_response()
+    })
+    .await;
+    for forge in [declared, streamed] {
+        let error = impatient(Forge::GitHub, &forge)
+            .issues("o/r", None)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("larger than"), "{error}");
+    }
+}

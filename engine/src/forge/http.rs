@@ -225,6 +225,30 @@ pub struct Http {
     pub stats: Stats,
 }
 
+/// The largest answer read from a forge: far above any page of any forge
+/// (GitHub's 100 issues with long bodies are a few MiB), far below what
+/// would hurt the server.
+pub const MOST_BODY_BYTES: usize = 32 << 20;
+
+/// The answer's body, or `None` when it is larger than [`MOST_BODY_BYTES`]
+/// (said by its length, or found while reading: nothing more is read).
+async fn read_capped(mut response: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MOST_BODY_BYTES as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MOST_BODY_BYTES {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 /// Where a URL points: scheme, host and port.
 type Origin = (String, Option<String>, Option<u16>);
 
@@ -453,8 +477,17 @@ impl Http {
             }
             return Attempt::Wait { pause, status };
         }
-        let body = match response.bytes().await {
-            Ok(body) => body.to_vec(),
+        let body = match read_capped(response).await {
+            Ok(Some(body)) => body,
+            Ok(None) => {
+                return Attempt::Fail(Error::Malformed {
+                    url: url.to_owned(),
+                    problem: format!(
+                        "the answer is larger than {} MiB; not read",
+                        MOST_BODY_BYTES >> 20
+                    ),
+                });
+            }
             Err(error) => return Attempt::Retry(unreachable(url, describe(&error))),
         };
         if status.is_server_error() {
