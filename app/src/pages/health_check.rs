@@ -233,7 +233,7 @@ fn Report(check: HealthCheck) -> impl IntoView {
 
 fn organisation_row(o: &Organisation) -> impl IntoView + use<> {
     let label = view! {
-        <a href=o.address.clone() rel="noopener">{o.login.clone()}</a>
+        <a href=model::url::web_link(&o.address) rel="noopener noreferrer">{o.login.clone()}</a>
         <span class="muted">{format!(" {}", o.forge.name())}</span>
     };
     row(label.into_any(), &o.numbers)

@@ -229,7 +229,7 @@ fn item_view(hash: &str, item: ListedContribution) -> impl IntoView + use<> {
             <a class="item__day" href=href>{day}</a>
             <span class="item__kind">{c.kind.label()}</span>
             {c.status.map(|s| view! { <span class=format!("badge badge--{}", s.label())>{s.label()}</span> })}
-            <a class="item__title" href=c.url rel="noopener" target="_blank">{c.title}</a>
+            <a class="item__title" href=model::url::web_link(&c.url) rel="noopener noreferrer" target="_blank">{c.title}</a>
             <span class="item__repo">{c.repository}</span>
             <span class="item__who">{c.author}</span>
         </li>

@@ -93,7 +93,7 @@ fn Items(page: Page<ReportItem>) -> impl IntoView {
                                 <tr>
                                     <td>{item.at.format("%Y-%m-%d %H:%M").to_string()}</td>
                                     <td>{item.repository}</td>
-                                    <td><a href=item.url rel="noopener">{item.title}</a></td>
+                                    <td><a href=model::url::web_link(&item.url) rel="noopener noreferrer">{item.title}</a></td>
                                     <td>{item.account}</td>
                                 </tr>
                             }).collect_view()}
