@@ -129,7 +129,7 @@ async fn main() {
         settings.workers
     );
     let running = engine::jobs::start(queue.clone(), None, settings);
-    let full = timed_until_synced(&tracker, user, repositories, None).await;
+    let full = timed_until_synced(&tracker, &store, user, repositories, None).await;
     let full_requests = requests(&api_url).await;
     report("first sync (full)", full, &full_requests);
 
@@ -167,7 +167,7 @@ async fn main() {
     for id in &ids {
         tracker.sync_now(user, *id).await.unwrap();
     }
-    let again = timed_until_synced(&tracker, user, repositories, Some(since)).await;
+    let again = timed_until_synced(&tracker, &store, user, repositories, Some(since)).await;
     report(
         "second sync (incremental, nothing changed)",
         again,
@@ -177,21 +177,32 @@ async fn main() {
     simulator.stop().await;
 }
 
-/// Waits until every subscription has synced (after `since`, when given).
+/// Waits until every subscription has synced (after `since`, when given):
+/// its issues, and then its pull requests and commits (read after them).
 async fn timed_until_synced(
     tracker: &Tracker,
+    store: &engine::store::Store,
     user: UserId,
     count: usize,
     since: Option<chrono::DateTime<Utc>>,
 ) -> Duration {
     let started = Instant::now();
+    let after = since.unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
     loop {
         let subscriptions = tracker.subscriptions(user).await.unwrap();
         let done = subscriptions.iter().filter(|s| {
             s.state == model::tracker::SyncState::Synced
                 && since.is_none_or(|t| s.last_synced_at.is_some_and(|at| at > t))
         });
-        if done.count() == count {
+        let activity_read: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM tracked_repositories
+              WHERE changes_watermark > $1 AND commits_watermark > $1",
+        )
+        .bind(after - chrono::Duration::seconds(5))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        if done.count() == count && usize::try_from(activity_read).unwrap() == count {
             return started.elapsed();
         }
         if let Some(failed) = subscriptions
@@ -244,7 +255,7 @@ fn activity_truth(simulator: &Simulator, paths: &[String]) -> (i64, i64, i64) {
     for repo in world
         .repos
         .iter()
-        .filter(|r| paths.contains(&world.full_name(r)))
+        .filter(|r| r.forge == Forge::GitHub && !r.deleted && paths.contains(&world.full_name(r)))
     {
         for change in world.changes_as_of(repo.id, now) {
             totals.0 += 1;

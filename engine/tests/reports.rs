@@ -626,6 +626,36 @@ async fn a_report_refuses_bad_input_naming_the_field_and_shows_no_zeros() {
         .unwrap();
     assert_eq!(report.repositories.len(), 1);
     assert_eq!(report.repositories[0].path, path);
+    // Issues read but pull requests or commits not yet (a first sync
+    // reads them one after another): still no numbers, nor items.
+    for list in ["changes_watermark", "commits_watermark"] {
+        let set = |to: &'static str| {
+            let pool = h.db.store.pool().clone();
+            let sql = format!("UPDATE tracked_repositories SET {list} = {to} WHERE id = $1");
+            async move { sqlx::query(&sql).bind(id).execute(&pool).await.unwrap() }
+        };
+        set("NULL").await;
+        let waiting = failure(asking(&[&mine], day(31))).await;
+        assert!(
+            matches!(waiting, engine::Error::NotReady { .. }),
+            "{list}: {waiting}"
+        );
+        let filter = ItemFilter {
+            kind: TallyKind::Commits,
+            person: None,
+            week: None,
+        };
+        let items = h
+            .reports
+            .items(&asking(&[&mine], day(31)), None, &filter, None, 10)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(items, engine::Error::NotReady { .. }),
+            "{list}: {items}"
+        );
+        set("now()").await;
+    }
     for (asked, field) in [
         (asking(&[], day(31)), "r:"),
         (asking(&[mine.as_str(); 21], day(31)), "r: 21 repositories"),

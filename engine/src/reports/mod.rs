@@ -147,6 +147,7 @@ impl Reports {
         limit: usize,
     ) -> Result<Slice<ReportItem, ItemCursor>> {
         let (repositories, _) = self.resolve(ask, viewer).await?;
+        all_read(&self.store.report_repositories(&repositories).await?)?;
         let (start, end) = bounds(ask.from, ask.to);
         let (start, end) = match filter.week {
             Some(monday) => {
@@ -291,12 +292,7 @@ impl Reports {
             .store
             .report_repositories(&request.repositories)
             .await?;
-        // Not read yet: no numbers rather than zeros.
-        if let Some(waiting) = repositories.iter().find(|r| r.read_until.is_none()) {
-            return Err(Error::NotReady {
-                what: format!("{}:{}", waiting.forge.key(), waiting.path),
-            });
-        }
+        all_read(&repositories)?;
         // Four reads that do not depend on each other, at once.
         let ids = &request.repositories;
         let (issues, comments, acts, months) = tokio::try_join!(
@@ -328,6 +324,18 @@ impl Reports {
             unavailable: unavailable(&repositories),
             repositories: repositories.iter().filter_map(shown).collect(),
         })
+    }
+}
+
+/// No numbers rather than zeros: [`Error::NotReady`] while a repository's
+/// issues, pull requests or commits have not been read once (its first
+/// sync reads them one after another).
+fn all_read(repositories: &[RepositoryFact]) -> Result<()> {
+    match repositories.iter().find(|r| !r.is_read()) {
+        Some(waiting) => Err(Error::NotReady {
+            what: format!("{}:{}", waiting.forge.key(), waiting.path),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -133,8 +133,22 @@ pub struct RepositoryFact {
     pub read_until: Option<DateTime<Utc>>,
     /// The last sync's failure, while it failed.
     pub problem: Option<String>,
+    /// The pull requests' and commits' watermarks: `None` until their
+    /// first sync ends (or while the forge keeps no such list).
+    pub changes_read_until: Option<DateTime<Utc>>,
+    pub commits_read_until: Option<DateTime<Utc>>,
     pub changes_unavailable: Option<String>,
     pub commits_unavailable: Option<String>,
+}
+
+impl RepositoryFact {
+    /// Whether every list a report reads has been read once (or is one the
+    /// forge does not keep): until then a report would count zeros.
+    pub fn is_read(&self) -> bool {
+        self.read_until.is_some()
+            && (self.changes_read_until.is_some() || self.changes_unavailable.is_some())
+            && (self.commits_read_until.is_some() || self.commits_unavailable.is_some())
+    }
 }
 
 /// How many acts of one kind one account did in one repository in the range.
@@ -250,8 +264,8 @@ impl Store {
     /// The repositories of a report that exist, in the order of their ids.
     pub async fn report_repositories(&self, ids: &[RepoId]) -> Result<Vec<RepositoryFact>> {
         let rows = sqlx::query(
-            "SELECT id, forge, instance, path, url, watermark, last_error,
-                    changes_unavailable, commits_unavailable
+            "SELECT id, forge, instance, path, url, watermark, last_error, changes_watermark,
+                    commits_watermark, changes_unavailable, commits_unavailable
              FROM tracked_repositories WHERE id = ANY($1) ORDER BY id",
         )
         .bind(ids)
@@ -267,6 +281,8 @@ impl Store {
                     url: row.try_get("url")?,
                     read_until: row.try_get("watermark")?,
                     problem: row.try_get("last_error")?,
+                    changes_read_until: row.try_get("changes_watermark")?,
+                    commits_read_until: row.try_get("commits_watermark")?,
                     changes_unavailable: row.try_get("changes_unavailable")?,
                     commits_unavailable: row.try_get("commits_unavailable")?,
                 })
