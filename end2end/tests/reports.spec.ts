@@ -21,7 +21,8 @@ test('a kept repository opens its report: people and KPIs as the API counts them
   await hydrated(page);
   await page.getByTestId('reportable').getByRole('link', { name: `github:${repo}`, exact: true }).click();
   await expect(page).toHaveURL(new RegExp(`/reports/github/${repo}$`));
-  await expect(page.getByTestId('report-heading')).toContainText(repo);
+  // Its pull requests and commits may still be being read (the page asks again every 5 s).
+  await expect(page.getByTestId('report-heading')).toContainText(repo, { timeout: 30_000 });
   await expect(page.getByTestId('report-kpis')).toContainText('Bug share');
 
   // The whole demo world (two years): the range goes into the address, to be shared.
