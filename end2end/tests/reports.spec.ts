@@ -1,6 +1,8 @@
 import { test, expect, hydrated, demoAccounts, approveAs, subscribeFromList } from './fixtures';
 
 test('a kept repository opens its report: people and KPIs as the API counts them, graphs drawn, the range in the address', async ({ page }) => {
+  // Signing in, two syncs, three reports and an items page: more than the default 30 s.
+  test.setTimeout(120_000);
   const { github } = await demoAccounts(page);
   await page.goto('/auth/github/start?next=/subscriptions');
   await approveAs(page, github);

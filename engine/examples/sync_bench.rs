@@ -187,7 +187,8 @@ async fn timed_until_synced(
     since: Option<chrono::DateTime<Utc>>,
 ) -> Duration {
     let started = Instant::now();
-    let after = since.unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+    // Watermarks are on the forge's clock; a little slack for the difference.
+    let after = since.map(|t| t - chrono::Duration::seconds(5));
     loop {
         let subscriptions = tracker.subscriptions(user).await.unwrap();
         let done = subscriptions.iter().filter(|s| {
@@ -196,9 +197,10 @@ async fn timed_until_synced(
         });
         let activity_read: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM tracked_repositories
-              WHERE changes_watermark > $1 AND commits_watermark > $1",
+              WHERE changes_watermark > coalesce($1, '-infinity')
+                AND commits_watermark > coalesce($1, '-infinity')",
         )
-        .bind(after - chrono::Duration::seconds(5))
+        .bind(after)
         .fetch_one(store.pool())
         .await
         .unwrap();
