@@ -26,7 +26,7 @@ pub const DEFAULT_BOT_PATTERNS: &[&str] = &[r"\[bot\]$", r"-bot$", r"^(dependabo
 
 /// The label and account patterns a report classifies with: regular
 /// expressions, case-insensitive, each list at most [`MOST_PATTERNS`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ReportPatterns {
     pub bug: Vec<String>,
     pub performance: Vec<String>,

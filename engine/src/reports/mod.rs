@@ -96,7 +96,18 @@ pub struct Reports {
     /// Syncs of repositories asked for; `None` where jobs do not run.
     queue: Option<SyncQueue>,
     settings: ReportSettings,
+    /// Reports answered lately, by question and the store's generation: a
+    /// report many ask for at once (a shared link) is computed once, and
+    /// again when the data changed or [`ANSWER_TTL`] passed (open issues
+    /// are aged at the answer's `at`, which says when).
+    answers: moka::future::Cache<AnswerKey, Arc<Report>>,
 }
+
+/// How long an answered report is reused while nothing changed.
+const ANSWER_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A report's question as [`Reports::answer`] reuses answers by it.
+type AnswerKey = (Vec<RepoId>, NaiveDate, NaiveDate, ReportPatterns, u64);
 
 /// An account on one forge instance, as a report keys people.
 type AccountKey = (Forge, String, String);
@@ -113,6 +124,10 @@ impl Reports {
             directory,
             queue,
             settings,
+            answers: moka::future::Cache::builder()
+                .max_capacity(256)
+                .time_to_live(ANSWER_TTL)
+                .build(),
         }
     }
 
@@ -126,6 +141,9 @@ impl Reports {
     /// numbers at all rather than zeros.
     pub async fn answer(&self, ask: &ReportAsk, viewer: Option<UserId>) -> Result<Report> {
         let (repositories, patterns) = self.resolve(ask, viewer).await?;
+        // Checked before the cache: a repository not read yet is never an answer to keep.
+        all_read(&self.store.report_repositories(&repositories).await?)?;
+        let generation = self.store.generation();
         let request = ReportRequest {
             repositories,
             from: ask.from,
@@ -133,7 +151,23 @@ impl Reports {
             patterns,
             at: Utc::now(),
         };
-        self.report(&request).await
+        let key = (
+            request.repositories.clone(),
+            request.from,
+            request.to,
+            request.patterns.clone(),
+            generation,
+        );
+        let answer = self
+            .answers
+            .try_get_with(key, async { self.report(&request).await.map(Arc::new) })
+            .await
+            // Those waiting on one computation share its failure.
+            .map_err(|shared| {
+                Arc::try_unwrap(shared)
+                    .unwrap_or_else(|shared| Error::Inconsistent(shared.to_string()))
+            })?;
+        Ok(Report::clone(&answer))
     }
 
     /// A page of the items behind one count of the report a visitor asks
