@@ -62,7 +62,7 @@ test('a kept repository opens its report: people and KPIs as the API counts them
   const listed = page.getByTestId('items-table').locator('tbody tr');
   await expect(listed).toHaveCount(Math.min(busiest[kind], 20));
   const accounts = await listed.evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[3].textContent));
-  expect(new Set(accounts)).toEqual(new Set([busiest.account]));
+  expect(new Set(accounts)).toEqual(new Set([busiest.accounts[0].account]));
   await page.getByRole('link', { name: 'Back to the report' }).click();
   await expect(page.getByTestId('report-heading')).toContainText(`${from} to ${to}`);
 
@@ -75,6 +75,24 @@ test('a kept repository opens its report: people and KPIs as the API counts them
   await page.waitForURL(/bug=/);
   const opened = api.issues.opened.toLocaleString('en-US');
   await expect(page.getByTestId('report-kpis')).toContainText(`0.0% (0 of ${opened} issues opened)`);
+
+  // Two accounts joined into one person: one row, their counts summed.
+  const [a, b] = api.people
+    .map((p: { accounts: { account: string }[] }) => p.accounts[0].account)
+    .filter((name: string) => !/\s/.test(name));
+  await hydrated(page);
+  await page.locator('summary', { hasText: 'Join accounts into people' }).click();
+  await page.locator('#report-people').fill(`Pair = github:${a} github:${b}`);
+  await page.getByRole('button', { name: 'Report' }).click();
+  await page.waitForURL(/person=/);
+  await expect(rows).toHaveCount(api.people.length - 1);
+  const pair = rows.filter({ has: page.locator('th', { hasText: 'Pair' }) });
+  await expect(pair).toHaveCount(1);
+  const sum = (k: string) =>
+    api.people
+      .filter((p: { accounts: { account: string }[] }) => [a, b].includes(p.accounts[0].account))
+      .reduce((n: number, p: Record<string, number>) => n + p[k], 0);
+  await expect(pair.locator('td').nth(0)).toHaveText(sum('commits').toLocaleString('en-US'));
 
   // The graphs draw, and nothing is wider than the screen.
   for (const graph of ['#report-people', '#report-months', '#report-ages']) {

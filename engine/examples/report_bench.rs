@@ -66,6 +66,7 @@ async fn main() {
             from: today - chrono::Duration::days(days),
             to: today,
             patterns: ReportPatterns::default(),
+            people: Vec::new(),
             at: Utc::now(),
         };
         let started = Instant::now();

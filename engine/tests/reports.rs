@@ -25,6 +25,7 @@ use engine::store::testing::TestDb;
 use engine::store::tracker::RepoId;
 use engine::tracker::sync::{RepoSyncer, SyncSettings};
 use model::forge::Forge;
+use model::query::{AccountSpec, PersonSpec};
 use model::report::{
     AgeBucket, AgeCount, Concentration, Durations, ItemFilter, Report, ReportItem, ReportPatterns,
     Share, Tallies, TallyKind,
@@ -129,8 +130,7 @@ fn expected(world: &World, forge: Forge, truth: &ReportTruth) -> (People, Vec<St
 
 fn found(report: &Report) -> (People, Vec<String>) {
     let people = report
-        .people
-        .iter()
+        .accounts()
         .map(|p| {
             (
                 p.account.clone(),
@@ -255,6 +255,7 @@ impl Harness {
             from,
             to,
             patterns: ReportPatterns::default(),
+            people: Vec::new(),
             at,
         };
         let report = self.reports.report(&request).await.unwrap();
@@ -324,13 +325,14 @@ impl Harness {
 
 /// Every count of `report` (each person's of each kind, each week's of
 /// each kind) lists exactly as many items as it says, each distinct, of that
-/// kind, by that account and in that range, read in pages forward and back.
+/// kind, by that person's accounts and in that range, read in pages forward and back.
 async fn assert_items(reports: &Reports, address: &str, report: &Report) {
     let ask = ReportAsk {
         repositories: vec![address.to_owned()],
         from: report.from,
         to: report.to,
         patterns: None,
+        people: Vec::new(),
     };
     let start = report.from.and_hms_opt(0, 0, 0).unwrap().and_utc();
     let end = (report.to + Duration::days(1))
@@ -348,7 +350,7 @@ async fn assert_items(reports: &Reports, address: &str, report: &Report) {
             let monday = week.week.and_hms_opt(0, 0, 0).unwrap().and_utc();
             let filter = ItemFilter {
                 kind,
-                person: None,
+                accounts: Vec::new(),
                 week: Some(week.week),
             };
             filters.push((
@@ -370,8 +372,11 @@ async fn assert_items(reports: &Reports, address: &str, report: &Report) {
                     item.at >= from.max(start) && item.at < until.min(end),
                     "{item:?}"
                 );
-                if let Some(person) = &filter.person {
-                    assert_eq!(item.account, person.account, "{item:?}");
+                if !filter.accounts.is_empty() {
+                    assert!(
+                        filter.accounts.iter().any(|a| a.account == item.account),
+                        "{item:?}"
+                    );
                 }
             }
             checked += count;
@@ -473,6 +478,131 @@ async fn each_forges_report_equals_the_one_computed_from_the_truth() {
             }
         }
     }
+    h.simulator.stop().await;
+}
+
+/// Two accounts the address joins into one person make one row (their
+/// counts summed, their items listed together), one contributor and one
+/// share of the commits; nothing else changes.
+#[tokio::test]
+async fn accounts_joined_into_a_person_count_once_as_that_person() {
+    let h = Harness::new(SimConfig::default()).await;
+    let forge = Forge::GitHub;
+    let ids = h.track(forge, 0).await;
+    h.syncer.sync(ids.1).await.unwrap();
+    let range = (
+        NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+    );
+    let at = Utc::now();
+    let apart = h.assert_report(forge, ids, range, at).await;
+    // The two with the most commits: together, the top author.
+    let mut authors: Vec<_> = apart.accounts().collect();
+    authors.sort_by_key(|x| std::cmp::Reverse(x.counts.commits));
+    let (a, b) = (authors[0], authors[1]);
+    let pair = PersonSpec {
+        name: Some("Pair".into()),
+        accounts: [a, b]
+            .iter()
+            .map(|x| AccountSpec {
+                forge,
+                instance: None,
+                username: x.account.clone(),
+            })
+            .collect(),
+    };
+    let request = ReportRequest {
+        repositories: vec![ids.1],
+        from: range.0,
+        to: range.1,
+        patterns: ReportPatterns::default(),
+        people: vec![pair],
+        at,
+    };
+    let joined = h.reports.report(&request).await.unwrap();
+    assert_eq!(joined.people.len(), apart.people.len() - 1);
+    let person = joined
+        .people
+        .iter()
+        .find(|p| p.name.as_deref() == Some("Pair"))
+        .unwrap();
+    assert_eq!(person.accounts.len(), 2);
+    for kind in TallyKind::ALL {
+        assert_eq!(
+            person.counts.get(kind),
+            a.counts.get(kind) + b.counts.get(kind),
+            "{kind:?}"
+        );
+    }
+    let accounts = |r: &Report| {
+        let mut all: Vec<_> = r.accounts().map(|x| format!("{x:?}")).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(accounts(&joined), accounts(&apart));
+    assert_eq!(joined.weeks, apart.weeks);
+    assert_eq!(joined.issues, apart.issues);
+    let commits = joined.people.iter().map(|p| p.counts.commits);
+    assert_eq!(joined.concentration, Concentration::of(commits));
+    assert_ne!(joined.concentration, apart.concentration, "not vacuous");
+    // New and returning per month from the truth's sets, the two as one.
+    let world = h.world();
+    let truth = sim::truth::report::report(world, ids.0, range.0, range.1, at);
+    let first = |name: &str| {
+        truth
+            .new_contributors
+            .iter()
+            .find(|(_, names)| names.contains(name))
+            .map(|(month, _)| *month)
+    };
+    // None: their first act came before the range; the pair's is the earlier one's.
+    let pair_first = first(&a.account)
+        .zip(first(&b.account))
+        .map(|(x, y)| x.min(y));
+    let months: std::collections::BTreeSet<_> = truth
+        .new_contributors
+        .keys()
+        .chain(truth.returning_contributors.keys())
+        .copied()
+        .collect();
+    let want: Vec<String> = months
+        .into_iter()
+        .map(|m| {
+            let mut active: std::collections::BTreeSet<String> = truth
+                .new_contributors
+                .get(&m)
+                .into_iter()
+                .chain(truth.returning_contributors.get(&m))
+                .flatten()
+                .filter(|n| **n != a.account && **n != b.account)
+                .cloned()
+                .collect();
+            let new = active.iter().filter(|n| first(n) == Some(m)).count()
+                + usize::from(pair_first == Some(m));
+            let pair_active = [&a.account, &b.account].iter().any(|n| {
+                [&truth.new_contributors, &truth.returning_contributors]
+                    .iter()
+                    .any(|sets| sets.get(&m).is_some_and(|s| s.contains(n.as_str())))
+            });
+            if pair_active {
+                active.insert("Pair".into());
+            }
+            format!(
+                "{:04}-{:02} new {new} returning {}",
+                m.0,
+                m.1,
+                active.len() - new
+            )
+        })
+        .collect();
+    let got: Vec<String> = joined
+        .contributors
+        .iter()
+        .map(|c| format!("{} new {} returning {}", c.month, c.new, c.returning))
+        .collect();
+    assert_eq!(got, want);
+    let path = world.full_name(world.repo(ids.0));
+    assert_items(&h.reports, &format!("{}:{path}", forge.key()), &joined).await;
     h.simulator.stop().await;
 }
 
@@ -581,6 +711,7 @@ async fn a_report_refuses_bad_input_naming_the_field_and_shows_no_zeros() {
         from: day(10),
         to: day(1),
         patterns: ReportPatterns::default(),
+        people: Vec::new(),
         at: Utc::now() - Duration::days(1),
     };
     let reversed = h.reports.report(&request).await.unwrap_err().to_string();
@@ -610,6 +741,7 @@ async fn a_report_refuses_bad_input_naming_the_field_and_shows_no_zeros() {
         from: day(1),
         to,
         patterns: None,
+        people: Vec::new(),
     };
     let mine = format!("github:{path}");
     // Kept but never read: no numbers rather than zeros.
@@ -642,7 +774,7 @@ async fn a_report_refuses_bad_input_naming_the_field_and_shows_no_zeros() {
         );
         let filter = ItemFilter {
             kind: TallyKind::Commits,
-            person: None,
+            accounts: Vec::new(),
             week: None,
         };
         let items = h
@@ -701,6 +833,7 @@ async fn a_signed_in_person_has_a_public_repository_nobody_keeps_read_for_its_re
         from: day(1, 1),
         to: day(6, 30),
         patterns: None,
+        people: Vec::new(),
     };
     // Anonymous: not kept, not there, and nothing is fetched.
     let anonymous = h.reports.answer(&ask(address(0)), None).await.unwrap_err();

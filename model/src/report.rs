@@ -8,6 +8,10 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::forge::Forge;
+use crate::query::PersonSpec;
+
+mod people;
+pub use people::{AccountTally, MOST_PEOPLE, PersonJoin, PersonTally};
 
 /// Most patterns of one kind a report takes.
 pub const MOST_PATTERNS: usize = 20;
@@ -143,19 +147,6 @@ impl Tallies {
     }
 }
 
-/// One forge account's part in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PersonTally {
-    pub forge: Forge,
-    pub instance: String,
-    /// The account as the forge shows it (for commits a forge links to no
-    /// account, the author's name as git recorded it).
-    pub account: String,
-    #[serde(flatten)]
-    pub counts: Tallies,
-}
-
 /// Everyone's acts in one week of the range (weeks start on Monday, UTC;
 /// the first and last may be cut by the range).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,7 +255,8 @@ pub struct Report {
     /// When open issues were aged: the answer's time.
     pub at: DateTime<Utc>,
     pub repositories: Vec<ReportRepository>,
-    /// Accounts that did anything in the range, busiest first.
+    /// People (accounts, joined where the address says) that did anything
+    /// in the range, busiest first.
     pub people: Vec<PersonTally>,
     pub issues: IssueMeasures,
     /// Everyone's acts per week of the range, oldest first.
@@ -530,10 +522,12 @@ mod tests {
 /// A report's address parameters, as pages and the API share them:
 /// `r` (repeated: a repository's address or `forge:path`), `from` and `to`
 /// (ISO days), and `bug`, `performance`, `bot` (repeated: patterns that
-/// replace the installation's for that kind).
+/// replace the installation's for that kind), and `person` (repeated:
+/// accounts joined into one person, `Ada = github:ada gitlab:ada-l`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportParams {
     pub repositories: Vec<String>,
+    pub people: Vec<PersonSpec>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub bug: Option<Vec<String>>,
@@ -549,6 +543,9 @@ pub struct ParamError {
 }
 
 impl ReportParams {
+    /// The parameters it is read from.
+    pub const NAMES: [&'static str; 7] = ["r", "from", "to", "bug", "performance", "bot", "person"];
+
     /// Reads a query string; `also` names further parameters the caller
     /// takes itself (`format`), and any other is an error naming it.
     pub fn from_query(query: &str, also: &[&str]) -> Result<Self, ParamError> {
@@ -581,17 +578,29 @@ impl ReportParams {
                     .get_or_insert_with(Vec::new)
                     .extend(lines()),
                 "bot" => params.bots.get_or_insert_with(Vec::new).extend(lines()),
+                "person" => params.people.extend(people(&value)?),
                 // A form's unnamed control (Leptos's `<Form>` sends `=`).
                 "" => {}
                 other if also.contains(&other) => {}
                 other => {
                     return Err(ParamError {
                         field: other.to_owned(),
-                        message: "unknown parameter; a report takes r, from, to, bug, performance and bot"
-                            .to_owned(),
+                        message: format!(
+                            "unknown parameter; a report takes {}",
+                            Self::NAMES.join(", ")
+                        ),
                     });
                 }
             }
+        }
+        if params.people.len() > MOST_PEOPLE {
+            return Err(ParamError {
+                field: "person".to_owned(),
+                message: format!(
+                    "{} people; a report joins at most {MOST_PEOPLE}",
+                    params.people.len()
+                ),
+            });
         }
         Ok(params)
     }
@@ -600,6 +609,7 @@ impl ReportParams {
     pub fn to_query(&self) -> String {
         let mut pairs: Vec<(&str, String)> =
             self.repositories.iter().map(|r| ("r", r.clone())).collect();
+        pairs.extend(self.people.iter().map(|p| ("person", p.to_string())));
         pairs.extend(self.from.map(|d| ("from", d.to_string())));
         pairs.extend(self.to.map(|d| ("to", d.to_string())));
         for (key, list) in [
@@ -641,15 +651,26 @@ impl ReportParams {
     }
 }
 
+/// The people in one `person` value (a form's textarea sends a line per
+/// person), read as the query form reads its people field.
+fn people(value: &str) -> Result<Vec<PersonSpec>, ParamError> {
+    crate::query::parse_people(value).map_err(|e| ParamError {
+        field: "person".to_owned(),
+        message: e.message,
+    })
+}
+
 #[cfg(test)]
 mod params_tests {
     use super::*;
 
     #[test]
     fn parameters_round_trip_and_unknown_ones_are_named() {
-        let query = "r=github%3Aa%2Fb&r=gitlab%3Ag%2Fp&from=2026-01-01&to=2026-03-31&bug=%5Ebug%24&bot=-bot%24";
+        let query = "r=github%3Aa%2Fb&r=gitlab%3Ag%2Fp&from=2026-01-01&to=2026-03-31&bug=%5Ebug%24&bot=-bot%24&person=Ada%20%3D%20github%3Aada%20gitlab%3Aada-l";
         let params = ReportParams::from_query(query, &[]).unwrap();
         assert_eq!(params.repositories, ["github:a/b", "gitlab:g/p"]);
+        assert_eq!(params.people[0].name.as_deref(), Some("Ada"));
+        assert_eq!(params.people[0].accounts.len(), 2);
         assert_eq!(params.bug.as_deref(), Some(&["^bug$".to_owned()][..]));
         assert_eq!(
             ReportParams::from_query(&params.to_query(), &[]).unwrap(),
@@ -659,6 +680,15 @@ mod params_tests {
         assert_eq!(error.field, "color");
         let error = ReportParams::from_query("from=yesterday", &[]).unwrap_err();
         assert_eq!(error.field, "from");
+        for person in ["Ada%20%3D", "Ada%20%3D%20hub%3Aada"] {
+            let error = ReportParams::from_query(&format!("person={person}"), &[]).unwrap_err();
+            assert_eq!(error.field, "person", "{}", error.message);
+        }
+        let many = "person=github%3Aa&".repeat(MOST_PEOPLE + 1);
+        assert_eq!(
+            ReportParams::from_query(&many, &[]).unwrap_err().field,
+            "person"
+        );
         assert!(ReportParams::from_query("format=csv", &["format"]).is_ok());
         assert_eq!(
             ReportParams::from_query("r=x&=", &[]).unwrap().repositories,
@@ -676,23 +706,33 @@ mod params_tests {
 }
 
 impl Report {
-    /// The per-person table as CSV (RFC 4180), a header line first. A cell
-    /// that a spreadsheet would take for a formula is prefixed with `'`.
+    /// Every account counted, each person's in turn.
+    pub fn accounts(&self) -> impl Iterator<Item = &AccountTally> {
+        self.people.iter().flat_map(|p| &p.accounts)
+    }
+
+    /// The per-person table as CSV (RFC 4180), a header line first, then a
+    /// line per account with the name of the person the address joins it
+    /// into (empty when none). A cell that a spreadsheet would take for a
+    /// formula is prefixed with `'`.
     pub fn people_csv(&self) -> String {
-        let mut header = vec!["forge", "instance", "account"];
+        let mut header = vec!["person", "forge", "instance", "account"];
         header.extend(TallyKind::ALL.iter().map(|k| k.key()));
         let mut out = header.join(",");
         out.push_str("\r\n");
-        for p in &self.people {
-            let mut cells = vec![
-                p.forge.key().to_owned(),
-                p.instance.clone(),
-                p.account.clone(),
-            ];
-            cells.extend(TallyKind::ALL.iter().map(|k| p.counts.get(*k).to_string()));
-            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&line.join(","));
-            out.push_str("\r\n");
+        for person in &self.people {
+            for a in &person.accounts {
+                let mut cells = vec![
+                    person.name.clone().unwrap_or_default(),
+                    a.forge.key().to_owned(),
+                    a.instance.clone(),
+                    a.account.clone(),
+                ];
+                cells.extend(TallyKind::ALL.iter().map(|k| a.counts.get(*k).to_string()));
+                let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+                out.push_str(&line.join(","));
+                out.push_str("\r\n");
+            }
         }
         out
     }
@@ -711,14 +751,16 @@ fn csv_cell(text: &str) -> String {
     }
 }
 
-/// The acts one count of a report is made of: one kind, and optionally one
-/// account's and one week's. The items page and
+/// The acts one count of a report is made of: one kind, and optionally
+/// some accounts' (one person's) and one week's. The items page and
 /// `/api/v1/reports/items` take it as `kind`, `forge`, `instance`,
-/// `account` and `week` beside the report's own parameters.
+/// `account` and `week` beside the report's own parameters; `forge`,
+/// `instance` and `account` repeat together for a person's accounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemFilter {
     pub kind: TallyKind,
-    pub person: Option<ItemPerson>,
+    /// Whose acts; none: everyone's.
+    pub accounts: Vec<ItemPerson>,
     /// A Monday: the week a weekly count is of.
     pub week: Option<NaiveDate>,
 }
@@ -739,12 +781,13 @@ impl ItemFilter {
     /// Reads the filter from a query string, ignoring every other parameter.
     pub fn from_query(query: &str) -> Result<Self, ParamError> {
         let pairs = crate::url::query_pairs(query);
-        let value = |name: &str| {
+        let values = |name: &str| -> Vec<String> {
             pairs
                 .iter()
-                .find(|(key, _)| key == name)
+                .filter(|(key, _)| key == name)
                 .map(|(_, v)| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
+                .collect()
         };
         let problem = |field: &str, message: String| ParamError {
             field: field.to_owned(),
@@ -757,40 +800,73 @@ impl ItemFilter {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let kind = match value("kind") {
+        let kind = match values("kind").first() {
             None => {
                 return Err(problem(
                     "kind",
                     format!("name the kind of item: {}", kinds()),
                 ));
             }
-            Some(text) => TallyKind::from_key(&text)
+            Some(text) => TallyKind::from_key(text)
                 .ok_or_else(|| problem("kind", format!("`{text}` is not one of {}", kinds())))?,
         };
-        let person = match (value("forge"), value("account")) {
-            (None, None) => None,
-            (Some(forge), Some(account)) => Some(ItemPerson {
-                forge: Forge::from_key(&forge).ok_or_else(|| {
-                    problem(
-                        "forge",
-                        format!("`{forge}` is not a forge; use github, gitlab, bitbucket, gerrit or phabricator"),
-                    )
-                })?,
-                instance: value("instance"),
-                account,
-            }),
-            (None, Some(_)) => return Err(problem("forge", "an account needs its forge".into())),
-            (Some(_), None) => return Err(problem("account", "a forge needs an account".into())),
-        };
-        if person.is_none() && value("instance").is_some() {
+        let (forges, instances, names) = (values("forge"), values("instance"), values("account"));
+        if forges.len() != names.len() {
+            let field = if forges.len() < names.len() {
+                "forge"
+            } else {
+                "account"
+            };
             return Err(problem(
-                "instance",
-                "an instance needs a forge and an account".into(),
+                field,
+                format!(
+                    "{} forges for {} accounts: each account needs its forge",
+                    forges.len(),
+                    names.len()
+                ),
             ));
         }
-        let week = value("week")
+        if !instances.is_empty() && instances.len() != names.len() {
+            return Err(problem(
+                "instance",
+                format!(
+                    "{} instances for {} accounts: give each account its instance, or none",
+                    instances.len(),
+                    names.len()
+                ),
+            ));
+        }
+        if names.len() > crate::query::MAX_IDENTITIES {
+            return Err(problem(
+                "account",
+                format!(
+                    "{} accounts; a list takes at most {}",
+                    names.len(),
+                    crate::query::MAX_IDENTITIES
+                ),
+            ));
+        }
+        let accounts = forges
+            .iter()
+            .zip(names)
+            .enumerate()
+            .map(|(n, (forge, account))| {
+                Ok(ItemPerson {
+                    forge: Forge::from_key(forge).ok_or_else(|| {
+                        problem(
+                            "forge",
+                            format!("`{forge}` is not a forge; use github, gitlab, bitbucket, gerrit or phabricator"),
+                        )
+                    })?,
+                    instance: instances.get(n).cloned(),
+                    account,
+                })
+            })
+            .collect::<Result<Vec<_>, ParamError>>()?;
+        let week = values("week")
+            .first()
             .map(|text| {
-                let day = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
                     .map_err(|_| problem("week", format!("`{text}` is not a day (YYYY-MM-DD)")))?;
                 if day.weekday() == chrono::Weekday::Mon {
                     Ok(day)
@@ -802,13 +878,17 @@ impl ItemFilter {
                 }
             })
             .transpose()?;
-        Ok(Self { kind, person, week })
+        Ok(Self {
+            kind,
+            accounts,
+            week,
+        })
     }
 
     /// The query string that gives this filter back (without `?`).
     pub fn to_query(&self) -> String {
         let mut pairs = vec![("kind", self.kind.key().to_owned())];
-        if let Some(person) = &self.person {
+        for person in &self.accounts {
             pairs.push(("forge", person.forge.key().to_owned()));
             pairs.extend(person.instance.clone().map(|i| ("instance", i)));
             pairs.push(("account", person.account.clone()));
@@ -819,21 +899,6 @@ impl ItemFilter {
             .map(|(k, v)| format!("{k}={}", crate::url::encode_component(v)))
             .collect::<Vec<_>>()
             .join("&")
-    }
-}
-
-impl PersonTally {
-    /// The filter of this person's acts of `kind`.
-    pub fn items(&self, kind: TallyKind) -> ItemFilter {
-        ItemFilter {
-            kind,
-            person: Some(ItemPerson {
-                forge: self.forge,
-                instance: Some(self.instance.clone()),
-                account: self.account.clone(),
-            }),
-            week: None,
-        }
     }
 }
 
@@ -872,11 +937,18 @@ mod item_filter_tests {
     fn filters_round_trip_and_bad_ones_are_named() {
         let filter = ItemFilter {
             kind: TallyKind::Reviews,
-            person: Some(ItemPerson {
-                forge: Forge::GitLab,
-                instance: Some("gitlab.example.org:8443".into()),
-                account: "Jane Doe".into(),
-            }),
+            accounts: vec![
+                ItemPerson {
+                    forge: Forge::GitLab,
+                    instance: Some("gitlab.example.org:8443".into()),
+                    account: "Jane Doe".into(),
+                },
+                ItemPerson {
+                    forge: Forge::GitHub,
+                    instance: Some("github.com".into()),
+                    account: "jane".into(),
+                },
+            ],
             week: NaiveDate::from_ymd_opt(2026, 3, 2),
         };
         assert_eq!(ItemFilter::from_query(&filter.to_query()), Ok(filter));
@@ -887,6 +959,14 @@ mod item_filter_tests {
             ("kind=commits&forge=github", "account"),
             ("kind=commits&forge=git&account=a", "forge"),
             ("kind=commits&instance=x", "instance"),
+            (
+                "kind=commits&forge=github&forge=gitlab&account=a&account=b&instance=x",
+                "instance",
+            ),
+            (
+                "kind=commits&forge=github&forge=gitlab&account=a",
+                "account",
+            ),
             ("kind=commits&week=2026-03-03", "week"),
             ("kind=commits&week=soon", "week"),
         ] {

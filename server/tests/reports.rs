@@ -120,10 +120,35 @@ async fn the_api_answers_the_truth_by_path_and_by_r_and_as_csv() {
     let problems = common::schema::problems(&doc, schema, &body);
     assert!(problems.is_empty(), "{problems:#?}");
 
-    // The items behind the busiest person's commits: as many as the count,
+    // Two accounts joined into one person by the address: one row whose
+    // counts are theirs together.
+    let mut authors: Vec<_> = report
+        .accounts()
+        .filter(|a| !a.account.contains(char::is_whitespace))
+        .collect();
+    authors.sort_by_key(|a| std::cmp::Reverse(a.counts.commits));
+    let (a, b) = (authors[0], authors[1]);
+    let person =
+        model::url::encode_component(&format!("Pair = github:{} github:{}", a.account, b.account));
+    let joined: Report = get(
+        &server,
+        &format!("/api/v1/reports?r={r}&{range}&person={person}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(joined.people.len(), report.people.len() - 1);
+    let pair = joined
+        .people
+        .iter()
+        .find(|p| p.name.as_deref() == Some("Pair"))
+        .unwrap();
+    assert_eq!(pair.counts.commits, a.counts.commits + b.counts.commits);
+
+    // The items behind the pair's commits: as many as the count, theirs,
     // in pages that follow `next`, fitting their schema.
-    let busiest = &report.people[0];
-    let filter = busiest.items(TallyKind::Commits);
+    let filter = pair.items(TallyKind::Commits);
     let mut address = format!(
         "/api/v1/reports/items?r={r}&{range}&{}&page_size=5",
         filter.to_query()
@@ -137,9 +162,10 @@ async fn the_api_answers_the_truth_by_path_and_by_r_and_as_csv() {
             ["schema"];
         let problems = common::schema::problems(&doc, schema, &page);
         assert!(problems.is_empty(), "{problems:#?}");
-        assert_eq!(page["count"].as_u64(), Some(busiest.counts.commits));
+        assert_eq!(page["count"].as_u64(), Some(pair.counts.commits));
         for item in page["results"].as_array().unwrap() {
-            assert_eq!(item["account"].as_str(), Some(busiest.account.as_str()));
+            let account = item["account"].as_str().unwrap();
+            assert!(account == a.account || account == b.account, "{item}");
             assert_eq!(item["kind"].as_str(), Some("commits"));
             listed.push(item["url"].as_str().unwrap().to_owned());
         }
@@ -148,7 +174,7 @@ async fn the_api_answers_the_truth_by_path_and_by_r_and_as_csv() {
             None => break,
         }
     }
-    assert_eq!(listed.len() as u64, busiest.counts.commits);
+    assert_eq!(listed.len() as u64, pair.counts.commits);
     assert!(listed.len() > 5, "more than one page");
 
     // The CSV is the same table.
@@ -166,12 +192,12 @@ async fn the_api_answers_the_truth_by_path_and_by_r_and_as_csv() {
     );
     let text = csv.text().await.unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), report.people.len() + 1);
-    assert!(lines[0].starts_with("forge,instance,account,commits,"));
-    let first = &report.people[0];
+    assert_eq!(lines.len(), report.accounts().count() + 1);
+    assert!(lines[0].starts_with("person,forge,instance,account,commits,"));
+    let first = &report.people[0].accounts[0];
     assert!(
         lines[1].starts_with(&format!(
-            "github,{},{},{},",
+            ",github,{},{},{},",
             first.instance, first.account, first.counts.commits
         )),
         "{}",
@@ -196,6 +222,8 @@ async fn bad_input_is_refused_naming_the_field() {
             Some("to"),
         ),
         (format!("{base}?format=xml"), 422, Some("format")),
+        (format!("{base}?person=Ada%20%3D"), 400, Some("person")),
+        (format!("{base}?person=svn%3Aada"), 400, Some("person")),
         ("/api/v1/reports".to_owned(), 422, Some("r")),
         (
             "/api/v1/reports/github/nobody/nothing".to_owned(),
@@ -217,6 +245,11 @@ async fn bad_input_is_refused_naming_the_field() {
             format!("/api/v1/reports/items?r=github:{path}&kind=commits&page_size=500"),
             400,
             Some("page_size"),
+        ),
+        (
+            format!("/api/v1/reports/items?r=github:{path}&kind=commits&forge=github"),
+            400,
+            Some("account"),
         ),
         (
             format!("/api/v1/reports/items?r=github:{path}&kind=commits&cursor=abc"),

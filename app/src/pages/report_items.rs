@@ -43,8 +43,13 @@ fn heading(query: &str) -> impl IntoView + use<> {
         || "Items".to_owned(),
         |f| {
             let mut what = f.kind.label().to_owned();
-            if let Some(person) = &f.person {
-                what.push_str(&format!(" by {} ({})", person.account, person.forge.name()));
+            let by: Vec<String> = f
+                .accounts
+                .iter()
+                .map(|a| format!("{} ({})", a.account, a.forge.name()))
+                .collect();
+            if !by.is_empty() {
+                what.push_str(&format!(" by {}", by.join(", ")));
             }
             if let Some(week) = f.week {
                 what.push_str(&format!(" in the week of {week}"));

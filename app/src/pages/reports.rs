@@ -9,8 +9,9 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_location, use_params_map};
 use model::report::{
-    AgeCount, DEFAULT_BOT_PATTERNS, DEFAULT_BUG_PATTERNS, DEFAULT_PERFORMANCE_PATTERNS, Durations,
-    ItemFilter, Report, ReportParams, Share, TallyKind, items_href,
+    AccountTally, AgeCount, DEFAULT_BOT_PATTERNS, DEFAULT_BUG_PATTERNS,
+    DEFAULT_PERFORMANCE_PATTERNS, Durations, ItemFilter, PersonTally, Report, ReportParams, Share,
+    TallyKind, items_href,
 };
 
 use crate::components::{Graph, Problem, grouped, report_charts, span};
@@ -106,6 +107,13 @@ fn ReportForm(asked: ReportParams) -> impl IntoView {
     let bug = lines(asked.bug.as_ref(), DEFAULT_BUG_PATTERNS);
     let performance = lines(asked.performance.as_ref(), DEFAULT_PERFORMANCE_PATTERNS);
     let bots = lines(asked.bots.as_ref(), DEFAULT_BOT_PATTERNS);
+    let people = asked
+        .people
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let joined = !asked.people.is_empty();
     view! {
         <Form method="GET" action="/reports" attr:class="panel report-form">
             <label class="field" for="report-repositories">
@@ -138,6 +146,13 @@ fn ReportForm(asked: ReportParams) -> impl IntoView {
                 <label class="field" for="report-bot">
                     <span class="field__label">"Bot accounts (not a first response)"</span>
                     <textarea id="report-bot" name="bot" rows="2" prop:value=bots.clone()>{bots.clone()}</textarea>
+                </label>
+            </details>
+            <details open=joined>
+                <summary>"Join accounts into people"</summary>
+                <label class="field" for="report-people">
+                    <span class="field__label">"One person per line: a name, “=”, then their accounts as forge:username"</span>
+                    <textarea id="report-people" name="person" rows="2" placeholder="Ada = github:ada gitlab:ada-l" prop:value=people.clone()>{people.clone()}</textarea>
                 </label>
             </details>
             <button type="submit" class="button">"Report"</button>
@@ -336,14 +351,14 @@ fn People(report: Report, asked: ReportParams, json: String, csv: String) -> imp
             <div class="table-scroll">
                 <table class="data-table" data-testid="report-people-table">
                     <caption>
-                        "Per forge account, busiest first. "
+                        "Per person (a forge account, or the accounts joined under “Join accounts into people”), busiest first. "
                         <a href=json>"As JSON"</a>
                         " · "
                         <a href=csv download="">"As CSV"</a>
                     </caption>
                     <thead>
                         <tr>
-                            <th scope="col">"Account"</th>
+                            <th scope="col">"Person"</th>
                             {TallyKind::ALL
                                 .iter()
                                 .map(|kind| view! { <th scope="col" class="num">{kind.label()}</th> })
@@ -357,10 +372,7 @@ fn People(report: Report, asked: ReportParams, json: String, csv: String) -> imp
                             .map(|p| {
                                 view! {
                                     <tr>
-                                        <th scope="row">
-                                            {p.account.clone()}
-                                            <span class="muted">{format!(" {}", p.forge.name())}</span>
-                                        </th>
+                                        <th scope="row">{person_cell(p)}</th>
                                         {TallyKind::ALL
                                             .iter()
                                             .map(|kind| count_cell(p.counts.get(*kind), &asked, &p.items(*kind)))
@@ -373,6 +385,28 @@ fn People(report: Report, asked: ReportParams, json: String, csv: String) -> imp
                 </table>
             </div>
         </section>
+    }
+}
+
+/// A person's name and accounts, or their one account, with the forge.
+fn person_cell(person: &PersonTally) -> impl IntoView + use<> {
+    let accounts = person
+        .accounts
+        .iter()
+        .map(AccountTally::label)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (&person.name, person.accounts.as_slice()) {
+        (None, [one]) => view! {
+            {one.account.clone()}
+            <span class="muted">{format!(" {}", one.forge.name())}</span>
+        }
+        .into_any(),
+        (name, _) => view! {
+            {name.clone().unwrap_or_default()}
+            <span class="muted person-accounts">{format!(" {accounts}")}</span>
+        }
+        .into_any(),
     }
 }
 
@@ -445,7 +479,7 @@ fn Weeks(report: Report, asked: ReportParams) -> impl IntoView {
                                     {TallyKind::ALL
                                         .iter()
                                         .map(|k| {
-                                            let filter = ItemFilter { kind: *k, person: None, week: Some(w.week) };
+                                            let filter = ItemFilter { kind: *k, accounts: Vec::new(), week: Some(w.week) };
                                             count_cell(w.counts.get(*k), &asked, &filter)
                                         })
                                         .collect_view()}

@@ -59,6 +59,7 @@ fn ask(
         from,
         to,
         patterns: params.patterns(&reports.settings().patterns),
+        people: params.people.clone(),
     }
 }
 
@@ -66,7 +67,7 @@ fn ask(
 /// name (`to: …`) answer in that field.
 #[cfg(feature = "ssr")]
 fn in_field(error: engine::Error) -> AppError {
-    const FIELDS: [&str; 6] = ["r", "from", "to", "bug", "performance", "bot"];
+    const FIELDS: [&str; 7] = model::report::ReportParams::NAMES;
     match AppError::from(error) {
         AppError::Invalid { message, .. } => match message.split_once(": ") {
             Some((field, rest)) if FIELDS.contains(&field) => AppError::invalid(field, rest),

@@ -11,15 +11,16 @@
 
 pub mod patterns;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use model::forge::Forge;
 use model::ids::UserId;
+use model::query::PersonSpec;
 use model::report::{
-    AgeBucket, AgeCount, Concentration, Durations, IssueMeasures, ItemFilter, LabelCount,
-    MonthContributors, MonthKpis, PersonTally, Report, ReportItem, ReportPatterns,
+    AccountTally, AgeBucket, AgeCount, Concentration, Durations, IssueMeasures, ItemFilter,
+    LabelCount, MonthContributors, MonthKpis, PersonJoin, Report, ReportItem, ReportPatterns,
     ReportRepository, Share, Tallies, WeekActivity,
 };
 
@@ -37,24 +38,28 @@ use crate::tracker::locate::{Located, locate};
 use patterns::Classifier;
 
 /// A report's question: which repositories, which days (UTC, both ends
-/// included), which patterns, and the instant open issues are aged at.
+/// included), which patterns, which accounts are one person, and the
+/// instant open issues are aged at.
 #[derive(Debug, Clone)]
 pub struct ReportRequest {
     pub repositories: Vec<RepoId>,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub patterns: ReportPatterns,
+    pub people: Vec<PersonSpec>,
     pub at: DateTime<Utc>,
 }
 
 /// What a visitor asks for: repositories by address (a page's address or
-/// `forge:path`), days, and patterns (`None`: the installation's).
+/// `forge:path`), days, patterns (`None`: the installation's), and
+/// accounts joined into people.
 #[derive(Debug, Clone)]
 pub struct ReportAsk {
     pub repositories: Vec<String>,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub patterns: Option<ReportPatterns>,
+    pub people: Vec<PersonSpec>,
 }
 
 /// The installation's bounds and defaults for reports.
@@ -107,7 +112,14 @@ pub struct Reports {
 const ANSWER_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A report's question as [`Reports::answer`] reuses answers by it.
-type AnswerKey = (Vec<RepoId>, NaiveDate, NaiveDate, ReportPatterns, u64);
+type AnswerKey = (
+    Vec<RepoId>,
+    NaiveDate,
+    NaiveDate,
+    ReportPatterns,
+    Vec<PersonSpec>,
+    u64,
+);
 
 /// An account on one forge instance, as a report keys people.
 type AccountKey = (Forge, String, String);
@@ -149,6 +161,7 @@ impl Reports {
             from: ask.from,
             to: ask.to,
             patterns,
+            people: ask.people.clone(),
             at: Utc::now(),
         };
         let key = (
@@ -156,6 +169,7 @@ impl Reports {
             request.from,
             request.to,
             request.patterns.clone(),
+            request.people.clone(),
             generation,
         );
         let answer = self
@@ -195,7 +209,7 @@ impl Reports {
             from: start,
             until: end.max(start),
             kind: filter.kind,
-            person: filter.person.as_ref(),
+            accounts: &filter.accounts,
         };
         self.store.report_items(&query, after, limit).await
     }
@@ -338,7 +352,8 @@ impl Reports {
                 .report_active_months(ids, window.start, window.end),
         )?;
         let answers = first_answers(&issues, &comments, &classifier, &window);
-        let people = tallies(&repositories, &acts.people);
+        let join = PersonJoin::new(&request.people);
+        let people = join.join(tallies(&repositories, &acts.people));
         Ok(Report {
             from: request.from,
             to: request.to,
@@ -354,7 +369,7 @@ impl Reports {
             ),
             people,
             issues: measures(&issues, &answers, &classifier, &window, &repositories),
-            contributors: contributors(&months),
+            contributors: contributors(&months, &join),
             unavailable: unavailable(&repositories),
             repositories: repositories.iter().filter_map(shown).collect(),
         })
@@ -427,18 +442,18 @@ fn monday(at: DateTime<Utc>) -> NaiveDate {
     day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 
-/// Per account, busiest first.
-fn tallies(repositories: &[RepositoryFact], acts: &[PersonCount]) -> Vec<PersonTally> {
+/// Per account.
+fn tallies(repositories: &[RepositoryFact], acts: &[PersonCount]) -> Vec<AccountTally> {
     let place: HashMap<RepoId, (Forge, &str)> = repositories
         .iter()
         .map(|r| (r.id, (r.forge, r.instance.as_str())))
         .collect();
-    let mut people: BTreeMap<AccountKey, PersonTally> = BTreeMap::new();
+    let mut accounts: BTreeMap<AccountKey, AccountTally> = BTreeMap::new();
     for act in acts {
         let (forge, instance) = place[&act.repository];
-        people
+        accounts
             .entry((forge, instance.to_owned(), act.who.clone()))
-            .or_insert_with(|| PersonTally {
+            .or_insert_with(|| AccountTally {
                 forge,
                 instance: instance.to_owned(),
                 account: act.who.clone(),
@@ -447,14 +462,7 @@ fn tallies(repositories: &[RepositoryFact], acts: &[PersonCount]) -> Vec<PersonT
             .counts
             .add(act.kind, act.count);
     }
-    let mut people: Vec<PersonTally> = people.into_values().collect();
-    people.sort_by(|a, b| {
-        b.counts
-            .total()
-            .cmp(&a.counts.total())
-            .then_with(|| a.account.to_lowercase().cmp(&b.account.to_lowercase()))
-    });
-    people
+    accounts.into_values().collect()
 }
 
 /// Everyone's acts per week, every week the window touches.
@@ -512,14 +520,32 @@ fn monthly(
     found
 }
 
-/// New and returning contributors per month, from each account's first act
-/// and the months it acted in.
-fn contributors(accounts: &[ActiveMonths]) -> Vec<MonthContributors> {
-    let month_of = |t: DateTime<Utc>| t.format("%Y-%m").to_string();
-    let mut months: BTreeMap<String, MonthContributors> = BTreeMap::new();
+/// New and returning contributors per month, from each person's first act
+/// (the first of their accounts') and the months any of their accounts
+/// acted in.
+fn contributors(accounts: &[ActiveMonths], join: &PersonJoin) -> Vec<MonthContributors> {
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    enum Who<'a> {
+        Person(usize),
+        Account(Forge, &'a str, &'a str),
+    }
+    let mut people: BTreeMap<Who, (DateTime<Utc>, BTreeSet<DateTime<Utc>>)> = BTreeMap::new();
     for account in accounts {
-        let first = month_of(account.first);
-        for month in account.months.iter().map(|m| month_of(*m)) {
+        let who = match join.person_of(account.forge, &account.instance, &account.who) {
+            Some(n) => Who::Person(n),
+            None => Who::Account(account.forge, &account.instance, &account.who),
+        };
+        let (first, months) = people
+            .entry(who)
+            .or_insert_with(|| (account.first, BTreeSet::new()));
+        *first = (*first).min(account.first);
+        months.extend(account.months.iter().copied());
+    }
+    let month_of = |t: &DateTime<Utc>| t.format("%Y-%m").to_string();
+    let mut months: BTreeMap<String, MonthContributors> = BTreeMap::new();
+    for (first, active) in people.values() {
+        let first = month_of(first);
+        for month in active.iter().map(month_of) {
             let entry = months
                 .entry(month.clone())
                 .or_insert_with(|| MonthContributors {

@@ -375,14 +375,14 @@ impl Store {
 }
 
 /// Which items a list behind a count holds: one kind of act in some
-/// repositories over `[from, until)`, of one account when `person` says.
+/// repositories over `[from, until)`, of some accounts when `accounts` names any.
 #[derive(Debug, Clone)]
 pub struct ItemQuery<'a> {
     pub repositories: &'a [RepoId],
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
     pub kind: TallyKind,
-    pub person: Option<&'a ItemPerson>,
+    pub accounts: &'a [ItemPerson],
 }
 
 /// Where a page of items starts: after (going back, before) this item, in
@@ -415,46 +415,57 @@ impl Store {
         after: Option<&ItemCursor>,
         limit: usize,
     ) -> Result<Slice<ReportItem, ItemCursor>> {
+        // The accounts as three arrays of one length ('' for any instance).
+        let forges: Vec<&str> = query.accounts.iter().map(|p| p.forge.key()).collect();
+        let instances: Vec<&str> = query
+            .accounts
+            .iter()
+            .map(|p| p.instance.as_deref().unwrap_or(""))
+            .collect();
+        let names: Vec<&str> = query.accounts.iter().map(|p| p.account.as_str()).collect();
         let matching = format!(
             "FROM ({}) AS a JOIN tracked_repositories r ON r.id = a.repository_id
              WHERE a.who IS NOT NULL AND a.at >= $2 AND a.at < $3
-               AND ($4::text IS NULL
-                    OR (r.forge = $4 AND ($5::text IS NULL OR r.instance = $5) AND a.who = $6))",
+               AND (cardinality($6::text[]) = 0 OR EXISTS (
+                    SELECT 1 FROM unnest($4::text[], $5::text[], $6::text[]) AS p(forge, instance, who)
+                    WHERE r.forge = p.forge AND (p.instance = '' OR r.instance = p.instance)
+                      AND a.who = p.who))",
             acts_of(query.kind)
         );
-        let person = query.person;
-        let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) {matching}"))
-            .bind(query.repositories)
-            .bind(query.from)
-            .bind(query.until)
-            .bind(person.map(|p| p.forge.key()))
-            .bind(person.and_then(|p| p.instance.as_deref()))
-            .bind(person.map(|p| p.account.as_str()))
-            .fetch_one(self.pool())
-            .await?;
+        // Both statements take the same first six parameters.
+        macro_rules! matching_params {
+            ($statement:expr) => {
+                $statement
+                    .bind(query.repositories)
+                    .bind(query.from)
+                    .bind(query.until)
+                    .bind(&forges)
+                    .bind(&instances)
+                    .bind(&names)
+            };
+        }
+        let count: i64 =
+            matching_params!(sqlx::query_scalar(&format!("SELECT count(*) {matching}")))
+                .fetch_one(self.pool())
+                .await?;
         // Going back reads oldest first from the cursor, then turns round.
         let back = after.is_some_and(|c| c.back);
         let (beyond, direction) = if back { (">", "ASC") } else { ("<", "DESC") };
-        let rows = sqlx::query(&format!(
+        let page = format!(
             "SELECT a.repository_id, a.who, a.at, a.title, a.url, a.key,
                     r.forge, r.instance, r.path
              {matching}
                AND ($7::timestamptz IS NULL OR (a.at, a.repository_id, a.key) {beyond} ($7, $8, $9))
              ORDER BY a.at {direction}, a.repository_id {direction}, a.key {direction}
              LIMIT $10"
-        ))
-        .bind(query.repositories)
-        .bind(query.from)
-        .bind(query.until)
-        .bind(person.map(|p| p.forge.key()))
-        .bind(person.and_then(|p| p.instance.as_deref()))
-        .bind(person.map(|p| p.account.as_str()))
-        .bind(after.map(|c| c.at))
-        .bind(after.map(|c| c.repository))
-        .bind(after.map(|c| c.key.as_str()))
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
-        .fetch_all(self.pool())
-        .await?;
+        );
+        let rows = matching_params!(sqlx::query(&page))
+            .bind(after.map(|c| c.at))
+            .bind(after.map(|c| c.repository))
+            .bind(after.map(|c| c.key.as_str()))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+            .fetch_all(self.pool())
+            .await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in &rows {
             let item = ReportItem {

@@ -99,13 +99,7 @@ impl QueryForm {
         let people = spec
             .people
             .iter()
-            .map(|p| {
-                let accounts: Vec<String> = p.accounts.iter().map(ToString::to_string).collect();
-                match &p.name {
-                    Some(name) => format!("{name} = {}", accounts.join(" ")),
-                    None => accounts.join(" "),
-                }
-            })
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("\n");
         let name = |v: serde_json::Value| v.as_str().map(str::to_owned).unwrap_or_default();

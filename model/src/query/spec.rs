@@ -22,7 +22,7 @@ pub struct AccountSpec {
     pub username: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PersonSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -120,6 +120,18 @@ impl fmt::Display for AccountSpec {
             Some(instance) => write!(f, "{}@{instance}:{}", self.forge.key(), self.username),
             None => write!(f, "{}:{}", self.forge.key(), self.username),
         }
+    }
+}
+
+/// One line of the people field: `Name = github:octocat gitlab:jdoe`, or
+/// just the accounts.
+impl fmt::Display for PersonSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(name) = &self.name {
+            write!(f, "{name} = ")?;
+        }
+        let accounts: Vec<String> = self.accounts.iter().map(ToString::to_string).collect();
+        f.write_str(&accounts.join(" "))
     }
 }
 

@@ -3,6 +3,10 @@
 //! (`/api/v1/reports/github/owner/name`) or several by `r`
 //! (`/api/v1/reports?r=github:a/b&r=gitlab:g/p`); the page at `/reports/…`
 //! takes the same parameters.
+#![allow(
+    unused_qualifications,
+    reason = "utoipa's path macro spells out the parameter types' paths"
+)]
 
 use app::error::AppError;
 use axum::Json;
@@ -13,9 +17,64 @@ use model::discovery::Page;
 use model::error::ErrorBody;
 use model::forge::Forge;
 use model::report::{Report, ReportItem, ReportParams, TallyKind};
+use utoipa::IntoParams;
 
 use super::caller::Caller;
 use crate::state::AppState;
+
+/// What every report takes besides its repositories. Documentation only:
+/// [`ReportParams::from_query`] reads them, against these names.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "declares the parameters for OpenAPI; ReportParams reads them"
+)]
+pub(super) struct ReportQuery {
+    /// First day, `YYYY-MM-DD` (UTC); a year before `to` by default.
+    from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (UTC); today by default.
+    to: Option<String>,
+    /// Label patterns (regular expressions, any case) that make an issue a
+    /// bug; repeat for more (at most 20); they replace the installation's.
+    bug: Option<Vec<String>>,
+    /// Label patterns that make an issue a performance issue.
+    performance: Option<Vec<String>>,
+    /// Account patterns whose comments are not a first response.
+    bot: Option<Vec<String>>,
+    /// Accounts that are one person, counted as one: `Ada = github:ada
+    /// gitlab:ada-l` (the name is optional); repeat for more people (at
+    /// most 50).
+    person: Option<Vec<String>>,
+}
+
+/// What an items list takes besides a report's parameters. Documentation
+/// only: [`model::report::ItemFilter::from_query`] and the paging read them.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "declares the parameters for OpenAPI; ItemFilter reads them"
+)]
+pub(super) struct ItemsQuery {
+    /// Which count: commits, pulls_opened, pulls_merged, reviews,
+    /// issues_opened or issue_comments.
+    kind: TallyKind,
+    /// An account's forge; repeat with `account` (and `instance`) for each
+    /// of a person's accounts, as the report's `people[].accounts` give them.
+    forge: Option<Vec<Forge>>,
+    /// An account's forge instance (host); for every account or none (then
+    /// every instance of its forge).
+    instance: Option<Vec<String>>,
+    /// An account as the report names it; none: everyone's items.
+    account: Option<Vec<String>>,
+    /// A Monday, `YYYY-MM-DD`: only that week's items.
+    week: Option<String>,
+    /// Items per page, 1 to 100 (20 by default).
+    page_size: Option<u32>,
+    /// Where the page starts, from `next` or `previous`.
+    cursor: Option<String>,
+}
 
 /// How the answer is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,11 +143,7 @@ fn params_of(query: &str) -> Result<ReportParams, AppError> {
 #[utoipa::path(get, path = "/api/v1/reports", tag = "reports",
     params(
         ("r" = Vec<String>, Query, description = "A repository's address (`https://github.com/owner/name`) or `forge:path`; repeat for more (at most 20)"),
-        ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD` (UTC); a year before `to` by default"),
-        ("to" = Option<String>, Query, description = "Last day, `YYYY-MM-DD` (UTC); today by default"),
-        ("bug" = Option<Vec<String>>, Query, description = "Label patterns (regular expressions, case-insensitive) that make an issue a bug; replace the installation's"),
-        ("performance" = Option<Vec<String>>, Query, description = "Label patterns that make an issue a performance issue"),
-        ("bot" = Option<Vec<String>>, Query, description = "Account patterns whose comments are not a first response"),
+        ReportQuery,
         ("format" = Option<String>, Query, description = "`json` (the default) or `csv`: the per-person table"),
     ),
     responses(
@@ -116,8 +171,7 @@ pub async fn by_query(
     params(
         ("forge" = Forge, Path, description = "The forge"),
         ("path" = String, Path, description = "The repository as the forge names it (`owner/name`, a GitLab group path, a Gerrit project)"),
-        ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD` (UTC)"),
-        ("to" = Option<String>, Query, description = "Last day, `YYYY-MM-DD` (UTC)"),
+        ReportQuery,
         ("format" = Option<String>, Query, description = "`json` or `csv`"),
     ),
     responses(
@@ -151,20 +205,14 @@ pub async fn by_path(
 /// The items behind one count of a report, newest first: a person's
 /// commits, pull requests opened or merged, reviews, issues opened or
 /// comments (`kind`, with `forge`, `instance` and `account` as the report's
-/// `people` give them), optionally in one week (`week`, its Monday).
+/// `people[].accounts` give them, repeated for each of a person's accounts),
+/// optionally in one week (`week`, its Monday).
 /// `count` equals the report's number for the same parameters.
 #[utoipa::path(get, path = "/api/v1/reports/items", tag = "reports",
     params(
         ("r" = Vec<String>, Query, description = "The report's repositories, as for `/api/v1/reports`"),
-        ("from" = Option<String>, Query, description = "First day, `YYYY-MM-DD` (UTC)"),
-        ("to" = Option<String>, Query, description = "Last day, `YYYY-MM-DD` (UTC)"),
-        ("kind" = TallyKind, Query, description = "Which count: commits, pulls_opened, pulls_merged, reviews, issues_opened or issue_comments"),
-        ("forge" = Option<Forge>, Query, description = "The account's forge (with `account`)"),
-        ("instance" = Option<String>, Query, description = "The account's forge instance (host); every instance of the forge when left out"),
-        ("account" = Option<String>, Query, description = "The account as the report's `people` name it (with `forge`)"),
-        ("week" = Option<String>, Query, description = "A Monday, `YYYY-MM-DD`: only that week's items"),
-        ("page_size" = Option<u32>, Query, description = "Items per page, 1 to 100 (20 by default)"),
-        ("cursor" = Option<String>, Query, description = "Where the page starts, from `next` or `previous`"),
+        ReportQuery,
+        ItemsQuery,
     ),
     responses(
         (status = 200, body = Page<ReportItem>),

@@ -42,7 +42,7 @@ fn axis_label() -> Value {
 pub fn people(people: &[PersonTally]) -> Value {
     // A category axis draws its first entry at the bottom.
     let shown: Vec<&PersonTally> = people.iter().take(PEOPLE).rev().collect();
-    let names: Vec<&str> = shown.iter().map(|p| p.account.as_str()).collect();
+    let names: Vec<String> = shown.iter().map(|p| p.label()).collect();
     let series = stacked(&shown, |p, kind| p.counts.get(kind));
     json!({
         "tooltip": { "trigger": "axis", "axisPointer": { "type": "shadow" } },
@@ -147,15 +147,20 @@ mod tests {
     use model::forge::Forge;
 
     fn person(account: &str, commits: u64, reviews: u64) -> PersonTally {
+        let counts = model::report::Tallies {
+            commits,
+            reviews,
+            ..Default::default()
+        };
         PersonTally {
-            forge: Forge::GitHub,
-            instance: "github.com".into(),
-            account: account.into(),
-            counts: model::report::Tallies {
-                commits,
-                reviews,
-                ..Default::default()
-            },
+            name: None,
+            accounts: vec![model::report::AccountTally {
+                forge: Forge::GitHub,
+                instance: "github.com".into(),
+                account: account.into(),
+                counts,
+            }],
+            counts,
         }
     }
 
