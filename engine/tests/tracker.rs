@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use engine::accounts::{Accounts, Tokens};
 use engine::forge::directory::Directory;
+use engine::forge::governor::{Governor, Patience};
 use engine::forge::instance_of;
 use engine::jobs::{JobSettings, SyncQueue};
 use engine::secrets::Cipher;
@@ -895,4 +896,80 @@ async fn expiring_tokens_are_renewed_before_use_and_only_a_refused_renewal_break
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_sync_keeps_to_its_share_of_the_budget_and_goes_on_after_the_reset() {
+    // The installation's 100 requests in a window of 3 seconds, of which
+    // the sync may spend a quarter: a first sync of the busiest repository
+    // (issues, comments, pull requests, a request per pull request's
+    // reviews, commits) takes several windows.
+    let mut config = SimConfig::default();
+    config.github.core = sim::server::budget::Limit {
+        units: 100,
+        window: Duration::from_secs(3),
+    };
+    let h = Harness::new(config).await;
+    let path = busiest(h.world(), Forge::GitHub, 1).remove(0);
+    let user = h.member_signs_in(Forge::GitHub, &path).await;
+    let id = h.subscribe(user, Forge::GitHub, &path).await;
+    let background = Directory::with_limits(common::endpoints(&h.simulator), || {
+        engine::forge::http::Limits::new(Arc::new(Governor::with_patience(0.25, Patience::Defer)))
+    });
+    let syncer = Arc::new(RepoSyncer::new(
+        h.db.store.clone(),
+        Arc::new(background),
+        h.accounts.clone(),
+        SyncSettings::default(),
+    ));
+    let queue = SyncQueue::new(h.db.store.clone(), syncer.clone())
+        .await
+        .unwrap();
+    // Nothing queued but what the planner queues.
+    sqlx::query("DELETE FROM underway.task")
+        .execute(h.db.store.pool())
+        .await
+        .unwrap();
+    let mut deferrals = 0;
+    loop {
+        match syncer.sync(id).await {
+            Ok(_) => break,
+            Err(engine::Error::Deferred { until }) => {
+                deferrals += 1;
+                let repo = h.db.store.tracked_repository(id).await.unwrap().unwrap();
+                assert!(
+                    repo.last_error.as_deref().unwrap().contains("rate limit"),
+                    "{repo:?}"
+                );
+                // Not due again before the reset, due at it (well before
+                // the 15 minutes between syncs).
+                let every = chrono::Duration::minutes(15);
+                if until > chrono::Utc::now() + chrono::Duration::milliseconds(500) {
+                    assert_eq!(queue.plan(every).await.unwrap(), 0);
+                }
+                let wait = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+                assert!(wait <= Duration::from_secs(4), "{wait:?}");
+                tokio::time::sleep(wait + Duration::from_millis(50)).await;
+                assert_eq!(queue.plan(every).await.unwrap(), 1);
+                sqlx::query("DELETE FROM underway.task")
+                    .execute(h.db.store.pool())
+                    .await
+                    .unwrap();
+            }
+            Err(other) => panic!("{other}"),
+        }
+        assert!(deferrals < 200, "the sync makes progress");
+    }
+    assert!(deferrals >= 2, "a first sync does not fit 25 requests");
+    h.assert_matches_truth(id, Forge::GitHub, &path).await;
+    let repo = h.db.store.tracked_repository(id).await.unwrap().unwrap();
+    assert_eq!(repo.last_error, None);
+    // Each window, the sync left three quarters of the budget to others.
+    let windows = h.simulator.budget_usage(
+        Forge::GitHub,
+        Some(sim::server::demo_token(Forge::GitHub)),
+        "core",
+    );
+    assert!(windows.len() > 2, "{windows:?}");
+    assert!(windows.iter().all(|used| *used <= 25), "{windows:?}");
 }

@@ -27,11 +27,16 @@ pub struct RateLimit {
     pub seen_at: DateTime<Utc>,
 }
 
-/// Every budget Tally has seen, and the share of each that discovery may
-/// spend (the rest is kept for people's queries).
+/// Every budget Tally has seen, and the shares of each that background
+/// work may spend (the rest is kept for people's queries, sign-ins and
+/// health checks).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RateLimits {
+    /// What discovery's crawler may spend of a budget (0.01 to 1).
     pub crawler_share: f64,
+    /// What the tracker's background syncs may spend, the syncs reports
+    /// ask for included.
+    pub sync_share: f64,
     pub resources: Vec<RateLimit>,
 }

@@ -495,6 +495,12 @@ pub struct JobConfig {
     #[arg(long, env = "TALLY_CRAWLER_SHARE", default_value_t = 0.5, value_parser = share)]
     pub crawler_share: f64,
 
+    /// The share of each forge's rate limit the tracker's background syncs
+    /// may spend (0.01 to 1), the syncs reports ask for included; the rest
+    /// is kept for people's queries, sign-ins and health checks.
+    #[arg(long, env = "TALLY_SYNC_SHARE", default_value_t = 0.75, value_parser = share)]
+    pub sync_share: f64,
+
     /// Seconds between scheduled discovery runs; 0 turns them off.
     #[arg(long, env = "TALLY_DISCOVERY_EVERY_SECS", default_value_t = 3600)]
     pub discovery_every_secs: u64,

@@ -143,9 +143,10 @@ async fn serve_with(
         cipher,
         Some(renewer),
     ));
+    // Background syncs read on clients of their own that keep to their share.
     let repo_syncer = Arc::new(engine::tracker::sync::RepoSyncer::new(
         store.clone(),
-        directory.clone(),
+        Arc::new(background_directory(&forges, config.jobs.sync_share)),
         accounts.clone(),
         engine::tracker::sync::SyncSettings::default(),
     ));
@@ -202,7 +203,10 @@ async fn serve_with(
         }),
         leptos_options: leptos_options(config, addr),
         discovery,
-        crawler_share: config.jobs.crawler_share,
+        shares: state::BudgetShares {
+            crawler: config.jobs.crawler_share,
+            sync: config.jobs.sync_share,
+        },
         private_api: config.auth.private_api,
     };
     tracing::info!("listening on http://{addr}");
@@ -234,7 +238,6 @@ async fn discovery_queue(
     forges: &engine::forge::Forges,
     share: f64,
 ) -> Result<Option<engine::jobs::DiscoveryQueue>, ServerError> {
-    use engine::forge::governor::{Governor, Patience};
     if !forges
         .endpoints
         .iter()
@@ -242,21 +245,26 @@ async fn discovery_queue(
     {
         return Ok(None);
     }
-    let directory =
-        engine::forge::directory::Directory::with_limits(forges.endpoints.clone(), move || {
-            engine::forge::http::Limits::new(Arc::new(Governor::with_patience(
-                share,
-                Patience::Defer,
-            )))
-        });
     let discovery = engine::discovery::Discovery::new(
         store.clone(),
-        Arc::new(directory),
+        Arc::new(background_directory(forges, share)),
         engine::discovery::DiscoverySettings::default(),
     );
     Ok(Some(
         engine::jobs::DiscoveryQueue::new(store.clone(), Arc::new(discovery)).await?,
     ))
+}
+
+/// Clients for background work: their governors keep it to `share` of each
+/// budget, and put work off until the reset rather than hold a worker.
+fn background_directory(
+    forges: &engine::forge::Forges,
+    share: f64,
+) -> engine::forge::directory::Directory {
+    use engine::forge::governor::{Governor, Patience};
+    engine::forge::directory::Directory::with_limits(forges.endpoints.clone(), move || {
+        engine::forge::http::Limits::new(Arc::new(Governor::with_patience(share, Patience::Defer)))
+    })
 }
 
 /// Leptos needs to know where the built site lives; cargo-leptos names the

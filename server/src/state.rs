@@ -28,9 +28,17 @@ pub struct AppState {
     pub health: engine::health_check::HealthChecker,
     /// Repository reports over what the tracker keeps.
     pub reports: engine::reports::Reports,
-    /// The share of each budget discovery may spend.
-    pub crawler_share: f64,
+    pub shares: BudgetShares,
     /// `/api/v1` needs a session or a token, reads included.
     pub private_api: bool,
     pub leptos_options: LeptosOptions,
+}
+
+/// The shares of each forge budget that background work may spend.
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetShares {
+    /// Discovery's crawler.
+    pub crawler: f64,
+    /// The tracker's syncs (the ones reports ask for included).
+    pub sync: f64,
 }

@@ -43,11 +43,12 @@ impl Task for SyncTask {
         _tx: Transaction<'_, Postgres>,
         input: SyncRepository,
     ) -> TaskResult<()> {
-        self.syncer
-            .sync(input.repository)
-            .await
-            .map(drop)
-            .map_err(task_error)
+        match self.syncer.sync(input.repository).await {
+            // Recorded on the repository; the planner asks again once its
+            // sync is due, and a governor that defers spends nothing before the reset.
+            Ok(_) | Err(Error::Deferred { .. }) => Ok(()),
+            Err(error) => Err(task_error(error)),
+        }
     }
 
     fn retry_policy(&self) -> RetryPolicy {
@@ -145,8 +146,9 @@ impl SyncQueue {
         Ok(due.len())
     }
 
-    /// Up to `limit` subscribed repositories (or kept for reports) last synced before `before`
-    /// (or never), longest waiting first, leaving out those whose sync is
+    /// Up to `limit` subscribed repositories (or kept for reports) last
+    /// synced before `before` (or never, or put off until now), longest
+    /// waiting first, leaving out those whose sync is
     /// already waiting or running: a backlog is not asked for again on
     /// every planning round.
     async fn due(&self, before: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<Vec<RepoId>> {
@@ -154,7 +156,7 @@ impl SyncQueue {
             "SELECT r.id FROM tracked_repositories r
              WHERE (EXISTS (SELECT 1 FROM subscriptions s WHERE s.repository_id = r.id)
                     OR r.report_until > now())
-               AND (r.last_synced_at IS NULL OR r.last_synced_at < $1)
+               AND (r.last_synced_at IS NULL OR r.last_synced_at < $1 OR r.resume_at <= now())
                AND NOT EXISTS (SELECT 1 FROM underway.task t
                     WHERE t.task_queue_name = $3 AND t.concurrency_key = $4 || r.id
                       AND t.state IN ('pending', 'in_progress'))

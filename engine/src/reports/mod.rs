@@ -289,7 +289,14 @@ impl Reports {
             .report_viewed(repo.id, Utc::now() + self.settings.keep_for)
             .await?;
         if repo.watermark.is_none() {
-            return Err(not_ready(&located));
+            // Why its first sync has not ended yet, when it says (put off
+            // until the rate limit renews, or failed and to be tried again).
+            return Err(match &repo.last_error {
+                Some(problem) => Error::NotReady {
+                    what: format!("{}:{} ({problem})", located.forge.key(), located.path),
+                },
+                None => not_ready(&located),
+            });
         }
         Ok(repo.id)
     }

@@ -461,7 +461,7 @@ impl Store {
         sqlx::query(
             "UPDATE tracked_repositories SET watermark = $2, last_synced_at = now(),
                  last_full_sync_at = CASE WHEN $3 THEN now() ELSE last_full_sync_at END,
-                 sync_started_at = NULL, last_error = NULL
+                 sync_started_at = NULL, last_error = NULL, resume_at = NULL
              WHERE id = $1",
         )
         .bind(repo)
@@ -486,14 +486,35 @@ impl Store {
 
     /// Records a failed sync: what is stored stays, the error shows.
     pub async fn sync_failed(&self, repo: RepoId, problem: &str) -> Result<()> {
+        self.sync_stopped(repo, problem, None).await
+    }
+
+    /// A sync put off until `resume_at`, when its budget renews: the
+    /// planner queues it again then.
+    pub async fn sync_deferred(
+        &self,
+        repo: RepoId,
+        problem: &str,
+        resume_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.sync_stopped(repo, problem, Some(resume_at)).await
+    }
+
+    async fn sync_stopped(
+        &self,
+        repo: RepoId,
+        problem: &str,
+        resume_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE tracked_repositories SET last_error = $2, sync_started_at = NULL,
-                 last_synced_at = now()
+                 last_synced_at = now(), resume_at = $3
              WHERE id = $1",
         )
         .bind(repo)
         .bind(problem)
+        .bind(resume_at)
         .execute(&mut *tx)
         .await?;
         self.commit_change(tx).await

@@ -161,6 +161,14 @@ impl RepoSyncer {
                 tracing::info!(repository = %repo.path, forge = ?repo.forge, ?report, "synced");
                 Ok(report)
             }
+            Err(Error::Deferred { until }) => {
+                let error = Error::Deferred { until };
+                tracing::info!(repository = %repo.path, %until, "sync put off");
+                self.store
+                    .sync_deferred(id, &error.to_string(), until)
+                    .await?;
+                Err(error)
+            }
             Err(error) => {
                 tracing::warn!(repository = %repo.path, %error, "sync failed");
                 self.store.sync_failed(id, &error.to_string()).await?;

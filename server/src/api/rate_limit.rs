@@ -10,7 +10,8 @@ use crate::state::AppState;
 
 /// Per forge, instance, token (a digest's first characters, never the
 /// token) and budget: the limit, what remains, when it renews, and when a
-/// response last said so; and the share discovery may spend.
+/// response last said so; and the shares discovery and the tracker's
+/// syncs may spend.
 #[utoipa::path(get, path = "/api/v1/rate_limit", tag = "rate_limit",
     responses(
         (status = 200, body = RateLimits),
@@ -18,7 +19,8 @@ use crate::state::AppState;
     ))]
 pub async fn standing(State(state): State<AppState>) -> Result<Json<RateLimits>, AppError> {
     Ok(Json(RateLimits {
-        crawler_share: state.crawler_share,
+        crawler_share: state.shares.crawler,
+        sync_share: state.shares.sync,
         resources: state.store.rate_limits().await?,
     }))
 }
