@@ -54,6 +54,9 @@ pub enum AppError {
     /// The request's body is larger than the server takes.
     #[error("the request's body is larger than {limit_bytes} bytes")]
     TooLarge { limit_bytes: u64 },
+    /// The request took longer than the server gives one.
+    #[error("the request took longer than {limit_secs} seconds; try again")]
+    TimedOut { limit_secs: u64 },
     /// The server failed; the log has the details.
     #[error("the server failed to answer; try again")]
     Failed,
@@ -91,6 +94,7 @@ impl AppError {
             Self::Forge(_) => "forge",
             Self::Busy { .. } => "busy",
             Self::TooLarge { .. } => "too_large",
+            Self::TimedOut { .. } => "timed_out",
             Self::Failed => "failed",
         }
     }
@@ -133,6 +137,7 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Forge(_) => StatusCode::BAD_GATEWAY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Transport(_) | Self::Failed => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -4,12 +4,16 @@
 //! request renders the page afresh (so days going stale with the clock
 //! still start a refresh) while the others keep getting the kept copy.
 //!
+//! The request renewing a page holds a [`Renewal`]: if it is dropped (the
+//! visitor went away mid-render), the page is free to be renewed by the next
+//! request instead of being served stale for ever.
+//!
 //! A query page is the same for every visitor who is not signed in; a
 //! signed-in visitor's page names them in its header, so it is rendered for
 //! them and never kept.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -52,20 +56,25 @@ impl PageCache {
     }
 
     /// The kept page, unless the data changed or this request is the one
-    /// to render it afresh.
-    fn get(&self, key: &str) -> Option<Response> {
+    /// to render it afresh (then its [`Renewal`]).
+    fn get(self: &Arc<Self>, key: &str) -> Lookup {
         let mut pages = self.pages();
-        let page = pages.get_mut(key)?;
+        let Some(page) = pages.get_mut(key) else {
+            return Lookup::Render(None);
+        };
         if page.generation != self.store.generation() {
-            return None;
+            return Lookup::Render(None);
         }
         if page.at.elapsed() >= KEPT_FOR && !page.renewing {
             page.renewing = true;
-            return None;
+            return Lookup::Render(Some(Renewal {
+                cache: self.clone(),
+                key: key.to_owned(),
+            }));
         }
         let mut response = Response::new(Body::from(page.body.clone()));
         *response.headers_mut() = page.headers.clone();
-        Some(response)
+        Lookup::Kept(response)
     }
 
     /// Drops a page that rendered unsettled (its numbers are being fetched).
@@ -95,13 +104,31 @@ impl PageCache {
     }
 }
 
+/// What the cache has for a request: the kept page, or none (to render),
+/// with the [`Renewal`] when this request renews a kept one.
+enum Lookup {
+    Kept(Response),
+    Render(Option<Renewal>),
+}
+
+/// Held by the request renewing a kept page. Dropped with it, whether the
+/// render ended or was cancelled: the page may then be renewed again.
+struct Renewal {
+    cache: Arc<PageCache>,
+    key: String,
+}
+
+impl Drop for Renewal {
+    fn drop(&mut self) {
+        if let Some(page) = self.cache.pages().get_mut(&self.key) {
+            page.renewing = false;
+        }
+    }
+}
+
 /// The middleware: answers `GET /q/…` from the cache when it can, and keeps
 /// pages the app marked settled.
-pub async fn serve(
-    State(cache): State<std::sync::Arc<PageCache>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn serve(State(cache): State<Arc<PageCache>>, request: Request, next: Next) -> Response {
     // A signed-in visitor's page names them: it is theirs alone.
     let signed_in = request
         .extensions()
@@ -111,9 +138,10 @@ pub async fn serve(
         return next.run(request).await;
     }
     let key = request.uri().to_string();
-    if let Some(hit) = cache.get(&key) {
-        return hit;
-    }
+    let _renewal = match cache.get(&key) {
+        Lookup::Kept(page) => return page,
+        Lookup::Render(renewal) => renewal,
+    };
     let response = next.run(request).await;
     let settled_under = response
         .headers()
@@ -136,5 +164,67 @@ pub async fn serve(
             *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             failed
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn cache() -> (engine::store::testing::TestDb, Arc<PageCache>) {
+        let db = engine::store::testing::TestDb::new().await;
+        let cache = Arc::new(PageCache::new(db.store.clone()));
+        (db, cache)
+    }
+
+    fn stale(cache: &PageCache, key: &str) {
+        let generation = cache.store.generation();
+        cache.put(
+            key.into(),
+            generation,
+            HeaderMap::new(),
+            Bytes::from("kept"),
+        );
+        if let Some(page) = cache.pages().get_mut(key) {
+            page.at = Instant::now()
+                .checked_sub(KEPT_FOR)
+                .unwrap_or_else(Instant::now);
+        }
+    }
+
+    #[tokio::test]
+    async fn one_request_renews_a_stale_page_while_the_others_get_the_kept_one() {
+        let (_db, cache) = cache().await;
+        stale(&cache, "/q/a");
+        let renewal = match cache.get("/q/a") {
+            Lookup::Render(Some(renewal)) => renewal,
+            _ => panic!("the first request renews"),
+        };
+        assert!(matches!(cache.get("/q/a"), Lookup::Kept(_)));
+        drop(renewal);
+    }
+
+    #[tokio::test]
+    async fn a_renewal_cut_short_leaves_the_page_to_the_next_request() {
+        let (_db, cache) = cache().await;
+        stale(&cache, "/q/a");
+        // The renewing request is dropped mid-render (its visitor left).
+        let renewing = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                let _lookup = cache.get("/q/a");
+                std::future::pending::<()>().await;
+            })
+        };
+        tokio::task::yield_now().await;
+        while matches!(cache.get("/q/a"), Lookup::Render(_)) {
+            tokio::task::yield_now().await;
+        }
+        renewing.abort();
+        let _ = renewing.await;
+        assert!(
+            matches!(cache.get("/q/a"), Lookup::Render(Some(_))),
+            "the next request renews it"
+        );
     }
 }

@@ -59,8 +59,15 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
         .layer(axum::middleware::from_fn(auth::signed_in_pages))
         .layer(axum::middleware::from_fn(auth::session::visitor))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(auth::csrf::same_origin))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::<str>::from(state.auth.public_url.as_str()),
+            auth::csrf::same_origin,
+        ))
         .layer(axum::middleware::from_fn(limits::body))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::MOST_TIME,
+            limits::time,
+        ))
         .merge(static_files(&state.leptos_options))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panicked))
