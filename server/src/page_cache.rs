@@ -196,9 +196,8 @@ mod tests {
     async fn one_request_renews_a_stale_page_while_the_others_get_the_kept_one() {
         let (_db, cache) = cache().await;
         stale(&cache, "/q/a");
-        let renewal = match cache.get("/q/a") {
-            Lookup::Render(Some(renewal)) => renewal,
-            _ => panic!("the first request renews"),
+        let Lookup::Render(Some(renewal)) = cache.get("/q/a") else {
+            panic!("the first request renews")
         };
         assert!(matches!(cache.get("/q/a"), Lookup::Kept(_)));
         drop(renewal);
