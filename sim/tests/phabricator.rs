@@ -257,3 +257,99 @@ async fn errors_come_as_codes_in_a_200() {
     assert_eq!(unknown["error_code"], "ERR-CONDUIT-CALL");
     simulator.stop().await;
 }
+
+/// Every result of `method` under `constraints`, following `after`.
+async fn every(url: &str, method: &str, constraints: Value) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let envelope = call_json(
+            url,
+            method,
+            json!({ "constraints": constraints, "limit": 100, "after": after }),
+        )
+        .await;
+        assert_eq!(envelope["error_code"], Value::Null, "{envelope}");
+        all.extend(
+            envelope["result"]["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+        after = envelope["result"]["cursor"]["after"].clone();
+        if after.is_null() {
+            return all;
+        }
+    }
+}
+
+/// As the real Phabricator: user constraints take PHIDs or usernames, and
+/// tasks are found by owner with `assigned` (`ownerPHIDs` is no constraint).
+#[tokio::test]
+async fn user_constraints_take_phids_or_usernames_and_assigned_finds_owners() {
+    let (simulator, url) = start().await;
+    let world = &simulator.world;
+    let author = most_active(world);
+    let phid = shapes::user_phid(author.id);
+    for method in ["maniphest.search", "differential.revision.search"] {
+        let by_phid = every(&url, method, json!({ "authorPHIDs": [phid] })).await;
+        let by_name = every(&url, method, json!({ "authorPHIDs": [author.username] })).await;
+        assert!(!by_phid.is_empty(), "{method}");
+        assert_eq!(by_name, by_phid, "{method}");
+        assert!(by_phid.iter().all(|o| o["fields"]["authorPHID"] == phid));
+    }
+    let owned = |id| {
+        world.issues.iter().filter(move |i| {
+            world.repo(i.repo).forge == Forge::Phabricator && i.assignees.first() == Some(&id)
+        })
+    };
+    let owner = world
+        .accounts
+        .iter()
+        .filter(|a| a.forge == Forge::Phabricator)
+        .max_by_key(|a| owned(a.id).count())
+        .unwrap();
+    let owner_phid = shapes::user_phid(owner.id);
+    let by_phid = every(
+        &url,
+        "maniphest.search",
+        json!({ "assigned": [owner_phid] }),
+    )
+    .await;
+    let by_name = every(
+        &url,
+        "maniphest.search",
+        json!({ "assigned": [owner.username] }),
+    )
+    .await;
+    assert!(!by_phid.is_empty());
+    assert_eq!(by_name, by_phid);
+    assert!(
+        by_phid
+            .iter()
+            .all(|t| t["fields"]["ownerPHID"] == owner_phid)
+    );
+    let nobody = every(&url, "maniphest.search", json!({ "assigned": ["none()"] })).await;
+    assert!(!nobody.is_empty(), "some tasks have no owner");
+    assert!(nobody.iter().all(|t| t["fields"]["ownerPHID"].is_null()));
+    let unknown = every(
+        &url,
+        "maniphest.search",
+        json!({ "authorPHIDs": ["no-such-user"] }),
+    )
+    .await;
+    assert!(unknown.is_empty());
+    let refused = call_json(
+        &url,
+        "maniphest.search",
+        json!({ "constraints": { "ownerPHIDs": [owner_phid] } }),
+    )
+    .await;
+    assert_eq!(refused["error_code"], "ERR-CONDUIT-CORE");
+    assert_eq!(
+        refused["error_info"],
+        "Constraint \"ownerPHIDs\" is not a valid constraint for this query."
+    );
+    simulator.stop().await;
+}

@@ -193,6 +193,29 @@ impl Search {
         }
     }
 
+    /// A constraint naming users, as PHIDs: Phabricator resolves usernames
+    /// there too (its user datasource), so `["alice", "PHID-USER-…"]` both
+    /// match. A name nobody has matches nothing. `none()` stays as it is.
+    fn users(&self, world: &World, key: &str) -> Option<Vec<String>> {
+        Some(
+            self.strings(key)?
+                .into_iter()
+                .map(|entry| {
+                    if entry.starts_with("PHID-") || entry == "none()" {
+                        return entry;
+                    }
+                    world
+                        .accounts
+                        .iter()
+                        .find(|a| {
+                            a.forge == Forge::Phabricator && a.username.eq_ignore_ascii_case(&entry)
+                        })
+                        .map_or(entry, |a| shapes::user_phid(a.id))
+                })
+                .collect(),
+        )
+    }
+
     fn ids(&self) -> Option<Vec<u64>> {
         self.strings("ids")
             .map(|ids| ids.iter().filter_map(|i| i.parse().ok()).collect())
@@ -334,7 +357,7 @@ fn tasks(state: &SimState, search: &Search) -> Outcome {
         "ids",
         "phids",
         "authorPHIDs",
-        "ownerPHIDs",
+        "assigned",
         "statuses",
         "projects",
         "subscribers",
@@ -345,11 +368,13 @@ fn tasks(state: &SimState, search: &Search) -> Outcome {
         "closedStart",
         "closedEnd",
     ])?;
-    let subscribers = search.strings("subscribers");
+    let subscribers = search.users(world, "subscribers");
     let ids = search.ids();
     let phids = search.strings("phids");
-    let authors = search.strings("authorPHIDs");
-    let owners = search.strings("ownerPHIDs");
+    let authors = search.users(world, "authorPHIDs");
+    // Phabricator's `assigned`: owners by PHID or username, `none()` for
+    // tasks nobody owns.
+    let owners = search.users(world, "assigned");
     let statuses = search.strings("statuses");
     let projects = search.strings("projects");
     let items = phabricator_issues(world, state.as_of())
@@ -368,10 +393,9 @@ fn tasks(state: &SimState, search: &Search) -> Outcome {
                 .is_none_or(|a| a.contains(&shapes::user_phid(i.author)))
         })
         .filter(|i| {
-            owners.as_ref().is_none_or(|o| {
-                i.assignees
-                    .first()
-                    .is_some_and(|a| o.contains(&shapes::user_phid(*a)))
+            owners.as_ref().is_none_or(|o| match i.assignees.first() {
+                Some(owner) => o.contains(&shapes::user_phid(*owner)),
+                None => o.iter().any(|n| n == "none()"),
             })
         })
         .filter(|i| {
@@ -435,8 +459,8 @@ fn revisions(state: &SimState, search: &Search) -> Outcome {
     let world = &state.world;
     let ids = search.ids();
     let phids = search.strings("phids");
-    let authors = search.strings("authorPHIDs");
-    let reviewers = search.strings("reviewerPHIDs");
+    let authors = search.users(world, "authorPHIDs");
+    let reviewers = search.users(world, "reviewerPHIDs");
     let repositories = search.strings("repositoryPHIDs");
     let statuses = search.strings("statuses");
     let items = phabricator_revisions(world, state.as_of())
