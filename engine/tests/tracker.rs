@@ -28,7 +28,7 @@ use engine::tracker::Tracker;
 use engine::tracker::sync::{RepoSyncer, SyncSettings};
 use model::contribution::Status;
 use model::forge::Forge;
-use model::tracker::{Facet, IssueFilter, IssueRow};
+use model::tracker::{Facet, IssueFilter, IssueRow, SyncState};
 use serde_json::json;
 use sim::server::{SimConfig, Simulator};
 use sim::truth::IssueTruth;
@@ -972,4 +972,44 @@ async fn a_sync_keeps_to_its_share_of_the_budget_and_goes_on_after_the_reset() {
     );
     assert!(windows.len() > 2, "{windows:?}");
     assert!(windows.iter().all(|used| *used <= 25), "{windows:?}");
+}
+
+#[tokio::test]
+async fn a_sync_cut_off_shows_as_failed_not_syncing_for_ever() {
+    let h = Harness::new(SimConfig::default()).await;
+    let path = busiest(h.world(), Forge::GitHub, 1).remove(0);
+    let user = h.member_signs_in(Forge::GitHub, &path).await;
+    let id = h.subscribe(user, Forge::GitHub, &path).await;
+    let queue = SyncQueue::new(h.db.store.clone(), h.syncer.clone())
+        .await
+        .unwrap();
+    let state = || async { h.tracker.subscriptions(user).await.unwrap()[0].state };
+    // A sync started five minutes ago whose job is gone (its time limit
+    // ended it, or its process died for good).
+    sqlx::query("DELETE FROM underway.task")
+        .execute(h.db.store.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE tracked_repositories SET sync_started_at = now() - interval '5 minutes' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(h.db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(state().await, SyncState::Syncing);
+    // While its job waits or runs, it is syncing.
+    queue.enqueue(id, false).await.unwrap();
+    assert_eq!(queue.cut_off().await.unwrap(), 0);
+    assert_eq!(state().await, SyncState::Syncing);
+    sqlx::query("DELETE FROM underway.task")
+        .execute(h.db.store.pool())
+        .await
+        .unwrap();
+    // The planner marks it failed, says why, and queues it again.
+    assert_eq!(queue.plan(chrono::Duration::minutes(15)).await.unwrap(), 1);
+    let subscription = &h.tracker.subscriptions(user).await.unwrap()[0];
+    assert_eq!(subscription.state, SyncState::Failed);
+    assert_eq!(subscription.problem.as_deref(), Some(engine::jobs::CUT_OFF));
+    assert!(queue.is_queued(id).await.unwrap());
 }

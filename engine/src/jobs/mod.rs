@@ -19,7 +19,7 @@ use underway::task::Error as TaskError;
 
 use crate::error::Error;
 pub use discovery::{DiscoveryQueue, ScheduleSettings};
-pub use tracker_sync::{SyncQueue, SyncRepository, SyncTask};
+pub use tracker_sync::{CUT_OFF, SyncQueue, SyncRepository, SyncTask};
 
 /// How background work runs.
 #[derive(Debug, Clone, Copy)]

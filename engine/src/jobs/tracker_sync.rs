@@ -94,6 +94,9 @@ pub struct SyncQueue {
 /// this and its id.
 const SYNC_KEY: &str = "tracker-sync-";
 
+/// What a sync cut off before it ended shows.
+pub const CUT_OFF: &str = "the sync stopped before it ended (its time limit ran out, or its process stopped); what it stored is kept, and it runs again";
+
 fn sync_key(repository: RepoId) -> String {
     format!("{SYNC_KEY}{repository}")
 }
@@ -137,8 +140,10 @@ impl SyncQueue {
         }
     }
 
-    /// Queues every repository whose sync is due; returns how many.
+    /// Queues every repository whose sync is due; returns how many. Syncs
+    /// that were cut off first show as failed (and so are due).
     pub async fn plan(&self, sync_every: chrono::Duration) -> Result<usize> {
+        self.cut_off().await?;
         let due = self.due(chrono::Utc::now() - sync_every, 500).await?;
         for repository in &due {
             self.enqueue(*repository, false).await?;
@@ -169,6 +174,34 @@ impl SyncQueue {
         .bind(SYNC_KEY)
         .fetch_all(self.store.pool())
         .await?)
+    }
+
+    /// Marks failed the syncs that started but whose job is no longer
+    /// waiting or running (its time limit ended it, or its process died and
+    /// its retries ran out): they would otherwise show "syncing" for ever.
+    /// They are due again at once. Returns how many.
+    pub async fn cut_off(&self) -> Result<u64> {
+        let mut tx = self.store.pool().begin().await?;
+        let marked = sqlx::query(
+            "UPDATE tracked_repositories r
+             SET sync_started_at = NULL, last_synced_at = now(), resume_at = now(),
+                 last_error = $3
+             WHERE r.sync_started_at < now() - interval '1 minute'
+               AND NOT EXISTS (SELECT 1 FROM underway.task t
+                    WHERE t.task_queue_name = $1 AND t.concurrency_key = $2 || r.id
+                      AND t.state IN ('pending', 'in_progress'))",
+        )
+        .bind(SYNC_QUEUE)
+        .bind(SYNC_KEY)
+        .bind(CUT_OFF)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if marked > 0 {
+            tracing::warn!(marked, "syncs cut off before they ended are marked failed");
+            self.store.commit_change(tx).await?;
+        }
+        Ok(marked)
     }
 
     /// Whether a sync of `repository` is waiting or running.
