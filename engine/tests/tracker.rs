@@ -344,7 +344,7 @@ async fn subscriptions_on_two_forges_sync_to_exactly_the_world_and_list_as_one()
         let truth = h.truth(s.forge, &s.repository);
         assert_eq!(usize::try_from(s.items).unwrap(), truth.len());
         assert_eq!(s.comments, truth.iter().map(|t| t.comments).sum::<u64>());
-        assert_eq!(s.state, model::tracker::SyncState::Synced);
+        assert_eq!(s.state, SyncState::Synced);
         assert!(s.readable && s.problem.is_none());
     }
 }
@@ -676,7 +676,7 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
         let subscriptions = h.tracker.subscriptions(user).await.unwrap();
         if subscriptions
             .iter()
-            .all(|s| s.state == model::tracker::SyncState::Synced)
+            .all(|s| s.state == SyncState::Synced)
         {
             break;
         }
