@@ -215,3 +215,39 @@ async fn a_failed_account_waits_for_a_retry_instead_of_refetching_on_every_open(
     );
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn a_store_error_while_fetching_leaves_the_account_failed_not_ok() {
+    let simulator = Simulator::start(world(1), SimConfig::default())
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let queries = service(&simulator, db.store.clone()).await;
+    let login = people(&simulator.world, Forge::GitHub, 1).remove(0);
+    let who = account(Forge::GitHub, &login);
+    // The database refuses the days (as a full disk would).
+    sqlx::query(
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$
+         BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END
+         $$ LANGUAGE plpgsql",
+    )
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+    sqlx::query("CREATE TRIGGER refuse BEFORE INSERT ON contributions FOR EACH ROW EXECUTE FUNCTION refuse()")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let hash = queries
+        .create(&spec_of(&who, "2025-07-01", "2026-06-30"))
+        .await
+        .unwrap();
+    let failed = open_until_done(&queries, &hash).await.pop().unwrap();
+    let state = &failed.people[0].accounts[0];
+    assert_eq!(state.state, AccountState::Failed, "{state:?}");
+    assert!(
+        state.problem.as_deref().unwrap().contains("No space left"),
+        "{state:?}"
+    );
+    simulator.stop().await;
+}

@@ -674,10 +674,7 @@ async fn durable_jobs_sync_each_repository_once_with_two_workers() {
     let second = engine::jobs::start(other_queue, None, settings);
     for _ in 0..600 {
         let subscriptions = h.tracker.subscriptions(user).await.unwrap();
-        if subscriptions
-            .iter()
-            .all(|s| s.state == SyncState::Synced)
-        {
+        if subscriptions.iter().all(|s| s.state == SyncState::Synced) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

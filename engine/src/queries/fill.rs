@@ -255,7 +255,13 @@ impl Filler {
                 .track(client.contributions(&account.username, start, end))
                 .await;
             match fetched {
-                Ok(items) => self.store.replace_days(id, start, end, &items).await?,
+                Ok(items) => {
+                    // A write that fails leaves the account failed, not "ok"
+                    // with days missing.
+                    if let Err(error) = self.store.replace_days(id, start, end, &items).await {
+                        return self.failed(id, error).await;
+                    }
+                }
                 Err(Error::NotFound { what }) => {
                     self.store
                         .set_identity_state(id, AccountState::NotFound, Some(&what))
