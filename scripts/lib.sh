@@ -118,7 +118,10 @@ start_release_server() {
   local database="$1" log_file="$2" server_pid url=""
   mkdir -p "$(dirname "$log_file")"
   # Its own data directory: the key it seals tokens with stays with the run.
+  # Every browser of a run comes from 127.0.0.1: one client to the per-client
+  # spending limit, so it gets the allowance of many.
   DATABASE_URL="$database" LEPTOS_SITE_ROOT="$TALLY_ROOT/target/site" \
+    TALLY_SPEND_PER_MINUTE="${TALLY_SPEND_PER_MINUTE:-6000}" \
     TALLY_DATA_DIR="$TALLY_SCRATCH/server-data" \
     "$(release_binary)" --addr 127.0.0.1:0 >"$log_file" 2>&1 &
   server_pid=$!

@@ -54,6 +54,10 @@ pub enum AppError {
     /// The request's body is larger than the server takes.
     #[error("the request's body is larger than {limit_bytes} bytes")]
     TooLarge { limit_bytes: u64 },
+    /// This client asked for too much work that spends forge budget or
+    /// rows lately.
+    #[error("too many requests of this kind from your address; try again in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
     /// The request took longer than the server gives one.
     #[error("the request took longer than {limit_secs} seconds; try again")]
     TimedOut { limit_secs: u64 },
@@ -95,6 +99,7 @@ impl AppError {
             Self::Busy { .. } => "busy",
             Self::TooLarge { .. } => "too_large",
             Self::TimedOut { .. } => "timed_out",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Failed => "failed",
         }
     }
@@ -138,6 +143,7 @@ impl AppError {
             Self::Forge(_) => StatusCode::BAD_GATEWAY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Transport(_) | Self::Failed => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -146,7 +152,9 @@ impl AppError {
     /// The `Retry-After` an answer with this error carries, if any.
     pub fn retry_after(&self) -> Option<http::HeaderValue> {
         match self {
-            Self::Busy { retry_after, .. } => Some(http::HeaderValue::from(*retry_after)),
+            Self::Busy { retry_after, .. } | Self::RateLimited { retry_after } => {
+                Some(http::HeaderValue::from(*retry_after))
+            }
             _ => None,
         }
     }

@@ -2,7 +2,10 @@
 //! (or conventional) environment variable, flags winning.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+
+use axum::http::HeaderName;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -468,6 +471,18 @@ pub struct AuthConfig {
     /// Days a session lasts without being used.
     #[arg(long, env = "TALLY_SESSION_DAYS", default_value_t = 30)]
     pub session_days: i64,
+
+    /// Requests that spend forge budget or keep rows (creating or retrying
+    /// a query, a health check, starting a task or a sign-in) one client
+    /// address may make a minute, as many at once; past it, 429.
+    #[arg(long, env = "TALLY_SPEND_PER_MINUTE", default_value_t = NonZeroU32::new(30).expect("not zero"))]
+    pub spend_per_minute: NonZeroU32,
+
+    /// Behind a reverse proxy: the header it puts the client's address in
+    /// (`X-Forwarded-For`, `X-Real-IP`); the last address listed counts.
+    /// Without it, the connection's peer is the client.
+    #[arg(long, env = "TALLY_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<HeaderName>,
 
     /// `/api/v1` answers only a signed-in session or an API token, reads
     /// included (writes always need one).

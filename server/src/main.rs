@@ -217,11 +217,28 @@ async fn serve_with(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    let served = axum::serve(listener, router::build(state, sessions))
+    let spending = Arc::new(limits::Spending::new(
+        config.auth.spend_per_minute,
+        config.auth.client_ip_header.clone(),
+    ));
+    let forgetting = tokio::spawn({
+        let spending = spending.clone();
+        async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                spending.forget_idle();
+            }
+        }
+    });
+    let app = router::build(state, sessions, spending)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(ServerError::Serve);
     following.abort();
+    forgetting.abort();
     if let Some(jobs) = jobs {
         jobs.stop();
     }

@@ -18,7 +18,11 @@ use crate::page_cache::{self, PageCache};
 use crate::probes;
 use crate::state::AppState;
 
-pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Router {
+pub fn build(
+    state: AppState,
+    sessions: SessionManagerLayer<PostgresStore>,
+    spending: std::sync::Arc<limits::Spending>,
+) -> Router {
     let pages = generate_route_list(app::App);
     let instance = state.forges.info();
     let queries = state.queries.clone();
@@ -64,6 +68,10 @@ pub fn build(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> R
             auth::csrf::same_origin,
         ))
         .layer(axum::middleware::from_fn(limits::body))
+        .layer(axum::middleware::from_fn_with_state(
+            spending,
+            limits::spending,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             limits::MOST_TIME,
             limits::time,

@@ -124,3 +124,30 @@ async fn a_body_larger_than_the_server_takes_answers_413_before_it_is_read() {
         .unwrap();
     assert_ne!(answer.status(), 413);
 }
+
+#[tokio::test]
+async fn a_client_creating_queries_past_its_allowance_is_told_to_wait() {
+    let db = TestDb::new().await;
+    let server = common::start_with(&db.url, &[("TALLY_SPEND_PER_MINUTE", "3".into())]);
+    let client = reqwest::Client::new();
+    let create = || {
+        client
+            .post(format!("{}/api/create_query", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("form[people]=github%3Aoctocat&form[from]=2026-01-01&form[to]=2026-01-31")
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(create().await.unwrap().status().as_u16());
+    }
+    assert!(statuses.iter().all(|s| *s != 429), "{statuses:?}");
+    let refused = create().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: ErrorBody = refused.json().await.unwrap();
+    assert_eq!(body.error.code, "rate_limited");
+    // Reading goes on.
+    let page = client.get(format!("{}/", server.url)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+}
