@@ -27,6 +27,15 @@ export async function hydrated(page: Page) {
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
 }
 
+/// Ids the page gives more than one element (labels, links and scripts
+/// that name one would find the wrong one).
+export async function duplicateIds(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);
+    return [...new Set(ids.filter((id, n) => ids.indexOf(id) !== n))];
+  });
+}
+
 /// Fills the form with the demo's suggested accounts and submits it; the
 /// browser lands on the query's own address.
 export async function createQuery(page: Page): Promise<string> {

@@ -1,4 +1,4 @@
-import { test, expect, hydrated, createQuery, settledTotal, movedFrom } from './fixtures';
+import { test, expect, hydrated, createQuery, settledTotal, movedFrom, duplicateIds } from './fixtures';
 
 test('a query gets its own address, fills in, pages and opens a day', async ({ page }) => {
   const url = await createQuery(page);
@@ -131,4 +131,35 @@ test.describe('without JavaScript', () => {
     expect(response?.status()).toBe(404);
     await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   });
+});
+
+test('a person named like markup stays text on the page and in the graphs', async ({ page }) => {
+  const dialogs: string[] = [];
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  await page.goto('/');
+  await hydrated(page);
+  const example = (await page.getByTestId('example').textContent())?.trim() ?? '';
+  // A name cannot hold `=` (it ends the name), so no attribute: tags only.
+  const name = '<script>alert(1)</script><b>bold</b>';
+  await page.getByLabel('People').fill(`${name} = ${example.split(' ').join(', ')}`);
+  await page.getByRole('button', { name: 'Count' }).click();
+  await page.waitForURL(/\/q\/[A-Za-z0-9_-]{11}$/);
+  await settledTotal(page);
+  await expect(page.getByText(name).first()).toBeVisible();
+  await page.getByLabel('By person').check();
+  // The weekly graph's tooltip over a week with contributions, as ECharts shows it.
+  await page.evaluate(() => {
+    const chart = (window as any).echarts.getInstanceByDom(document.querySelector('#weekly-graph'));
+    const data: any[] = chart.getOption().series[0].data;
+    const week = data.findIndex((v) => (typeof v === 'number' ? v : v?.value) > 0);
+    chart.dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: Math.max(week, 0) });
+  });
+  await expect(page.locator('#weekly-graph')).toContainText('<b>bold</b>');
+  await expect(page.locator('#weekly-graph b, #weekly-graph script')).toHaveCount(0);
+  await expect(page.locator('main b, main script')).toHaveCount(0);
+  expect(dialogs).toEqual([]);
+  expect(await duplicateIds(page)).toEqual([]);
 });

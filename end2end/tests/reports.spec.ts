@@ -1,4 +1,4 @@
-import { test, expect, hydrated, demoAccounts, approveAs, subscribeFromList } from './fixtures';
+import { test, expect, hydrated, demoAccounts, approveAs, subscribeFromList, duplicateIds } from './fixtures';
 
 test('a kept repository opens its report: people and KPIs as the API counts them, graphs drawn, the range in the address', async ({ page }) => {
   // Signing in, two syncs, three reports and an items page: more than the default 30 s.
@@ -81,8 +81,9 @@ test('a kept repository opens its report: people and KPIs as the API counts them
     .map((p: { accounts: { account: string }[] }) => p.accounts[0].account)
     .filter((name: string) => !/\s/.test(name));
   await hydrated(page);
+  expect(await duplicateIds(page)).toEqual([]);
   await page.locator('summary', { hasText: 'Join accounts into people' }).click();
-  await page.locator('#report-people').fill(`Pair = github:${a} github:${b}`);
+  await page.locator('#report-person').fill(`Pair = github:${a} github:${b}`);
   await page.getByRole('button', { name: 'Report' }).click();
   await page.waitForURL(/person=/);
   await expect(rows).toHaveCount(api.people.length - 1);

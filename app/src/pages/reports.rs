@@ -150,9 +150,9 @@ fn ReportForm(asked: ReportParams) -> impl IntoView {
             </details>
             <details open=joined>
                 <summary>"Join accounts into people"</summary>
-                <label class="field" for="report-people">
+                <label class="field" for="report-person">
                     <span class="field__label">"One person per line: a name, “=”, then their accounts as forge:username"</span>
-                    <textarea id="report-people" name="person" rows="2" placeholder="Ada = github:ada gitlab:ada-l" prop:value=people.clone()>{people.clone()}</textarea>
+                    <textarea id="report-person" name="person" rows="2" placeholder="Ada = github:ada gitlab:ada-l" prop:value=people.clone()>{people.clone()}</textarea>
                 </label>
             </details>
             <button type="submit" class="button">"Report"</button>
