@@ -46,12 +46,30 @@ async fn signed_in(browser: &Browser) -> bool {
 
 #[tokio::test]
 async fn signing_in_lands_on_the_issues_with_a_new_session() {
-    let (_db, simulator, server) = setup().await;
+    let (db, simulator, server) = setup().await;
+    let expires_in = |id: String| {
+        let pool = db.store.pool().clone();
+        async move {
+            let at: chrono::DateTime<chrono::Utc> =
+                sqlx::query_scalar("SELECT expiry_date FROM tower_sessions.session WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            at - chrono::Utc::now()
+        }
+    };
     let browser = Browser::new(&server.url);
     let person = someone(&simulator.world);
     common::approve_as(&simulator, Forge::GitHub, &person).await;
     let start = browser.get("/auth/github/start?next=/issues").await;
     let before = browser.session().unwrap();
+    // A sign-in under way keeps its row for minutes, not the session's days.
+    let pending = expires_in(before.clone()).await;
+    assert!(
+        pending <= chrono::Duration::minutes(15) && pending > chrono::Duration::minutes(14),
+        "{pending}"
+    );
     let authorize = location(&start);
     assert!(authorize.starts_with(simulator.url(Forge::GitHub).unwrap()));
     assert_eq!(
@@ -75,6 +93,8 @@ async fn signing_in_lands_on_the_issues_with_a_new_session() {
     let page = browser.get("/issues").await;
     assert_eq!(page.status(), 200);
     assert!(signed_in(&browser).await);
+    let signed = expires_in(browser.session().unwrap()).await;
+    assert!(signed > chrono::Duration::days(29), "{signed}");
     // Signing out needs the session's token, and ends the session.
     let refused = browser
         .post("/auth/sign-out", &[("csrf", "forged".into())], &[])

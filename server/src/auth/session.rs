@@ -94,12 +94,22 @@ pub async fn csrf(session: &Session) -> Option<String> {
     session.get::<String>(CSRF).await.ok().flatten()
 }
 
+/// Keeps a sign-in under way. A visitor not signed in gets a session row
+/// only for it, and only for [`PENDING_FOR`]: sign-ins started and never
+/// finished do not pile up for the session's days (the layer's expiry is
+/// back with the next change, the sign-in itself).
 pub async fn keep_pending(
     session: &Session,
     pending: &Pending,
 ) -> Result<(), tower_sessions::session::Error> {
+    if signed_in(session).await.is_none() {
+        session.set_expiry(Some(Expiry::OnInactivity(PENDING_FOR)));
+    }
     session.insert(PENDING, pending).await
 }
+
+/// How long a sign-in may take, from leaving for the forge to coming back.
+pub const PENDING_FOR: Duration = Duration::minutes(15);
 
 /// The sign-in under way, taken out: a callback is used once.
 pub async fn take_pending(session: &Session) -> Option<Pending> {
