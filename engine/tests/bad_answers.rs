@@ -110,10 +110,34 @@ async fn serve(
     (url, hits)
 }
 
+/// Another host a forge's answer points at; the tests check it is never asked.
+async fn another_host() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::response::IntoResponse;
+    serve(|| "[]".into_response()).await
+}
+
+/// The forge was asked, the other host never, and the error says `why`.
+fn asked_only_the_forge(
+    (asked, reached): (
+        &std::sync::atomic::AtomicUsize,
+        &std::sync::atomic::AtomicUsize,
+    ),
+    error: &engine::Error,
+    why: &str,
+) {
+    assert!(asked.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    assert_eq!(
+        reached.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the other host was never asked: {error}"
+    );
+    assert!(error.to_string().contains(why), "{error}");
+}
+
 #[tokio::test]
 async fn a_redirect_to_another_host_is_never_followed() {
     use axum::response::IntoResponse;
-    let (elsewhere, reached) = serve(|| "[]".into_response()).await;
+    let (elsewhere, reached) = another_host().await;
     let target = format!("{elsewhere}/users/someone");
     let (forge, asked) =
         serve(move || axum::response::Redirect::temporary(&target).into_response()).await;
@@ -121,19 +145,13 @@ async fn a_redirect_to_another_host_is_never_followed() {
         .contributions("someone", day("2026-01-01"), day("2026-01-31"))
         .await
         .unwrap_err();
-    assert!(asked.load(std::sync::atomic::Ordering::SeqCst) > 0);
-    assert_eq!(
-        reached.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "the other host was never asked: {error}"
-    );
-    assert!(error.to_string().contains("307"), "{error}");
+    asked_only_the_forge((&asked, &reached), &error, "307");
 }
 
 #[tokio::test]
 async fn a_next_page_on_another_host_is_never_asked() {
     use axum::response::IntoResponse;
-    let (elsewhere, reached) = serve(|| "[]".into_response()).await;
+    let (elsewhere, reached) = another_host().await;
     let next = format!("<{elsewhere}/repos/o/r/issues?page=2>; rel=\"next\"");
     // A short page that links its next one on another host.
     let (forge, asked) =
@@ -142,13 +160,7 @@ async fn a_next_page_on_another_host_is_never_asked() {
         .commits("o/r", None)
         .await
         .unwrap_err();
-    assert!(asked.load(std::sync::atomic::Ordering::SeqCst) > 0);
-    assert_eq!(
-        reached.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "the other host was never asked: {error}"
-    );
-    assert!(error.to_string().contains("another site"), "{error}");
+    asked_only_the_forge((&asked, &reached), &error, "another site");
 }
 
 #[tokio::test]
