@@ -15,6 +15,8 @@ pub mod query;
 pub mod rate_limit;
 pub mod readiness;
 pub mod report;
+#[cfg(test)]
+mod strategies;
 pub mod tasks;
 pub mod tokens;
 pub mod tracker;

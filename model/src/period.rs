@@ -29,7 +29,8 @@ impl Period {
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let period = Self::parse_any_year(text)?;
-        let year = period.bounds_start().year();
+        // The year it is written with: the week of 1970-01-01 starts in 1969.
+        let year = period.year();
         if YEARS.contains(&year) {
             Ok(period)
         } else {
@@ -41,9 +42,10 @@ impl Period {
         }
     }
 
-    fn bounds_start(self) -> NaiveDate {
+    fn year(self) -> i32 {
         match self {
-            Self::Day(day) | Self::Week(day) => day,
+            Self::Day(day) => day.year(),
+            Self::Week(monday) => monday.iso_week().year(),
         }
     }
 
@@ -108,6 +110,34 @@ pub fn monday_of(day: NaiveDate) -> NaiveDate {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        #[test]
+        fn a_day_reads_back_what_it_writes(day in crate::strategies::day()) {
+            proptest::prop_assert_eq!(Period::parse(&Period::Day(day).to_string()), Ok(Period::Day(day)));
+        }
+
+        #[test]
+        fn the_week_of_a_day_holds_it_and_reads_back(day in crate::strategies::day()) {
+            let week = Period::week_of(day);
+            let (monday, sunday) = week.bounds();
+            proptest::prop_assert!(monday <= day && day <= sunday);
+            proptest::prop_assert_eq!(monday.weekday(), Weekday::Mon);
+            proptest::prop_assert_eq!(sunday - monday, Duration::days(6));
+            proptest::prop_assert_eq!(Period::parse(&week.to_string()), Ok(week));
+        }
+
+        #[test]
+        fn no_text_makes_a_period_panic(text in "\\PC{0,24}|[+-]?[0-9]{1,7}-W[0-9]{1,3}|[+-]?[0-9]{1,7}-[0-9]{1,2}-[0-9]{1,2}") {
+            if let Ok(period) = Period::parse(&text) {
+                // What reads is within the calendar's reach.
+                let (first, last) = period.bounds();
+                proptest::prop_assert!(first <= last);
+            }
+        }
+    }
+
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
     }
@@ -120,6 +150,7 @@ mod tests {
             "+262142-12-31",
             "10000-01-01",
             "1969-W10",
+            "1969-12-31",
             "0001-01-01",
         ] {
             let refused = Period::parse(text).unwrap_err();
@@ -134,7 +165,7 @@ mod tests {
 
     #[test]
     fn days_and_weeks_read_back_what_they_write() {
-        for text in ["2026-03-04", "2026-W10", "2020-W53", "2027-W01"] {
+        for text in ["2026-03-04", "2026-W10", "2020-W53", "2027-W01", "1970-W01"] {
             assert_eq!(Period::parse(text).unwrap().to_string(), text);
         }
     }

@@ -617,7 +617,12 @@ impl ReportParams {
             ("performance", &self.performance),
             ("bot", &self.bots),
         ] {
-            pairs.extend(list.iter().flatten().map(|p| (key, p.clone())));
+            match list.as_deref() {
+                // No patterns at all is a choice too: an empty value keeps it
+                // (without it, the address would give the defaults back).
+                Some([]) => pairs.push((key, String::new())),
+                list => pairs.extend(list.into_iter().flatten().map(|p| (key, p.clone()))),
+            }
         }
         pairs
             .iter()
@@ -810,7 +815,19 @@ impl ItemFilter {
             Some(text) => TallyKind::from_key(text)
                 .ok_or_else(|| problem("kind", format!("`{text}` is not one of {}", kinds())))?,
         };
-        let (forges, instances, names) = (values("forge"), values("instance"), values("account"));
+        let (forges, names) = (values("forge"), values("account"));
+        // Instances are given for every account or for none; an empty one
+        // stands for an account on every instance.
+        let instances: Vec<Option<String>> = pairs
+            .iter()
+            .filter(|(key, _)| key == "instance")
+            .map(|(_, v)| Some(v.trim().to_owned()).filter(|v| !v.is_empty()))
+            .collect();
+        let instances = if instances.iter().all(Option::is_none) {
+            Vec::new()
+        } else {
+            instances
+        };
         if forges.len() != names.len() {
             let field = if forges.len() < names.len() {
                 "forge"
@@ -858,7 +875,7 @@ impl ItemFilter {
                             format!("`{forge}` is not a forge; use github, gitlab, bitbucket, gerrit or phabricator"),
                         )
                     })?,
-                    instance: instances.get(n).cloned(),
+                    instance: instances.get(n).cloned().flatten(),
                     account,
                 })
             })
@@ -888,9 +905,12 @@ impl ItemFilter {
     /// The query string that gives this filter back (without `?`).
     pub fn to_query(&self) -> String {
         let mut pairs = vec![("kind", self.kind.key().to_owned())];
+        let instances = self.accounts.iter().any(|a| a.instance.is_some());
         for person in &self.accounts {
             pairs.push(("forge", person.forge.key().to_owned()));
-            pairs.extend(person.instance.clone().map(|i| ("instance", i)));
+            if instances {
+                pairs.push(("instance", person.instance.clone().unwrap_or_default()));
+            }
             pairs.push(("account", person.account.clone()));
         }
         pairs.extend(self.week.map(|w| ("week", w.to_string())));
@@ -932,6 +952,82 @@ pub struct ReportItem {
 #[cfg(test)]
 mod item_filter_tests {
     use super::*;
+
+    fn report_params() -> impl proptest::strategy::Strategy<Value = ReportParams> {
+        use crate::strategies::{day, line, person_spec};
+        use proptest::collection::vec;
+        use proptest::strategy::Strategy;
+        let patterns = || proptest::option::of(vec(line(), 0..3));
+        (
+            vec(line(), 0..3),
+            vec(person_spec(), 0..3),
+            proptest::option::of(day()),
+            proptest::option::of(day()),
+            (patterns(), patterns(), patterns()),
+        )
+            .prop_map(
+                |(repositories, people, from, to, (bug, performance, bots))| ReportParams {
+                    repositories,
+                    people,
+                    from,
+                    to,
+                    bug,
+                    performance,
+                    bots,
+                },
+            )
+    }
+
+    fn item_filter() -> impl proptest::strategy::Strategy<Value = ItemFilter> {
+        use proptest::prelude::*;
+        let person = (
+            proptest::sample::select(Forge::ALL.to_vec()),
+            proptest::option::of(crate::strategies::instance()),
+            crate::strategies::line(),
+        )
+            .prop_map(|(forge, instance, account)| ItemPerson {
+                forge,
+                instance,
+                account,
+            });
+        (
+            proptest::sample::select(TallyKind::ALL.to_vec()),
+            proptest::collection::vec(person, 0..4),
+            proptest::option::of(crate::strategies::day()),
+        )
+            .prop_map(|(kind, accounts, day)| ItemFilter {
+                kind,
+                accounts,
+                week: day.map(crate::period::monday_of),
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        #[test]
+        fn report_parameters_go_to_the_address_and_back(params in report_params()) {
+            proptest::prop_assert_eq!(ReportParams::from_query(&params.to_query(), &[]), Ok(params));
+        }
+
+        #[test]
+        fn item_filters_go_to_the_address_and_back(params in report_params(), filter in item_filter()) {
+            proptest::prop_assert_eq!(ItemFilter::from_query(&filter.to_query()), Ok(filter.clone()));
+            // The items page reads both from one address.
+            let href = items_href(&params, &filter);
+            let query = href.split_once('?').map(|(_, q)| q).unwrap_or_default();
+            proptest::prop_assert_eq!(ItemFilter::from_query(query), Ok(filter));
+            proptest::prop_assert_eq!(ReportParams::from_query(query, &ItemFilter::PARAMS), Ok(params));
+        }
+
+        #[test]
+        fn no_address_makes_report_parameters_panic(query in "\\PC{0,80}|([a-z]{1,8}=[^&]{0,12}&){0,5}") {
+            if let Err(error) = ReportParams::from_query(&query, &[]) {
+                proptest::prop_assert!(!error.field.is_empty() && !error.message.is_empty());
+            }
+            let _ = ItemFilter::from_query(&query);
+        }
+    }
 
     #[test]
     fn filters_round_trip_and_bad_ones_are_named() {

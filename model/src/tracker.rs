@@ -451,6 +451,47 @@ pub struct ReadablePage {
 mod tests {
     use super::*;
 
+    fn filter() -> impl proptest::strategy::Strategy<Value = IssueFilter> {
+        use proptest::prelude::*;
+        let text = || proptest::option::of(crate::strategies::line());
+        (
+            proptest::option::of(proptest::sample::select(Forge::ALL.to_vec())),
+            proptest::option::of(any::<i64>().prop_map(RepoId)),
+            proptest::option::of(proptest::sample::select(IssueState::ALL.to_vec())),
+            (text(), text(), text(), text()),
+        )
+            .prop_map(
+                |(forge, repo, state, (label, assignee, author, q))| IssueFilter {
+                    forge,
+                    repo,
+                    state,
+                    label,
+                    assignee,
+                    author,
+                    q,
+                },
+            )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        #[test]
+        fn any_filter_goes_to_the_address_and_back(filter in filter()) {
+            proptest::prop_assert_eq!(IssueFilter::from_query(&filter.query()), Ok(filter.clone()));
+            for facet in Facet::ALL {
+                let cleared = filter.with(facet, None);
+                proptest::prop_assert_eq!(cleared.get(facet), None);
+                proptest::prop_assert_eq!(cleared.with(facet, filter.get(facet).as_deref()), filter.clone());
+            }
+        }
+
+        #[test]
+        fn no_address_makes_the_filters_panic(query in "\\PC{0,80}|([a-z]{1,8}=[^&]{0,12}&){0,5}") {
+            let _ = IssueFilter::from_query(&query);
+        }
+    }
+
     #[test]
     fn filters_go_to_the_address_and_back() {
         let filter = IssueFilter::from_pairs([

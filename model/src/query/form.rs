@@ -129,6 +129,38 @@ impl QueryForm {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        #[test]
+        fn the_people_field_reads_back_what_it_shows(
+            people in proptest::collection::vec(crate::strategies::person_spec(), 0..5),
+        ) {
+            let text = people.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+            proptest::prop_assert_eq!(parse_people(&text), Ok(people));
+        }
+
+        #[test]
+        fn a_form_shows_the_query_it_reads_as(
+            people in proptest::collection::vec(crate::strategies::person_spec(), 1..4),
+            from in crate::strategies::day(),
+            to in crate::strategies::day(),
+            kinds in proptest::sample::subsequence(crate::contribution::ContributionKind::ALL.to_vec(), 0..4),
+            statuses in proptest::sample::subsequence(crate::contribution::Status::ALL.to_vec(), 0..3),
+            include_repos in proptest::collection::vec("[a-z0-9_.-]{1,12}/[a-z0-9_.-]{1,12}", 0..3),
+        ) {
+            let spec = QuerySpec { people, from, to, kinds, statuses, include_repos, exclude_repos: vec![] };
+            proptest::prop_assert_eq!(QueryForm::of(&spec).spec(), Ok(spec));
+        }
+
+        #[test]
+        fn no_people_field_makes_parsing_panic(text in "\\PC{0,120}") {
+            if let Err(error) = parse_people(&text) {
+                proptest::prop_assert_eq!(error.field, "people");
+            }
+        }
+    }
+
     #[test]
     fn the_form_reads_people_per_line_and_round_trips() {
         let form = QueryForm {

@@ -74,6 +74,21 @@ impl From<QueryHash> for String {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn every_digest_names_a_hash_that_reads_back(digest in proptest::collection::vec(proptest::num::u8::ANY, 9..33)) {
+            let hash = QueryHash::of_digest(&digest);
+            proptest::prop_assert_eq!(QueryHash::parse(hash.as_str()), Some(hash.clone()));
+            proptest::prop_assert_eq!(QueryHash::try_from(hash.to_string()), Ok(hash));
+        }
+
+        #[test]
+        fn text_is_a_hash_exactly_when_it_reads_as_one(text in "\\PC{0,14}|[A-Za-z0-9_-]{10,12}") {
+            proptest::prop_assert_eq!(QueryHash::parse(&text).is_some(), is_hash(&text));
+            proptest::prop_assert_eq!(QueryHash::try_from(text.clone()).is_ok(), is_hash(&text));
+        }
+    }
+
     #[test]
     fn only_eleven_base64url_characters_make_a_hash() {
         assert!(QueryHash::parse("AAAAAAAAAAA").is_some());

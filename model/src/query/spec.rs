@@ -312,49 +312,11 @@ mod tests {
         assert_ne!(a.hash(), later.hash());
     }
 
-    fn username_for(forge: Forge) -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::prelude::*;
-        match forge {
-            Forge::GitHub => "[a-zA-Z0-9]([a-zA-Z0-9]|-[a-zA-Z0-9]){0,18}".boxed(),
-            Forge::GitLab => "[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,30}".boxed(),
-            Forge::Bitbucket => "([a-z0-9_-]{1,20}|[0-9]{6}:[a-f0-9-]{8,36})".boxed(),
-            Forge::Gerrit => "[a-zA-Z0-9._@-]{1,30}".boxed(),
-            Forge::Phabricator => "[a-zA-Z0-9_.-]{1,30}".boxed(),
-        }
-    }
-
-    fn account_spec() -> impl proptest::strategy::Strategy<Value = AccountSpec> {
-        use proptest::prelude::*;
-        let host = "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\\.[a-z0-9]{1,8}){0,3}";
-        let instance = proptest::option::of((host, proptest::option::of(1u16..)));
-        (proptest::sample::select(Forge::ALL.to_vec()), instance)
-            .prop_flat_map(|(forge, instance)| {
-                let instance = instance.map(|(host, port)| match port {
-                    Some(port) => format!("{host}:{port}"),
-                    None => host,
-                });
-                username_for(forge).prop_map(move |username| AccountSpec {
-                    forge,
-                    instance: instance.clone(),
-                    username,
-                })
-            })
-            // The one reading the grammar cannot tell (see `parse`).
-            .prop_filter(
-                "a port-less instance before a Bitbucket account id",
-                |spec| {
-                    !(spec.forge == Forge::Bitbucket
-                        && spec.instance.as_deref().is_some_and(|i| !i.contains(':'))
-                        && spec.username.contains(':'))
-                },
-            )
-    }
-
     proptest::proptest! {
         #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
 
         #[test]
-        fn an_account_spec_reads_back_what_it_displays(spec in account_spec()) {
+        fn an_account_spec_reads_back_what_it_displays(spec in crate::strategies::account_spec()) {
             proptest::prop_assert_eq!(AccountSpec::parse(&spec.to_string()), Ok(spec.clone()));
             let normal = spec.normalized();
             proptest::prop_assert_eq!(normal.normalized(), normal.clone());
