@@ -14,6 +14,8 @@ pub mod reports;
 pub mod secrets;
 pub mod seed;
 pub mod store;
+#[cfg(test)]
+mod strategies;
 pub mod tracker;
 
 pub use error::{Error, Result};

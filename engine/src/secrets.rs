@@ -122,6 +122,29 @@ pub fn same_token(sent: &str, kept: &str) -> bool {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(500))]
+
+        #[test]
+        fn a_sealed_token_opens_to_itself_and_any_change_is_refused(
+            plain in "\\PC{0,80}",
+            context in "[a-z]{1,10}/[0-9]{1,6}/[a-z]{1,8}",
+            flip in proptest::num::usize::ANY,
+            bit in 0u8..8,
+        ) {
+            let cipher = Cipher::new([7; 32]);
+            let sealed = cipher.seal(&plain, &context).unwrap();
+            proptest::prop_assert_eq!(cipher.open(&sealed, &context).unwrap(), plain);
+            let mut tampered = sealed.clone();
+            let at = flip % tampered.len();
+            tampered[at] ^= 1 << bit;
+            proptest::prop_assert!(cipher.open(&tampered, &context).is_err());
+            proptest::prop_assert!(cipher.open(&sealed[..at], &context).is_err());
+            let other = format!("{context}x");
+            proptest::prop_assert!(cipher.open(&sealed, &other).is_err());
+        }
+    }
+
     #[test]
     fn tokens_compare_whole() {
         assert!(same_token("abc", "abc"));

@@ -283,6 +283,43 @@ impl Governor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn rate_limit_headers_read_as_sent(
+            limit in proptest::num::u64::ANY,
+            remaining in proptest::num::u64::ANY,
+            reset in proptest::num::u64::ANY,
+            gitlab in proptest::bool::ANY,
+            missing in proptest::option::of(0usize..3),
+        ) {
+            let prefix = if gitlab { "ratelimit" } else { "x-ratelimit" };
+            let mut map = HeaderMap::new();
+            for (n, (name, value)) in [("limit", limit), ("remaining", remaining), ("reset", reset)].into_iter().enumerate() {
+                if missing != Some(n) {
+                    let name = reqwest::header::HeaderName::from_bytes(format!("{prefix}-{name}").as_bytes()).unwrap();
+                    map.insert(name, HeaderValue::from_str(&format!(" {value} ")).unwrap());
+                }
+            }
+            let read = read_headers(&map);
+            match missing {
+                None => proptest::prop_assert_eq!(read, Some((limit, remaining, reset))),
+                Some(_) => proptest::prop_assert_eq!(read, None),
+            }
+        }
+
+        #[test]
+        fn no_rate_limit_header_makes_reading_panic(value in "[ -~]{0,24}") {
+            let mut map = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                for name in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
+                    map.insert(name, value.clone());
+                }
+            }
+            let read = read_headers(&map);
+            proptest::prop_assert!(read.is_none() || value.trim().parse::<u64>().is_ok());
+        }
+    }
     use reqwest::header::HeaderValue;
 
     fn headers(limit: u64, remaining: u64, reset: u64) -> HeaderMap {

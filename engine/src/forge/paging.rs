@@ -91,19 +91,65 @@ fn next_call(call: &Call, next: String) -> Call {
 /// The `rel="next"` target of an RFC 8288 `link` header (GitHub, GitLab).
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
     let link = headers.get(reqwest::header::LINK)?.to_str().ok()?;
-    link.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        params
-            .split(';')
-            .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| {
-                target
-                    .trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_owned()
-            })
-    })
+    links(link)
+        .into_iter()
+        .find(|(_, rels)| {
+            rels.split_ascii_whitespace()
+                .any(|rel| rel.eq_ignore_ascii_case("next"))
+        })
+        .map(|(target, _)| target.to_owned())
+}
+
+/// The links of a `link` header, each target with its `rel` (empty when
+/// it has none). A target may hold `,` and `;` (query strings do), and a
+/// quoted parameter may too, so neither is cut at blindly.
+fn links(header: &str) -> Vec<(&str, String)> {
+    let mut found = Vec::new();
+    let mut rest = header;
+    while let Some(open) = rest.find('<') {
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        let target = &rest[open + 1..open + close];
+        let after = &rest[open + close + 1..];
+        let end = unquoted(after, ',').unwrap_or(after.len());
+        let rel = split_unquoted(&after[..end], ';')
+            .into_iter()
+            .filter_map(|param| param.split_once('='))
+            .find(|(key, _)| key.trim().eq_ignore_ascii_case("rel"))
+            .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+            .unwrap_or_default();
+        found.push((target, rel));
+        rest = after.get(end + 1..).unwrap_or_default();
+    }
+    found
+}
+
+/// Where `separator` first stands outside double quotes in `text`.
+fn unquoted(text: &str, separator: char) -> Option<usize> {
+    let (mut quoted, mut escaped) = (false, false);
+    for (at, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            c if c == separator && !quoted => return Some(at),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `text` cut at each `separator` outside double quotes.
+fn split_unquoted(text: &str, separator: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(at) = unquoted(rest, separator) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + separator.len_utf8()..];
+    }
+    parts.push(rest);
+    parts
 }
 
 /// A list ordered by update time, oldest first, that answers "updated at
@@ -194,6 +240,61 @@ pub fn day_windows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn link_param() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prop_oneof;
+        prop_oneof![
+            "title=\"[a-z ,;=]{0,10}\"",
+            "type=\"application/json\"",
+            "hreflang=en",
+        ]
+    }
+
+    fn link() -> impl proptest::strategy::Strategy<Value = (String, Vec<&'static str>, Vec<String>)>
+    {
+        (
+            "https://api\\.example/[a-z0-9/]{0,10}(\\?[a-z0-9=&,;%+]{0,20})?",
+            proptest::sample::subsequence(vec!["next", "prev", "first", "last"], 0..3),
+            proptest::collection::vec(link_param(), 0..2),
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        #[test]
+        fn the_next_link_is_found_whatever_its_neighbours_hold(
+            links in proptest::collection::vec(link(), 0..5),
+            quoted in proptest::bool::ANY,
+        ) {
+            let header = links
+                .iter()
+                .map(|(target, rels, params)| {
+                    let mut parts = vec![format!("<{target}>")];
+                    parts.extend(params.iter().cloned());
+                    if !rels.is_empty() {
+                        let rels = rels.join(" ");
+                        parts.push(if quoted || rels.contains(' ') { format!("rel=\"{rels}\"") } else { format!("rel={rels}") });
+                    }
+                    parts.join("; ")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut headers = HeaderMap::new();
+            headers.insert(reqwest::header::LINK, HeaderValue::from_str(&header).unwrap());
+            let expected = links.iter().find(|(_, rels, _)| rels.contains(&"next")).map(|(t, _, _)| t.clone());
+            proptest::prop_assert_eq!(next_link(&headers), expected, "{}", header);
+        }
+
+        #[test]
+        fn no_link_header_makes_paging_panic(header in "[ -~]{0,80}") {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_str(&header) {
+                headers.insert(reqwest::header::LINK, value);
+            }
+            let _ = next_link(&headers);
+        }
+    }
     use chrono::NaiveDate;
     use reqwest::header::HeaderValue;
 

@@ -200,6 +200,65 @@ pub fn parse_all(directory: &Directory, inputs: &[String], most: usize) -> Resul
 mod tests {
     use super::*;
 
+    /// An organisation's name on a forge, and the ways to write it.
+    fn organisation() -> impl proptest::strategy::Strategy<Value = (Forge, String, Vec<String>)> {
+        use proptest::prelude::*;
+        let name = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}"
+            .prop_filter("a name", |n| n != "orgs" && n != "groups");
+        prop_oneof![
+            name.clone().prop_map(|n| (
+                Forge::GitHub,
+                n.clone(),
+                vec![
+                    format!("github:{n}"),
+                    format!("https://github.com/{n}"),
+                    format!("https://github.com/orgs/{n}/")
+                ]
+            )),
+            proptest::collection::vec(name.clone(), 1..4).prop_map(|parts| {
+                let n = parts.join("/");
+                (
+                    Forge::GitLab,
+                    n.clone(),
+                    vec![
+                        format!("gitlab:{n}"),
+                        format!("https://gitlab.com/{n}"),
+                        format!("https://gitlab.com/groups/{n}/-/issues"),
+                    ],
+                )
+            }),
+            name.prop_map(|n| (
+                Forge::Bitbucket,
+                n.clone(),
+                vec![
+                    format!("bitbucket:{n}"),
+                    format!("https://bitbucket.org/{n}/")
+                ]
+            )),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        #[test]
+        fn every_way_of_writing_an_organisation_names_it((forge, login, written) in organisation()) {
+            for text in written {
+                let found = parse(&directory(), &text).unwrap();
+                proptest::prop_assert_eq!((found.forge, &found.login), (forge, &login), "{}", text);
+            }
+        }
+
+        #[test]
+        fn whatever_is_read_is_a_name_the_api_path_can_hold(
+            input in "\\PC{0,40}|(github|gitlab|bitbucket):[ -~]{0,30}|https?://(github\\.com|gitlab\\.com)/[ -~]{0,30}",
+        ) {
+            if let Ok(found) = parse(&directory(), &input) {
+                proptest::prop_assert!(valid_name(&found.login), "{:?}", found);
+            }
+        }
+    }
+
     fn directory() -> Directory {
         let endpoint = |forge, api_url: &str| Endpoint {
             forge,

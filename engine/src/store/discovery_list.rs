@@ -644,6 +644,32 @@ impl Store {
 mod tests {
     use super::*;
 
+    fn cursor() -> impl proptest::strategy::Strategy<Value = Cursor> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            any::<i64>().prop_map(Key::Int),
+            (-8_000_000_000_000i64..8_000_000_000_000)
+                .prop_map(|ms| Key::Time(DateTime::from_timestamp_millis(ms).unwrap())),
+            "\\PC{0,30}".prop_map(Key::Text),
+        ];
+        (key, any::<i64>(), any::<bool>()).prop_map(|(key, id, back)| Cursor { key, id, back })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_cursor_reads_back_and_stays_safe_in_an_address(cursor in cursor()) {
+            let text = cursor.encode();
+            proptest::prop_assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{}", text);
+            proptest::prop_assert_eq!(Cursor::decode(&text).unwrap(), cursor);
+        }
+
+        #[test]
+        fn no_text_makes_a_cursor_panic(text in "\\PC{0,40}|[A-Za-z0-9_-]{0,60}") {
+            let _ = Cursor::decode(&text);
+            let _ = crate::store::reports::ItemCursor::decode(&text);
+        }
+    }
+
     #[test]
     fn cursors_go_round_and_foreign_ones_are_refused() {
         let cursor = Cursor {

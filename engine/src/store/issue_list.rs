@@ -36,10 +36,13 @@ pub fn cursor_of(row: &IssueRow) -> String {
 
 fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, RepoId, i64)> {
     let bad = || Error::Invalid(format!("{text:?} is not a cursor of this list"));
-    let mut parts = text.split('.');
-    let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let repo: RepoId = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let number: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let parts: Vec<&str> = text.split('.').collect();
+    let [micros, repo, number] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let repo: RepoId = repo.parse().map_err(|_| bad())?;
+    let number: i64 = number.parse().map_err(|_| bad())?;
     let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
     Ok((at, repo, number))
 }
@@ -312,6 +315,24 @@ mod tests {
 
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn any_row_s_cursor_reads_back(
+            micros in -8_000_000_000_000_000i64..8_000_000_000_000_000,
+            repo in proptest::num::i64::ANY,
+            number in proptest::num::i64::ANY,
+        ) {
+            let at = DateTime::from_timestamp_micros(micros).unwrap();
+            let cursor = format!("{}.{repo}.{number}", at.timestamp_micros());
+            proptest::prop_assert_eq!(parse_cursor(&cursor).unwrap(), (at, RepoId(repo), number));
+        }
+
+        #[test]
+        fn no_text_makes_a_cursor_panic(text in "\\PC{0,40}|-?[0-9]{1,20}\\.-?[0-9]{1,20}\\.-?[0-9]{1,20}") {
+            let _ = parse_cursor(&text);
+        }
+    }
+
     #[test]
     fn text_search_keeps_only_words() {
         assert_eq!(
@@ -349,6 +370,7 @@ mod tests {
         );
         assert!(parse_cursor("1.2").is_err());
         assert!(parse_cursor("x.y.z").is_err());
+        assert!(parse_cursor(&format!("{cursor}.9")).is_err());
     }
 
     #[test]

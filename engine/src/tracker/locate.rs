@@ -51,6 +51,11 @@ pub fn locate(directory: &Directory, input: &str) -> Result<Located> {
         && let Some(forge) = Forge::from_key(&forge.to_lowercase())
     {
         let (_, endpoint) = directory.endpoint(forge, None)?;
+        // A Gerrit project is named as written: its words are not a page's
+        // (a project may be called `c` or `q`).
+        if forge == Forge::Gerrit && !path.trim_matches('/').is_empty() {
+            return found(endpoint, path.trim_matches('/').to_owned());
+        }
         return located(endpoint, path);
     }
     let url = Url::parse(input).map_err(|e| {
@@ -119,9 +124,14 @@ fn located(endpoint: &Endpoint, rest: &str) -> Result<Located> {
             forge.name()
         ))
     })?;
+    found(endpoint, path)
+}
+
+/// `path` on `endpoint`'s forge, once it is known to be a safe one.
+fn found(endpoint: &Endpoint, path: String) -> Result<Located> {
     check_path(&path)?;
     Ok(Located {
-        forge,
+        forge: endpoint.forge,
         instance: instance_of(&endpoint.api_url),
         path,
     })
@@ -172,6 +182,90 @@ fn gerrit_project(segments: &[&str]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name forges allow in a path, not one `located` reads as a
+    /// page's part (`-`, `.git`).
+    fn name() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => "[A-Za-z0-9_][A-Za-z0-9_.-]{0,12}".prop_filter("not a suffix", |n| !n.ends_with(".git")),
+            // Names that are also words of pages' addresses.
+            1 => proptest::sample::select(vec!["c", "q", "admin", "repos", "tag", "issues", "src", "a.b"])
+                .prop_map(str::to_owned),
+        ]
+    }
+
+    /// A repository path of `forge`, and the address of one of its pages.
+    fn repository(forge: Forge) -> impl proptest::strategy::Strategy<Value = (String, String)> {
+        use proptest::prelude::*;
+        let nested = proptest::collection::vec(name(), 2..4).prop_map(|parts| parts.join("/"));
+        match forge {
+            Forge::GitHub => (name(), name())
+                .prop_map(|(o, n)| {
+                    (
+                        format!("{o}/{n}"),
+                        format!("https://github.com/{o}/{n}/issues"),
+                    )
+                })
+                .boxed(),
+            Forge::Bitbucket => (name(), name())
+                .prop_map(|(o, n)| {
+                    (
+                        format!("{o}/{n}"),
+                        format!("https://bitbucket.org/{o}/{n}/src/main/"),
+                    )
+                })
+                .boxed(),
+            Forge::GitLab => nested
+                .prop_map(|p| {
+                    (
+                        p.clone(),
+                        format!("https://gitlab.example.com/{p}/-/issues"),
+                    )
+                })
+                .boxed(),
+            Forge::Gerrit => nested
+                .prop_map(|p| {
+                    (
+                        p.clone(),
+                        format!("https://review.example.org/r/admin/repos/{p},general"),
+                    )
+                })
+                .boxed(),
+            Forge::Phabricator => "[a-z0-9_-]{1,16}"
+                .prop_map(|p| (p.clone(), format!("http://127.0.0.1:4004/tag/{p}/")))
+                .boxed(),
+        }
+    }
+
+    fn forge_and_repository() -> impl proptest::strategy::Strategy<Value = (Forge, (String, String))>
+    {
+        use proptest::strategy::{Just, Strategy};
+        proptest::sample::select(Forge::ALL.to_vec())
+            .prop_flat_map(|forge| (Just(forge), repository(forge)))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        #[test]
+        fn a_repository_is_found_by_its_page_and_by_forge_and_path(
+            (forge, (path, page)) in forge_and_repository(),
+        ) {
+            use proptest::prop_assert_eq;
+            let by_page = locate(&directory(), &page).unwrap();
+            prop_assert_eq!((by_page.forge, &by_page.path), (forge, &path));
+            let by_path = locate(&directory(), &format!("{}:{path}", forge.key())).unwrap();
+            prop_assert_eq!(by_path, by_page);
+        }
+
+        #[test]
+        fn whatever_is_found_is_a_safe_path(input in "\\PC{0,40}|(github|gitlab|gerrit|bitbucket|phabricator):[ -~]{0,30}|https://github\\.com/[ -~]{0,30}") {
+            if let Ok(found) = locate(&directory(), &input) {
+                proptest::prop_assert!(check_path(&found.path).is_ok(), "{:?}", found);
+            }
+        }
+    }
 
     fn endpoint(forge: Forge, api_url: &str) -> Endpoint {
         Endpoint {

@@ -226,6 +226,24 @@ impl Gerrit {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn a_guarded_answer_decodes_to_what_was_sent(value in crate::strategies::json()) {
+            let body = format!(")]}}'\n{value}");
+            proptest::prop_assert_eq!(decode::<serde_json::Value>(body.as_bytes()), Ok(value.clone()));
+            // Without the guard it is refused, whatever it holds.
+            proptest::prop_assert!(decode::<serde_json::Value>(value.to_string().as_bytes()).is_err());
+        }
+
+        #[test]
+        fn no_bytes_make_decoding_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let mut guarded = b")]}'".to_vec();
+            guarded.extend(&body);
+            let _ = decode::<serde_json::Value>(&body);
+            let _ = decode::<serde_json::Value>(&guarded);
+        }
+    }
+
     #[test]
     fn the_guard_line_is_required_and_stripped() {
         let change: serde_json::Value = decode(b")]}'\n{\"a\": 1}").unwrap();

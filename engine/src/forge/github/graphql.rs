@@ -65,6 +65,32 @@ pub fn endpoint(api_url: &str) -> String {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn an_answer_decodes_to_its_data_and_errors(
+            data in crate::strategies::json(),
+            errors in proptest::collection::vec(("\\PC{0,20}", proptest::option::of("[A-Z_]{1,12}")), 0..3),
+        ) {
+            let listed: Vec<Value> = errors
+                .iter()
+                .map(|(message, kind)| serde_json::json!({"message": message, "type": kind}))
+                .collect();
+            let body = serde_json::json!({"data": data, "errors": listed}).to_string();
+            let answer = decode::<Value>(body.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(answer.data, Some(data).filter(|d| !d.is_null()));
+            proptest::prop_assert_eq!(answer.errors.len(), errors.len());
+            for ((message, kind), error) in errors.iter().zip(&answer.errors) {
+                proptest::prop_assert_eq!(&error.message, message);
+                proptest::prop_assert_eq!(&error.kind, kind);
+            }
+        }
+
+        #[test]
+        fn no_bytes_make_decoding_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = decode::<Value>(&body);
+        }
+    }
+
     #[test]
     fn enterprise_and_public_graphql_urls() {
         assert_eq!(

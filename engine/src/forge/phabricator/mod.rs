@@ -498,3 +498,33 @@ fn task_projects<F>(task: &Item<F>) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn a_conduit_result_or_error_decodes_to_what_was_sent(
+            result in crate::strategies::json(),
+            error in proptest::option::of(("[A-Z_-]{1,16}", proptest::option::of("\\PC{0,20}"))),
+        ) {
+            let body = match &error {
+                Some((code, info)) => serde_json::json!({"result": null, "error_code": code, "error_info": info}),
+                None => serde_json::json!({"result": result, "error_code": null, "error_info": null}),
+            };
+            let decoded = decode::<Value>(body.to_string().as_bytes());
+            match error {
+                Some((code, info)) => proptest::prop_assert_eq!(decoded, Ok(Err((code, info.unwrap_or_default())))),
+                // A null result is no result.
+                None if result.is_null() => proptest::prop_assert!(decoded.is_err()),
+                None => proptest::prop_assert_eq!(decoded, Ok(Ok(result))),
+            }
+        }
+
+        #[test]
+        fn no_bytes_make_decoding_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = decode::<Value>(&body);
+        }
+    }
+}
