@@ -57,6 +57,38 @@ fn origin_of(url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn site() -> impl proptest::strategy::Strategy<Value = (&'static str, String)> {
+        (
+            proptest::sample::select(vec!["http", "https"]),
+            "[a-z]{1,3}(\\.example)?(:[0-9]{2,4})?",
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        #[test]
+        fn only_the_public_origin_or_the_requested_host_is_this_site(
+            (scheme, host) in site(),
+            (public_scheme, public_host) in site(),
+            served in "[a-z]{1,3}(\\.example)?(:[0-9]{2,4})?",
+            shout in proptest::bool::ANY,
+            path in "(/[a-z]{1,5}){0,2}/?",
+        ) {
+            let origin = format!("{scheme}://{host}");
+            let origin = if shout { origin.to_uppercase() } else { origin };
+            let mut map = HeaderMap::new();
+            map.insert("origin", HeaderValue::from_str(&origin).unwrap());
+            map.insert("host", HeaderValue::from_str(&served).unwrap());
+            let public = format!("{public_scheme}://{public_host}{path}");
+            let same = (scheme == public_scheme && host == public_host) || host == served;
+            proptest::prop_assert_eq!(cross_site(&map, &public).is_none(), same, "{} to {} (host {})", origin, public, served);
+            // The browser's own word that it came from elsewhere always wins.
+            map.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+            proptest::prop_assert!(cross_site(&map, &public).is_some());
+        }
+    }
     use axum::http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -138,7 +138,10 @@ fn local_path(next: Option<String>) -> String {
     next.and_then(|next| {
         let here = here.as_ref()?;
         let target = here.join(&next).ok()?;
-        (target.origin() == here.origin()).then(|| target[url::Position::BeforePath..].to_owned())
+        let path = &target[url::Position::BeforePath..];
+        // `./\evil.com` resolves here to the path `//evil.com`, which a
+        // browser given it as `Location` reads as another host.
+        (target.origin() == here.origin() && !path.starts_with("//")).then(|| path.to_owned())
     })
     .unwrap_or_else(|| "/issues".to_owned())
 }
@@ -283,6 +286,26 @@ async fn sign_out(session: Session, Form(form): Form<SignOut>) -> Result<Redirec
 mod tests {
     use super::local_path;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        #[test]
+        fn whatever_next_says_the_browser_stays_on_this_site(
+            next in "\\PC{0,40}|[/\\\\\t\n%0-9a-z.:@]{0,24}",
+        ) {
+            let found = local_path(Some(next.clone()));
+            proptest::prop_assert!(found.starts_with('/') && !found.starts_with("//"), "{:?} became {:?}", next, found);
+            let here = url::Url::parse("https://tally.example/").unwrap();
+            let went = here.join(&found).unwrap();
+            proptest::prop_assert_eq!(went.origin(), here.origin(), "{:?} became {:?}", next, found);
+        }
+
+        #[test]
+        fn a_plain_path_of_this_site_is_kept(next in "(/[a-z0-9_-]{1,10}){1,4}(\\?[a-z]{1,5}=[a-z0-9]{1,5})?") {
+            proptest::prop_assert_eq!(local_path(Some(next.clone())), next);
+        }
+    }
+
     #[test]
     fn after_sign_in_only_paths_of_this_site_are_followed() {
         let next = |text: &str| local_path(Some(text.to_owned()));
@@ -298,6 +321,8 @@ mod tests {
             "http:evil.com",
             "javascript:alert(1)",
             "/\n/evil.com",
+            "./\\evil.com",
+            "/.//evil.com",
         ] {
             let found = next(away);
             assert!(
