@@ -260,6 +260,72 @@ impl Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A query and the expression it means, written with every group in
+    /// parentheses.
+    fn expression() -> impl proptest::strategy::Strategy<Value = (String, Expr)> {
+        use proptest::prelude::*;
+        let ops = [
+            (Op::Eq, "="),
+            (Op::Ne, "!="),
+            (Op::Contains, "~"),
+            (Op::NotContains, "!~"),
+            (Op::Gt, ">"),
+            (Op::Ge, ">="),
+            (Op::Lt, "<"),
+            (Op::Le, "<="),
+        ];
+        let compare = (
+            proptest::sample::select(vec!["state", "id", "updated_on", "title"]),
+            proptest::sample::select(ops.to_vec()),
+            "[A-Za-z0-9 :._-]{0,12}",
+            any::<bool>(),
+        )
+            .prop_map(|(field, (op, symbol), value, quoted)| {
+                // A bare value is one word.
+                let bare = !quoted && !value.is_empty() && !value.contains(' ');
+                let written = if bare {
+                    value.clone()
+                } else {
+                    format!("\"{value}\"")
+                };
+                (
+                    format!("{field} {symbol} {written}"),
+                    Expr::Compare {
+                        field: field.to_owned(),
+                        op,
+                        value,
+                    },
+                )
+            });
+        compare.prop_recursive(3, 12, 2, |inner| {
+            (inner.clone(), inner, any::<bool>()).prop_map(|((a, x), (b, y), and)| {
+                let (word, expr) = if and {
+                    ("AND", Expr::And(Box::new(x), Box::new(y)))
+                } else {
+                    ("OR", Expr::Or(Box::new(x), Box::new(y)))
+                };
+                (format!("({a}) {word} ({b})"), expr)
+            })
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        #[test]
+        fn a_written_query_parses_to_what_it_means((text, expr) in expression()) {
+            let known = |f: &str| ["state", "id", "updated_on", "title"].contains(&f);
+            proptest::prop_assert_eq!(Filter::parse(&text, known), Ok(Filter(expr)));
+        }
+
+        #[test]
+        fn no_query_makes_the_parser_panic(text in "\\PC{0,60}|[()=~!<> a-zA-Z\"]{0,40}") {
+            if let Ok(filter) = Filter::parse(&text, |_| true) {
+                let _ = filter.accepts(&item);
+            }
+        }
+    }
     use chrono::TimeZone;
 
     fn item(field: &str) -> Field {

@@ -166,18 +166,45 @@ pub fn time(value: &str) -> Result<DateTime<Utc>, String> {
         return Ok(naive.and_utc());
     };
     let sign = if zone.starts_with('-') { -1 } else { 1 };
-    let hours: i64 = zone[1..3]
-        .parse()
-        .map_err(|_| format!("Unrecognized date value: {value}"))?;
-    let minutes: i64 = zone[3..5]
-        .parse()
-        .map_err(|_| format!("Unrecognized date value: {value}"))?;
+    // `get`, not indexing: a zone of five bytes may still hold a wide character.
+    let number = |range: std::ops::Range<usize>| -> Result<i64, String> {
+        zone.get(range)
+            .and_then(|digits| digits.parse().ok())
+            .ok_or_else(|| format!("Unrecognized date value: {value}"))
+    };
+    let (hours, minutes) = (number(1..3)?, number(3..5)?);
     Ok(naive.and_utc() - chrono::Duration::minutes(sign * (hours * 60 + minutes)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        #[test]
+        fn a_time_as_gerrit_writes_it_reads_as_that_instant(
+            seconds in 0i64..253_402_300_799,
+            millis in 0u32..1000,
+            offset_minutes in -(14 * 60)..=(14 * 60),
+        ) {
+            let at = DateTime::from_timestamp(seconds, millis * 1_000_000).unwrap();
+            let zone = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+            let written = at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S%.3f %z").to_string();
+            proptest::prop_assert_eq!(time(&written), Ok(at), "{}", written);
+        }
+
+        #[test]
+        fn no_query_makes_the_parser_panic(
+            text in "\\PC{0,60}|([a-z-]{1,9}:[\"' +0-9a-z:.-]{0,24} ){0,4}|after:\"2024-01-01 10:00:00 [+-][0-9é]{2,4}\"",
+        ) {
+            let world = World::default();
+            if let Ok(query) = ChangeQuery::parse(&text, &world, None) {
+                let _ = query.limit();
+            }
+        }
+    }
     use chrono::TimeZone;
 
     #[test]

@@ -297,6 +297,33 @@ fn date_range(text: &str) -> Result<(NaiveDate, NaiveDate), GitHubError> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        #[test]
+        fn the_qualifiers_read_as_written(
+            author in "[A-Za-z0-9-]{1,12}",
+            repo in "[a-z0-9_.-]{1,8}/[a-z0-9_.-]{1,8}",
+            from in 0u32..20_000,
+            days in 0u32..400,
+            pulls in proptest::bool::ANY,
+        ) {
+            let first = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Duration::days(from.into());
+            let last = first + chrono::Duration::days(days.into());
+            let kind = if pulls { "pr" } else { "issue" };
+            let query = parse(&format!("is:{kind} author:{author} repo:{repo} created:{first}..{last}")).unwrap();
+            proptest::prop_assert_eq!(query.pull_requests, Some(pulls));
+            proptest::prop_assert_eq!(query.author, Some(author));
+            proptest::prop_assert_eq!(query.repo, Some(repo));
+            proptest::prop_assert_eq!(query.created, Some((first, last)));
+        }
+
+        #[test]
+        fn no_query_makes_the_parser_panic(q in "\\PC{0,60}|([a-z-]{1,10}:[<>=.0-9a-z-]{0,22} ?){0,4}") {
+            let _ = parse(&q);
+        }
+    }
+
     #[test]
     fn the_qualifiers_tally_sends_are_understood() {
         let query = parse("is:pr author:Octocat created:2024-01-01..2024-12-31 is:merged").unwrap();

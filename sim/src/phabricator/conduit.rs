@@ -102,6 +102,68 @@ fn arrays_from_indexes(value: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parameters as callers send them: objects of strings, lists and
+    /// objects, a few levels deep (keys are names, not indexes).
+    fn params() -> impl proptest::strategy::Strategy<Value = Map<String, Value>> {
+        use proptest::prelude::*;
+        let leaf = "[A-Za-z0-9 -]{0,10}".prop_map(Value::String);
+        let value = leaf.prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 1..3).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z][a-zA-Z]{0,6}", inner, 1..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        proptest::collection::btree_map("[a-z][a-zA-Z]{0,8}", value, 0..4)
+            .prop_map(|m| m.into_iter().collect())
+    }
+
+    /// `a[b][0]=v` pairs, as PHP clients write a call's fields.
+    fn php_fields(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Array(items) => {
+                for (n, item) in items.iter().enumerate() {
+                    php_fields(&format!("{prefix}[{n}]"), item, out);
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    php_fields(&format!("{prefix}[{key}]"), item, out);
+                }
+            }
+            Value::String(text) => out.push((prefix.to_owned(), text.clone())),
+            other => out.push((prefix.to_owned(), other.to_string())),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        #[test]
+        fn fields_and_json_params_read_as_sent(params in params(), token in "api-[a-z0-9]{1,12}") {
+            let mut fields = vec![("api.token".to_owned(), token.clone())];
+            for (key, value) in &params {
+                php_fields(key, value, &mut fields);
+            }
+            let body = serde_urlencoded::to_string(&fields).unwrap();
+            let call = Call::parse(body.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(&call.params, &params);
+            proptest::prop_assert_eq!(call.token.as_deref(), Some(token.as_str()));
+            // As Tally sends it: one JSON `params`, the token inside.
+            let mut with_token = params.clone();
+            with_token.insert("__conduit__".into(), serde_json::json!({ "token": token }));
+            let body = serde_urlencoded::to_string([("params", Value::Object(with_token).to_string())]).unwrap();
+            let call = Call::parse(body.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(call.params, params);
+            proptest::prop_assert_eq!(call.token, Some(token));
+        }
+
+        #[test]
+        fn no_body_makes_the_parser_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+            let _ = Call::parse(&body);
+        }
+    }
     use serde_json::json;
 
     #[test]

@@ -58,3 +58,34 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     matches!(scheme.to_ascii_lowercase().as_str(), "bearer" | "token")
         .then(|| token.trim().to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn a_time_parameter_reads_as_the_instant_written(
+            seconds in 0i64..253_402_300_799,
+            offset_minutes in -(14 * 60)..=(14 * 60),
+            written_in_z in proptest::bool::ANY,
+        ) {
+            let at = chrono::DateTime::from_timestamp(seconds, 0).unwrap();
+            let text = if written_in_z {
+                at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            } else {
+                let zone = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+                at.with_timezone(&zone).to_rfc3339()
+            };
+            let query = BTreeMap::from([("since".to_owned(), text)]);
+            proptest::prop_assert_eq!(time_param(&query, "since"), Ok(Some(at)));
+        }
+
+        #[test]
+        fn a_bad_time_parameter_is_named(text in "\\PC{0,30}") {
+            let query = BTreeMap::from([("since".to_owned(), text.clone())]);
+            let read = time_param(&query, "since");
+            proptest::prop_assert!(read.is_ok() || read == Err("since"));
+        }
+    }
+}
