@@ -12,6 +12,8 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod lists;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod security;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod visitor;
@@ -31,6 +33,8 @@ use pages::{
 
 /// The HTML document around every page. Only the server renders it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::send_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -39,7 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 // Runs before first paint so a stored dark theme never flashes light.
-                <script>{THEME_BOOTSTRAP_SCRIPT}</script>
+                <script nonce=use_nonce()>{THEME_BOOTSTRAP_SCRIPT}</script>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <HydrationScripts options />
                 <MetaTags />

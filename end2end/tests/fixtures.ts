@@ -1,11 +1,17 @@
 import { test as base, expect, Page } from '@playwright/test';
 
-/// Every test fails if the page logs a console error or throws: a wasm-opt
-/// that breaks the bundle shows up only there.
+/// Every test fails if the page logs a console error, throws, or breaks its
+/// Content-Security-Policy: a wasm-opt that breaks the bundle shows up only
+/// there, and so does an inline script without the page's nonce.
 export const test = base.extend<{ pageErrors: string[] }>({
   pageErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (event) => {
+          console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline code'}`);
+        });
+      });
       page.on('console', (message) => {
         // A 4xx is an answer the test asked for (a 404 page, a refused
         // form); only server failures and script errors count.

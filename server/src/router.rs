@@ -3,9 +3,11 @@
 
 use axum::Router;
 use axum::routing::get;
+use http::header::{REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use tower_sessions::SessionManagerLayer;
@@ -78,9 +80,22 @@ pub fn build(
         ))
         .merge(static_files(&state.leptos_options))
         .layer(CompressionLayer::new())
+        .layer(header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(X_FRAME_OPTIONS, "DENY"))
+        // Links out to forges do not carry a private page's address.
+        .layer(header(REFERRER_POLICY, "same-origin"))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Sets a header on every response that does not set it itself (pages add
+/// their Content-Security-Policy in `app::security`).
+fn header(
+    name: http::HeaderName,
+    value: &'static str,
+) -> SetResponseHeaderLayer<http::HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, http::HeaderValue::from_static(value))
 }
 
 /// A handler that panicked answers 500 at once (instead of dropping the
