@@ -251,3 +251,88 @@ async fn a_store_error_while_fetching_leaves_the_account_failed_not_ok() {
     );
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renews() {
+    // GitLab's 200 requests a 3-second window, of which queries (what
+    // anyone can start) may spend a quarter: the rest stays for signed-in
+    // people and background work. A busy person's two years take about
+    // 125 requests.
+    let mut config = SimConfig::default();
+    config.gitlab.authenticated = sim::server::budget::Limit {
+        units: 200,
+        window: Duration::from_secs(3),
+    };
+    let simulator = Simulator::start(world(1), config).await.unwrap();
+    let db = TestDb::new().await;
+    let directory = Arc::new(Directory::with_limits(
+        common::endpoints(&simulator),
+        || {
+            engine::forge::http::Limits::new(Arc::new(
+                engine::forge::governor::Governor::with_patience(
+                    0.25,
+                    engine::forge::governor::Patience::Defer,
+                ),
+            ))
+        },
+    ));
+    let filler = Filler::new(db.store.clone(), directory, Freshness::default());
+    let queries = Arc::new(Queries::new(Arc::new(filler), Bounds::default()));
+    let login = people(&simulator.world, Forge::GitLab, 1).remove(0);
+    let who = account(Forge::GitLab, &login);
+    let hash = queries
+        .create(&spec_of(&who, "2025-01-01", "2026-12-31"))
+        .await
+        .unwrap();
+    let mut put_off = 0;
+    let summary = loop {
+        let summary = open_until_done(&queries, &hash).await.pop().unwrap();
+        let state = &summary.people[0].accounts[0];
+        if state.state == AccountState::Ok {
+            break summary;
+        }
+        // Put off, it says so, and no number passes for a whole one.
+        assert_eq!(state.state, AccountState::Failed, "{state:?}");
+        let problem = state.problem.clone().unwrap();
+        assert!(
+            problem.contains("share of the forge's rate limit"),
+            "{problem}"
+        );
+        put_off += 1;
+        assert!(
+            put_off < 30,
+            "the fill makes progress: {:?}",
+            simulator.budget_usage(
+                Forge::GitLab,
+                Some(sim::server::demo_token(Forge::GitLab)),
+                "api"
+            )
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        queries.retry(&hash).await.unwrap().unwrap();
+    };
+    assert!(
+        put_off >= 1,
+        "a busy person's two years do not fit 50 requests"
+    );
+    let truth = sim::truth::truth(
+        &simulator.world,
+        simulator
+            .world
+            .find_account(Forge::GitLab, &login)
+            .unwrap()
+            .id,
+        day("2025-01-01"),
+        day("2026-12-31"),
+    );
+    assert_eq!(summary.total, truth.total);
+    // In every window, queries left three quarters of the budget.
+    let windows = simulator.budget_usage(
+        Forge::GitLab,
+        Some(sim::server::demo_token(Forge::GitLab)),
+        "api",
+    );
+    assert!(windows.len() > 1, "{windows:?}");
+    assert!(windows.iter().all(|used| *used <= 50), "{windows:?}");
+    simulator.stop().await;
+}

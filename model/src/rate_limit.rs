@@ -27,12 +27,16 @@ pub struct RateLimit {
     pub seen_at: DateTime<Utc>,
 }
 
-/// Every budget Tally has seen, and the shares of each that background
-/// work may spend (the rest is kept for people's queries, sign-ins and
-/// health checks).
+/// Every budget Tally has seen, and the shares of each that work of each
+/// kind may spend: what anyone may start (queries, health checks) and
+/// background work each stop at theirs, so signed-in people always have
+/// the rest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RateLimits {
+    /// What contribution queries and health checks may spend of a budget
+    /// (0.01 to 1): anyone may start them.
+    pub query_share: f64,
     /// What discovery's crawler may spend of a budget (0.01 to 1).
     pub crawler_share: f64,
     /// What the tracker's background syncs may spend, the syncs reports

@@ -366,6 +366,13 @@ pub struct QueryConfig {
     /// only after this long (the page's retry button does it at once).
     #[arg(long, env = "TALLY_RETRY_FAILED_AFTER_MINUTES", default_value_t = 10)]
     pub retry_failed_after_minutes: i64,
+
+    /// The share of each forge's rate limit that contribution queries and
+    /// health checks (what anyone may start, signed in or not) may spend
+    /// (0.01 to 1); an account whose fetch reaches it shows the failure
+    /// and is fetched again once the budget renews.
+    #[arg(long, env = "TALLY_QUERY_SHARE", default_value_t = 0.5, value_parser = share)]
+    pub query_share: f64,
 }
 
 impl QueryConfig {

@@ -123,9 +123,11 @@ async fn serve_with(
     let directory = Arc::new(engine::forge::directory::Directory::new(
         forges.endpoints.clone(),
     ));
+    // What anyone may start reads on clients that keep to its share.
+    let public = Arc::new(governed_directory(&forges, config.queries.query_share));
     let filler = engine::queries::fill::Filler::new(
         store.clone(),
-        directory.clone(),
+        public.clone(),
         config.queries.freshness(),
     );
     // Other processes on the database retire this one's remembered answers.
@@ -146,7 +148,7 @@ async fn serve_with(
     // Background syncs read on clients of their own that keep to their share.
     let repo_syncer = Arc::new(engine::tracker::sync::RepoSyncer::new(
         store.clone(),
-        Arc::new(background_directory(&forges, config.jobs.sync_share)),
+        Arc::new(governed_directory(&forges, config.jobs.sync_share)),
         accounts.clone(),
         engine::tracker::sync::SyncSettings::default(),
     ));
@@ -173,11 +175,8 @@ async fn serve_with(
     )
     .await
     .map_err(ServerError::Sessions)?;
-    let health = engine::health_check::HealthChecker::new(
-        store.clone(),
-        directory.clone(),
-        config.health.settings(),
-    );
+    let health =
+        engine::health_check::HealthChecker::new(store.clone(), public, config.health.settings());
     let reports = engine::reports::Reports::new(
         store.clone(),
         directory.clone(),
@@ -204,6 +203,7 @@ async fn serve_with(
         leptos_options: leptos_options(config, addr),
         discovery,
         shares: state::BudgetShares {
+            queries: config.queries.query_share,
             crawler: config.jobs.crawler_share,
             sync: config.jobs.sync_share,
         },
@@ -264,7 +264,7 @@ async fn discovery_queue(
     }
     let discovery = engine::discovery::Discovery::new(
         store.clone(),
-        Arc::new(background_directory(forges, share)),
+        Arc::new(governed_directory(forges, share)),
         engine::discovery::DiscoverySettings::default(),
     );
     Ok(Some(
@@ -272,9 +272,10 @@ async fn discovery_queue(
     ))
 }
 
-/// Clients for background work: their governors keep it to `share` of each
-/// budget, and put work off until the reset rather than hold a worker.
-fn background_directory(
+/// Clients whose governors keep their work (background syncs, or what
+/// anyone may start) to `share` of each budget, and put it off until the
+/// reset rather than hold a worker or a visitor's page.
+fn governed_directory(
     forges: &engine::forge::Forges,
     share: f64,
 ) -> engine::forge::directory::Directory {

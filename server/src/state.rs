@@ -34,9 +34,11 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
 }
 
-/// The shares of each forge budget that background work may spend.
+/// The shares of each forge budget that work of each kind may spend.
 #[derive(Debug, Clone, Copy)]
 pub struct BudgetShares {
+    /// Contribution queries and health checks: what anyone may start.
+    pub queries: f64,
     /// Discovery's crawler.
     pub crawler: f64,
     /// The tracker's syncs (the ones reports ask for included).

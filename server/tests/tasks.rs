@@ -245,6 +245,7 @@ async fn the_rate_limit_and_the_schedules_are_shown() {
 
     let (status, limits) = get_json(&server, "/api/v1/rate_limit", None).await;
     assert_eq!(status, 200);
+    assert_eq!(limits["query_share"], 0.5);
     assert_eq!(limits["crawler_share"], 0.5);
     assert_eq!(limits["sync_share"], 0.75);
     let core = limits["resources"]

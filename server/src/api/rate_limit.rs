@@ -19,6 +19,7 @@ use crate::state::AppState;
     ))]
 pub async fn standing(State(state): State<AppState>) -> Result<Json<RateLimits>, AppError> {
     Ok(Json(RateLimits {
+        query_share: state.shares.queries,
         crawler_share: state.shares.crawler,
         sync_share: state.shares.sync,
         resources: state.store.rate_limits().await?,
