@@ -161,6 +161,27 @@ async fn concurrent_openings_fetch_each_identity_once() {
     }
     // One fetch for six openings: each of the 365 days fetched once.
     assert_eq!(days_fetched(syncer.fetch_log()), (365, 365));
+    // The lock they shared went with the last of them.
+    assert_eq!(syncer.locks_held(), 0);
+    // So does one whose opening was abandoned mid-fetch.
+    let other = account(
+        Forge::Gerrit,
+        &people(&simulator.world, Forge::Gerrit, 2).remove(1),
+    );
+    let abandoned = tokio::spawn({
+        let syncer = syncer.clone();
+        async move {
+            syncer
+                .ensure(&other, day("2016-01-01"), day("2026-10-31"))
+                .await
+        }
+    });
+    while syncer.locks_held() == 0 && !abandoned.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    abandoned.abort();
+    let _ = abandoned.await;
+    assert_eq!(syncer.locks_held(), 0);
     simulator.stop().await;
 }
 

@@ -2,7 +2,7 @@
 //! fetch only the days not yet fetched (or recent days grown stale), one
 //! fetch at a time per identity, and record what the forge said about it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
@@ -79,12 +79,37 @@ pub struct Filler {
     store: Store,
     directory: Arc<Directory>,
     freshness: Freshness,
-    /// One lock per identity: concurrent queries wait for one fetch.
+    /// One lock per identity being fetched or waited for: concurrent
+    /// queries wait for one fetch. An entry goes when nobody holds it.
     locks: Mutex<HashMap<IdentityId, Arc<tokio::sync::Mutex<()>>>>,
-    /// Every run of days fetched, in order (for the operator and tests).
-    log: Mutex<Vec<(IdentityId, NaiveDate, NaiveDate)>>,
+    /// The last [`LOG_KEPT`] runs of days fetched, in order (for the
+    /// operator and tests).
+    log: Mutex<VecDeque<(IdentityId, NaiveDate, NaiveDate)>>,
     /// The fetches under way in this process.
     progress: Mutex<HashMap<IdentityId, Arc<Progress>>>,
+}
+
+/// How many runs of days fetched the log keeps.
+const LOG_KEPT: usize = 1000;
+
+/// An identity's entry in the locks, taken for one [`Filler::ensure`];
+/// dropped however that ends, it removes the entry unless someone else
+/// holds or waits for it, so the map never outgrows the fetches under way.
+struct IdentityLock<'a> {
+    filler: &'a Filler,
+    id: IdentityId,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for IdentityLock<'_> {
+    fn drop(&mut self) {
+        let mut locks = lock(&self.filler.locks);
+        // The map's and this one's: nobody else holds it or waits for it
+        // (others clone it only under the map's lock, held here).
+        if Arc::strong_count(&self.lock) == 2 {
+            locks.remove(&self.id);
+        }
+    }
 }
 
 /// Unlists a fetch's progress when the fetch ends, however it ends.
@@ -112,7 +137,7 @@ impl Filler {
             directory,
             freshness,
             locks: Mutex::new(HashMap::new()),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(VecDeque::new()),
             progress: Mutex::new(HashMap::new()),
         }
     }
@@ -122,7 +147,7 @@ impl Filler {
     }
 
     pub fn fetch_log(&self) -> Vec<(IdentityId, NaiveDate, NaiveDate)> {
-        lock(&self.log).clone()
+        lock(&self.log).iter().copied().collect()
     }
 
     /// How the fetch of an identity is going, while one is under way here.
@@ -130,8 +155,26 @@ impl Filler {
         lock(&self.progress).get(&id).map(|p| p.snapshot())
     }
 
-    fn lock_for(&self, id: IdentityId) -> Arc<tokio::sync::Mutex<()>> {
-        lock(&self.locks).entry(id).or_default().clone()
+    fn lock_for(&self, id: IdentityId) -> IdentityLock<'_> {
+        IdentityLock {
+            filler: self,
+            id,
+            lock: lock(&self.locks).entry(id).or_default().clone(),
+        }
+    }
+
+    fn logged(&self, id: IdentityId, start: NaiveDate, end: NaiveDate) {
+        let mut log = lock(&self.log);
+        if log.len() >= LOG_KEPT {
+            log.pop_front();
+        }
+        log.push_back((id, start, end));
+    }
+
+    /// How many identities this process holds a fetch lock for (fetched or
+    /// waited for now).
+    pub fn locks_held(&self) -> usize {
+        lock(&self.locks).len()
     }
 
     /// Whether every account's days `from..=to` are in the cache and fresh
@@ -183,7 +226,7 @@ impl Filler {
     ) -> Result<(IdentityId, Outcome)> {
         let id = self.store.identity(account).await?;
         let identity_lock = self.lock_for(id);
-        let _only_one_fetch_here = identity_lock.lock().await;
+        let _only_one_fetch_here = identity_lock.lock.lock().await;
         // Another process may be fetching it: wait for its lease to end,
         // then fetch only what it left.
         loop {
@@ -250,7 +293,7 @@ impl Filler {
         let _listed = Listed { filler: self, id };
         let pieces = pieces(runs);
         for &(start, end) in &pieces {
-            lock(&self.log).push((id, start, end));
+            self.logged(id, start, end);
             let fetched = progress
                 .track(client.contributions(&account.username, start, end))
                 .await;
