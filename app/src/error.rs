@@ -175,7 +175,17 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value.to_string())
+        match value {
+            // Arguments the server could not read are the request's fault
+            // (400, naming the field serde names), not the server's.
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                Self::BadRequest {
+                    field: argument_named(&message).unwrap_or("arguments").to_owned(),
+                    message: format!("the request's fields could not be read: {message}"),
+                }
+            }
+            other => Self::Transport(other.to_string()),
+        }
     }
 
     /// Called once per failed server function, inside its request: the
@@ -187,6 +197,14 @@ impl FromServerFnError for AppError {
         <Self::Encoder as leptos::server_fn::Encodes<Self>>::encode(self)
             .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(b"\"Failed\""))
     }
+}
+
+/// The field a deserializer's message names in backquotes (serde writes
+/// "missing field `people`").
+fn argument_named(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once('`')?;
+    let (field, _) = rest.split_once('`')?;
+    Some(field).filter(|f| !f.is_empty())
 }
 
 #[cfg(feature = "ssr")]
