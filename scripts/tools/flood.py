@@ -2,7 +2,10 @@
 it can, while a second client reads pages; prints what the server answered,
 the readers' latencies and the forge budget left, as JSON lines.
 
-    python3 scripts/tools/flood.py URL SECONDS
+    python3 scripts/tools/flood.py URL SECONDS [GITHUB_API_URL]
+
+With the demo GitHub's address, its budgets (`GET /rate_limit` with the
+installation's token) are read before and after.
 """
 
 import json
@@ -27,13 +30,16 @@ def request(url, data=None):
         return error.code, error.read().decode(), time.monotonic() - started
 
 
-def budgets(url):
-    """Remaining and limit of every budget the server has seen, by name."""
-    _, body, _ = request(f"{url}/api/v1/rate_limit")
-    return {
-        f"{r['forge']}/{r['bucket']}": (r["remaining"], r["limit"])
-        for r in json.loads(body)["resources"]
-    }
+def budgets(github):
+    """Remaining and limit of each of GitHub's budgets for the demo token."""
+    if not github:
+        return {}
+    answer = urllib.request.urlopen(
+        urllib.request.Request(f"{github}/rate_limit", headers={"Authorization": "token sim_demo"}),
+        timeout=10,
+    )
+    resources = json.loads(answer.read())["resources"]
+    return {f"github/{name}": (r["remaining"], r["limit"]) for name, r in resources.items()}
 
 
 def percentile(values, share):
@@ -43,9 +49,10 @@ def percentile(values, share):
 
 def main():
     url, seconds = sys.argv[1].rstrip("/"), float(sys.argv[2])
+    github = sys.argv[3].rstrip("/") if len(sys.argv) > 3 else None
     _, home, _ = request(f"{url}/")
     example = re.search(r'data-testid="example"[^>]*>([^<]+)<', home).group(1).split()
-    before = budgets(url)
+    before = budgets(github)
     statuses, opened, reads = {}, 0, []
     stop = time.monotonic() + seconds
 
@@ -63,9 +70,9 @@ def main():
             }
             status, body, _ = request(f"{url}/api/create_query", form)
             statuses[status] = statuses.get(status, 0) + 1
-            hash_ = re.search(r"/q/([A-Za-z0-9_-]{11})", body)
-            if status == 200 and hash_:
-                request(f"{url}/q/{hash_.group(1)}")
+            if status == 200:
+                # The answer is the query's hash, as a JSON string.
+                request(f"{url}/q/{json.loads(body)}")
                 opened += 1
 
     def read():
@@ -79,7 +86,7 @@ def main():
         thread.start()
     for thread in threads:
         thread.join()
-    after = budgets(url)
+    after = budgets(github)
     times = [took for status, took in reads if status == 200]
     print(json.dumps({
         "figure": "flood",
