@@ -336,3 +336,86 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
     assert!(windows.iter().all(|used| *used <= 50), "{windows:?}");
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn the_budgets_a_fill_heard_of_are_kept_for_the_api_and_never_go_back() {
+    let simulator = Simulator::start(world(1), SimConfig::default())
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let directory = Arc::new(Directory::with_limits(
+        common::endpoints(&simulator),
+        common::impatient,
+    ));
+    let filler = Filler::new(db.store.clone(), directory.clone(), Freshness::default());
+    let login = people(&simulator.world, Forge::GitHub, 1).remove(0);
+    filler
+        .ensure(
+            &account(Forge::GitHub, &login),
+            day("2026-01-01"),
+            day("2026-03-31"),
+        )
+        .await
+        .unwrap();
+    engine::forge::directory::keep_standings(&db.store, std::slice::from_ref(&directory))
+        .await
+        .unwrap();
+    let kept = db.store.rate_limits().await.unwrap();
+    assert!(!kept.is_empty(), "the fill's budgets are kept");
+    let token = sim::server::demo_token(Forge::GitHub);
+    for budget in &kept {
+        assert_eq!(budget.forge, Forge::GitHub);
+        assert_eq!(
+            budget.token,
+            engine::forge::directory::token_key(Some(token))
+        );
+        // What the forge's last answer said: the window's limit less what
+        // the simulator counted in it.
+        let used = simulator
+            .budget_usage(
+                Forge::GitHub,
+                Some(token),
+                match budget.bucket.as_str() {
+                    "core" => "core",
+                    "search" => "search",
+                    "graphql" => "graphql",
+                    other => panic!("unexpected bucket {other}"),
+                },
+            )
+            .last()
+            .copied()
+            .unwrap();
+        assert_eq!(
+            budget.remaining,
+            budget.limit - u64::from(used),
+            "{budget:?}"
+        );
+    }
+    // A client that heard of more budget left in the same window (an older
+    // answer) does not put it back; a later window does.
+    let first = &kept[0];
+    let standing = |remaining, reset| engine::forge::governor::Standing {
+        bucket: first.bucket.clone(),
+        limit: first.limit,
+        remaining,
+        reset,
+    };
+    let reset = u64::try_from(first.reset).unwrap();
+    let save = |s: engine::forge::governor::Standing| {
+        let store = db.store.clone();
+        let (instance, token) = (first.instance.clone(), first.token.clone());
+        async move {
+            store
+                .save_rate_limits(Forge::GitHub, &instance, &token, &[s])
+                .await
+                .unwrap();
+            store.rate_limits().await.unwrap()[0].remaining
+        }
+    };
+    assert_eq!(
+        save(standing(first.remaining + 10, reset)).await,
+        first.remaining
+    );
+    assert_eq!(save(standing(first.limit, reset + 3600)).await, first.limit);
+    simulator.stop().await;
+}

@@ -146,9 +146,14 @@ async fn serve_with(
         Some(renewer),
     ));
     // Background syncs read on clients of their own that keep to their share.
+    let syncing = Arc::new(governed_directory(&forges, config.jobs.sync_share));
+    tokio::spawn(keep_standings(
+        store.clone(),
+        vec![directory.clone(), public.clone(), syncing.clone()],
+    ));
     let repo_syncer = Arc::new(engine::tracker::sync::RepoSyncer::new(
         store.clone(),
-        Arc::new(governed_directory(&forges, config.jobs.sync_share)),
+        syncing,
         accounts.clone(),
         engine::tracker::sync::SyncSettings::default(),
     ));
@@ -270,6 +275,21 @@ async fn discovery_queue(
     Ok(Some(
         engine::jobs::DiscoveryQueue::new(store.clone(), Arc::new(discovery)).await?,
     ))
+}
+
+/// Every half minute, keeps what the clients of `directories` last heard
+/// of their budgets (discovery keeps its own as it runs).
+async fn keep_standings(
+    store: engine::store::Store,
+    directories: Vec<Arc<engine::forge::directory::Directory>>,
+) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+    loop {
+        every.tick().await;
+        if let Err(error) = engine::forge::directory::keep_standings(&store, &directories).await {
+            tracing::warn!(%error, "keeping the rate limits seen failed");
+        }
+    }
 }
 
 /// Clients whose governors keep their work (background syncs, or what

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use model::forge::Forge;
 use model::ids::TaskRunId;
 use model::tasks::TaskRequest;
-use sha2::{Digest, Sha256};
 
 use super::{Discovery, Progress};
 use crate::error::{Error, Result, epoch_time};
@@ -210,12 +209,8 @@ impl Discovery {
     /// table: a digest's first characters, never the token.
     fn token_key(&self, forge: Forge) -> Result<String> {
         let (_, endpoint) = self.directory.endpoint(forge, None)?;
-        Ok(endpoint.token.as_deref().map_or_else(
-            || "anonymous".to_owned(),
-            |token| {
-                let digest = Sha256::digest(token.as_bytes());
-                digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
-            },
+        Ok(crate::forge::directory::token_key(
+            endpoint.token.as_deref(),
         ))
     }
 

@@ -21,6 +21,29 @@ const TOKEN_CLIENTS: usize = 1024;
 /// An endpoint's index and a digest of a token (never the token itself).
 type TokenKey = (usize, [u8; 32]);
 
+/// How the rate-limit table names a token: a digest's first characters,
+/// never the token; `anonymous` without one.
+pub fn token_key(token: Option<&str>) -> String {
+    token.map_or_else(
+        || "anonymous".to_owned(),
+        |token| digest_key(&Sha256::digest(token.as_bytes())),
+    )
+}
+
+fn digest_key(digest: &[u8]) -> String {
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// What one client's answers last said of its token's budgets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientStanding {
+    pub forge: Forge,
+    pub instance: String,
+    /// See [`token_key`].
+    pub token_key: String,
+    pub standings: Vec<super::governor::Standing>,
+}
+
 pub struct Directory {
     endpoints: Vec<Endpoint>,
     limits: Box<dyn Fn() -> Limits + Send + Sync>,
@@ -77,6 +100,36 @@ impl Directory {
             })
     }
 
+    /// What every client made so far (the installation's and people's
+    /// tokens) last heard of its budgets.
+    pub fn standings(&self) -> Vec<ClientStanding> {
+        let standing = |index: usize, token_key: String, client: &Client| {
+            let endpoint = self.endpoints.get(index)?;
+            Some(ClientStanding {
+                forge: endpoint.forge,
+                instance: instance_of(&endpoint.api_url),
+                token_key,
+                standings: client.http().governor().standings(),
+            })
+        };
+        let mut all: Vec<ClientStanding> = lock(&self.clients)
+            .iter()
+            .filter_map(|(index, client)| {
+                let token = self.endpoints.get(*index)?.token.as_deref();
+                standing(*index, token_key(token), client)
+            })
+            .collect();
+        all.extend(
+            lock(&self.token_clients)
+                .iter()
+                .filter_map(|((index, digest), client)| {
+                    standing(*index, digest_key(digest), client)
+                }),
+        );
+        all.retain(|c| !c.standings.is_empty());
+        all
+    }
+
     /// The client for an account's forge and instance.
     pub fn client(&self, account: &AccountSpec) -> Result<Arc<Client>> {
         self.client_at(account.forge, account.instance.as_deref())
@@ -119,4 +172,24 @@ impl Directory {
         clients.insert(key, client.clone());
         Ok(client)
     }
+}
+/// Saves what every client of `directories` last heard of its budgets,
+/// for `GET /api/v1/rate_limit` and the other processes' governors.
+pub async fn keep_standings(
+    store: &crate::store::Store,
+    directories: &[Arc<Directory>],
+) -> Result<()> {
+    for directory in directories {
+        for client in directory.standings() {
+            store
+                .save_rate_limits(
+                    client.forge,
+                    &client.instance,
+                    &client.token_key,
+                    &client.standings,
+                )
+                .await?;
+        }
+    }
+    Ok(())
 }

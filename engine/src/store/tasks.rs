@@ -296,7 +296,10 @@ impl Store {
     }
 
     /// Keeps what a forge last said of a token's budgets, so every process
-    /// (and `GET /api/v1/rate_limit`) knows it.
+    /// (and `GET /api/v1/rate_limit`) knows it. Several clients spend one
+    /// budget and each knows what its own answers said, so a standing
+    /// replaces the kept one only for a later window, or for less budget
+    /// left in the same one (within a window it only shrinks).
     pub async fn save_rate_limits(
         &self,
         forge: Forge,
@@ -314,7 +317,10 @@ impl Store {
                    VALUES ($1, $2, $3, $4, $5, $6, $7)
                    ON CONFLICT (forge, instance, token_key, bucket) DO UPDATE SET
                        "limit" = excluded."limit", remaining = excluded.remaining,
-                       reset_at = excluded.reset_at, seen_at = now()"#,
+                       reset_at = excluded.reset_at, seen_at = now()
+                   WHERE rate_limits.reset_at < excluded.reset_at
+                      OR (rate_limits.reset_at = excluded.reset_at
+                          AND rate_limits.remaining >= excluded.remaining)"#,
             )
             .bind(forge.key())
             .bind(instance)
