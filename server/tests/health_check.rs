@@ -181,8 +181,10 @@ async fn a_check_the_rate_limit_cannot_cover_answers_503_with_retry_after_or_422
     world.add_organisation(Forge::GitLab, "lab-ninety", 90);
     world.add_organisation(Forge::GitLab, "lab-two-hundred", 200);
     let mut config = SimConfig::default();
+    // 200 an hour, of which health checks (what anyone may start) may
+    // spend the query share: 100.
     config.gitlab.authenticated = sim::server::budget::Limit {
-        units: 100,
+        units: 200,
         window: std::time::Duration::from_secs(3600),
     };
     let simulator = Simulator::start(Arc::new(world), config).await.unwrap();
@@ -194,7 +196,7 @@ async fn a_check_the_rate_limit_cannot_cover_answers_503_with_retry_after_or_422
             query(&[page(&simulator, Forge::GitLab, login)])
         )
     };
-    // 2 + 12 of the hour's 100 spent; 90 projects then need more than is left.
+    // 2 + 12 of the share's 100 spent; 90 projects then need more than is left.
     let (status, body) = get(&server, &check("lab-group")).await;
     assert_eq!(status, 200, "{body}");
     let answer = reqwest::get(format!("{}{}", server.url, check("lab-ninety")))
@@ -214,7 +216,8 @@ async fn a_check_the_rate_limit_cannot_cover_answers_503_with_retry_after_or_422
         message.contains("lab-ninety") && message.contains("90 projects"),
         "{message}"
     );
-    // 200 projects need more than a whole window: waiting cannot help.
+    // 200 projects need more than the share of a whole window: waiting
+    // cannot help.
     let (status, body) = get(&server, &check("lab-two-hundred")).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["field"], "url");
