@@ -391,6 +391,12 @@ async fn the_budgets_a_fill_heard_of_are_kept_for_the_api_and_never_go_back() {
             "{budget:?}"
         );
     }
+    // Kept again with nothing new heard, the figures keep the time they
+    // were first heard.
+    engine::forge::directory::keep_standings(&db.store, std::slice::from_ref(&directory))
+        .await
+        .unwrap();
+    assert_eq!(db.store.rate_limits().await.unwrap(), kept);
     // A client that heard of more budget left in the same window (an older
     // answer) does not put it back; a later window does.
     let first = &kept[0];

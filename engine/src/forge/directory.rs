@@ -173,6 +173,7 @@ impl Directory {
         Ok(client)
     }
 }
+
 /// Saves what every client of `directories` last heard of its budgets,
 /// for `GET /api/v1/rate_limit` and the other processes' governors.
 pub async fn keep_standings(

@@ -299,7 +299,8 @@ impl Store {
     /// (and `GET /api/v1/rate_limit`) knows it. Several clients spend one
     /// budget and each knows what its own answers said, so a standing
     /// replaces the kept one only for a later window, or for less budget
-    /// left in the same one (within a window it only shrinks).
+    /// left in the same one (within a window it only shrinks); the same
+    /// figures again leave `seen_at` at when they were first heard.
     pub async fn save_rate_limits(
         &self,
         forge: Forge,
@@ -320,7 +321,7 @@ impl Store {
                        reset_at = excluded.reset_at, seen_at = now()
                    WHERE rate_limits.reset_at < excluded.reset_at
                       OR (rate_limits.reset_at = excluded.reset_at
-                          AND rate_limits.remaining >= excluded.remaining)"#,
+                          AND rate_limits.remaining > excluded.remaining)"#,
             )
             .bind(forge.key())
             .bind(instance)
