@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use engine::discovery::{Discovery, DiscoverySettings, Outcome, Progress};
 use engine::forge::directory::Directory;
-use engine::forge::governor::{Governor, Patience};
 use engine::store::discovery::DeveloperId;
 use engine::store::testing::TestDb;
 use model::forge::Forge;
@@ -455,9 +454,7 @@ async fn an_anonymous_budget_defers_runs_to_the_reset_and_then_they_complete() {
         .unwrap();
     let db = TestDb::new().await;
     let anonymous = vec![common::endpoint(&simulator, Forge::GitHub, None)];
-    let discovery = discovery_on(&db, anonymous, || {
-        engine::forge::http::Limits::new(Arc::new(Governor::with_patience(0.05, Patience::Defer)))
-    });
+    let discovery = discovery_on(&db, anonymous, || common::deferring(0.05));
     let seed = busiest(&simulator.world);
     let run = db
         .store

@@ -37,6 +37,18 @@ async fn service(simulator: &Simulator, store: Store) -> Arc<Queries> {
     Arc::new(Queries::new(Arc::new(syncer), Bounds::default()))
 }
 
+/// What the simulator's truth says of `login` on `forge` over the days.
+fn truth_of(
+    simulator: &Simulator,
+    forge: Forge,
+    login: &str,
+    from: &str,
+    to: &str,
+) -> sim::truth::Truth {
+    let id = simulator.world.find_account(forge, login).unwrap().id;
+    sim::truth::truth(&simulator.world, id, day(from), day(to))
+}
+
 /// Opens the query until its refresh is over; returns every summary seen.
 async fn open_until_done(queries: &Arc<Queries>, hash: &QueryHash) -> Vec<Summary> {
     let mut seen = Vec::new();
@@ -151,15 +163,12 @@ async fn a_fetch_shows_its_progress_and_its_numbers_only_grow() {
     let last = seen.last().unwrap();
     assert_eq!(last.people[0].accounts[0].progress, None);
     assert_eq!(last.people[0].accounts[0].state, AccountState::Ok);
-    let truth = sim::truth::truth(
-        &simulator.world,
-        simulator
-            .world
-            .find_account(Forge::GitLab, &login)
-            .unwrap()
-            .id,
-        day("2025-07-01"),
-        day("2026-06-30"),
+    let truth = truth_of(
+        &simulator,
+        Forge::GitLab,
+        &login,
+        "2025-07-01",
+        "2026-06-30",
     );
     assert_eq!(last.total, truth.total);
     simulator.stop().await;
@@ -195,15 +204,12 @@ async fn a_failed_account_waits_for_a_retry_instead_of_refetching_on_every_open(
     queries.retry(&hash).await.unwrap().unwrap();
     let retried = open_until_done(&queries, &hash).await.pop().unwrap();
     assert_eq!(retried.people[0].accounts[0].state, AccountState::Ok);
-    let truth = sim::truth::truth(
-        &simulator.world,
-        simulator
-            .world
-            .find_account(Forge::Gerrit, &login)
-            .unwrap()
-            .id,
-        day("2026-01-01"),
-        day("2026-01-31"),
+    let truth = truth_of(
+        &simulator,
+        Forge::Gerrit,
+        &login,
+        "2026-01-01",
+        "2026-01-31",
     );
     assert_eq!(retried.total, truth.total);
     assert!(
@@ -267,14 +273,7 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
     let db = TestDb::new().await;
     let directory = Arc::new(Directory::with_limits(
         common::endpoints(&simulator),
-        || {
-            engine::forge::http::Limits::new(Arc::new(
-                engine::forge::governor::Governor::with_patience(
-                    0.25,
-                    engine::forge::governor::Patience::Defer,
-                ),
-            ))
-        },
+        || common::deferring(0.25),
     ));
     let filler = Filler::new(db.store.clone(), directory, Freshness::default());
     let queries = Arc::new(Queries::new(Arc::new(filler), Bounds::default()));
@@ -284,6 +283,14 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
         .create(&spec_of(&who, "2025-01-01", "2026-12-31"))
         .await
         .unwrap();
+    // What the queries spent of each window so far.
+    let used = || {
+        simulator.budget_usage(
+            Forge::GitLab,
+            Some(sim::server::demo_token(Forge::GitLab)),
+            "api",
+        )
+    };
     let mut put_off = 0;
     let summary = loop {
         let summary = open_until_done(&queries, &hash).await.pop().unwrap();
@@ -299,15 +306,7 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
             "{problem}"
         );
         put_off += 1;
-        assert!(
-            put_off < 30,
-            "the fill makes progress: {:?}",
-            simulator.budget_usage(
-                Forge::GitLab,
-                Some(sim::server::demo_token(Forge::GitLab)),
-                "api"
-            )
-        );
+        assert!(put_off < 30, "the fill makes progress: {:?}", used());
         tokio::time::sleep(Duration::from_secs(1)).await;
         queries.retry(&hash).await.unwrap().unwrap();
     };
@@ -315,23 +314,16 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
         put_off >= 1,
         "a busy person's two years do not fit 50 requests"
     );
-    let truth = sim::truth::truth(
-        &simulator.world,
-        simulator
-            .world
-            .find_account(Forge::GitLab, &login)
-            .unwrap()
-            .id,
-        day("2025-01-01"),
-        day("2026-12-31"),
+    let truth = truth_of(
+        &simulator,
+        Forge::GitLab,
+        &login,
+        "2025-01-01",
+        "2026-12-31",
     );
     assert_eq!(summary.total, truth.total);
     // In every window, queries left three quarters of the budget.
-    let windows = simulator.budget_usage(
-        Forge::GitLab,
-        Some(sim::server::demo_token(Forge::GitLab)),
-        "api",
-    );
+    let windows = used();
     assert!(windows.len() > 1, "{windows:?}");
     assert!(windows.iter().all(|used| *used <= 50), "{windows:?}");
     simulator.stop().await;
@@ -371,19 +363,13 @@ async fn the_budgets_a_fill_heard_of_are_kept_for_the_api_and_never_go_back() {
         );
         // What the forge's last answer said: the window's limit less what
         // the simulator counted in it.
-        let used = simulator
-            .budget_usage(
-                Forge::GitHub,
-                Some(token),
-                match budget.bucket.as_str() {
-                    "core" => "core",
-                    "search" => "search",
-                    "graphql" => "graphql",
-                    other => panic!("unexpected bucket {other}"),
-                },
-            )
+        let bucket = ["core", "search", "graphql"]
+            .into_iter()
+            .find(|b| *b == budget.bucket)
+            .unwrap();
+        let used = *simulator
+            .budget_usage(Forge::GitHub, Some(token), bucket)
             .last()
-            .copied()
             .unwrap();
         assert_eq!(
             budget.remaining,

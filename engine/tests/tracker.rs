@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use engine::accounts::{Accounts, Tokens};
 use engine::forge::directory::Directory;
-use engine::forge::governor::{Governor, Patience};
 use engine::forge::instance_of;
 use engine::jobs::{JobSettings, SyncQueue};
 use engine::secrets::Cipher;
@@ -910,9 +909,8 @@ async fn a_sync_keeps_to_its_share_of_the_budget_and_goes_on_after_the_reset() {
     let path = busiest(h.world(), Forge::GitHub, 1).remove(0);
     let user = h.member_signs_in(Forge::GitHub, &path).await;
     let id = h.subscribe(user, Forge::GitHub, &path).await;
-    let background = Directory::with_limits(common::endpoints(&h.simulator), || {
-        engine::forge::http::Limits::new(Arc::new(Governor::with_patience(0.25, Patience::Defer)))
-    });
+    let background =
+        Directory::with_limits(common::endpoints(&h.simulator), || common::deferring(0.25));
     let syncer = Arc::new(RepoSyncer::new(
         h.db.store.clone(),
         Arc::new(background),

@@ -40,15 +40,11 @@ async fn pages_allow_only_their_own_scripts_and_every_answer_forbids_framing_and
     let db = TestDb::new().await;
     let server = start(&db.url, None);
     let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", server.url)).send();
     let mut seen = Vec::new();
     for path in ["/", "/", "/no-such-page", "/discover"] {
-        let answer = http
-            .get(format!("{}{path}", server.url))
-            .send()
-            .await
-            .unwrap();
-        let headers = answer.headers().clone();
-        let policy = headers["content-security-policy"]
+        let answer = get(path).await.unwrap();
+        let policy = answer.headers()["content-security-policy"]
             .to_str()
             .unwrap()
             .to_owned();
@@ -65,11 +61,7 @@ async fn pages_allow_only_their_own_scripts_and_every_answer_forbids_framing_and
     }
     assert_ne!(seen[0], seen[1], "each render makes its own nonce");
     for path in ["/", "/api/v1/rate_limit", "/healthz", "/favicon.svg"] {
-        let answer = http
-            .get(format!("{}{path}", server.url))
-            .send()
-            .await
-            .unwrap();
+        let answer = get(path).await.unwrap();
         let header = |name: &str| answer.headers()[name].to_str().unwrap().to_owned();
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
         assert_eq!(header("x-frame-options"), "DENY", "{path}");

@@ -94,6 +94,15 @@ pub fn impatient() -> engine::forge::http::Limits {
     }
 }
 
+/// Limits that keep work to `share` of each budget and put it off at the
+/// share (as background work and what anyone may start read).
+pub fn deferring(share: f64) -> engine::forge::http::Limits {
+    engine::forge::http::Limits::new(Arc::new(Governor::with_patience(
+        share,
+        engine::forge::governor::Patience::Defer,
+    )))
+}
+
 /// `base` with `faults` on one forge.
 pub fn with_faults(base: SimConfig, forge: Forge, faults: Faults) -> SimConfig {
     SimConfig {
