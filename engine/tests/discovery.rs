@@ -573,12 +573,14 @@ async fn a_schedule_runs_once_per_period_across_processes() {
             let end = std::time::Instant::now() + period * 7 / 2;
             let mut won = Vec::new();
             while std::time::Instant::now() < end {
-                if store
+                // The database's time of each run: a client's clock after
+                // the answer would add its own scheduling delays.
+                if let Some(at) = store
                     .claim_schedule("beat", period, true, by)
                     .await
                     .unwrap()
                 {
-                    won.push(chrono::Utc::now());
+                    won.push(at);
                 }
             }
             won
@@ -594,10 +596,7 @@ async fn a_schedule_runs_once_per_period_across_processes() {
     );
     for pair in runs.windows(2) {
         let gap = pair[1] - pair[0];
-        assert!(
-            gap >= chrono::Duration::milliseconds(900),
-            "two runs {gap} apart"
-        );
+        assert!(gap >= chrono::Duration::seconds(1), "two runs {gap} apart");
     }
     let schedules = db.store.schedules().await.unwrap();
     assert_eq!(schedules.len(), 1);

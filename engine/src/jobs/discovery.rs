@@ -194,6 +194,7 @@ impl DiscoveryQueue {
                 .store
                 .claim_schedule(DISCOVERY_SCHEDULE, every, false, process)
                 .await?
+                .is_some()
         {
             let request = TaskRequest::DiscoveryScraper {
                 forge: Forge::GitHub,

@@ -240,15 +240,17 @@ impl Store {
 
     /// Runs `name` now if its period is due, across every process on the
     /// database: the one `UPDATE` that moves `next_at` on decides which
-    /// process runs it. Answers whether this one does. A schedule seen for
-    /// the first time is due at once with `at_once`, else a period later.
+    /// process runs it. Answers the database's time of the run when this
+    /// one claimed it (the clock that spaces the runs), else `None`. A
+    /// schedule seen for the first time is due at once with `at_once`,
+    /// else a period later.
     pub async fn claim_schedule(
         &self,
         name: &str,
         every: std::time::Duration,
         at_once: bool,
         by: &str,
-    ) -> Result<bool> {
+    ) -> Result<Option<DateTime<Utc>>> {
         let secs = bigint(every.as_secs().max(1))?;
         sqlx::query(
             "INSERT INTO schedules (name, every_secs, next_at)
@@ -261,17 +263,17 @@ impl Store {
         .bind(at_once)
         .execute(self.pool())
         .await?;
-        let claimed: Option<i64> = sqlx::query_scalar(
+        let claimed = sqlx::query_scalar(
             "UPDATE schedules SET next_at = now() + make_interval(secs => every_secs),
                  last_run_at = now(), last_run_by = $2, runs = runs + 1
              WHERE name = $1 AND next_at <= now()
-             RETURNING runs",
+             RETURNING last_run_at",
         )
         .bind(name)
         .bind(by)
         .fetch_optional(self.pool())
         .await?;
-        Ok(claimed.is_some())
+        Ok(claimed)
     }
 
     pub async fn schedules(&self) -> Result<Vec<Schedule>> {
