@@ -70,6 +70,9 @@ async fn a_query_tallies_the_truth_and_lists_it_in_stable_pages() {
     );
     let (hash, spec) = saved_and_filled(&db, &syncer, &spec).await;
     let summary = queries::summary(&db.store, &hash, &spec).await.unwrap();
+    // Every day fetched; the forge's missing account has none to fetch.
+    assert!(summary.complete(), "{summary:?}");
+    assert_eq!(summary.people[1].accounts[0].state, AccountState::NotFound);
 
     let truth_total = |forge, login: &str| {
         let account = world.find_account(forge, login).unwrap();
@@ -250,6 +253,7 @@ async fn the_graphs_count_the_truth() {
     let (hash, spec) = saved_and_filled(&db, &syncer, &spec).await;
     let summary = queries::summary(&db.store, &hash, &spec).await.unwrap();
     let activity = queries::activity(&db.store, &hash, &spec).await.unwrap();
+    assert!(activity.complete(), "{:?}", activity.unfetched);
 
     let truth = |forge, login: &str| {
         let account = world.find_account(forge, login).unwrap();

@@ -11,15 +11,18 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use common::{account, day, people, set_faults, spec, with_faults, world};
 use engine::forge::directory::Directory;
 use engine::queries::fill::{Filler, Freshness};
 use engine::queries::{Bounds, Queries};
 use engine::store::Store;
 use engine::store::testing::TestDb;
+use model::activity::Activity;
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
-use model::query::{AccountSpec, AccountState, QueryHash, QuerySpec, Summary};
+use model::period::Period;
+use model::query::{AccountSpec, AccountState, QueryHash, QuerySpec, Summary, UnfetchedDays};
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 
@@ -258,6 +261,34 @@ async fn a_store_error_while_fetching_leaves_the_account_failed_not_ok() {
     simulator.stop().await;
 }
 
+/// Coverage travels with the numbers: the days the summary says are
+/// missing are exactly those the graphs mark, each other day counts the
+/// truth, and a period's items name who misses days in it.
+fn assert_fetched_days_are_the_truth(
+    summary: &Summary,
+    activity: &Activity,
+    truth: &sim::truth::Truth,
+) {
+    let runs = activity.unfetched_runs(Some(0));
+    let missing: Vec<NaiveDate> = runs
+        .iter()
+        .flat_map(|&(first, last)| first.iter_days().take_while(move |d| *d <= last))
+        .collect();
+    let account = &summary.people[0].accounts[0];
+    assert_eq!(account.unfetched_days as usize, missing.len(), "{runs:?}");
+    let counted = activity.day_totals(Some(0));
+    for day in activity.from.iter_days().take_while(|d| *d <= activity.to) {
+        if !missing.contains(&day) {
+            let truth = truth.by_day.get(&day).copied().unwrap_or(0);
+            assert_eq!(counted.get(&day).copied().unwrap_or(0), truth, "{day}");
+        }
+    }
+    if let Some(&(first, last)) = runs.first() {
+        let days = u32::try_from((last - first).num_days() + 1).unwrap();
+        assert_eq!(activity.unfetched_between(first, last), vec![(0, days)]);
+    }
+}
+
 #[tokio::test]
 async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renews() {
     // GitLab's 200 requests a 3-second window, of which queries (what
@@ -291,9 +322,18 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
             "api",
         )
     };
+    let truth = truth_of(
+        &simulator,
+        Forge::GitLab,
+        &login,
+        "2025-01-01",
+        "2026-12-31",
+    );
     let mut put_off = 0;
     let summary = loop {
         let summary = open_until_done(&queries, &hash).await.pop().unwrap();
+        let activity = queries.activity(&hash).await.unwrap().unwrap();
+        assert_fetched_days_are_the_truth(&summary, &activity, &truth);
         let state = &summary.people[0].accounts[0];
         if state.state == AccountState::Ok {
             break summary;
@@ -305,6 +345,21 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
             problem.contains("share of the forge's rate limit"),
             "{problem}"
         );
+        assert!(!summary.complete() && !activity.complete());
+        // A day it misses says so, and whose.
+        let (missing, _) = activity.unfetched_runs(Some(0))[0];
+        let items = queries
+            .period(&hash, Period::Day(missing), None, 10)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            items.unfetched,
+            vec![UnfetchedDays {
+                person: login.clone(),
+                days: 1
+            }]
+        );
         put_off += 1;
         assert!(put_off < 30, "the fill makes progress: {:?}", used());
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -314,13 +369,7 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
         put_off >= 1,
         "a busy person's two years do not fit 50 requests"
     );
-    let truth = truth_of(
-        &simulator,
-        Forge::GitLab,
-        &login,
-        "2025-01-01",
-        "2026-12-31",
-    );
+    assert!(summary.complete());
     assert_eq!(summary.total, truth.total);
     // In every window, queries left three quarters of the budget.
     let windows = used();

@@ -22,6 +22,20 @@ pub struct Activity {
     pub series: Vec<DaySeries>,
     /// Most items first.
     pub repositories: Vec<RepositoryCount>,
+    /// The days each person's counts are missing on, because one of their
+    /// accounts is not fetched for them (not yet, or its forge failed).
+    /// Those days count what is known so far, never a full zero.
+    pub unfetched: Vec<Unfetched>,
+}
+
+/// Days one person's counts are incomplete on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unfetched {
+    /// Index into [`Activity::people`].
+    pub person: usize,
+    /// Inclusive runs `(first, last)` of days after `from`, in order,
+    /// neither overlapping nor touching.
+    pub days: Vec<(u32, u32)>,
 }
 
 /// The days with items of one person's kind of contribution on one forge.
@@ -103,7 +117,94 @@ impl Activity {
             people,
             series,
             repositories,
+            unfetched: Vec::new(),
         }
+    }
+
+    /// Marks the days (inclusive runs, in any order, possibly overlapping
+    /// when a person has several accounts) on which a person's counts are
+    /// incomplete. Days outside the range are ignored.
+    #[must_use]
+    pub fn with_unfetched(
+        mut self,
+        runs: impl IntoIterator<Item = (usize, NaiveDate, NaiveDate)>,
+    ) -> Self {
+        let mut by_person: BTreeMap<usize, Vec<(u32, u32)>> = BTreeMap::new();
+        for (person, first, last) in runs {
+            let (first, last) = (first.max(self.from), last.min(self.to));
+            if first <= last {
+                by_person
+                    .entry(person)
+                    .or_default()
+                    .push((self.offset(first), self.offset(last)));
+            }
+        }
+        self.unfetched = by_person
+            .into_iter()
+            .map(|(person, runs)| Unfetched {
+                person,
+                days: merged(runs),
+            })
+            .collect();
+        self
+    }
+
+    fn offset(&self, day: NaiveDate) -> u32 {
+        u32::try_from((day - self.from).num_days()).unwrap_or(u32::MAX)
+    }
+
+    /// Whether every count is complete: no day of anyone is unfetched.
+    pub fn complete(&self) -> bool {
+        self.unfetched.iter().all(|u| u.days.is_empty())
+    }
+
+    /// The days whose counts are incomplete for one person or (`None`)
+    /// anyone, as inclusive runs of dates in order.
+    pub fn unfetched_runs(&self, person: Option<usize>) -> Vec<(NaiveDate, NaiveDate)> {
+        let runs = self
+            .unfetched
+            .iter()
+            .filter(|u| person.is_none_or(|p| p == u.person))
+            .flat_map(|u| u.days.iter().copied())
+            .collect();
+        merged(runs)
+            .into_iter()
+            .map(|(first, last)| (self.day(first), self.day(last)))
+            .collect()
+    }
+
+    /// How many days from `first` to `last` (inclusive) each person's
+    /// counts are incomplete on, for the people with any.
+    pub fn unfetched_between(&self, first: NaiveDate, last: NaiveDate) -> Vec<(usize, u32)> {
+        (0..self.people.len())
+            .filter_map(|person| {
+                let days: i64 = self
+                    .unfetched_runs(Some(person))
+                    .into_iter()
+                    .map(|(a, b)| (b.min(last) - a.max(first)).num_days() + 1)
+                    .filter(|n| *n > 0)
+                    .sum();
+                (days > 0).then(|| (person, u32::try_from(days).unwrap_or(u32::MAX)))
+            })
+            .collect()
+    }
+
+    /// Days with incomplete counts per week (in [`Activity::weeks`] order),
+    /// for one person or (`None`) anyone.
+    pub fn unfetched_by_week(&self, person: Option<usize>) -> Vec<u32> {
+        let first = monday_of(self.from);
+        let mut weeks = vec![0; self.weeks().len()];
+        for (a, b) in self.unfetched_runs(person) {
+            let mut day = a;
+            while day <= b {
+                let week = usize::try_from((day - first).num_days() / 7).unwrap_or(0);
+                if let Some(days) = weeks.get_mut(week) {
+                    *days += 1;
+                }
+                day += Duration::days(1);
+            }
+        }
+        weeks
     }
 
     fn day(&self, offset: u32) -> NaiveDate {
@@ -209,6 +310,19 @@ impl Activity {
         };
         (top, others)
     }
+}
+
+/// Inclusive runs sorted, with overlapping and touching ones joined.
+fn merged(mut runs: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    runs.sort_unstable();
+    let mut joined: Vec<(u32, u32)> = Vec::with_capacity(runs.len());
+    for (first, last) in runs {
+        match joined.last_mut() {
+            Some((_, end)) if first <= end.saturating_add(1) => *end = (*end).max(last),
+            _ => joined.push((first, last)),
+        }
+    }
+    joined
 }
 
 #[cfg(test)]
@@ -318,6 +432,85 @@ mod tests {
             }
         );
         assert_eq!(a.top_repositories(10).1, Others::default());
+    }
+
+    #[test]
+    fn unfetched_days_join_across_accounts_and_stay_in_the_range() {
+        let a = activity().with_unfetched([
+            // Two accounts of Ann's: overlapping and touching runs join.
+            (0, day("2026-01-02"), day("2026-01-04")),
+            (0, day("2026-01-03"), day("2026-01-05")),
+            (0, day("2026-01-06"), day("2026-01-06")),
+            // Bo: one day before the range is cut off.
+            (1, day("2025-12-29"), day("2025-12-31")),
+            (1, day("2026-01-12"), day("2026-01-20")),
+        ]);
+        assert!(!a.complete());
+        assert!(activity().complete());
+        assert_eq!(
+            a.unfetched_runs(Some(0)),
+            vec![(day("2026-01-02"), day("2026-01-06"))]
+        );
+        assert_eq!(
+            a.unfetched_runs(None),
+            vec![
+                (day("2025-12-30"), day("2025-12-31")),
+                (day("2026-01-02"), day("2026-01-06")),
+                (day("2026-01-12"), day("2026-01-12")),
+            ]
+        );
+        assert!(a.unfetched_runs(Some(2)).is_empty());
+        // Weeks of 2025-12-29, 2026-01-05 and 2026-01-12.
+        assert_eq!(a.unfetched_by_week(None), vec![5, 2, 1]);
+        assert_eq!(a.unfetched_by_week(Some(1)), vec![2, 0, 1]);
+        assert_eq!(
+            a.unfetched_between(day("2026-01-05"), day("2026-01-12")),
+            vec![(0, 2), (1, 1)]
+        );
+        assert!(
+            a.unfetched_between(day("2026-01-07"), day("2026-01-11"))
+                .is_empty()
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        /// Joined runs hold exactly the days of the runs given, per week too.
+        #[test]
+        fn unfetched_runs_hold_exactly_the_days_given(
+            runs in proptest::collection::vec((0usize..3, 0i64..40, 0i64..12), 0..8)
+        ) {
+            let from = day("2025-12-30");
+            let to = day("2026-01-29");
+            let runs: Vec<_> = runs
+                .into_iter()
+                .map(|(p, start, len)| {
+                    let first = from + Duration::days(start - 5);
+                    (p, first, first + Duration::days(len))
+                })
+                .collect();
+            let a = Activity::gather(from, to, vec!["A".into(), "B".into(), "C".into()], [], vec![])
+                .with_unfetched(runs.clone());
+            let given: std::collections::BTreeSet<NaiveDate> = runs
+                .iter()
+                .flat_map(|&(_, first, last)| first.iter_days().take_while(move |d| *d <= last))
+                .filter(|d| (from..=to).contains(d))
+                .collect();
+            let joined = a.unfetched_runs(None);
+            let held: std::collections::BTreeSet<NaiveDate> = joined
+                .iter()
+                .flat_map(|&(first, last)| first.iter_days().take_while(move |d| *d <= last))
+                .collect();
+            proptest::prop_assert_eq!(&held, &given);
+            // Neither overlapping nor touching.
+            for pair in joined.windows(2) {
+                proptest::prop_assert!(pair[0].1 + Duration::days(1) < pair[1].0);
+            }
+            let weekly: u32 = a.unfetched_by_week(None).iter().sum();
+            proptest::prop_assert_eq!(weekly as usize, given.len());
+            proptest::prop_assert_eq!(a.complete(), given.is_empty());
+        }
     }
 
     #[test]

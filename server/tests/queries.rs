@@ -27,18 +27,10 @@ async fn get(url: &str) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-#[tokio::test]
-async fn a_query_posted_without_javascript_reads_the_truth() {
-    let simulator = common::simulator(77, 40).await;
-    let world = &simulator.world;
-    let account = common::busiest_on_github(world);
-    let db = TestDb::new().await;
-    let server = common::start(
-        &db.url,
-        Some((simulator.url(Forge::GitHub).unwrap(), "sim_server_test")),
-    );
-
-    let (_, home) = get(&server.url).await;
+/// Posts the query form as a browser without JavaScript does; answers the
+/// query's address the server redirects to.
+async fn post_query(base: &str, form: &[(&str, String)]) -> String {
+    let (_, home) = get(base).await;
     let action = home
         .split("action=\"")
         .nth(1)
@@ -46,21 +38,13 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
         .unwrap()
         .to_owned();
     assert!(action.contains("create_query"), "{action}");
-    let form = serde_urlencoded::to_string([
-        ("people", format!("Busy = github:{}", account.username)),
-        ("from", "2026-01-01".into()),
-        ("to", "2026-06-30".into()),
-        ("kinds[2]", "pull_request_merged".into()),
-        ("kinds[0]", "commit".into()),
-    ])
-    .unwrap();
     let posted = client()
-        .post(format!("{}{action}", server.url))
+        .post(format!("{base}{action}"))
         .header("content-type", "application/x-www-form-urlencoded")
         // What a browser sends when it submits a form without JavaScript.
         .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", &server.url)
-        .body(form)
+        .header("referer", base)
+        .body(serde_urlencoded::to_string(form).unwrap())
         .send()
         .await
         .unwrap();
@@ -75,27 +59,73 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
         posted.text().await.unwrap()
     );
     let location = location.unwrap();
-    let hash = location.strip_prefix("/q/").unwrap().to_owned();
-    assert!(model::query::is_hash(&hash), "{location}");
+    assert!(
+        model::query::is_hash(location.strip_prefix("/q/").unwrap()),
+        "{location}"
+    );
+    location
+}
 
-    // The page is served at once and fills in as the forge is read.
-    let page_url = format!("{}{location}", server.url);
-    let mut html = String::new();
-    for _ in 0..60 {
-        let (status, body) = get(&page_url).await;
+/// The query page once its fetch is over.
+async fn filled(page_url: &str) -> String {
+    for _ in 0..240 {
+        let (status, body) = get(page_url).await;
         assert_eq!(status, 200);
-        html = body;
-        if !html.contains("Fetching from the forges") {
-            break;
+        if !body.contains("Fetching from the forges") {
+            return body;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    panic!("{page_url} was still fetching after a minute");
+}
+
+/// The retry button's form, posted without JavaScript.
+async fn retry(base: &str, page_url: &str, hash: &str) -> reqwest::Response {
+    client()
+        .post(format!("{base}/api/retry_query"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", page_url)
+        .body(serde_urlencoded::to_string([("hash", hash)]).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_query_posted_without_javascript_reads_the_truth() {
+    let simulator = common::simulator(77, 40).await;
+    let world = &simulator.world;
+    let account = common::busiest_on_github(world);
+    let db = TestDb::new().await;
+    let server = common::start(
+        &db.url,
+        Some((simulator.url(Forge::GitHub).unwrap(), "sim_server_test")),
+    );
+
+    let location = post_query(
+        &server.url,
+        &[
+            ("people", format!("Busy = github:{}", account.username)),
+            ("from", "2026-01-01".into()),
+            ("to", "2026-06-30".into()),
+            ("kinds[2]", "pull_request_merged".into()),
+            ("kinds[0]", "commit".into()),
+        ],
+    )
+    .await;
+    let hash = location.strip_prefix("/q/").unwrap().to_owned();
+
+    // The page is served at once and fills in as the forge is read.
+    let page_url = format!("{}{location}", server.url);
+    let html = filled(&page_url).await;
     let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let truth = sim::truth::truth(world, account.id, day("2026-01-01"), day("2026-06-30"));
     let kind = |k| truth.by_kind.get(&k).copied().unwrap_or(0);
     let expected = kind(sim::truth::Kind::Commit) + kind(sim::truth::Kind::PullRequestMerged);
     assert!(expected > 0);
     assert_eq!(common::number(&html, "total"), expected, "{html}");
+    assert!(!html.contains("at least"), "every day is fetched: {html}");
 
     // The graphs' cards come with the page; ECharts is only preloaded for
     // it, never for the home page, and never from elsewhere.
@@ -135,19 +165,74 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
     }
 
     // The retry button's form goes back to the query; an unknown one is 404.
-    let retry = |hash: String| {
-        client()
-            .post(format!("{}/api/retry_query", server.url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("referer", &page_url)
-            .body(serde_urlencoded::to_string([("hash", hash)]).unwrap())
-            .send()
-    };
-    let retried = retry(hash.clone()).await.unwrap();
+    let retried = retry(&server.url, &page_url, &hash).await;
     assert!(retried.status().is_redirection(), "{}", retried.status());
     assert_eq!(retried.headers()["location"], location.as_str());
-    let unknown = retry("AAAAAAAAAAA".into()).await.unwrap();
+    let unknown = retry(&server.url, &page_url, "AAAAAAAAAAA").await;
     assert_eq!(unknown.status(), 404);
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn days_a_failed_forge_did_not_give_are_shown_missing_until_a_retry_fills_them() {
+    let simulator = common::simulator(78, 20).await;
+    let world = &simulator.world;
+    let account = common::busiest_on_github(world);
+    let github = simulator.url(Forge::GitHub).unwrap().to_owned();
+    let faults = |faults: serde_json::Value| {
+        let url = format!("{github}/_sim/faults");
+        async move {
+            let put = reqwest::Client::new().put(url).json(&faults).send().await;
+            assert!(put.unwrap().status().is_success());
+        }
+    };
+    faults(serde_json::json!({ "error_rate": 1.0 })).await;
+    let db = TestDb::new().await;
+    let server = common::start(&db.url, Some((&github, "sim_server_test")));
+    let location = post_query(
+        &server.url,
+        &[
+            ("people", format!("github:{}", account.username)),
+            ("from", "2026-01-01".into()),
+            ("to", "2026-03-31".into()),
+        ],
+    )
+    .await;
+    let page_url = format!("{}{location}", server.url);
+
+    // Every request failed: not one day is fetched, and the page says so
+    // beside every number instead of showing a zero.
+    let html = filled(&page_url).await;
+    assert!(html.contains("failed: "), "{html}");
+    assert!(html.contains("0 so far, 90 days not fetched"), "{html}");
+    assert!(html.contains("at least "), "{html}");
+    assert!(html.contains("missing, not zero"), "{html}");
+    let (_, day_html) = get(&format!("{page_url}/day/2026-02-02")).await;
+    assert!(
+        day_html.contains("data-testid=\"period-unfetched\""),
+        "{day_html}"
+    );
+    assert!(day_html.contains("1 of 1 days"), "{day_html}");
+
+    // The forge is back: a retry fills every day, and the numbers are whole.
+    faults(serde_json::json!({})).await;
+    let hash = location.strip_prefix("/q/").unwrap();
+    assert!(
+        retry(&server.url, &page_url, hash)
+            .await
+            .status()
+            .is_redirection()
+    );
+    let html = filled(&page_url).await;
+    let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let truth = sim::truth::truth(world, account.id, day("2026-01-01"), day("2026-03-31"));
+    assert!(truth.total > 0);
+    assert_eq!(common::number(&html, "total"), truth.total, "{html}");
+    assert!(
+        !html.contains("at least") && !html.contains("not fetched"),
+        "{html}"
+    );
+    let (_, day_html) = get(&format!("{page_url}/day/2026-02-02")).await;
+    assert!(!day_html.contains("period-unfetched"), "{day_html}");
     simulator.stop().await;
 }

@@ -98,7 +98,7 @@ fn progress_note(progress: &FetchProgress, items: u64) -> String {
 
 fn account_view(account: AccountSummary) -> impl IntoView {
     let state = account.state;
-    let note = match (&account.progress, state) {
+    let mut note = match (&account.progress, state) {
         (Some(progress), _) => progress_note(progress, account.total),
         (None, AccountState::NotFound) => "not found".to_owned(),
         (None, AccountState::Failed) => {
@@ -107,6 +107,12 @@ fn account_view(account: AccountSummary) -> impl IntoView {
         (None, AccountState::Unknown) => "waiting to be fetched…".to_owned(),
         (None, AccountState::Ok) => account.total.to_string(),
     };
+    if account.progress.is_none() && !account.complete() && state != AccountState::Unknown {
+        note.push_str(&format!(
+            "; {} so far, {} days not fetched",
+            account.total, account.unfetched_days
+        ));
+    }
     let class = if account.progress.is_some() {
         "account account--fetching".to_owned()
     } else {
@@ -150,11 +156,14 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
     let kinds: Vec<_> = summary.by_kind.clone();
     let edit_spec = summary.spec.clone();
     let hash = summary.hash.to_string();
-    let any_failed = summary
-        .people
-        .iter()
-        .flat_map(|p| &p.accounts)
-        .any(|a| a.state == AccountState::Failed && a.progress.is_none());
+    // Failed, or missing days with no fetch under way to bring them.
+    let any_failed = !summary.fetching
+        && summary
+            .people
+            .iter()
+            .flat_map(|p| &p.accounts)
+            .any(|a| a.state == AccountState::Failed || !a.complete());
+    let complete = summary.complete();
     view! {
         <Title text=title.clone() />
         <Meta name="description" content=description />
@@ -170,6 +179,7 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
                     }
                 })}
             <p class="total">
+                {at_least(complete)}
                 <strong class="total__number" data-testid="total">{summary.total}</strong>
                 " contributions"
             </p>
@@ -182,7 +192,7 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
             {any_failed.then(|| {
                 view! {
                     <div class="failure" role="alert">
-                        <p>"Some accounts could not be fetched; their numbers are missing, not zero."</p>
+                        <p>"Some accounts are not fetched for every day; their numbers count what is fetched, and the missing days are missing, not zero."</p>
                         <RetryButton hash=hash.clone() />
                     </div>
                 }
@@ -200,6 +210,7 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
                         .people
                         .into_iter()
                         .map(|person| {
+                            let complete = person.complete();
                             view! {
                                 <tr>
                                     <th scope="row">{person.name}</th>
@@ -208,7 +219,7 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
                                             {person.accounts.into_iter().map(account_view).collect_view()}
                                         </ul>
                                     </td>
-                                    <td class="num">{person.total}</td>
+                                    <td class="num">{at_least(complete)}{person.total}</td>
                                 </tr>
                             }
                         })
@@ -217,6 +228,36 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
             </table>
         </section>
     }
+}
+
+/// "at least" before a number that misses days: a floor, not the count.
+fn at_least(complete: bool) -> impl IntoView {
+    (!complete).then(|| {
+        view! {
+            <span class="at-least" title="Some days are not fetched: this counts what is fetched so far">
+                "at least "
+            </span>
+        }
+    })
+}
+
+/// Who misses days of a period, and how many: its count is a floor then.
+fn unfetched_note(items: &PeriodItems) -> Option<impl IntoView + use<>> {
+    if items.unfetched.is_empty() {
+        return None;
+    }
+    let days = (items.last - items.first).num_days() + 1;
+    let people = items
+        .unfetched
+        .iter()
+        .map(|u| format!("{} ({} of {days} days)", u.person, u.days))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(view! {
+        <p class="failure" role="status" data-testid="period-unfetched">
+            {format!("Not fetched for {people}: the count is what is fetched so far, not the whole.")}
+        </p>
+    })
 }
 
 /// One contribution in the list.
@@ -313,14 +354,17 @@ pub fn PeriodPage() -> impl IntoView {
                     .map(|result| match result {
                         Ok(items) => {
                             let heading = period_heading(&period(), &items);
+                            let note = unfetched_note(&items);
                             view! {
                                 <Title text=format!("{heading} · {}", hash()) />
                                 <p><A href=format!("/q/{}", hash())>"← Back to the query"</A></p>
                                 <h1 class="query-title">{heading}</h1>
                                 <p class="total">
+                                    {at_least(note.is_none())}
                                     <strong data-testid="period-total">{items.total}</strong>
                                     " contributions (UTC days)"
                                 </p>
+                                {note}
                                 <ContributionList hash=hash() page=items.page />
                             }
                                 .into_any()

@@ -26,7 +26,7 @@ use model::query::{
 use crate::error::{Error, Result};
 use crate::queries::fill::{Filler, Outcome};
 use crate::store::contributions::{
-    Cursor, DayTally, Filters, IdentityId, KnownIdentity, RepositoryTally,
+    Cursor, DayTally, Filters, IdentityId, KnownIdentity, RepositoryTally, UnfetchedRun,
 };
 use crate::store::{Store, bigint};
 
@@ -92,6 +92,23 @@ async fn members(store: &Store, spec: &QuerySpec) -> Result<Vec<Member>> {
     Ok(members)
 }
 
+impl Member {
+    /// The days of the query this account's counts miss: all of them
+    /// before its first fetch, none when the forge has no such account
+    /// (nothing to fetch), else those never fetched.
+    fn unfetched(&self, spec: &QuerySpec, runs: &[UnfetchedRun]) -> Vec<(NaiveDate, NaiveDate)> {
+        match &self.known {
+            None => vec![(spec.from, spec.to)],
+            Some(known) if known.state == AccountState::NotFound => Vec::new(),
+            Some(known) => runs
+                .iter()
+                .filter(|run| run.identity == known.id)
+                .map(|run| (run.first, run.last))
+                .collect(),
+        }
+    }
+}
+
 fn ids(members: &[Member]) -> Vec<IdentityId> {
     members
         .iter()
@@ -129,6 +146,7 @@ pub(crate) async fn read(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> R
     let counts = store
         .counts(&ids(&members), spec.from, spec.to, &Filters::of(spec))
         .await?;
+    let counts_unfetched = counts.unfetched;
     let mut days_of: HashMap<IdentityId, Vec<&DayTally>> = HashMap::new();
     for tally in &counts.days {
         days_of.entry(tally.identity).or_default().push(tally);
@@ -136,6 +154,7 @@ pub(crate) async fn read(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> R
     let mut overall: BTreeMap<ContributionKind, u64> = BTreeMap::new();
     let mut people: Vec<PersonSummary> = Vec::new();
     let mut day_counts = Vec::new();
+    let mut unfetched = Vec::new();
     for (index, person) in spec.people.iter().enumerate() {
         let mut person_counts: BTreeMap<ContributionKind, u64> = BTreeMap::new();
         let mut accounts = Vec::new();
@@ -161,6 +180,12 @@ pub(crate) async fn read(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> R
                 .map_or((AccountState::Unknown, None), |k| {
                     (k.state, k.problem.clone())
                 });
+            let runs = member.unfetched(spec, &counts_unfetched);
+            let unfetched_days = runs
+                .iter()
+                .map(|(first, last)| (*last - *first).num_days() + 1)
+                .sum::<i64>();
+            unfetched.extend(runs.into_iter().map(|(first, last)| (index, first, last)));
             let (by_kind, total) = sorted(counts);
             accounts.push(AccountSummary {
                 account: member.account.clone(),
@@ -169,6 +194,7 @@ pub(crate) async fn read(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> R
                 progress: None,
                 by_kind,
                 total,
+                unfetched_days: u32::try_from(unfetched_days).unwrap_or(u32::MAX),
             });
         }
         let (by_kind, total) = sorted(person_counts);
@@ -185,7 +211,8 @@ pub(crate) async fn read(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> R
         people.iter().map(|p| p.name.clone()).collect(),
         day_counts,
         repository_counts(&members, counts.repositories),
-    );
+    )
+    .with_unfetched(unfetched);
     let (by_kind, total) = sorted(overall);
     let summary = Summary {
         hash: hash.clone(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use model::activity::Activity;
 use model::period::Period;
-use model::query::{ContributionPage, PeriodItems, QueryHash, QuerySpec, Summary};
+use model::query::{ContributionPage, PeriodItems, QueryHash, QuerySpec, Summary, UnfetchedDays};
 
 use super::answers::Answers;
 use super::{Bounds, Reading, page, period, read, refresh};
@@ -164,16 +164,22 @@ impl Queries {
         let Some((first, last)) = on.within(spec.from, spec.to) else {
             return Ok(None);
         };
-        let total = self
-            .reading(hash, &spec)
-            .await?
-            .activity
-            .total_between(first, last);
+        let activity = self.reading(hash, &spec).await?.activity;
+        let total = activity.total_between(first, last);
+        let unfetched = activity
+            .unfetched_between(first, last)
+            .into_iter()
+            .map(|(person, days)| UnfetchedDays {
+                person: activity.people[person].clone(),
+                days,
+            })
+            .collect();
         let page = self.list(hash, Some(on), after, limit).await?;
         Ok(page.map(|page| PeriodItems {
             first,
             last,
             total,
+            unfetched,
             page,
         }))
     }

@@ -64,6 +64,16 @@ pub struct RepositoryTally {
 pub struct Counts {
     pub days: Vec<DayTally>,
     pub repositories: Vec<RepositoryTally>,
+    /// The days of each identity never fetched, as runs.
+    pub unfetched: Vec<UnfetchedRun>,
+}
+
+/// Consecutive days of one identity never fetched (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnfetchedRun {
+    pub identity: IdentityId,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
 }
 
 /// The item filters of a query, as SQL parameters.
@@ -460,8 +470,13 @@ impl Store {
                 count: row.get("n"),
             })
             .collect();
+        let unfetched = unfetched_runs(&mut tx, identities, from, to).await?;
         tx.commit().await?;
-        Ok(Counts { days, repositories })
+        Ok(Counts {
+            days,
+            repositories,
+            unfetched,
+        })
     }
 
     /// One page of the newest-first list, after `cursor` when given.
@@ -501,6 +516,40 @@ impl Store {
             .await?;
         Ok(rows.into_iter().filter_map(stored).collect())
     }
+}
+
+/// The days of `from..=to` with no coverage row, per identity, as runs: a
+/// day minus its rank among the missing days is constant along a run.
+async fn unfetched_runs(
+    tx: &mut sqlx::PgConnection,
+    identities: &[IdentityId],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<UnfetchedRun>> {
+    let rows = sqlx::query(
+        "SELECT id, min(day) AS first, max(day) AS last FROM (
+             SELECT q.id, d::date AS day,
+                    d::date - (row_number() OVER (PARTITION BY q.id ORDER BY d))::int AS run
+             FROM unnest($1::bigint[]) AS q(id)
+             CROSS JOIN generate_series($2::date, $3::date, interval '1 day') AS d
+             LEFT JOIN coverage c ON c.identity_id = q.id AND c.day = d::date
+             WHERE c.day IS NULL
+         ) missing
+         GROUP BY id, run ORDER BY id, first",
+    )
+    .bind(identities)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| UnfetchedRun {
+            identity: row.get("id"),
+            first: row.get("first"),
+            last: row.get("last"),
+        })
+        .collect())
 }
 
 fn stored(row: sqlx::postgres::PgRow) -> Option<Stored> {

@@ -59,6 +59,17 @@ pub struct AccountSummary {
     pub progress: Option<FetchProgress>,
     pub by_kind: Vec<(ContributionKind, u64)>,
     pub total: u64,
+    /// Days of the range not fetched for this account (not yet, or its
+    /// forge failed): its counts are at least these, not exact.
+    pub unfetched_days: u32,
+}
+
+impl AccountSummary {
+    /// Whether the counts are exact: every day of the range is fetched (an
+    /// account the forge does not have has nothing to fetch).
+    pub fn complete(&self) -> bool {
+        self.unfetched_days == 0
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +78,13 @@ pub struct PersonSummary {
     pub accounts: Vec<AccountSummary>,
     pub by_kind: Vec<(ContributionKind, u64)>,
     pub total: u64,
+}
+
+impl PersonSummary {
+    /// Whether the person's counts are exact.
+    pub fn complete(&self) -> bool {
+        self.accounts.iter().all(AccountSummary::complete)
+    }
 }
 
 /// The tallies of a query: per person and account, and overall, by kind.
@@ -79,6 +97,13 @@ pub struct Summary {
     pub people: Vec<PersonSummary>,
     pub by_kind: Vec<(ContributionKind, u64)>,
     pub total: u64,
+}
+
+impl Summary {
+    /// Whether every count is exact: no account misses a day.
+    pub fn complete(&self) -> bool {
+        self.people.iter().all(PersonSummary::complete)
+    }
 }
 
 /// One item of the list, with the person it counts for.
@@ -96,8 +121,18 @@ pub struct PeriodItems {
     /// The period's days inside the query's range, inclusive.
     pub first: NaiveDate,
     pub last: NaiveDate,
+    /// At least this many: exact only when `unfetched` is empty.
     pub total: u64,
+    /// The people whose counts miss days of the period.
+    pub unfetched: Vec<UnfetchedDays>,
     pub page: ContributionPage,
+}
+
+/// How many days of a period a person's counts miss.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfetchedDays {
+    pub person: String,
+    pub days: u32,
 }
 
 /// A page of the newest-first list; `next` continues it.

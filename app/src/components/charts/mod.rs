@@ -259,6 +259,7 @@ fn CalendarCard(hash: Signal<String>, data: Memo<Option<Activity>>) -> impl Into
                 <TableToggle shown=table controls="calendar-table" />
             </header>
             <p class="muted graph-card__hint">"Pick a day to see its contributions."</p>
+            {move || data.with(|a| a.as_ref().and_then(tables::unfetched))}
             {move || data.with(Option::is_none).then(|| view! { <div class="graph graph--pending calendar-box" aria-hidden="true"></div> })}
             <For each=years key=|year| *year let:year>
                 <div class="graph-scroll">

@@ -24,6 +24,10 @@ pub const TEXT: &str = "#8a8f98";
 pub const CELL: u32 = 16;
 /// How many repositories the bar chart names.
 pub const TOP_REPOSITORIES: usize = 10;
+/// Days not fetched: a dashed grey ghost, unlike any count's colour.
+const UNFETCHED: &str = "rgba(140,140,140,0.45)";
+/// How a count that misses days is drawn: faded, since it is a floor.
+const PARTIAL_OPACITY: f64 = 0.45;
 
 /// One colour per kind, so a kind keeps its colour whatever the filters show.
 fn kind_color(kind: ContributionKind) -> &'static str {
@@ -131,7 +135,50 @@ pub fn calendar(activity: &Activity, person: Option<usize>, year: i32) -> Value 
     option["calendar"]["splitLine"] = json!({ "lineStyle": { "color": "rgba(128,128,128,0.6)" } });
     option["visualMap"][0]["text"] = json!([busiest.to_string(), "1"]);
     option["visualMap"][0]["textStyle"] = json!({ "color": TEXT });
+    mark_unfetched_days(&mut option, activity, person, (first, last));
     option
+}
+
+/// Draws the days whose counts miss an account over the calendar, so a
+/// day not fetched never passes for a day without items; its count so far
+/// is in the tooltip.
+fn mark_unfetched_days(
+    option: &mut Value,
+    activity: &Activity,
+    person: Option<usize>,
+    (first, last): (NaiveDate, NaiveDate),
+) {
+    let totals = activity.day_totals(person);
+    let days: Vec<Value> = activity
+        .unfetched_runs(person)
+        .into_iter()
+        .flat_map(|(a, b)| {
+            a.max(first)
+                .iter_days()
+                .take_while(move |d| *d <= b.min(last))
+        })
+        .map(|day| {
+            let so_far = totals.get(&day).copied().unwrap_or(0);
+            json!({
+                "name": format!("{day}: not fetched, counted so far"),
+                "value": [day.to_string(), so_far],
+            })
+        })
+        .collect();
+    if days.is_empty() {
+        return;
+    }
+    // The colour scale is the counts' alone.
+    option["visualMap"][0]["seriesIndex"] = json!(0);
+    if let Some(series) = option["series"].as_array_mut() {
+        series.push(json!({
+            "type": "heatmap",
+            "name": "Not fetched",
+            "coordinateSystem": "calendar",
+            "data": days,
+            "itemStyle": { "color": UNFETCHED, "borderColor": TEXT, "borderType": "dashed", "borderWidth": 1 },
+        }));
+    }
 }
 
 /// Which stacks the weekly bars show.
@@ -197,7 +244,55 @@ pub fn weekly(activity: &Activity, by: WeeklyBy) -> Value {
     option["legend"]["type"] = json!("scroll");
     option["xAxis"]["axisLabel"] = json!({ "color": TEXT });
     option["yAxis"]["axisLabel"] = json!({ "color": TEXT });
+    mark_unfetched_weeks(&mut option, activity, by);
     option
+}
+
+/// Fades each count of a week that misses days (it is a floor, not the
+/// count), and adds how many days of each week are not fetched, on an
+/// axis of its own, so a week not fetched never passes for a quiet one.
+fn mark_unfetched_weeks(option: &mut Value, activity: &Activity, by: WeeklyBy) {
+    if activity.complete() {
+        return;
+    }
+    let anyone = activity.unfetched_by_week(None);
+    if let Some(series) = option["series"].as_array_mut() {
+        for (index, series) in series.iter_mut().enumerate() {
+            let missing = match by {
+                WeeklyBy::Kind => anyone.clone(),
+                WeeklyBy::Person => activity.unfetched_by_week(Some(index)),
+            };
+            let Some(data) = series["data"].as_array_mut() else {
+                continue;
+            };
+            for (value, days) in data.iter_mut().zip(missing) {
+                if days > 0 {
+                    *value = json!({ "value": value.take(), "itemStyle": { "opacity": PARTIAL_OPACITY } });
+                }
+            }
+        }
+        series.push(json!({
+            "type": "bar",
+            "name": "Days not fetched",
+            "yAxisIndex": 1,
+            "data": anyone.iter().map(|&days| if days > 0 { json!(days) } else { json!("-") }).collect::<Vec<_>>(),
+            "itemStyle": { "color": UNFETCHED, "borderColor": TEXT, "borderType": "dashed", "borderWidth": 1 },
+        }));
+    }
+    let counts = option["yAxis"].take();
+    option["yAxis"] = json!([
+        counts,
+        {
+            "type": "value",
+            "name": "days not fetched",
+            "nameTextStyle": { "color": TEXT },
+            "min": 0,
+            "max": 7,
+            "interval": 7,
+            "splitLine": { "show": false },
+            "axisLabel": { "color": TEXT },
+        }
+    ]);
 }
 
 /// What a repository bar is called: the forge and the repository.
@@ -382,6 +477,74 @@ mod tests {
         assert_eq!(series[1]["name"], "Bo");
         assert_eq!(numbers(&series[1]["data"]), vec![0, 0, 2]);
         assert!(series[1].get("stack").is_none());
+    }
+
+    /// Ann's GitHub account misses 2025-12-24 to 2025-12-29; Bo misses none.
+    fn partly_fetched() -> Activity {
+        activity().with_unfetched([(0, day("2025-12-24"), day("2025-12-29"))])
+    }
+
+    #[test]
+    fn a_calendar_marks_days_not_fetched_apart_from_its_colour_scale() {
+        let a = partly_fetched();
+        let option = calendar(&a, None, 2025);
+        assert_eq!(option["visualMap"][0]["seriesIndex"], json!(0));
+        let marked = &option["series"][1];
+        assert_eq!(marked["name"], "Not fetched");
+        let days: Vec<&str> = marked["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["value"][0].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            days,
+            vec![
+                "2025-12-24",
+                "2025-12-25",
+                "2025-12-26",
+                "2025-12-27",
+                "2025-12-28",
+                "2025-12-29"
+            ]
+        );
+        // 2026 is fetched for everyone, and Bo misses nothing.
+        assert_eq!(calendar(&a, None, 2026)["series"][1], Value::Null);
+        assert_eq!(calendar(&a, Some(1), 2025)["series"][1], Value::Null);
+        // A fully fetched calendar has no mark and an unrestricted scale.
+        assert_eq!(calendar(&activity(), None, 2025)["series"][1], Value::Null);
+    }
+
+    #[test]
+    fn weekly_bars_fade_weeks_that_miss_days_and_count_those_days() {
+        let a = partly_fetched();
+        let by_kind = weekly(&a, WeeklyBy::Kind);
+        let series = by_kind["series"].as_array().unwrap();
+        // Commit's first week (3 items) misses 5 days, its second 1.
+        assert_eq!(series[0]["data"][0]["value"], json!(3));
+        assert_eq!(
+            series[0]["data"][0]["itemStyle"]["opacity"],
+            json!(PARTIAL_OPACITY)
+        );
+        assert_eq!(series[0]["data"][2], json!(2));
+        let missing = series.last().unwrap();
+        assert_eq!(missing["name"], "Days not fetched");
+        assert_eq!(missing["yAxisIndex"], json!(1));
+        assert_eq!(missing["data"], json!([5, 1, "-"]));
+        assert_eq!(by_kind["yAxis"][1]["max"], json!(7));
+        // By person, only Ann's bars fade.
+        let by_person = weekly(&a, WeeklyBy::Person);
+        let series = by_person["series"].as_array().unwrap();
+        assert_eq!(series[0]["data"][1]["value"], json!(0));
+        assert_eq!(numbers(&series[1]["data"]), vec![0, 0, 2]);
+        // Fully fetched: nothing added.
+        assert_eq!(
+            weekly(&activity(), WeeklyBy::Kind)["series"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

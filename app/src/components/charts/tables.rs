@@ -85,6 +85,11 @@ pub fn weeks(activity: &Activity, by: WeeklyBy, hash: &str) -> impl IntoView + u
     let mut columns = vec!["Week of".to_owned()];
     columns.extend(series.iter().map(|(name, _)| name.clone()));
     columns.push("Total".to_owned());
+    // Only when some are: a week's total is then at least its number.
+    let unfetched = (!activity.complete()).then(|| activity.unfetched_by_week(None));
+    if unfetched.is_some() {
+        columns.push("Days not fetched".to_owned());
+    }
     let rows = activity
         .weeks()
         .into_iter()
@@ -92,6 +97,9 @@ pub fn weeks(activity: &Activity, by: WeeklyBy, hash: &str) -> impl IntoView + u
         .map(|(i, monday)| {
             let mut counts: Vec<u64> = series.iter().map(|(_, c)| c[i]).collect();
             counts.push(counts.iter().sum());
+            if let Some(unfetched) = &unfetched {
+                counts.push(u64::from(unfetched[i]));
+            }
             linked_row(
                 Period::week_of(monday).href(hash),
                 monday.to_string(),
@@ -106,6 +114,44 @@ pub fn weeks(activity: &Activity, by: WeeklyBy, hash: &str) -> impl IntoView + u
             <tbody>{rows}</tbody>
         </table>
     }
+}
+
+/// How many spans of days not fetched are named per person.
+const SPANS_NAMED: usize = 8;
+
+/// The days whose counts miss an account, per person, in words: what the
+/// graphs mark, for screen readers and for anyone who reads.
+pub fn unfetched(activity: &Activity) -> Option<impl IntoView + use<>> {
+    if activity.complete() {
+        return None;
+    }
+    let people = activity
+        .people
+        .iter()
+        .enumerate()
+        .filter_map(|(person, name)| {
+            let runs = activity.unfetched_runs(Some(person));
+            (!runs.is_empty()).then(|| {
+                let days: i64 = runs.iter().map(|(a, b)| (*b - *a).num_days() + 1).sum();
+                let mut spans = runs
+                    .iter()
+                    .take(SPANS_NAMED)
+                    .map(|(a, b)| if a == b { a.to_string() } else { format!("{a} to {b}") })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if runs.len() > SPANS_NAMED {
+                    spans.push_str(&format!(" and {} more spans", runs.len() - SPANS_NAMED));
+                }
+                view! { <li><strong>{name.clone()}</strong>{format!(": {days} days ({spans})")}</li> }
+            })
+        })
+        .collect_view();
+    Some(view! {
+        <div class="failure unfetched" role="status" data-testid="unfetched">
+            <p>"Not fetched yet, or the forge failed, on these days: their counts are missing, not zero, and the graphs mark them."</p>
+            <ul>{people}</ul>
+        </div>
+    })
 }
 
 /// The top repositories, the rest in one row, and the forges.
