@@ -184,3 +184,101 @@ async fn an_answer_larger_than_the_cap_is_refused_not_read() {
         assert!(error.to_string().contains("larger than"), "{error}");
     }
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_an_error_naming_the_url() {
+    use axum::response::IntoResponse;
+    // JSON whose string holds bytes no UTF-8 text has.
+    let body = b"[{\"number\": 1, \"title\": \"\xff\xfe broken\"}]".to_vec();
+    let (forge, asked) = serve(move || {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body.clone(),
+        )
+            .into_response()
+    })
+    .await;
+    let error = impatient(Forge::GitHub, &forge)
+        .issues("o/r", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, engine::Error::Malformed { url, .. } if url.starts_with(&forge)),
+        "{error}"
+    );
+    // Given up at once (the same bytes would come again): no partial list.
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_body_dripped_slowly_is_cut_off_at_the_timeout() {
+    use axum::response::IntoResponse;
+    // A valid answer, one byte every 100 ms: 20 s for the whole of it.
+    let (forge, asked) = serve(|| {
+        let bytes = b"[]                                                                                                                                                                                                      ".to_vec();
+        let drip = futures_util::stream::unfold(bytes.into_iter(), |mut rest| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let byte = rest.next()?;
+            Some((Ok::<_, std::io::Error>(vec![byte]), rest))
+        });
+        axum::body::Body::from_stream(drip).into_response()
+    })
+    .await;
+    let mut limits = common::impatient();
+    limits.policy.timeout = std::time::Duration::from_secs(1);
+    let endpoint = Endpoint {
+        forge: Forge::GitHub,
+        api_url: forge.clone(),
+        token: None,
+        scope: Vec::new(),
+    };
+    let started = std::time::Instant::now();
+    let error = Client::with_limits(&endpoint, limits)
+        .unwrap()
+        .issues("o/r", None)
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(error.to_string().contains(&forge), "{error}");
+    // Three attempts of a second each, not the drip's 20 s.
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    eprintln!("a dripping forge gave up after {took:?}: {error}");
+}
+
+#[tokio::test]
+async fn pages_linked_without_end_stop_at_the_cap() {
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Each page links one more, on the same host, for ever.
+    let page = std::sync::Arc::new(AtomicUsize::new(0));
+    let base = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let (forge, asked) = {
+        let (page, base) = (page.clone(), base.clone());
+        serve(move || {
+            let next = page.fetch_add(1, Ordering::SeqCst) + 2;
+            let link = format!(
+                "<{}/repos/o/r/commits?page={next}>; rel=\"next\"",
+                base.get().unwrap()
+            );
+            ([(axum::http::header::LINK, link)], "[]").into_response()
+        })
+        .await
+    };
+    base.set(forge.clone()).unwrap();
+    let started = std::time::Instant::now();
+    let error = impatient(Forge::GitHub, &forge)
+        .commits("o/r", None)
+        .await
+        .unwrap_err();
+    let asked = asked.load(Ordering::SeqCst);
+    assert!(error.to_string().contains("more than"), "{error}");
+    assert_eq!(
+        asked,
+        usize::try_from(engine::forge::paging::MOST_PAGES).unwrap()
+    );
+    eprintln!(
+        "an endless list stopped after {asked} pages in {:?}",
+        started.elapsed()
+    );
+}
