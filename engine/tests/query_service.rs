@@ -133,6 +133,32 @@ async fn remembered_answers_give_way_to_writes_here_and_in_other_processes() {
             .iter()
             .any(|i| i.contribution.id == "added-elsewhere")
     );
+
+    // The listening connection dies (a restart, a proxy's idle cut): the
+    // next write elsewhere is still seen.
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+    )
+    .fetch_all(other.pool())
+    .await
+    .unwrap();
+    assert_eq!(cut, vec![true], "one listener was cut");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    items.push(one_item(&login, "added-after-the-cut", "2026-02-03"));
+    other
+        .replace_days(id, day(from), day(to), &items)
+        .await
+        .unwrap();
+    let mut seen = 0;
+    for _ in 0..500 {
+        seen = queries.summary(&hash).await.unwrap().unwrap().total;
+        if seen == before.total + 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen, before.total + 2, "a write after the cut is seen");
     following.abort();
     simulator.stop().await;
 }

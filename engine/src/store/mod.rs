@@ -106,25 +106,44 @@ impl Store {
     }
 
     /// Follows changes other processes make, for as long as the returned
-    /// task runs. When the connection drops, notifications may have been
-    /// missed, so the generation moves then too.
+    /// task runs. Whenever the connection drops, notifications may have
+    /// been missed, so the generation moves then, and again once listening
+    /// anew (a write between the two would otherwise go unseen).
     pub async fn follow_changes(&self) -> Result<tokio::task::JoinHandle<()>> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(CHANGES_CHANNEL).await?;
+        let mut listener = self.listening().await?;
         let store = self.clone();
         Ok(tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(_)) => store.bump(),
-                    Ok(None) => store.bump(),
+                    // A notification, or the connection lost and (sqlx
+                    // reconnects eagerly) listening again.
+                    Ok(_) => store.bump(),
                     Err(error) => {
-                        tracing::warn!(%error, "listening for changes failed; retrying");
+                        tracing::warn!(%error, "listening for changes failed; listening anew");
                         store.bump();
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        listener = store.listen_again().await;
+                        store.bump();
                     }
                 }
             }
         }))
+    }
+
+    async fn listening(&self) -> Result<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        Ok(listener)
+    }
+
+    /// A new listener, once the database takes one (tried every second).
+    async fn listen_again(&self) -> PgListener {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            match self.listening().await {
+                Ok(listener) => return listener,
+                Err(error) => tracing::warn!(%error, "listening for changes again failed"),
+            }
+        }
     }
 
     pub async fn connect_url(url: &str) -> Result<Self> {
