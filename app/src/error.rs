@@ -275,6 +275,14 @@ impl From<engine::Error> for AppError {
                 tracing::warn!(%error, "a forge failed a request");
                 Self::Forge(error.to_string())
             }
+            error if error.database_unavailable() => {
+                tracing::warn!(%error, "the database is out of reach");
+                Self::Busy {
+                    message: "The database is busy or out of reach; try again in a few seconds."
+                        .into(),
+                    retry_after: 5,
+                }
+            }
             error => {
                 tracing::error!(%error, "a request failed");
                 Self::Failed

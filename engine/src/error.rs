@@ -113,6 +113,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// The database gave no connection in time or could not be reached (a
+    /// pool exhausted, a restart): worth asking again shortly, unlike a
+    /// statement that failed.
+    pub fn database_unavailable(&self) -> bool {
+        match self {
+            Self::Database(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_),
+            ) => true,
+            Self::In { cause, .. } => cause.database_unavailable(),
+            _ => false,
+        }
+    }
+
     /// Deferred until `reset`, in epoch seconds as forges send it.
     pub(crate) fn deferred(reset: u64) -> Self {
         Self::Deferred {
@@ -149,4 +165,21 @@ pub(crate) fn epoch_time(secs: u64) -> chrono::DateTime<chrono::Utc> {
         .ok()
         .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
         .unwrap_or_else(chrono::Utc::now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_database_out_of_reach_is_worth_asking_again() {
+        let within = |cause| Error::In {
+            part: "a part".into(),
+            cause: Box::new(cause),
+        };
+        assert!(Error::Database(sqlx::Error::PoolTimedOut).database_unavailable());
+        assert!(within(Error::Database(sqlx::Error::PoolClosed)).database_unavailable());
+        assert!(!Error::Database(sqlx::Error::RowNotFound).database_unavailable());
+        assert!(!Error::Invalid("no".into()).database_unavailable());
+    }
 }

@@ -8,89 +8,11 @@
 
 mod common;
 
-use std::time::Duration;
-
 use chrono::NaiveDate;
 use engine::store::testing::TestDb;
 use model::forge::Forge;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
-async fn get(url: &str) -> (u16, String) {
-    let response = client().get(url).send().await.unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
-/// Posts the query form as a browser without JavaScript does; answers the
-/// query's address the server redirects to.
-async fn post_query(base: &str, form: &[(&str, String)]) -> String {
-    let (_, home) = get(base).await;
-    let action = home
-        .split("action=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    assert!(action.contains("create_query"), "{action}");
-    let posted = client()
-        .post(format!("{base}{action}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        // What a browser sends when it submits a form without JavaScript.
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", base)
-        .body(serde_urlencoded::to_string(form).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let status = posted.status();
-    let location = posted
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    assert!(
-        status.is_redirection(),
-        "{status} {location:?} {}",
-        posted.text().await.unwrap()
-    );
-    let location = location.unwrap();
-    assert!(
-        model::query::is_hash(location.strip_prefix("/q/").unwrap()),
-        "{location}"
-    );
-    location
-}
-
-/// The query page once its fetch is over.
-async fn filled(page_url: &str) -> String {
-    for _ in 0..240 {
-        let (status, body) = get(page_url).await;
-        assert_eq!(status, 200);
-        if !body.contains("Fetching from the forges") {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{page_url} was still fetching after a minute");
-}
-
-/// The retry button's form, posted without JavaScript.
-async fn retry(base: &str, page_url: &str, hash: &str) -> reqwest::Response {
-    client()
-        .post(format!("{base}/api/retry_query"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", page_url)
-        .body(serde_urlencoded::to_string([("hash", hash)]).unwrap())
-        .send()
-        .await
-        .unwrap()
-}
+use common::{filled, get, post_query, retry_query as retry};
 
 #[tokio::test]
 async fn a_query_posted_without_javascript_reads_the_truth() {

@@ -302,3 +302,88 @@ pub fn param(url: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
 }
+
+/// Query pages through HTTP, as a browser without JavaScript uses them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+pub async fn get(url: &str) -> (u16, String) {
+    let response = client().get(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Posts the query form as a browser without JavaScript does; answers the
+/// query's address the server redirects to.
+pub async fn post_query(base: &str, form: &[(&str, String)]) -> String {
+    let (_, home) = get(base).await;
+    let action = home
+        .split("action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(action.contains("create_query"), "{action}");
+    let posted = client()
+        .post(format!("{base}{action}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        // What a browser sends when it submits a form without JavaScript.
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", base)
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = posted.status();
+    let location = posted
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert!(
+        status.is_redirection(),
+        "{status} {location:?} {}",
+        posted.text().await.unwrap()
+    );
+    let location = location.unwrap();
+    assert!(
+        model::query::is_hash(location.strip_prefix("/q/").unwrap()),
+        "{location}"
+    );
+    location
+}
+
+/// The query page once its fetch is over.
+pub async fn filled(page_url: &str) -> String {
+    filled_within(page_url, std::time::Duration::from_secs(60)).await
+}
+
+/// The query page once its fetch is over, waiting at most `within`.
+pub async fn filled_within(page_url: &str, within: std::time::Duration) -> String {
+    let until = std::time::Instant::now() + within;
+    while std::time::Instant::now() < until {
+        let (status, body) = get(page_url).await;
+        assert_eq!(status, 200);
+        if !body.contains("Fetching from the forges") {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("{page_url} was still fetching after {within:?}");
+}
+
+/// The retry button's form, posted without JavaScript.
+pub async fn retry_query(base: &str, page_url: &str, hash: &str) -> reqwest::Response {
+    client()
+        .post(format!("{base}/api/retry_query"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", page_url)
+        .body(serde_urlencoded::to_string([("hash", hash)]).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
