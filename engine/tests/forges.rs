@@ -114,6 +114,20 @@ async fn gitlab_equals_the_truth_also_on_a_single_day() {
         &busy_day,
     )
     .await;
+    // A commit authored late one day and pushed the next: its project is
+    // named only by the next day's push event, and the day alone still
+    // finds it.
+    let pushed_later: Vec<String> = world
+        .commits
+        .iter()
+        .filter(|c| c.author == account.id)
+        .filter(|c| c.committed_at.date_naive() > c.authored_at.date_naive())
+        .map(|c| c.authored_at.date_naive().to_string())
+        .collect();
+    assert!(!pushed_later.is_empty(), "the world has such commits");
+    for day in pushed_later.iter().take(5) {
+        assert_matches_truth(&simulator, &client, Forge::GitLab, &login, day, day).await;
+    }
     simulator.stop().await;
 }
 

@@ -19,6 +19,13 @@ use super::paging::linked_pages;
 use super::{Days, Endpoint, instance_of};
 use crate::error::{Error, Result};
 
+/// How long after being authored a commit is taken to be pushed (and
+/// committed) at most: a day's commits are looked for in the projects the
+/// user pushed to up to this long after, since GitLab names a project only
+/// in its push events. A commit pushed later still is found only when its
+/// project has other events of the user in the range.
+const PUSHED_WITHIN: Duration = Duration::days(7);
+
 pub struct GitLab {
     /// `…/api/v4`.
     api: String,
@@ -116,16 +123,25 @@ impl GitLab {
     ) -> Result<Vec<Contribution>> {
         let range = Days::new(from, to)?;
         let user = self.user(username).await?;
-        // `after` and `before` are exclusive dates.
+        // `after` and `before` are exclusive dates. The events name the
+        // projects to look in; a commit's push event comes after it is
+        // authored, so the pushes of the days after count too.
         let events: Vec<Event> = linked_pages(
             &self.http,
             Call::get(format!("{}/users/{}/events", self.api, user.id), "api")
                 .query("after", from - Duration::days(1))
-                .query("before", to + Duration::days(1))
+                .query("before", to + Duration::days(1) + PUSHED_WITHIN)
                 .query("per_page", 100),
             |_| format!("events of GitLab user `{username}`"),
         )
         .await?;
+        // Merge requests and issues of the range have events in it; a
+        // project only pushed to afterwards can hold only commits.
+        let in_range: BTreeSet<u64> = events
+            .iter()
+            .filter(|e| range.contains(e.created_at))
+            .filter_map(|e| e.project_id)
+            .collect();
         let project_ids: BTreeSet<u64> = events.iter().filter_map(|e| e.project_id).collect();
         let projects: BTreeMap<u64, Project> =
             try_join_all(project_ids.iter().map(|id| self.project(*id)))
@@ -134,8 +150,14 @@ impl GitLab {
                 .map(|p| (p.id, p))
                 .collect();
         let mut found = self.event_contributions(&user, &events, &projects, range);
-        let per_project =
-            try_join_all(projects.values().map(|p| self.in_project(&user, p, range))).await?;
+        let per_project = try_join_all(projects.values().map(|p| async {
+            if in_range.contains(&p.id) {
+                self.in_project(&user, p, range).await
+            } else {
+                self.commits(&user, p, range).await
+            }
+        }))
+        .await?;
         found.extend(per_project.into_iter().flatten());
         Ok(found)
     }
@@ -222,7 +244,8 @@ impl GitLab {
     }
 
     /// The project's commits by the user's name, authored within the range;
-    /// the API filters on commit time, so a day either side is asked for.
+    /// the API filters on commit time, so a day before and
+    /// [`PUSHED_WITHIN`] after are asked for.
     async fn commits(
         &self,
         user: &User,
@@ -237,12 +260,11 @@ impl GitLab {
             authored_date: DateTime<FixedOffset>,
             web_url: String,
         }
-        let margin = Duration::days(1);
         let commits: Vec<Commit> = self
             .project_list(project, "repository/commits", |call| {
                 call.query("author", &user.name)
-                    .query("since", (range.start() - margin).to_rfc3339())
-                    .query("until", (range.end() + margin).to_rfc3339())
+                    .query("since", (range.start() - Duration::days(1)).to_rfc3339())
+                    .query("until", (range.end() + PUSHED_WITHIN).to_rfc3339())
             })
             .await?;
         Ok(commits
