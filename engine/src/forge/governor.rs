@@ -19,6 +19,19 @@ struct Bucket {
     in_flight: u64,
 }
 
+tokio::task_local! {
+    /// Set around work that waits for resets even under a governor that
+    /// defers (see [`patiently`]).
+    static PATIENT: ();
+}
+
+/// Runs `work` waiting for each reset instead of deferring to it: for a
+/// piece of work that outgrew a whole window's share and would otherwise
+/// be started again, and again cut short, at every reset.
+pub async fn patiently<F: Future>(work: F) -> F::Output {
+    PATIENT.scope((), work).await
+}
+
 /// What a caller does when the usable budget is spent until the reset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Patience {
@@ -88,8 +101,14 @@ impl Governor {
         }
     }
 
+    /// How this caller waits: as the governor was made, unless inside
+    /// [`patiently`].
     pub fn patience(&self) -> Patience {
-        self.patience
+        if PATIENT.try_with(|()| ()).is_ok() {
+            Patience::Wait
+        } else {
+            self.patience
+        }
     }
 
     /// Every budget as last reported.
@@ -196,7 +215,7 @@ impl Governor {
                         } else if b.in_flight > 0 && now < b.reset {
                             // Others hold units that may come back; look again soon.
                             Some(Duration::from_millis(50))
-                        } else if self.patience == Patience::Defer {
+                        } else if self.patience() == Patience::Defer {
                             return Err(b.reset);
                         } else {
                             Some(Duration::from_secs(b.reset.saturating_sub(now).max(1)))
@@ -373,6 +392,23 @@ mod tests {
         governor.settle("core", 1, Some(&headers(100, 50, reset)));
         assert_eq!(governor.acquire("core", 1).await, Err(reset));
         assert_eq!(governor.usable("core"), Some((0, 50)));
+    }
+
+    #[tokio::test]
+    async fn patient_work_waits_for_the_reset_under_a_deferring_governor() {
+        let governor = Governor::with_patience(0.5, Patience::Defer);
+        // Spent until the next second (the governor allows one more of grace).
+        let reset = now_epoch() + 1;
+        governor.settle("core", 0, Some(&headers(100, 50, reset)));
+        assert_eq!(governor.acquire("core", 1).await, Err(reset));
+        assert_eq!(governor.patience(), Patience::Defer);
+        let waited = patiently(async {
+            assert_eq!(governor.patience(), Patience::Wait);
+            governor.acquire("core", 1).await
+        })
+        .await
+        .unwrap();
+        assert!(waited >= Duration::from_secs(1), "{waited:?}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use model::query::{AccountSpec, FetchProgress};
 
 use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
+use crate::forge::governor;
 use crate::forge::progress::Progress;
 use crate::store::Store;
 use model::query::AccountState;
@@ -292,11 +293,17 @@ impl Filler {
         lock(&self.progress).insert(id, progress.clone());
         let _listed = Listed { filler: self, id };
         let pieces = pieces(runs);
-        for &(start, end) in &pieces {
+        let mut patient = false;
+        let mut next = 0;
+        while let Some(&(start, end)) = pieces.get(next) {
             self.logged(id, start, end);
-            let fetched = progress
-                .track(client.contributions(&account.username, start, end))
-                .await;
+            let asked_before = progress.snapshot().requests;
+            let piece = client.contributions(&account.username, start, end);
+            let fetched = if patient {
+                progress.track(governor::patiently(piece)).await
+            } else {
+                progress.track(piece).await
+            };
             match fetched {
                 Ok(items) => {
                     // A write that fails leaves the account failed, not "ok"
@@ -304,6 +311,21 @@ impl Filler {
                     if let Err(error) = self.store.replace_days(id, start, end, &items).await {
                         return self.failed(id, error).await;
                     }
+                    next += 1;
+                }
+                // The first piece had the share of a window to itself (a
+                // fetch put off starts again only after the reset), asked,
+                // and still did not fit: stored whole or not at all, it
+                // would be cut short at every reset. From here on this
+                // fetch waits for resets instead, still within the share.
+                Err(Error::Deferred { .. })
+                    if next == 0 && !patient && progress.snapshot().requests > asked_before =>
+                {
+                    tracing::info!(
+                        identity = id,
+                        "a piece outgrew its share of a rate-limit window; waiting for resets"
+                    );
+                    patient = true;
                 }
                 Err(Error::NotFound { what }) => {
                     self.store
