@@ -318,3 +318,87 @@ async fn the_graphs_count_the_truth() {
     );
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn accounts_no_query_used_for_long_are_forgotten_and_fetched_again_when_opened() {
+    let (simulator, db, syncer) = setup().await;
+    let world = &simulator.world;
+    let (old, recent) = {
+        let mut two = people(world, Forge::GitHub, 2);
+        (two.remove(0), two.remove(0))
+    };
+    let spec = spec(
+        vec![
+            (Some("Old"), vec![format!("github:{old}")]),
+            (Some("Recent"), vec![format!("github:{recent}")]),
+        ],
+        "2026-01-01",
+        "2026-03-31",
+    );
+    let (hash, spec) = saved_and_filled(&db, &syncer, &spec).await;
+    let before = queries::summary(&db.store, &hash, &spec).await.unwrap();
+    assert!(before.complete());
+    let pool = db.store.pool();
+    let age = |login: String, days: i32| async move {
+        sqlx::query(
+            "UPDATE identities SET used_at = now() - make_interval(days => $2) WHERE lower(username) = lower($1)",
+        )
+        .bind(login)
+        .bind(days)
+        .execute(pool)
+        .await
+        .unwrap();
+    };
+    let rows = |table: &'static str, login: String| async move {
+        sqlx::query_scalar::<_, i64>(&format!(
+            "SELECT count(*) FROM {table} t JOIN identities i ON i.id = t.identity_id WHERE lower(i.username) = lower($1)"
+        ))
+        .bind(login)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    age(old.clone(), 200).await;
+    age(recent.clone(), 100).await;
+
+    // Opening the query's accounts counts as using them.
+    // (People are kept in their normalized order.)
+    let index = |name: &str| {
+        spec.people
+            .iter()
+            .position(|p| p.name.as_deref() == Some(name))
+            .unwrap()
+    };
+    let (old_index, recent_index) = (index("Old"), index("Recent"));
+    syncer
+        .are_current(&spec.people[recent_index].accounts, spec.from, spec.to)
+        .await
+        .unwrap();
+    let forgotten = db
+        .store
+        .forget_unused_identities(chrono::Duration::days(180))
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    assert_eq!(rows("coverage", old.clone()).await, 0);
+    assert!(rows("contributions", recent.clone()).await > 0);
+    assert_eq!(rows("coverage", recent.clone()).await, 90);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM contributions c WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.id = c.identity_id)")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the forgotten account's items went with it");
+
+    // The query stays: it says what it misses, and opening it again fetches
+    // the forgotten account back to the same numbers.
+    let forgetful = queries::summary(&db.store, &hash, &spec).await.unwrap();
+    assert_eq!(forgetful.people[old_index].accounts[0].unfetched_days, 90);
+    assert_eq!(
+        forgetful.people[recent_index].total,
+        before.people[recent_index].total
+    );
+    queries::refresh(&syncer, &spec).await;
+    let again = queries::summary(&db.store, &hash, &spec).await.unwrap();
+    assert_eq!(again, before);
+    simulator.stop().await;
+}

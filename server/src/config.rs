@@ -373,6 +373,12 @@ pub struct QueryConfig {
     /// and is fetched again once the budget renews.
     #[arg(long, env = "TALLY_QUERY_SHARE", default_value_t = 0.5, value_parser = share)]
     pub query_share: f64,
+
+    /// The cached items and days of an account that no query fetched or
+    /// opened for this many days are forgotten (checked hourly); a query
+    /// naming it fetches it again when opened. 0 keeps them for ever.
+    #[arg(long, env = "TALLY_FORGET_AFTER_DAYS", default_value_t = 180)]
+    pub forget_after_days: u32,
 }
 
 impl QueryConfig {

@@ -132,6 +132,12 @@ async fn serve_with(
     );
     // Other processes on the database retire this one's remembered answers.
     let following = store.follow_changes().await?;
+    if config.queries.forget_after_days > 0 {
+        tokio::spawn(forget_unused(
+            store.clone(),
+            config.queries.forget_after_days,
+        ));
+    }
     let queries = engine::queries::Queries::new(Arc::new(filler), config.queries.bounds());
 
     let apps = Arc::new(sign_in);
@@ -275,6 +281,23 @@ async fn discovery_queue(
     Ok(Some(
         engine::jobs::DiscoveryQueue::new(store.clone(), Arc::new(discovery)).await?,
     ))
+}
+
+/// Every hour, forgets the cached accounts no query used for `days` days,
+/// so what anyone can make the server store does not grow for ever.
+async fn forget_unused(store: engine::store::Store, days: u32) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match store
+            .forget_unused_identities(chrono::Duration::days(i64::from(days)))
+            .await
+        {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, days, "forgot accounts no query used"),
+            Err(error) => tracing::warn!(%error, "forgetting unused accounts failed"),
+        }
+    }
 }
 
 /// Every half minute, keeps what the clients of `directories` last heard

@@ -192,6 +192,9 @@ impl Filler {
         if known.len() < accounts.len() {
             return Ok(false);
         }
+        // Opened, so kept (see `Store::forget_unused_identities`).
+        let ids: Vec<IdentityId> = known.iter().map(|k| k.id).collect();
+        self.store.touch_identities(&ids).await?;
         let within = |checked: Option<chrono::DateTime<chrono::Utc>>, age| {
             checked.is_some_and(|at| chrono::Utc::now() - at < age)
         };

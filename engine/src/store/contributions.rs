@@ -195,7 +195,7 @@ impl Store {
     pub async fn identity(&self, account: &AccountSpec) -> Result<IdentityId> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO identities (forge, instance, username) VALUES ($1, $2, $3)
-             ON CONFLICT (forge, instance, username) DO UPDATE SET forge = EXCLUDED.forge
+             ON CONFLICT (forge, instance, username) DO UPDATE SET used_at = now()
              RETURNING id",
         )
         .bind(account.forge.key())
@@ -205,6 +205,37 @@ impl Store {
         .await?;
         self.bump();
         Ok(id)
+    }
+
+    /// Records that a query opened these identities now (at most once an
+    /// hour per identity, so opening a page rarely writes).
+    pub async fn touch_identities(&self, ids: &[IdentityId]) -> Result<()> {
+        sqlx::query(
+            "UPDATE identities SET used_at = now()
+             WHERE id = ANY($1) AND used_at < now() - interval '1 hour'",
+        )
+        .bind(ids)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the identities no query fetched or opened for `unused_for`
+    /// (none being fetched), with their cached items and days; answers how
+    /// many. Queries naming them stay and fetch them again when opened.
+    pub async fn forget_unused_identities(&self, unused_for: Duration) -> Result<u64> {
+        let mut tx = self.pool().begin().await?;
+        let forgotten = sqlx::query(
+            "DELETE FROM identities
+             WHERE used_at < now() - $1
+               AND (fetch_lease_until IS NULL OR fetch_lease_until < now())",
+        )
+        .bind(unused_for)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        self.commit_change(tx).await?;
+        Ok(forgotten)
     }
 
     /// The identities of `accounts` known so far, in one read (accounts
