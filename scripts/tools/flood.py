@@ -3,9 +3,16 @@ it can, while a second client reads pages; prints what the server answered,
 the readers' latencies and the forge budget left, as JSON lines.
 
     python3 scripts/tools/flood.py URL SECONDS [GITHUB_API_URL]
+    python3 scripts/tools/flood.py --mixed PID URL SECONDS [GITHUB_API_URL]
 
 With the demo GitHub's address, its budgets (`GET /rate_limit` with the
 installation's token) are read before and after.
+
+`--mixed` is the long run instead: queries created within the allowance and
+read as people do (the page until filled, its graphs' counts, a week, the
+list's next page), beside readers of shared pages, the API and health
+checks; the server's (PID's) memory is printed every minute, and each kind
+of request's count, failures and latencies at the end.
 """
 
 import json
@@ -107,5 +114,109 @@ def main():
         }))
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def mixed(pid, url, seconds, github):
+    """The long mixed run: see the module's doc."""
+    _, home, _ = request(f"{url}/")
+    example = re.search(r'data-testid="example"[^>]*>([^<]+)<', home).group(1).split()
+    _, info, _ = request(f"{url}/api/instance_info", {"_": ""})
+    organisations = json.loads(info).get("organisation_examples") or []
+    before = budgets(github)
+    stop = time.monotonic() + seconds
+    lock = threading.Lock()
+    hashes, timings = [], {}
+
+    def timed(kind, target, data=None):
+        status, body, took = request(target, data)
+        with lock:
+            timings.setdefault(kind, []).append((status, took))
+        return status, body
+
+    def create(worker):
+        n = 0
+        while time.monotonic() < stop:
+            n += 1
+            day = 1 + (n * 5 + worker) % 28
+            people = " ".join(example[(n + worker + i) % len(example)] for i in range(1 + n % 3))
+            form = {"people": people, "from": f"2025-{1 + n % 12:02d}-{day:02d}", "to": "2026-06-30"}
+            status, body = timed("create_query", f"{url}/api/create_query", form)
+            if status == 200:
+                query = json.loads(body)
+                for _ in range(120):
+                    status, page = timed("query_page", f"{url}/q/{query}")
+                    if status != 200 or "Fetching from the forges" not in page:
+                        break
+                    time.sleep(0.5)
+                timed("query_activity", f"{url}/api/query_activity", {"hash": query})
+                timed("period_page", f"{url}/q/{query}/week/2026-W10")
+                _, first = timed("query_list", f"{url}/api/query_page", {"hash": query})
+                after = json.loads(first).get("next") if first.startswith("{") else None
+                if after:
+                    timed("query_list", f"{url}/api/query_page", {"hash": query, "after": after})
+                with lock:
+                    hashes.append(query)
+            # Two creators at one every six seconds: 20 a minute.
+            time.sleep(6)
+
+    def read(worker):
+        n = 0
+        while time.monotonic() < stop:
+            n += 1
+            with lock:
+                shared = hashes[(n * 7 + worker) % len(hashes)] if hashes else None
+            if shared:
+                timed("shared_page", f"{url}/q/{shared}")
+                timed("query_activity", f"{url}/api/query_activity", {"hash": shared})
+            timed("home", f"{url}/")
+            timed("api", f"{url}/api/v1/rate_limit")
+            timed("api", f"{url}/api/v1/developers?page_size=20")
+            # With the creators, within the allowance of 30 spending
+            # requests a minute from one address.
+            if n % 600 == 0 and organisations:
+                address = urllib.parse.quote(organisations[n % len(organisations)])
+                timed("health_check", f"{url}/api/v1/health-check?url={address}")
+            time.sleep(0.05)
+
+    def sample():
+        minute = 0
+        while time.monotonic() < stop:
+            print(json.dumps({"figure": "rss_kib", "minute": minute, "value": rss_kib(pid)}), flush=True)
+            minute += 1
+            time.sleep(min(60, max(0, stop - time.monotonic())))
+
+    threads = [threading.Thread(target=create, args=(w,)) for w in range(2)]
+    threads += [threading.Thread(target=read, args=(w,)) for w in range(3)]
+    threads.append(threading.Thread(target=sample))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps({"figure": "rss_kib", "minute": "end", "value": rss_kib(pid)}))
+    for kind, seen in sorted(timings.items()):
+        times = [took for status, took in seen if status < 400]
+        print(json.dumps({
+            "figure": "requests",
+            "kind": kind,
+            "count": len(seen),
+            "statuses": {str(s): sum(1 for status, _ in seen if status == s) for s in sorted({s for s, _ in seen})},
+            "p50_ms": round(1000 * percentile(times, 0.50), 1) if times else None,
+            "p99_ms": round(1000 * percentile(times, 0.99), 1) if times else None,
+        }))
+    after = budgets(github)
+    for name in sorted(set(before) | set(after)):
+        print(json.dumps({"figure": "budget", "budget": name, "before": before.get(name), "after": after.get(name)}))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "--mixed":
+        pid, url, seconds = sys.argv[2], sys.argv[3].rstrip("/"), float(sys.argv[4])
+        mixed(pid, url, seconds, sys.argv[5].rstrip("/") if len(sys.argv) > 5 else None)
+    else:
+        main()
