@@ -103,7 +103,7 @@ async fn a_process_killed_mid_fetch_leaves_what_another_finishes_exactly() {
     assert!(after_kill < 365, "killed after {after_kill} of 365 days");
 
     // Another process on the same database: the dead one's lease on the
-    // account runs out (at most a minute), then only the missing days are
+    // account runs out (at most 30 s), then only the missing days are
     // fetched.
     let killed_at = Instant::now();
     let next = common::start(&db.url, Some((&github, "sim_fault_test")));

@@ -40,9 +40,11 @@ impl Default for Freshness {
 }
 
 /// How long a claim to fetch an identity holds unless renewed; a process
-/// that dies mid-fetch blocks others this long at most.
-const LEASE: Duration = Duration::seconds(60);
-const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+/// that dies mid-fetch blocks others this long at most. Renewed three times
+/// a lease, so a busy process keeps its claim; two fetching at once would
+/// only store the same pieces twice over, each whole.
+const LEASE: Duration = Duration::seconds(30);
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The most days fetched in one go: each piece is stored as it arrives, so
 /// a long range fills in newest first and a failure keeps what came before.
