@@ -4,6 +4,7 @@
 //! Only the server links this crate; nothing here may reach the wasm build.
 
 pub mod accounts;
+mod answers;
 pub mod discovery;
 pub mod error;
 pub mod forge;

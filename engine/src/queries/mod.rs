@@ -3,7 +3,6 @@
 //! These functions always ask the store; [`Queries`] is what pages call,
 //! remembering answers until the data under them changes.
 
-mod answers;
 pub mod fill;
 mod service;
 

@@ -10,8 +10,8 @@ use model::activity::Activity;
 use model::period::Period;
 use model::query::{ContributionPage, PeriodItems, QueryHash, QuerySpec, Summary, UnfetchedDays};
 
-use super::answers::Answers;
 use super::{Bounds, Reading, page, period, read, refresh};
+use crate::answers::Answers;
 use crate::error::Result;
 use crate::queries::fill::Filler;
 use crate::store::Store;

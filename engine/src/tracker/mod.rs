@@ -8,8 +8,7 @@
 pub mod locate;
 pub mod sync;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::Utc;
 use model::forge::Forge;
@@ -18,6 +17,7 @@ use model::tracker::{
 };
 
 use crate::accounts::Accounts;
+use crate::answers::Answers;
 use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
 use crate::forge::{Client, RepoInfo};
@@ -42,7 +42,7 @@ pub struct Tracker {
     accounts: Arc<Accounts>,
     queue: SyncQueue,
     /// Counts under the store's generation they were read in.
-    counts: Mutex<HashMap<(UserId, IssueFilter), (u64, IssueCounts)>>,
+    counts: Answers<(UserId, IssueFilter), IssueCounts>,
 }
 
 fn subscription(row: SubscriptionRow) -> Result<Subscription> {
@@ -84,7 +84,7 @@ impl Tracker {
             directory,
             accounts,
             queue,
-            counts: Mutex::new(HashMap::new()),
+            counts: Answers::new(COUNTS_KEPT, None),
         }
     }
 
@@ -326,28 +326,11 @@ impl Tracker {
     pub async fn counts(&self, user: UserId, filter: &IssueFilter) -> Result<IssueCounts> {
         let generation = self.store.generation();
         let key = (user, filter.clone());
-        if let Some((at, counts)) = self.lock_counts().get(&key)
-            && *at == generation
-        {
-            return Ok(counts.clone());
+        if let Some(counts) = self.counts.get(&key, generation) {
+            return Ok(counts);
         }
         let counts = self.store.issue_counts(user, filter).await?;
-        let mut kept = self.lock_counts();
-        if kept.len() >= COUNTS_KEPT {
-            kept.retain(|_, (at, _)| *at == generation);
-            if kept.len() >= COUNTS_KEPT {
-                kept.clear();
-            }
-        }
-        kept.insert(key, (generation, counts.clone()));
+        self.counts.put(key, generation, counts.clone());
         Ok(counts)
-    }
-
-    fn lock_counts(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(UserId, IssueFilter), (u64, IssueCounts)>> {
-        self.counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -14,44 +14,66 @@ struct Entry<V> {
     value: V,
 }
 
-pub(super) struct Answers<K, V> {
-    entries: Mutex<HashMap<K, Entry<V>>>,
+pub(crate) struct Answers<K, V> {
+    kept: Mutex<Kept<K, V>>,
     capacity: usize,
     /// Answers that depend on the clock as well as the data expire.
     max_age: Option<Duration>,
 }
 
+/// The answers of the newest generation put so far; older ones can never
+/// be used again, so they go as soon as a newer one comes.
+struct Kept<K, V> {
+    generation: u64,
+    entries: HashMap<K, Entry<V>>,
+}
+
 impl<K: Hash + Eq, V: Clone> Answers<K, V> {
     pub fn new(capacity: usize, max_age: Option<Duration>) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            kept: Mutex::new(Kept {
+                generation: 0,
+                entries: HashMap::new(),
+            }),
             capacity,
             max_age,
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
-        self.entries
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept<K, V>> {
+        self.kept
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn get(&self, key: &K, generation: u64) -> Option<V> {
-        let entries = self.entries();
-        let entry = entries.get(key)?;
+        let kept = self.kept();
+        let entry = kept.entries.get(key)?;
         let fresh = self.max_age.is_none_or(|age| entry.at.elapsed() < age);
         (entry.generation == generation && fresh).then(|| entry.value.clone())
+    }
+
+    /// How many answers are kept.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.kept().entries.len()
     }
 
     /// Keeps `value`, computed under `generation` (read before computing it,
     /// so a write during the computation leaves it already stale).
     pub fn put(&self, key: K, generation: u64, value: V) {
-        let mut entries = self.entries();
+        let mut kept = self.kept();
+        if generation < kept.generation {
+            // Computed before a write already seen: stale from the start.
+            return;
+        }
+        if generation > kept.generation {
+            kept.generation = generation;
+            kept.entries.clear();
+        }
+        let entries = &mut kept.entries;
         if entries.len() >= self.capacity {
-            entries.retain(|_, e| e.generation == generation);
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
+            entries.clear();
         }
         entries.insert(
             key,
@@ -78,14 +100,28 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_drops_stale_answers_first() {
+    fn answers_of_an_older_generation_go_when_a_newer_one_comes() {
+        let answers = Answers::new(10, None);
+        answers.put("a", 1, 1);
+        answers.put("b", 1, 2);
+        assert_eq!(answers.len(), 2);
+        answers.put("c", 2, 3);
+        assert_eq!(answers.len(), 1, "the older answers could never be used");
+        assert_eq!(answers.get(&"c", 2), Some(3));
+        // One computed before the write, put after it, is not kept.
+        answers.put("late", 1, 4);
+        assert_eq!(answers.get(&"late", 1), None);
+        assert_eq!(answers.len(), 1);
+    }
+
+    #[test]
+    fn a_full_cache_starts_over() {
         let answers = Answers::new(2, None);
-        answers.put("old", 1, 1);
-        answers.put("new", 2, 2);
-        answers.put("newer", 2, 3);
-        assert_eq!(answers.get(&"new", 2), Some(2));
-        assert_eq!(answers.get(&"newer", 2), Some(3));
-        assert_eq!(answers.get(&"old", 1), None);
+        answers.put("a", 1, 1);
+        answers.put("b", 1, 2);
+        answers.put("c", 1, 3);
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers.get(&"c", 1), Some(3));
     }
 
     #[test]
