@@ -89,7 +89,14 @@ impl Running {
     }
 }
 
-/// Runs `worker` until it is shut down.
+/// How long a worker that stopped on an error (the database restarting,
+/// its connection cut) waits before it starts again.
+const RESTART_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs `worker` until it is shut down. A worker stops on a database
+/// error; it is started again, so jobs do not wait for the next process
+/// (its job, left in progress, is taken up again once its heartbeat is
+/// stale).
 fn spawn_worker<T: underway::Task + Sync>(
     worker: &Worker<T>,
     what: &'static str,
@@ -97,8 +104,9 @@ fn spawn_worker<T: underway::Task + Sync>(
     let worker = worker.clone();
     tokio::spawn(async move {
         // Polling finds jobs whose process died (no notification says so).
-        if let Err(error) = worker.run_every(2.seconds()).await {
-            tracing::error!(%error, "the {what} worker stopped");
+        while let Err(error) = worker.run_every(2.seconds()).await {
+            tracing::warn!(%error, "the {what} worker stopped; starting it again");
+            tokio::time::sleep(RESTART_AFTER).await;
         }
     })
 }
