@@ -91,7 +91,7 @@ impl Running {
 
 /// How long a worker that stopped on an error (the database restarting,
 /// its connection cut) waits before it starts again.
-const RESTART_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+const RESTART_AFTER: Duration = Duration::from_secs(2);
 
 /// Runs `worker` until it is shut down. A worker stops on a database
 /// error; it is started again, so jobs do not wait for the next process
