@@ -25,16 +25,7 @@ const TO: &str = "2026-10-31";
 /// pieces of 92 days) takes long enough for a fault to land inside it.
 async fn slow_simulator(seed: u64) -> Simulator {
     let simulator = common::simulator(seed, 20).await;
-    let put = reqwest::Client::new()
-        .put(format!(
-            "{}/_sim/faults",
-            simulator.url(Forge::GitHub).unwrap()
-        ))
-        .json(&serde_json::json!({ "latency_ms": 40 }))
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success());
+    common::slow_down(&simulator, Forge::GitHub, 40).await;
     simulator
 }
 

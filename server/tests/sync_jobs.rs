@@ -167,17 +167,7 @@ async fn a_process_killed_mid_sync_leaves_a_job_the_next_one_finishes() {
     let db = TestDb::new().await;
     let settings = common::sim_forges(&simulator);
     // Slow answers, so the kill lands mid-sync.
-    reqwest::Client::new()
-        .put(format!(
-            "{}/_sim/faults",
-            simulator.url(Forge::GitHub).unwrap()
-        ))
-        .json(&json!({ "latency_ms": 40 }))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    common::slow_down(&simulator, Forge::GitHub, 40).await;
     let mut doomed = common::start_with(&db.url, &settings);
     let browser = Browser::new(&doomed.url);
     let path = busiest(&simulator, Forge::GitLab, 1).remove(0);
@@ -242,17 +232,7 @@ async fn a_postgres_restart_mid_sync_ends_with_exactly_the_truth() {
     cluster.start().await.unwrap();
     let settings = common::sim_forges(&simulator);
     // Slow answers, so the restart lands mid-sync.
-    reqwest::Client::new()
-        .put(format!(
-            "{}/_sim/faults",
-            simulator.url(Forge::GitLab).unwrap()
-        ))
-        .json(&json!({ "latency_ms": 40 }))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    common::slow_down(&simulator, Forge::GitLab, 40).await;
     let server = common::start_with(&cluster.url(), &settings);
     let browser = Browser::new(&server.url);
     let path = busiest(&simulator, Forge::GitLab, 1).remove(0);

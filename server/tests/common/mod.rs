@@ -112,6 +112,19 @@ pub fn start_with(database_url: &str, env: &[(&str, String)]) -> Server {
     Server { child, url }
 }
 
+/// Makes `forge` of the simulator answer every request `ms` late, so a
+/// fault a test injects lands mid-way through the work.
+pub async fn slow_down(simulator: &Simulator, forge: Forge, ms: u64) {
+    reqwest::Client::new()
+        .put(format!("{}/_sim/faults", simulator.url(forge).unwrap()))
+        .json(&serde_json::json!({ "latency_ms": ms }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
 /// A one-year simulated world ending 2026-11-01, served on loopback.
 pub async fn simulator(seed: u64, people: usize) -> Simulator {
     busy_simulator(seed, people, 0).await
