@@ -327,6 +327,21 @@ struct Governed {
     windows: Vec<u32>,
 }
 
+impl Governed {
+    /// The fill ended at the truth, over more than `windows` windows, none
+    /// of which saw more than `most` requests.
+    fn assert_whole_within(&self, windows: usize, most: u32) {
+        assert!(self.summary.complete());
+        assert_eq!(self.summary.total, self.truth.total);
+        assert!(self.windows.len() > windows, "{:?}", self.windows);
+        assert!(
+            self.windows.iter().all(|used| *used <= most),
+            "{:?}",
+            self.windows
+        );
+    }
+}
+
 /// Fills a busy GitLab person's two years (about 125 requests) with
 /// `units` requests a `window` of which queries (what anyone can start)
 /// may spend `share`, retrying whenever the fill is put off, and checking
@@ -418,15 +433,8 @@ async fn query_fills_keep_to_their_share_and_fail_visibly_until_the_budget_renew
         fill.put_off >= 1,
         "a busy person's two years do not fit 50 requests"
     );
-    assert!(fill.summary.complete());
-    assert_eq!(fill.summary.total, fill.truth.total);
     // In every window, queries left three quarters of the budget.
-    assert!(fill.windows.len() > 1, "{:?}", fill.windows);
-    assert!(
-        fill.windows.iter().all(|used| *used <= 50),
-        "{:?}",
-        fill.windows
-    );
+    fill.assert_whole_within(1, 50);
 }
 
 #[tokio::test]
@@ -435,17 +443,10 @@ async fn a_piece_needing_more_than_a_windows_share_waits_for_resets_instead_of_s
     // person takes 19 to 25: stored whole or not at all, such a piece
     // would be cut short at every reset and started over for ever.
     let fill = fill_under_share(90, Duration::from_secs(2), 0.2).await;
-    assert!(fill.summary.complete());
-    assert_eq!(fill.summary.total, fill.truth.total);
     // It waited for resets instead of failing, and kept to the share.
     eprintln!("requests per window: {:?}", fill.windows);
     assert_eq!(fill.put_off, 0);
-    assert!(fill.windows.len() > 2, "{:?}", fill.windows);
-    assert!(
-        fill.windows.iter().all(|used| *used <= 18),
-        "{:?}",
-        fill.windows
-    );
+    fill.assert_whole_within(2, 18);
 }
 
 #[tokio::test]
