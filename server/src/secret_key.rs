@@ -17,6 +17,7 @@ pub fn load(configured: Option<&str>, data_dir: &Path) -> Result<Cipher, ServerE
         return Cipher::from_text(text)
             .map_err(|e| ServerError::Config(format!("--secret-key / TALLY_SECRET_KEY: {e}")));
     }
+    remove_abandoned_drafts(data_dir);
     let path = data_dir.join(FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => Cipher::from_text(&text)
@@ -31,6 +32,38 @@ pub fn load(configured: Option<&str>, data_dir: &Path) -> Result<Cipher, ServerE
             path.display()
         ))),
     }
+}
+
+/// Removes the drafts of processes killed while writing their key (see
+/// [`create`]): a draft names its writer, and one whose writer is gone was
+/// never linked, or was linked and is the key already.
+fn remove_abandoned_drafts(data_dir: &Path) {
+    let processes = Path::new("/proc");
+    // Without /proc a live writer cannot be told from a dead one.
+    if !processes.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(writer) = name.to_str().and_then(draft_writer) else {
+            continue;
+        };
+        if !processes.join(writer.to_string()).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The process id in a draft's name, `.secret.key.<pid>.<random>`.
+fn draft_writer(name: &str) -> Option<u32> {
+    let rest = name
+        .strip_prefix('.')?
+        .strip_prefix(FILE)?
+        .strip_prefix('.')?;
+    rest.split('.').next()?.parse().ok()
 }
 
 /// Generates the key and puts it at `path` whole: written to a file of
@@ -100,6 +133,81 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let bad = load(Some("short"), dir.path()).unwrap_err().to_string();
         assert!(bad.contains("TALLY_SECRET_KEY"), "{bad}");
+    }
+
+    /// Where [`writes_keys_until_killed`] writes, when run as a child.
+    const CHILD_DIR: &str = "TALLY_TEST_KEY_WRITER_DIR";
+
+    #[test]
+    #[ignore = "a child process of a_kill_during_key_generation_leaves_a_whole_key_or_none"]
+    fn writes_keys_until_killed() {
+        let Some(root) = std::env::var_os(CHILD_DIR) else {
+            return;
+        };
+        for round in 0_u64.. {
+            load(None, &Path::new(&root).join(round.to_string())).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_kill_during_key_generation_leaves_a_whole_key_or_none() {
+        let root = tempfile::tempdir().unwrap();
+        let (mut kills, mut killed_mid_write) = (0, 0);
+        while killed_mid_write < 5 {
+            assert!(
+                kills < 300,
+                "only {killed_mid_write} of {kills} kills landed while a key was being written"
+            );
+            let runs = root.path().join(kills.to_string());
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "secret_key::tests::writes_keys_until_killed"])
+                .args(["--ignored", "--test-threads=1", "--quiet"])
+                .env(CHILD_DIR, &runs)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(
+                20 + rand::random::<u64>() % 40,
+            ));
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            kills += 1;
+            let Ok(dirs) = std::fs::read_dir(&runs) else {
+                continue; // killed before its first key
+            };
+            for dir in dirs {
+                let dir = dir.unwrap().path();
+                let drafts = || {
+                    std::fs::read_dir(&dir)
+                        .unwrap()
+                        .filter(|e| e.as_ref().unwrap().file_name() != FILE)
+                        .count()
+                };
+                if drafts() > 0 {
+                    killed_mid_write += 1;
+                }
+                // A key left behind is whole; none left means a new one.
+                if let Ok(text) = std::fs::read_to_string(dir.join(FILE)) {
+                    Cipher::from_text(&text).unwrap();
+                }
+                let sealed = load(None, &dir).unwrap().seal("token", "ctx").unwrap();
+                let again = load(None, &dir).unwrap();
+                assert_eq!(again.open(&sealed, "ctx").unwrap(), "token");
+                assert_eq!(drafts(), 0, "the dead writer's draft is removed");
+            }
+        }
+    }
+
+    #[test]
+    fn draft_names_give_their_writer() {
+        assert_eq!(
+            draft_writer(".secret.key.4242.00ff00ff00ff00ff"),
+            Some(4242)
+        );
+        assert_eq!(draft_writer("secret.key"), None);
+        assert_eq!(draft_writer(".secret.keyx.1.2"), None);
+        assert_eq!(draft_writer(".other.4242.1"), None);
     }
 
     #[test]
