@@ -208,6 +208,7 @@ async fn bad_queries_are_refused_naming_the_field() {
     let tight = Bounds {
         max_identities: 1,
         max_years: 1,
+        ..Bounds::default()
     };
     spec.people.push(spec.people[0].clone());
     spec.people[1].accounts[0].username = "other".into();

@@ -22,7 +22,9 @@ use model::activity::Activity;
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
 use model::period::Period;
-use model::query::{AccountSpec, AccountState, QueryHash, QuerySpec, Summary, UnfetchedDays};
+use model::query::{
+    AccountSpec, AccountState, FetchCost, QueryHash, QuerySpec, Summary, UnfetchedDays,
+};
 use sim::server::faults::Faults;
 use sim::server::{SimConfig, Simulator};
 
@@ -32,12 +34,16 @@ fn spec_of(account: &AccountSpec, from: &str, to: &str) -> QuerySpec {
 }
 
 async fn service(simulator: &Simulator, store: Store) -> Arc<Queries> {
+    bounded_service(simulator, store, Bounds::default())
+}
+
+fn bounded_service(simulator: &Simulator, store: Store, bounds: Bounds) -> Arc<Queries> {
     let directory = Arc::new(Directory::with_limits(
         common::endpoints(simulator),
         common::impatient,
     ));
     let syncer = Filler::new(store, directory, Freshness::default());
-    Arc::new(Queries::new(Arc::new(syncer), Bounds::default()))
+    Arc::new(Queries::new(Arc::new(syncer), bounds))
 }
 
 /// What the simulator's truth says of `login` on `forge` over the days.
@@ -162,6 +168,134 @@ async fn remembered_answers_give_way_to_writes_here_and_in_other_processes() {
     }
     assert_eq!(seen, before.total + 2, "a write after the cut is seen");
     following.abort();
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn queries_nobody_opened_for_long_are_forgotten_and_come_back_when_created_again() {
+    let simulator = Simulator::start(world(1), SimConfig::default())
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let queries = service(&simulator, db.store.clone()).await;
+    let mut logins = people(&simulator.world, Forge::Gerrit, 2);
+    let specs = [
+        spec_of(
+            &account(Forge::Gerrit, &logins.remove(0)),
+            "2026-01-01",
+            "2026-01-31",
+        ),
+        spec_of(
+            &account(Forge::Gerrit, &logins.remove(0)),
+            "2026-01-01",
+            "2026-01-31",
+        ),
+    ];
+    let opened = queries.create(&specs[0]).await.unwrap();
+    let unopened = queries.create(&specs[1]).await.unwrap();
+    sqlx::query("UPDATE queries SET opened_at = now() - interval '200 days'")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+
+    // Opening one counts; the other nobody opened for 200 days.
+    open_until_done(&queries, &opened).await;
+    let forgotten = db
+        .store
+        .forget_unopened_queries(chrono::Duration::days(180))
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    let fresh = service(&simulator, db.store.clone()).await;
+    assert!(fresh.spec(&opened).await.unwrap().is_some());
+    assert!(
+        fresh.summary(&unopened).await.unwrap().is_none(),
+        "its link is not found"
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM queries")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+
+    // The same query created again has the same address.
+    assert_eq!(fresh.create(&specs[1]).await.unwrap(), unopened);
+    assert!(fresh.summary(&unopened).await.unwrap().is_some());
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_query_expected_to_cost_too_much_is_refused_before_anything_is_fetched() {
+    let simulator = Simulator::start(world(1), SimConfig::default())
+        .await
+        .unwrap();
+    let db = TestDb::new().await;
+    let queries = service(&simulator, db.store.clone()).await;
+    let mut logins = people(&simulator.world, Forge::GitHub, 2);
+    let (fetched, other) = (
+        account(Forge::GitHub, &logins.remove(0)),
+        account(Forge::GitHub, &logins.remove(0)),
+    );
+    let cost = |pieces, requests| {
+        vec![FetchCost {
+            forge: Forge::GitHub,
+            instance: None,
+            pieces,
+            requests,
+        }]
+    };
+
+    // Nothing was fetched from GitHub here yet: a piece has no price.
+    let quarter = spec_of(&fetched, "2026-01-01", "2026-03-31").normalized();
+    assert_eq!(queries.estimate(&quarter).await.unwrap(), cost(1, None));
+    let hash = queries.create(&quarter).await.unwrap();
+    let before = simulator.requests(Forge::GitHub);
+    open_until_done(&queries, &hash).await;
+    let spent = simulator.requests(Forge::GitHub) - before;
+    let prices = db.store.piece_costs().await.unwrap();
+    let price = prices[&(Forge::GitHub, String::new())];
+    assert_eq!(
+        (price.pieces, price.requests),
+        (1, spent),
+        "the piece's requests, as the forge counted them"
+    );
+
+    // Cached days cost nothing; a decade of another account is 40 pieces
+    // at that price.
+    assert_eq!(queries.estimate(&quarter).await.unwrap(), cost(0, Some(0)));
+    let decade = spec_of(&other, "2016-01-01", "2025-12-31").normalized();
+    assert_eq!(
+        queries.estimate(&decade).await.unwrap(),
+        cost(40, Some(40 * spent))
+    );
+
+    // One request under that is refused, naming the field and the figures,
+    // having asked the forge nothing and stored nothing.
+    let tight = Bounds {
+        max_fetch_requests: 40 * spent - 1,
+        ..Bounds::default()
+    };
+    let strict = bounded_service(&simulator, db.store.clone(), tight);
+    let asked = simulator.requests(Forge::GitHub);
+    let refused = strict.create(&decade).await.unwrap_err();
+    let engine::Error::Query(problem) = refused else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(problem.field, "people");
+    let expected = format!("about {} requests to GitHub (40 pieces", 40 * spent);
+    assert!(problem.message.contains(&expected), "{}", problem.message);
+    assert_eq!(simulator.requests(Forge::GitHub), asked);
+    assert!(db.store.load_query(&decade.hash()).await.unwrap().is_none());
+    // The cached quarter is still welcome, and so is the decade at its price.
+    strict.create(&quarter).await.unwrap();
+    let enough = Bounds {
+        max_fetch_requests: 40 * spent,
+        ..Bounds::default()
+    };
+    bounded_service(&simulator, db.store.clone(), enough)
+        .create(&decade)
+        .await
+        .unwrap();
     simulator.stop().await;
 }
 

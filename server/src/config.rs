@@ -354,6 +354,16 @@ pub struct QueryConfig {
     #[arg(long, env = "TALLY_MAX_YEARS", default_value_t = model::query::MAX_YEARS)]
     pub max_years: u32,
 
+    /// A new query is refused when fetching its days not yet cached is
+    /// expected to take more requests to one forge than this (priced at
+    /// what fetches took here on average); 0: no limit.
+    #[arg(
+        long,
+        env = "TALLY_MAX_FETCH_REQUESTS",
+        default_value_t = engine::queries::MAX_FETCH_REQUESTS
+    )]
+    pub max_fetch_requests: u64,
+
     /// Days this close to today are fetched again once older than `--refresh-after-minutes`;
     /// older days are kept as fetched.
     #[arg(long, env = "TALLY_RECENT_DAYS", default_value_t = 3)]
@@ -374,9 +384,11 @@ pub struct QueryConfig {
     #[arg(long, env = "TALLY_QUERY_SHARE", default_value_t = 0.5, value_parser = share)]
     pub query_share: f64,
 
-    /// The cached items and days of an account that no query fetched or
-    /// opened for this many days are forgotten (checked hourly); a query
-    /// naming it fetches it again when opened. 0 keeps them for ever.
+    /// Queries nobody created or opened for this many days are forgotten
+    /// (their links answer "not found"), and so are the cached items and
+    /// days of accounts no query fetched or opened for as long (a query
+    /// naming one fetches it again when opened). Checked hourly; 0 keeps
+    /// both for ever.
     #[arg(long, env = "TALLY_FORGET_AFTER_DAYS", default_value_t = 180)]
     pub forget_after_days: u32,
 }
@@ -386,6 +398,7 @@ impl QueryConfig {
         engine::queries::Bounds {
             max_identities: self.max_accounts,
             max_years: self.max_years,
+            max_fetch_requests: self.max_fetch_requests,
         }
     }
 

@@ -283,16 +283,20 @@ async fn discovery_queue(
     ))
 }
 
-/// Every hour, forgets the cached accounts no query used for `days` days,
-/// so what anyone can make the server store does not grow for ever.
+/// Every hour, forgets the queries nobody opened and the cached accounts
+/// no query used for `days` days, so what anyone can make the server store
+/// does not grow for ever.
 async fn forget_unused(store: engine::store::Store, days: u32) {
+    let unused_for = chrono::Duration::days(i64::from(days));
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;
-        match store
-            .forget_unused_identities(chrono::Duration::days(i64::from(days)))
-            .await
-        {
+        match store.forget_unopened_queries(unused_for).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, days, "forgot queries nobody opened"),
+            Err(error) => tracing::warn!(%error, "forgetting unopened queries failed"),
+        }
+        match store.forget_unused_identities(unused_for).await {
             Ok(0) => {}
             Ok(forgotten) => tracing::info!(forgotten, days, "forgot accounts no query used"),
             Err(error) => tracing::warn!(%error, "forgetting unused accounts failed"),

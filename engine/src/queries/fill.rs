@@ -2,11 +2,11 @@
 //! fetch only the days not yet fetched (or recent days grown stale), one
 //! fetch at a time per identity, and record what the forge said about it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
-use model::query::{AccountSpec, FetchProgress};
+use model::query::{AccountSpec, FetchCost, FetchProgress};
 
 use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
@@ -222,6 +222,48 @@ impl Filler {
         Ok(incomplete.is_empty())
     }
 
+    /// What fetching `accounts`' days `from..=to` would cost, per forge
+    /// instance, before anything is fetched: the pieces [`Filler::ensure`]
+    /// would fetch now, priced at what pieces took here on average. Reads
+    /// only; never creates an identity.
+    pub async fn estimate(
+        &self,
+        accounts: &[AccountSpec],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<FetchCost>> {
+        let known: HashMap<AccountSpec, IdentityId> = self
+            .store
+            .known_identities(accounts)
+            .await?
+            .into_iter()
+            .map(|k| (k.account, k.id))
+            .collect();
+        let mut pieces_of: BTreeMap<(model::forge::Forge, Option<String>), u64> = BTreeMap::new();
+        for account in accounts {
+            let runs = match known.get(account) {
+                Some(&id) => self.days_to_fetch(id, from, to).await?,
+                None => vec![(from, to)],
+            };
+            *pieces_of
+                .entry((account.forge, account.instance.clone()))
+                .or_default() += pieces(&runs).len() as u64;
+        }
+        let costs = self.store.piece_costs().await?;
+        Ok(pieces_of
+            .into_iter()
+            .map(|((forge, instance), pieces)| {
+                let average = costs.get(&(forge, instance.clone().unwrap_or_default()));
+                FetchCost {
+                    forge,
+                    instance,
+                    pieces,
+                    requests: average.map(|cost| cost.of(pieces)),
+                }
+            })
+            .collect())
+    }
+
     /// Makes `from..=to` of an account's contributions available in the
     /// store, fetching only what is missing or stale.
     pub async fn ensure(
@@ -315,6 +357,10 @@ impl Filler {
                     // with days missing.
                     if let Err(error) = self.store.replace_days(id, start, end, &items).await {
                         return self.failed(id, error).await;
+                    }
+                    let requests = progress.snapshot().requests - asked_before;
+                    if let Err(error) = self.store.record_piece_cost(account, requests).await {
+                        tracing::warn!(identity = id, %error, "recording what a piece cost failed");
                     }
                     next += 1;
                 }

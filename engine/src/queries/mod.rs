@@ -18,8 +18,8 @@ use model::contribution::ContributionKind;
 use model::forge::Forge;
 use model::period::Period;
 use model::query::{
-    AccountSpec, AccountState, AccountSummary, ContributionPage, ListedContribution, PersonSpec,
-    PersonSummary, QueryHash, QuerySpec, Summary,
+    AccountSpec, AccountState, AccountSummary, ContributionPage, FetchCost, ListedContribution,
+    PersonSpec, PersonSummary, QueryError, QueryHash, QuerySpec, Summary,
 };
 
 use crate::error::{Error, Result};
@@ -34,13 +34,47 @@ use crate::store::{Store, bigint};
 pub struct Bounds {
     pub max_identities: usize,
     pub max_years: u32,
+    /// The most requests to one forge a new query's fetch may be expected
+    /// to take (see [`Filler::estimate`]); 0: no limit.
+    pub max_fetch_requests: u64,
 }
+
+/// The default of [`Bounds::max_fetch_requests`]: under an hour of a
+/// GitHub token's 5,000 requests at the default share for queries.
+pub const MAX_FETCH_REQUESTS: u64 = 2_000;
 
 impl Default for Bounds {
     fn default() -> Self {
         Self {
             max_identities: model::query::MAX_IDENTITIES,
             max_years: model::query::MAX_YEARS,
+            max_fetch_requests: MAX_FETCH_REQUESTS,
+        }
+    }
+}
+
+impl Bounds {
+    /// Refuses a query whose fetch is expected to take more requests to a
+    /// forge than one query may start, saying how to narrow it. A forge
+    /// never fetched from here has no price yet, and is not refused.
+    pub fn check_cost(&self, costs: &[FetchCost]) -> Result<(), QueryError> {
+        let most = self.max_fetch_requests;
+        let over = costs
+            .iter()
+            .find(|cost| most > 0 && cost.requests.is_some_and(|requests| requests > most));
+        match over {
+            None => Ok(()),
+            Some(cost) => Err(QueryError {
+                field: "people".into(),
+                message: format!(
+                    "fetching its days not yet cached would take about {} requests to {} \
+                     ({} pieces of up to 92 days of an account), more than the {most} one \
+                     query may start; name fewer accounts or a shorter range",
+                    cost.requests.unwrap_or_default(),
+                    cost.forge_name(),
+                    cost.pieces,
+                ),
+            }),
         }
     }
 }

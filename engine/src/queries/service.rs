@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use model::activity::Activity;
 use model::period::Period;
-use model::query::{ContributionPage, PeriodItems, QueryHash, QuerySpec, Summary, UnfetchedDays};
+use model::query::{
+    ContributionPage, FetchCost, PeriodItems, QueryHash, QuerySpec, Summary, UnfetchedDays,
+};
 
 use super::{Bounds, Reading, page, period, read, refresh};
 use crate::answers::Answers;
@@ -63,9 +65,22 @@ impl Queries {
         self.running().contains(hash)
     }
 
-    /// Validates and saves a query; its hash names it from then on.
+    /// Validates a query, checks what its fetch is expected to cost, and
+    /// saves it; its hash names it from then on.
     pub async fn create(&self, spec: &QuerySpec) -> Result<QueryHash> {
-        super::create(self.store(), spec, self.bounds).await
+        spec.validate(self.bounds.max_identities, self.bounds.max_years)?;
+        let spec = spec.normalized();
+        let costs = self.estimate(&spec).await?;
+        self.bounds.check_cost(&costs)?;
+        self.store().save_query(&spec).await
+    }
+
+    /// What fetching a query's days not yet cached is expected to cost,
+    /// per forge instance.
+    pub async fn estimate(&self, spec: &QuerySpec) -> Result<Vec<FetchCost>> {
+        self.filler
+            .estimate(&spec.accounts(), spec.from, spec.to)
+            .await
     }
 
     /// The saved query behind a hash, if there is one.
@@ -213,6 +228,9 @@ impl Queries {
         if let Some(current) = self.current.get(&key, generation) {
             return Ok(current);
         }
+        // Opened, so kept (see `Store::forget_unopened_queries`); asked
+        // here, where the answer is not remembered, to write seldom.
+        self.store().touch_query(hash).await?;
         let current = self
             .filler
             .are_current(&spec.accounts(), spec.from, spec.to)

@@ -2,6 +2,8 @@
 //! are fetched: the queries over the tables of
 //! `migrations/…_contributions.sql`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use model::contribution::{Contribution, ContributionKind, Status};
 use model::forge::Forge;
@@ -10,6 +12,24 @@ use sqlx::Row;
 
 use super::Store;
 use crate::Result;
+
+/// The pieces of accounts' days fetched from one forge instance, and the
+/// requests they took together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PieceCost {
+    pub pieces: u64,
+    pub requests: u64,
+}
+
+impl PieceCost {
+    /// The requests `pieces` more would take at this average, rounded up.
+    pub fn of(self, pieces: u64) -> u64 {
+        if self.pieces == 0 {
+            return 0;
+        }
+        self.requests.saturating_mul(pieces).div_ceil(self.pieces)
+    }
+}
 
 /// An identity's row id.
 pub type IdentityId = i64;
@@ -169,7 +189,8 @@ impl Store {
         let json =
             serde_json::to_value(&normalized).map_err(|e| crate::Error::Invalid(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO queries (hash, spec) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
+            "INSERT INTO queries (hash, spec) VALUES ($1, $2)
+             ON CONFLICT (hash) DO UPDATE SET opened_at = now()",
         )
         .bind(hash.as_str())
         .bind(json)
@@ -189,6 +210,64 @@ impl Store {
                 .map_err(|e| crate::Error::Invalid(format!("stored query {hash}: {e}")))
         })
         .transpose()
+    }
+
+    /// Records that someone opened a query now (at most once an hour, so
+    /// opening a page rarely writes).
+    pub async fn touch_query(&self, hash: &QueryHash) -> Result<()> {
+        sqlx::query(
+            "UPDATE queries SET opened_at = now()
+             WHERE hash = $1 AND opened_at < now() - interval '1 hour'",
+        )
+        .bind(hash.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the queries nobody created or opened for `unused_for`;
+    /// answers how many. Their links then answer "not found".
+    pub async fn forget_unopened_queries(&self, unused_for: Duration) -> Result<u64> {
+        let forgotten = sqlx::query("DELETE FROM queries WHERE opened_at < now() - $1")
+            .bind(unused_for)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(forgotten)
+    }
+
+    /// Adds one fetched piece of an account's days, and the requests it
+    /// took, to what pieces cost on `account`'s forge instance.
+    pub async fn record_piece_cost(&self, account: &AccountSpec, requests: u64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO piece_costs (forge, instance, pieces, requests) VALUES ($1, $2, 1, $3)
+             ON CONFLICT (forge, instance) DO UPDATE
+             SET pieces = piece_costs.pieces + 1, requests = piece_costs.requests + $3",
+        )
+        .bind(account.forge.key())
+        .bind(account.instance.clone().unwrap_or_default())
+        .bind(super::bigint(requests)?)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// What pieces cost so far, per forge instance (an empty instance is
+    /// the configured one); instances never fetched are absent.
+    pub async fn piece_costs(&self) -> Result<HashMap<(Forge, String), PieceCost>> {
+        let rows: Vec<(String, String, i64, i64)> =
+            sqlx::query_as("SELECT forge, instance, pieces, requests FROM piece_costs")
+                .fetch_all(self.pool())
+                .await?;
+        let mut costs = HashMap::new();
+        for (forge, instance, pieces, requests) in rows {
+            let cost = PieceCost {
+                pieces: super::unsigned(pieces)?,
+                requests: super::unsigned(requests)?,
+            };
+            costs.insert((super::accounts::forge_of(&forge)?, instance), cost);
+        }
+        Ok(costs)
     }
 
     /// The identity row for an account, created on first use.

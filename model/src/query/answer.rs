@@ -6,6 +6,31 @@ use serde::{Deserialize, Serialize};
 
 use super::{AccountSpec, QueryHash, QuerySpec};
 use crate::contribution::ContributionKind;
+use crate::forge::Forge;
+
+/// What fetching a query's missing days from one forge instance is
+/// expected to cost, known before the fetch starts: the pieces (runs of up
+/// to 92 days of one account) not in the cache, and the requests that many
+/// pieces took on average on this installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchCost {
+    pub forge: Forge,
+    /// `None`: the installation's configured instance of the forge.
+    pub instance: Option<String>,
+    pub pieces: u64,
+    /// `None` until a piece was fetched from this forge instance here.
+    pub requests: Option<u64>,
+}
+
+impl FetchCost {
+    /// "GitHub" or "GitLab at gitlab.example.org".
+    pub fn forge_name(&self) -> String {
+        match &self.instance {
+            Some(instance) => format!("{} at {instance}", self.forge.name()),
+            None => self.forge.name().to_owned(),
+        }
+    }
+}
 
 /// How a fetch under way is going.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
