@@ -114,6 +114,8 @@ use_test_database() {
 
 # Starts the release server on a free port with DATABASE_URL=$1, its log in
 # $2, and sets TALLY_URL once it listens. It is stopped on exit.
+# TALLY_SERVER_WRAPPER, when set, is a command the server runs under (say
+# `heaptrack -o FILE`, to see where its memory goes).
 start_release_server() {
   local database="$1" log_file="$2" server_pid url=""
   mkdir -p "$(dirname "$log_file")"
@@ -123,7 +125,7 @@ start_release_server() {
   DATABASE_URL="$database" LEPTOS_SITE_ROOT="$TALLY_ROOT/target/site" \
     TALLY_SPEND_PER_MINUTE="${TALLY_SPEND_PER_MINUTE:-6000}" \
     TALLY_DATA_DIR="$TALLY_SCRATCH/server-data" \
-    "$(release_binary)" --addr 127.0.0.1:0 >"$log_file" 2>&1 &
+    ${TALLY_SERVER_WRAPPER:-} "$(release_binary)" --addr 127.0.0.1:0 >"$log_file" 2>&1 &
   server_pid=$!
   CLEANUP+=("kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null")
   for _ in $(seq 1 300); do

@@ -15,6 +15,7 @@ checks; the server's (PID's) memory is printed every minute, and each kind
 of request's count, failures and latencies at the end.
 """
 
+import http.cookiejar
 import json
 import re
 import sys
@@ -25,16 +26,89 @@ import urllib.parse
 import urllib.request
 
 
-def request(url, data=None):
+def request(url, data=None, opener=None):
     """Status and body of one request (errors included), and its seconds."""
+    status, body, took, _ = exchange(url, data, opener)
+    return status, body, took
+
+
+def exchange(url, data=None, opener=None):
+    """`request`, with the answer's headers."""
     started = time.monotonic()
     body = None if data is None else urllib.parse.urlencode(data).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+    opened = (opener or urllib.request.build_opener()).open
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=60) as answer:
-            return answer.status, answer.read().decode(), time.monotonic() - started
+        with opened(urllib.request.Request(url, body, headers), timeout=60) as answer:
+            return answer.status, answer.read().decode(), time.monotonic() - started, answer.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(), time.monotonic() - started
+        return error.code, error.read().decode(), time.monotonic() - started, error.headers
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def signed_in(url, github, login):
+    """An opener holding the session of `login` signed in with the demo
+    GitHub (its OAuth server told to approve them), subscribed to the
+    first repository they may read, as a person clicking through would."""
+    put = urllib.request.Request(
+        f"{github}/_sim/oauth", json.dumps({"approve_as": login}).encode(),
+        {"Content-Type": "application/json"}, method="PUT")
+    urllib.request.urlopen(put, timeout=10).read()
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirects)
+    target = f"{url}/auth/github/start?next=/issues"
+    for _ in range(3):  # Tally, the forge's consent, Tally's callback
+        status, body, _, headers = exchange(target, opener=opener)
+        assert 300 <= status < 400, f"signing in: {status} at {target}: {body[:200]}"
+        target = urllib.parse.urljoin(target, headers["Location"])
+    csrf = json.loads(request(f"{url}/api/viewer", {"_": ""}, opener)[1])["csrf"]
+    request(f"{url}/api/refresh_readable", {"csrf": csrf}, opener)
+    readable = json.loads(request(f"{url}/api/readable", {"search": "", "page": 1}, opener)[1])
+    first = readable["items"][0]
+    status, body, _ = request(
+        f"{url}/api/subscribe",
+        {"csrf": csrf, "account": first["account_id"], "repository": first["repository"]}, opener)
+    assert status < 400, f"subscribing: {status} {body[:200]}"
+    return opener
+
+
+def read_signed_in(url, opener, stop, timed):
+    """What a signed-in person reads: the tracker's page, its list and
+    counts through the API, and their subscriptions."""
+    while time.monotonic() < stop:
+        timed("signed_in_issues_page", f"{url}/issues", None, opener)
+        timed("signed_in_issues_list", f"{url}/api/issues", {"query": ""}, opener)
+        timed("signed_in_issue_counts", f"{url}/api/issue_counts", {"query": ""}, opener)
+        timed("signed_in_subscriptions", f"{url}/subscriptions", None, opener)
+        time.sleep(0.05)
+
+
+def report_timings(timings):
+    """Each kind of request's count, statuses and latencies, as JSON lines."""
+    for kind, seen in sorted(timings.items()):
+        times = [took for status, took in seen if status < 400]
+        print(json.dumps({
+            "figure": "requests",
+            "kind": kind,
+            "count": len(seen),
+            "statuses": {str(s): sum(1 for status, _ in seen if status == s) for s in sorted({s for s, _ in seen})},
+            "p50_ms": round(1000 * percentile(times, 0.50), 1) if times else None,
+            "p99_ms": round(1000 * percentile(times, 0.99), 1) if times else None,
+        }))
+
+
+def timer(timings, lock):
+    """A `request` that keeps each answer's status and seconds by kind."""
+    def timed(kind, target, data=None, opener=None):
+        status, body, took = request(target, data, opener)
+        with lock:
+            timings.setdefault(kind, []).append((status, took))
+        return status, body
+    return timed
 
 
 def budgets(github):
@@ -49,6 +123,11 @@ def budgets(github):
     return {f"github/{name}": (r["remaining"], r["limit"]) for name, r in resources.items()}
 
 
+def github_login(example):
+    """The first GitHub account among the home page's example people."""
+    return next(p.split(":", 1)[1] for p in example if p.startswith("github:"))
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else None
@@ -59,8 +138,10 @@ def main():
     github = sys.argv[3].rstrip("/") if len(sys.argv) > 3 else None
     _, home, _ = request(f"{url}/")
     example = re.search(r'data-testid="example"[^>]*>([^<]+)<', home).group(1).split()
+    session = signed_in(url, github, github_login(example)) if github else None
     before = budgets(github)
     statuses, opened, reads = {}, 0, []
+    lock, timings = threading.Lock(), {}
     stop = time.monotonic() + seconds
 
     def flood(worker):
@@ -89,6 +170,9 @@ def main():
 
     threads = [threading.Thread(target=flood, args=(w,)) for w in range(8)]
     threads.append(threading.Thread(target=read))
+    if session:
+        threads.append(threading.Thread(
+            target=read_signed_in, args=(url, session, stop, timer(timings, lock))))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -105,6 +189,7 @@ def main():
         "reader_p50_ms": round(1000 * percentile(times, 0.50), 1) if times else None,
         "reader_p99_ms": round(1000 * percentile(times, 0.99), 1) if times else None,
     }))
+    report_timings(timings)
     for name in sorted(set(before) | set(after)):
         print(json.dumps({
             "figure": "budget",
@@ -128,16 +213,12 @@ def mixed(pid, url, seconds, github):
     example = re.search(r'data-testid="example"[^>]*>([^<]+)<', home).group(1).split()
     _, info, _ = request(f"{url}/api/instance_info", {"_": ""})
     organisations = json.loads(info).get("organisation_examples") or []
+    session = signed_in(url, github, github_login(example)) if github else None
     before = budgets(github)
     stop = time.monotonic() + seconds
     lock = threading.Lock()
     hashes, timings = [], {}
-
-    def timed(kind, target, data=None):
-        status, body, took = request(target, data)
-        with lock:
-            timings.setdefault(kind, []).append((status, took))
-        return status, body
+    timed = timer(timings, lock)
 
     def create(worker):
         n = 0
@@ -194,21 +275,14 @@ def mixed(pid, url, seconds, github):
     threads = [threading.Thread(target=create, args=(w,)) for w in range(2)]
     threads += [threading.Thread(target=read, args=(w,)) for w in range(3)]
     threads.append(threading.Thread(target=sample))
+    if session:
+        threads.append(threading.Thread(target=read_signed_in, args=(url, session, stop, timed)))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     print(json.dumps({"figure": "rss_kib", "minute": "end", "value": rss_kib(pid)}))
-    for kind, seen in sorted(timings.items()):
-        times = [took for status, took in seen if status < 400]
-        print(json.dumps({
-            "figure": "requests",
-            "kind": kind,
-            "count": len(seen),
-            "statuses": {str(s): sum(1 for status, _ in seen if status == s) for s in sorted({s for s, _ in seen})},
-            "p50_ms": round(1000 * percentile(times, 0.50), 1) if times else None,
-            "p99_ms": round(1000 * percentile(times, 0.99), 1) if times else None,
-        }))
+    report_timings(timings)
     after = budgets(github)
     for name in sorted(set(before) | set(after)):
         print(json.dumps({"figure": "budget", "budget": name, "before": before.get(name), "after": after.get(name)}))
