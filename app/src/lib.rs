@@ -23,8 +23,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-pub use components::ECHARTS_SCRIPT;
 use components::{DemoBanner, Footer, Header, THEME_BOOTSTRAP_SCRIPT};
+pub use components::{ECHARTS_SCRIPT, grouped};
 use pages::{
     DeveloperPage, DiscoverPage, DiscoverRepositoriesPage, HealthPage, Home, IssuesPage, NotFound,
     PeriodPage, QueryPage, ReportItemsPage, ReportsPage, SettingsPage, SignInPage,

@@ -163,3 +163,25 @@ test('a person named like markup stays text on the page and in the graphs', asyn
   expect(dialogs).toEqual([]);
   expect(await duplicateIds(page)).toEqual([]);
 });
+
+test('the page gives snippets that show its calendar elsewhere, with its numbers', async ({ page, context, request }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const url = await createQuery(page);
+  const total = await settledTotal(page);
+  const hash = new URL(url).pathname.split('/').pop() ?? '';
+  await page.getByText('Show it on another site').click();
+  const text = await page.getByLabel('Calendar in Markdown').inputValue();
+  const calendar = `${new URL(url).origin}/q/${hash}/calendar.svg`;
+  expect(text).toBe(`[![Contributions](${calendar})](${url})`);
+  const first = page.locator('.snippet').first();
+  await first.getByRole('button', { name: 'Copy' }).click();
+  await expect(first.getByRole('button')).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(text);
+  await expect(page.locator('.embed__preview')).toBeVisible();
+
+  // The picture the snippet names carries the page's numbers.
+  const svg = await request.get(calendar);
+  expect(svg.status()).toBe(200);
+  expect(svg.headers()['content-type']).toContain('image/svg+xml');
+  expect(await svg.text()).toContain(`data-total="${total}"`);
+});

@@ -15,4 +15,8 @@ pub struct InstanceInfo {
     /// Organisations' addresses worth a health check (the demo's biggest).
     #[serde(default)]
     pub organisation_examples: Vec<String>,
+    /// Where people reach this installation (`--public-url`), without a
+    /// trailing slash: the start of links meant for other sites.
+    #[serde(default)]
+    pub public_url: String,
 }

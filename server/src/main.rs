@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod config;
 mod database;
+mod embeds;
 mod error;
 mod fetch;
 mod forges;

@@ -15,6 +15,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::api;
 use crate::auth;
+use crate::embeds;
 use crate::limits;
 use crate::page_cache::{self, PageCache};
 use crate::probes;
@@ -26,7 +27,10 @@ pub fn build(
     spending: std::sync::Arc<limits::Spending>,
 ) -> Router {
     let pages = generate_route_list(app::App);
-    let instance = state.forges.info();
+    let instance = model::instance::InstanceInfo {
+        public_url: state.auth.public_url.clone(),
+        ..state.forges.info()
+    };
     let queries = state.queries.clone();
     let tracker = state.tracker.clone();
     let sign_in = state.auth.options();
@@ -51,6 +55,7 @@ pub fn build(
         .route("/readyz", get(probes::ready))
         .merge(auth::routes())
         .merge(api::routes(&state))
+        .merge(embeds::routes())
         .leptos_routes_with_context(&state, pages, context, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())

@@ -1,5 +1,6 @@
 mod charts;
 mod demo_banner;
+mod embed_snippets;
 mod footer;
 mod header;
 mod infinite_scroll;
@@ -12,6 +13,7 @@ pub use charts::health_check as health_charts;
 pub use charts::reports as report_charts;
 pub use charts::{ActivityGraphs, ECHARTS_SCRIPT, Graph, network_option};
 pub use demo_banner::DemoBanner;
+pub use embed_snippets::EmbedSnippets;
 pub use footer::Footer;
 pub use header::Header;
 pub use infinite_scroll::paged;

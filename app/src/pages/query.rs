@@ -12,7 +12,9 @@ use model::query::{
     QueryForm, Summary,
 };
 
-use crate::components::{ActivityGraphs, ECHARTS_SCRIPT, Problem, QueryEditor, paged};
+use crate::components::{
+    ActivityGraphs, ECHARTS_SCRIPT, EmbedSnippets, Problem, QueryEditor, paged,
+};
 use crate::error::AppError;
 use crate::pages::NotFound;
 use crate::server_fns::{RetryQuery, query_page, query_period, query_summary};
@@ -226,6 +228,7 @@ fn SummaryView(summary: Summary, editing: RwSignal<bool>) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
+            <EmbedSnippets hash=hash.clone() />
         </section>
     }
 }

@@ -72,6 +72,7 @@ impl Forges {
             forges,
             examples: self.examples.clone(),
             organisation_examples: self.organisation_examples.clone(),
+            public_url: String::new(),
         }
     }
 }
