@@ -184,4 +184,9 @@ test('the page gives snippets that show its calendar elsewhere, with its numbers
   expect(svg.status()).toBe(200);
   expect(svg.headers()['content-type']).toContain('image/svg+xml');
   expect(await svg.text()).toContain(`data-total="${total}"`);
+
+  // The exports linked beside it hold as many items as the page counts.
+  const json = page.getByTestId('exports').getByRole('link', { name: 'JSON' }).first();
+  const items = await request.get((await json.getAttribute('href')) ?? '');
+  expect((await items.json()).items.length).toBe(total);
 });

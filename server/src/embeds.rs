@@ -24,6 +24,7 @@ use model::activity::Activity;
 use model::query::{QueryHash, Summary};
 
 use crate::state::AppState;
+use crate::xml;
 
 pub const MIN_WIDTH: u32 = 200;
 pub const MAX_WIDTH: u32 = 4000;
@@ -204,22 +205,6 @@ fn answer(svg: String, summary: &Summary, headers: &HeaderMap) -> Response {
     response
 }
 
-/// Text for XML: `&`, `<`, `>` and quotes escaped.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 /// "1,234", or "at least 1,234" while days are missing.
 fn total_text(summary: &Summary) -> String {
     if summary.complete() {
@@ -277,11 +262,11 @@ fn draw_calendar(summary: &Summary, activity: &Activity, options: Options) -> St
     let _ = write!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {natural_width} {natural_height}" role="img" aria-label="{label}" data-total="{total}" data-complete="{complete}" font-family="-apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="10">"#,
-        label = escape(&title),
+        label = xml::escape(&title),
         total = summary.total,
         complete = summary.complete(),
     );
-    let _ = write!(svg, "<title>{}</title>", escape(&title));
+    let _ = write!(svg, "<title>{}</title>", xml::escape(&title));
     let _ = write!(
         svg,
         r#"<rect width="100%" height="100%" fill="{}"/>"#,
@@ -291,7 +276,7 @@ fn draw_calendar(summary: &Summary, activity: &Activity, options: Options) -> St
         svg,
         r#"<text x="{LEFT}" y="12" fill="{}" font-size="11">{}</text>"#,
         palette.text,
-        escape(&format!(
+        xml::escape(&format!(
             "{} contributions, {} to {}",
             total_text(summary),
             activity.from,
@@ -406,12 +391,12 @@ fn draw_badge(summary: &Summary, theme: Theme) -> String {
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" aria-label="{title}" data-total="{count}" data-complete="{complete}"><title>{title}</title><rect width="{left}" height="20" fill="{label_fill}"/><rect x="{left}" width="{right}" height="20" fill="{value_fill}"/><g fill="#ffffff" font-family="Verdana, DejaVu Sans, sans-serif" font-size="11" text-anchor="middle"><text x="{label_x}" y="14">{label}</text><text x="{value_x}" y="14">{value}</text></g></svg>"##,
         total = left + right,
-        title = escape(&title),
+        title = xml::escape(&title),
         count = summary.total,
         complete = summary.complete(),
         label_x = left / 2,
         value_x = left + right / 2,
-        value = escape(&value),
+        value = xml::escape(&value),
     )
 }
 
@@ -451,13 +436,5 @@ mod tests {
         assert_eq!(level(3, 8), Some(1));
         assert_eq!(level(8, 8), Some(3));
         assert_eq!(level(1, 1), Some(3));
-    }
-
-    #[test]
-    fn text_is_escaped() {
-        assert_eq!(
-            escape(r#"<script>alert("x")</script> & 'y'"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &apos;y&apos;"
-        );
     }
 }

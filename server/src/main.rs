@@ -10,6 +10,7 @@ mod config;
 mod database;
 mod embeds;
 mod error;
+mod exports;
 mod fetch;
 mod forges;
 mod limits;
@@ -19,6 +20,7 @@ mod router;
 mod secret_key;
 mod state;
 mod telemetry;
+mod xml;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -16,6 +16,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::api;
 use crate::auth;
 use crate::embeds;
+use crate::exports;
 use crate::limits;
 use crate::page_cache::{self, PageCache};
 use crate::probes;
@@ -56,6 +57,7 @@ pub fn build(
         .merge(auth::routes())
         .merge(api::routes(&state))
         .merge(embeds::routes())
+        .merge(exports::routes())
         .leptos_routes_with_context(&state, pages, context, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())

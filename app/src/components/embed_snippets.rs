@@ -1,17 +1,35 @@
 //! What to paste into a README or a wiki to show a query there: its
 //! calendar and badge (drawn by the server, `/q/<hash>/calendar.svg` and
-//! `/q/<hash>/badge.svg`), linked back to the query's page.
+//! `/q/<hash>/badge.svg`), linked back to the query's page; and where its
+//! exports and feed are (`server/src/exports.rs`).
 
 use leptos::prelude::*;
+use leptos_meta::Link;
 
 use crate::server_fns::instance_info;
 
-/// The snippets for the query `hash`, each with a button that copies it.
+/// The snippets for the query `hash`, each with a button that copies it,
+/// and links to its exports and feed.
 #[component]
 pub fn EmbedSnippets(hash: String) -> impl IntoView {
     let info = instance_info();
     let preview = format!("/q/{hash}/calendar.svg");
+    let file = |name: &str| format!("/q/{hash}/{name}");
     view! {
+        <Link rel="alternate" type_="application/atom+xml" title="Newest contributions" href=file("feed.atom") />
+        <p class="exports" data-testid="exports">
+            "Take it elsewhere: items as "
+            <a href=file("items.csv") download>"CSV"</a>
+            " or "
+            <a href=file("items.json")>"JSON"</a>
+            ", tallies as "
+            <a href=file("tallies.csv") download>"CSV"</a>
+            " or "
+            <a href=file("tallies.json")>"JSON"</a>
+            ", the newest in a "
+            <a href=file("feed.atom")>"feed"</a>
+            "."
+        </p>
         <details class="embed" data-testid="embed">
             <summary>"Show it on another site"</summary>
             <p class="field__hint">
