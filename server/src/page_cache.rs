@@ -26,6 +26,8 @@ use engine::store::Store;
 const KEPT_FOR: Duration = Duration::from_secs(10);
 const CAPACITY: usize = 256;
 const LARGEST: usize = 8 * 1024 * 1024;
+/// What the kept pages may weigh together.
+const MOST_BYTES: usize = 32 * 1024 * 1024;
 
 struct Page {
     generation: u64,
@@ -84,9 +86,14 @@ impl PageCache {
 
     fn put(&self, key: String, generation: u64, headers: HeaderMap, body: Bytes) {
         let mut pages = self.pages();
-        if pages.len() >= CAPACITY {
+        pages.remove(&key);
+        let full = |pages: &HashMap<String, Page>| {
+            let bytes: usize = pages.values().map(|p| p.body.len()).sum();
+            pages.len() >= CAPACITY || bytes + body.len() > MOST_BYTES
+        };
+        if full(&pages) {
             pages.retain(|_, p| p.at.elapsed() < KEPT_FOR);
-            if pages.len() >= CAPACITY {
+            if full(&pages) {
                 pages.clear();
             }
         }

@@ -164,6 +164,13 @@ pub(crate) struct Reading {
     pub identities: Vec<Option<IdentityId>>,
 }
 
+impl Reading {
+    /// About what it holds, in bytes.
+    fn weight(&self) -> usize {
+        crate::answers::json_bytes(&self.summary) + crate::answers::json_bytes(&self.activity)
+    }
+}
+
 /// The tallies of a (normalized) query from what the cache holds now.
 pub async fn summary(store: &Store, hash: &QueryHash, spec: &QuerySpec) -> Result<Summary> {
     Ok(read(store, hash, spec).await?.summary)

@@ -13,7 +13,7 @@ use model::query::{
 };
 
 use super::{Bounds, Reading, page, period, read, refresh};
-use crate::answers::Answers;
+use crate::answers::{Answers, json_bytes};
 use crate::error::Result;
 use crate::queries::fill::Filler;
 use crate::store::Store;
@@ -22,6 +22,9 @@ use crate::store::Store;
 /// recent days go stale with the clock, not only with writes.
 const CURRENT_FOR: Duration = Duration::from_secs(10);
 const REMEMBERED: usize = 4096;
+/// What each kind of remembered answer may weigh together (see
+/// [`crate::answers`]): a query's reading can be hundreds of kilobytes.
+const REMEMBERED_BYTES: usize = 16 * 1024 * 1024;
 
 /// Which list a page belongs to: the query's, or one day's or week's.
 type PageKey = (QueryHash, Option<Period>, Option<String>, usize);
@@ -44,10 +47,10 @@ impl Queries {
             filler,
             bounds,
             running: Mutex::new(HashSet::new()),
-            specs: Answers::new(REMEMBERED, None),
-            current: Answers::new(REMEMBERED, Some(CURRENT_FOR)),
-            readings: Answers::new(REMEMBERED, None),
-            pages: Answers::new(REMEMBERED * 4, None),
+            specs: Answers::new(REMEMBERED, REMEMBERED_BYTES, json_bytes, None),
+            current: Answers::new(REMEMBERED, REMEMBERED_BYTES, |_| 1, Some(CURRENT_FOR)),
+            readings: Answers::new(REMEMBERED, REMEMBERED_BYTES, Reading::weight, None),
+            pages: Answers::new(REMEMBERED * 4, REMEMBERED_BYTES, json_bytes, None),
         }
     }
 

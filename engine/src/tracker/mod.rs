@@ -17,7 +17,7 @@ use model::tracker::{
 };
 
 use crate::accounts::Accounts;
-use crate::answers::Answers;
+use crate::answers::{Answers, json_bytes};
 use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
 use crate::forge::{Client, RepoInfo};
@@ -35,6 +35,7 @@ pub const READABLE_PAGE: i64 = 20;
 const READABLE_FRESH_FOR: chrono::Duration = chrono::Duration::hours(1);
 /// Counts remembered at most (per person and filters).
 const COUNTS_KEPT: usize = 4096;
+const COUNTS_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct Tracker {
     store: Store,
@@ -84,7 +85,7 @@ impl Tracker {
             directory,
             accounts,
             queue,
-            counts: Answers::new(COUNTS_KEPT, None),
+            counts: Answers::new(COUNTS_KEPT, COUNTS_BYTES, json_bytes, None),
         }
     }
 
