@@ -190,3 +190,16 @@ test('the page gives snippets that show its calendar elsewhere, with its numbers
   const items = await request.get((await json.getAttribute('href')) ?? '');
   expect((await items.json()).items.length).toBe(total);
 });
+
+test('the form says what a query will cost before it is submitted', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.getByTestId('cost')).toHaveCount(0);
+  const example = (await page.getByTestId('example').textContent())?.trim() ?? '';
+  await page.getByLabel('People').fill(`Demo person = ${example}`);
+  await expect(page.getByTestId('cost')).toContainText(
+    /(GitHub|GitLab): [\d,]+ pieces? of up to 92 days to fetch|nothing to fetch/,
+  );
+  // Asking the price creates nothing: the address is still the home page.
+  await expect(page).toHaveURL(/\/$/);
+});

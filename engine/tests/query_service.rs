@@ -236,18 +236,22 @@ async fn a_query_expected_to_cost_too_much_is_refused_before_anything_is_fetched
         account(Forge::GitHub, &logins.remove(0)),
         account(Forge::GitHub, &logins.remove(0)),
     );
-    let cost = |pieces, requests| {
-        vec![FetchCost {
-            forge: Forge::GitHub,
-            instance: None,
-            pieces,
-            requests,
-        }]
+    // What an estimate says, less the budget the forge last reported.
+    let cost = |pieces: u64, requests: Option<u64>| {
+        vec![(Forge::GitHub, None::<String>, pieces, requests)]
     };
-
+    let priced = |costs: Vec<FetchCost>| -> Vec<_> {
+        costs
+            .into_iter()
+            .map(|c| (c.forge, c.instance, c.pieces, c.requests))
+            .collect()
+    };
     // Nothing was fetched from GitHub here yet: a piece has no price.
     let quarter = spec_of(&fetched, "2026-01-01", "2026-03-31").normalized();
-    assert_eq!(queries.estimate(&quarter).await.unwrap(), cost(1, None));
+    assert_eq!(
+        priced(queries.estimate(&quarter).await.unwrap()),
+        cost(1, None)
+    );
     let hash = queries.create(&quarter).await.unwrap();
     let before = simulator.requests(Forge::GitHub);
     open_until_done(&queries, &hash).await;
@@ -262,12 +266,19 @@ async fn a_query_expected_to_cost_too_much_is_refused_before_anything_is_fetched
 
     // Cached days cost nothing; a decade of another account is 40 pieces
     // at that price.
-    assert_eq!(queries.estimate(&quarter).await.unwrap(), cost(0, Some(0)));
-    let decade = spec_of(&other, "2016-01-01", "2025-12-31").normalized();
     assert_eq!(
-        queries.estimate(&decade).await.unwrap(),
-        cost(40, Some(40 * spent))
+        priced(queries.estimate(&quarter).await.unwrap()),
+        cost(0, Some(0))
     );
+    let decade = spec_of(&other, "2016-01-01", "2025-12-31").normalized();
+    let decade_cost = queries.estimate(&decade).await.unwrap();
+    assert_eq!(priced(decade_cost.clone()), cost(40, Some(40 * spent)));
+    // The budget the fetch heard of comes with it.
+    let budget = decade_cost[0]
+        .budget
+        .clone()
+        .expect("the simulator reports its budgets");
+    assert!(budget.remaining < budget.limit);
 
     // One request under that is refused, naming the field and the figures,
     // having asked the forge nothing and stored nothing.

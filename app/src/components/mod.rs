@@ -5,6 +5,7 @@ mod footer;
 mod header;
 mod infinite_scroll;
 mod problem;
+mod query_cost;
 mod query_editor;
 mod readable;
 mod theme_toggle;

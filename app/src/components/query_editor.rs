@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use model::contribution::{ContributionKind, Status};
 use model::query::QueryForm;
 
+use super::query_cost::QueryCostView;
 use crate::error::AppError;
 use crate::server_fns::CreateQuery;
 
@@ -57,9 +58,16 @@ pub fn QueryEditor(
     };
     // The people field is checked as it is typed, by the same rules as the server.
     let people_problem = RwSignal::new(None::<String>);
+    // What is typed, for the cost shown before submitting.
+    let (people, from, to) = (
+        RwSignal::new(form.people.clone()),
+        RwSignal::new(form.from.clone()),
+        RwSignal::new(form.to.clone()),
+    );
     let check_people = move |event: leptos::ev::Event| {
         let text = event_target_value(&event);
         people_problem.set(model::query::parse_people(&text).err().map(|e| e.message));
+        people.set(text);
     };
     let on_change = move |event: leptos::ev::Event| {
         if live {
@@ -89,14 +97,15 @@ pub fn QueryEditor(
             <div class="field-row">
                 <label class="field">
                     <span class="field__label">"From"</span>
-                    <input type="date" name="from" value=form.from.clone() />
+                    <input type="date" name="from" value=form.from.clone() on:input=move |e| from.set(event_target_value(&e)) />
                 </label>
                 <label class="field">
                     <span class="field__label">"To"</span>
-                    <input type="date" name="to" value=form.to.clone() />
+                    <input type="date" name="to" value=form.to.clone() on:input=move |e| to.set(event_target_value(&e)) />
                 </label>
             </div>
             <p class="field__hint">"Empty dates mean the last 12 months (UTC days)."</p>
+            {(!live).then(|| view! { <QueryCostView people from to /> })}
             <fieldset class="field kinds">
                 <legend class="field__label">"Kinds (none ticked: all)"</legend>
                 {checkboxes("kinds", &ContributionKind::ALL, |k| k.label(), &form.kinds)}

@@ -121,7 +121,23 @@ pub async fn create_query(
     include_repos: Option<String>,
     exclude_repos: Option<String>,
 ) -> Result<String, AppError> {
-    // Empty dates mean the last twelve months, in UTC days.
+    let form = model::query::QueryForm {
+        kinds: kinds.unwrap_or_default(),
+        statuses: statuses.unwrap_or_default(),
+        include_repos: include_repos.unwrap_or_default(),
+        exclude_repos: exclude_repos.unwrap_or_default(),
+        ..form_of(people, from, to)
+    };
+    let spec = form.spec()?;
+    let hash = context::queries()?.create(&spec).await?;
+    leptos_axum::redirect(&format!("/q/{hash}"));
+    Ok(hash.into())
+}
+
+/// The form's people and dates; empty dates mean the last twelve months,
+/// in UTC days.
+#[cfg(feature = "ssr")]
+fn form_of(people: String, from: String, to: String) -> model::query::QueryForm {
     let today = chrono::Utc::now().date_naive();
     let or_default = |text: String, default: chrono::NaiveDate| {
         if text.trim().is_empty() {
@@ -130,19 +146,24 @@ pub async fn create_query(
             text
         }
     };
-    let form = model::query::QueryForm {
+    model::query::QueryForm {
         people,
         from: or_default(from, today - chrono::Duration::days(365)),
         to: or_default(to, today),
-        kinds: kinds.unwrap_or_default(),
-        statuses: statuses.unwrap_or_default(),
-        include_repos: include_repos.unwrap_or_default(),
-        exclude_repos: exclude_repos.unwrap_or_default(),
-    };
-    let spec = form.spec()?;
-    let hash = context::queries()?.create(&spec).await?;
-    leptos_axum::redirect(&format!("/q/{hash}"));
-    Ok(hash.into())
+        ..model::query::QueryForm::default()
+    }
+}
+
+/// What fetching the query the form describes would cost now, and whether
+/// it would be refused, before it is created (nothing is fetched or saved).
+#[server(endpoint = "query_cost")]
+pub async fn query_cost(
+    people: String,
+    from: String,
+    to: String,
+) -> Result<model::query::QueryCost, AppError> {
+    let spec = form_of(people, from, to).spec()?;
+    Ok(context::queries()?.cost(&spec).await?)
 }
 
 /// Marks a rendered page whose numbers are settled, with the store

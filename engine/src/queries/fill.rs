@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
-use model::query::{AccountSpec, FetchCost, FetchProgress};
+use model::query::{AccountSpec, BudgetLeft, FetchCost, FetchProgress};
 
 use crate::error::{Error, Result};
 use crate::forge::directory::Directory;
@@ -255,6 +255,7 @@ impl Filler {
             .map(|((forge, instance), pieces)| {
                 let average = costs.get(&(forge, instance.clone().unwrap_or_default()));
                 FetchCost {
+                    budget: self.budget_left(forge, instance.as_deref()),
                     forge,
                     instance,
                     pieces,
@@ -262,6 +263,27 @@ impl Filler {
                 }
             })
             .collect())
+    }
+
+    /// The scarcest budget the forge last reported to the clients queries
+    /// fetch with; `None` before it reported any.
+    fn budget_left(
+        &self,
+        forge: model::forge::Forge,
+        instance: Option<&str>,
+    ) -> Option<BudgetLeft> {
+        let client = self.directory.client_at(forge, instance).ok()?;
+        let scarcest = client
+            .http()
+            .governor()
+            .standings()
+            .into_iter()
+            .min_by_key(|s| s.remaining)?;
+        Some(BudgetLeft {
+            remaining: scarcest.remaining,
+            limit: scarcest.limit,
+            resets_at: chrono::DateTime::from_timestamp(i64::try_from(scarcest.reset).ok()?, 0)?,
+        })
     }
 
     /// Makes `from..=to` of an account's contributions available in the

@@ -9,7 +9,8 @@ use std::time::Duration;
 use model::activity::Activity;
 use model::period::Period;
 use model::query::{
-    ContributionPage, FetchCost, PeriodItems, QueryHash, QuerySpec, Summary, UnfetchedDays,
+    ContributionPage, FetchCost, PeriodItems, QueryCost, QueryHash, QuerySpec, Summary,
+    UnfetchedDays,
 };
 
 use super::{Bounds, Reading, page, period, read, refresh};
@@ -76,6 +77,18 @@ impl Queries {
         let costs = self.estimate(&spec).await?;
         self.bounds.check_cost(&costs)?;
         self.store().save_query(&spec).await
+    }
+
+    /// What a query would cost before it is created, and whether it would
+    /// be refused (the form shows it as people type).
+    pub async fn cost(&self, spec: &QuerySpec) -> Result<QueryCost> {
+        spec.validate(self.bounds.max_identities, self.bounds.max_years)?;
+        let forges = self.estimate(&spec.normalized()).await?;
+        Ok(QueryCost {
+            refusal: self.bounds.check_cost(&forges).err().map(|e| e.message),
+            most_requests: self.bounds.max_fetch_requests,
+            forges,
+        })
     }
 
     /// What fetching a query's days not yet cached is expected to cost,

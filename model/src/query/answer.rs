@@ -20,6 +20,30 @@ pub struct FetchCost {
     pub pieces: u64,
     /// `None` until a piece was fetched from this forge instance here.
     pub requests: Option<u64>,
+    /// What the forge last said is left of the installation's budget for
+    /// queries, where it said.
+    #[serde(default)]
+    pub budget: Option<BudgetLeft>,
+}
+
+/// The scarcest of a forge's rate-limit budgets as last reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetLeft {
+    pub remaining: u64,
+    /// What a whole window holds.
+    pub limit: u64,
+    pub resets_at: DateTime<Utc>,
+}
+
+/// What a query would cost before it is created: per forge instance, and
+/// whether the installation would refuse it (and why).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryCost {
+    pub forges: Vec<FetchCost>,
+    /// The most requests to one forge a new query may be expected to take
+    /// (0: no limit).
+    pub most_requests: u64,
+    pub refusal: Option<String>,
 }
 
 impl FetchCost {
