@@ -93,8 +93,9 @@ fn CopyButton(text: String) -> impl IntoView {
         if let Some(window) = web_sys::window() {
             let written = window.navigator().clipboard().write_text(&text);
             wasm_bindgen_futures::spawn_local(async move {
+                // The page may have moved on meanwhile.
                 if wasm_bindgen_futures::JsFuture::from(written).await.is_ok() {
-                    copied.set(true);
+                    copied.try_set(true);
                 }
             });
         }

@@ -30,10 +30,11 @@ pub fn QueryCostView(
         let now = (people.get(), from.get(), to.get());
         let turn = typed.get_untracked() + 1;
         typed.set(turn);
+        // The form may be gone by then (submitted, or another page).
         set_timeout(
             move || {
-                if typed.get_untracked() == turn {
-                    settled.set(now);
+                if typed.try_get_untracked() == Some(turn) {
+                    settled.try_set(now);
                 }
             },
             std::time::Duration::from_millis(SETTLE_MS),
