@@ -230,6 +230,13 @@ fn with_type(
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Sent as written: compressing these streamed bodies cut them off
+    // mid-stream (found by a browser test, cause not yet found), and an
+    // export cut short must never look whole.
+    headers.insert(
+        header::CONTENT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
     headers.insert(
         "tally-complete",
         HeaderValue::from_static(if complete { "true" } else { "false" }),

@@ -81,6 +81,17 @@ async fn exports_and_the_feed_hold_exactly_the_pages_items() {
         &rows[0]
     );
 
+    // As browsers ask: compressed.
+    for encoding in ["gzip", "br"] {
+        let compressed = client()
+            .get(format!("{page_url}/items.json"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(compressed.status(), 200);
+        assert!(!compressed.bytes().await.unwrap().is_empty(), "{encoding}");
+    }
     let (status, json) = get(&format!("{page_url}/items.json")).await;
     assert_eq!(status, 200);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
