@@ -21,3 +21,4 @@ pub mod tasks;
 pub mod tokens;
 pub mod tracker;
 pub mod url;
+pub mod wire;

@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use engine::store::Store;
 use model::contribution::{ContributionKind, Status};
 use model::query::{ListedContribution, QueryHash, QuerySpec, Summary};
+use model::wire::wire_name;
 use serde::Serialize;
 
 use crate::state::AppState;
@@ -88,8 +89,8 @@ impl<'a> Item<'a> {
     }
 
     fn csv_row(&self, out: &mut String) {
-        let kind = serde_name(&self.kind);
-        let status = self.status.map(|s| serde_name(&s)).unwrap_or_default();
+        let kind = wire_name(&self.kind);
+        let status = self.status.map(|s| wire_name(&s)).unwrap_or_default();
         let time = self
             .occurred_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -108,14 +109,6 @@ impl<'a> Item<'a> {
         ];
         csv_line(out, &cells);
     }
-}
-
-/// A value's name in JSON (`pull_request_opened`, `merged`).
-fn serde_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Appends one CSV record (RFC 4180, CRLF). A cell a spreadsheet would
@@ -306,7 +299,7 @@ async fn tallies_csv(
         for (kind, n) in &person.by_kind {
             csv_line(
                 &mut out,
-                &[&person.name, &serde_name(kind), &n.to_string(), &complete],
+                &[&person.name, &wire_name(kind), &n.to_string(), &complete],
             );
         }
     }
@@ -360,7 +353,7 @@ async fn tallies_json(
             by_kind: person
                 .by_kind
                 .iter()
-                .map(|(k, n)| (serde_name(k), *n))
+                .map(|(k, n)| (wire_name(k), *n))
                 .collect(),
         })
         .collect();
@@ -388,7 +381,7 @@ fn entry_id(page: &str, item: &ListedContribution) -> String {
         "{}:{}:{}:{}",
         c.forge.key(),
         c.instance,
-        serde_name(&c.kind),
+        wire_name(&c.kind),
         c.id
     );
     let mut fragment = String::new();

@@ -2,18 +2,11 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use model::contribution::{ContributionKind, Status};
 use model::query::QueryForm;
+use model::wire::wire_name;
 
 use super::query_cost::QueryCostView;
 use crate::error::AppError;
 use crate::server_fns::CreateQuery;
-
-/// The name a choice goes by in the form (its serde name).
-fn choice_name<T: serde::Serialize>(choice: &T) -> String {
-    serde_json::to_value(choice)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 /// Checkboxes `field[i]` for each of `choices`, ticked when in `ticked`.
 fn checkboxes<T: serde::Serialize>(
@@ -26,7 +19,7 @@ fn checkboxes<T: serde::Serialize>(
         .iter()
         .enumerate()
         .map(|(i, choice)| {
-            let value = choice_name(choice);
+            let value = wire_name(choice);
             let checked = ticked.contains(&value);
             view! {
                 <label class="check">

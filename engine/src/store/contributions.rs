@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use model::contribution::{Contribution, ContributionKind, Status};
 use model::forge::Forge;
 use model::query::{AccountSpec, AccountState, QueryHash, QuerySpec};
+use model::wire::wire_name;
 use sqlx::Row;
 
 use super::Store;
@@ -116,19 +117,12 @@ impl Filters {
     }
 
     fn kind_names(&self) -> Vec<String> {
-        self.kinds.iter().map(serde_name).collect()
+        self.kinds.iter().map(wire_name).collect()
     }
 
     fn status_names(&self) -> Vec<String> {
-        self.statuses.iter().map(serde_name).collect()
+        self.statuses.iter().map(wire_name).collect()
     }
-}
-
-fn serde_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn parse_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
@@ -506,9 +500,9 @@ impl Store {
             );
             builder.push_values(chunk, |mut row, item| {
                 row.push_bind(id)
-                    .push_bind(serde_name(&item.kind))
+                    .push_bind(wire_name(&item.kind))
                     .push_bind(&item.id)
-                    .push_bind(item.status.map(|s| serde_name(&s)))
+                    .push_bind(item.status.map(|s| wire_name(&s)))
                     .push_bind(&item.repository)
                     .push_bind(&item.title)
                     .push_bind(&item.url)
@@ -689,7 +683,7 @@ impl Stored {
         Cursor {
             occurred_at: self.contribution.occurred_at,
             identity: self.identity,
-            kind: serde_name(&self.contribution.kind),
+            kind: wire_name(&self.contribution.kind),
             item_id: self.contribution.id.clone(),
         }
     }

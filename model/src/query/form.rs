@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::wire::wire_name;
+
 use super::{AccountSpec, PersonSpec, QueryError, QuerySpec, problem};
 
 /// The query form's fields, as text.
@@ -102,23 +104,12 @@ impl QueryForm {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("\n");
-        let name = |v: serde_json::Value| v.as_str().map(str::to_owned).unwrap_or_default();
         Self {
             people,
             from: spec.from.to_string(),
             to: spec.to.to_string(),
-            kinds: spec
-                .kinds
-                .iter()
-                .filter_map(|k| serde_json::to_value(k).ok())
-                .map(name)
-                .collect(),
-            statuses: spec
-                .statuses
-                .iter()
-                .filter_map(|s| serde_json::to_value(s).ok())
-                .map(name)
-                .collect(),
+            kinds: spec.kinds.iter().map(wire_name).collect(),
+            statuses: spec.statuses.iter().map(wire_name).collect(),
             include_repos: spec.include_repos.join(", "),
             exclude_repos: spec.exclude_repos.join(", "),
         }
