@@ -141,20 +141,20 @@ fn csv_line(out: &mut String, cells: &[&str]) {
 }
 
 /// The saved query behind an address, and its tallies as the page shows
-/// them (read only: nothing is fetched).
-async fn query_of(state: &AppState, hash: &str) -> Result<(QueryHash, QuerySpec), AppError> {
+/// them (remembered like the page's; nothing is fetched).
+async fn query_of(
+    state: &AppState,
+    hash: &str,
+) -> Result<(QueryHash, QuerySpec, Summary), AppError> {
     let not_found = || AppError::not_found(format!("query {hash}"));
     let hash = QueryHash::parse(hash).ok_or_else(not_found)?;
     let spec = state.queries.spec(&hash).await?.ok_or_else(not_found)?;
-    Ok((hash, spec))
-}
-
-async fn summary_of(
-    state: &AppState,
-    hash: &QueryHash,
-    spec: &QuerySpec,
-) -> Result<Summary, AppError> {
-    Ok(engine::queries::summary(state.queries.store(), hash, spec).await?)
+    let summary = state
+        .queries
+        .cached_summary(&hash)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((hash, spec, summary))
 }
 
 /// A body of the query's items, newest first: `head`, then each item
@@ -246,8 +246,8 @@ async fn items_csv(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
-    let (hash, spec) = query_of(&state, &hash).await?;
-    let complete = summary_of(&state, &hash, &spec).await?.complete();
+    let (hash, spec, summary) = query_of(&state, &hash).await?;
+    let complete = summary.complete();
     let body = items_body(
         state.queries.store().clone(),
         spec,
@@ -267,8 +267,8 @@ async fn items_json(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
-    let (hash, spec) = query_of(&state, &hash).await?;
-    let complete = summary_of(&state, &hash, &spec).await?.complete();
+    let (hash, spec, summary) = query_of(&state, &hash).await?;
+    let complete = summary.complete();
     let head = format!(r#"{{"query":"{hash}","complete":{complete},"items":["#);
     let body = items_body(
         state.queries.store().clone(),
@@ -291,8 +291,7 @@ async fn tallies_csv(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
-    let (hash, spec) = query_of(&state, &hash).await?;
-    let summary = summary_of(&state, &hash, &spec).await?;
+    let (hash, _, summary) = query_of(&state, &hash).await?;
     let mut out = String::from("person,kind,count,complete\r\n");
     for person in &summary.people {
         let complete = person.complete().to_string();
@@ -335,8 +334,7 @@ async fn tallies_json(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
-    let (hash, spec) = query_of(&state, &hash).await?;
-    let summary = summary_of(&state, &hash, &spec).await?;
+    let (hash, spec, summary) = query_of(&state, &hash).await?;
     let people = summary
         .people
         .iter()
@@ -399,8 +397,7 @@ async fn feed(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
-    let (hash, spec) = query_of(&state, &hash).await?;
-    let summary = summary_of(&state, &hash, &spec).await?;
+    let (hash, spec, summary) = query_of(&state, &hash).await?;
     let newest = engine::queries::page(state.queries.store(), &spec, None, FEED_ENTRIES).await?;
     let public = state.auth.public_url.trim_end_matches('/');
     let page = format!("{public}/q/{hash}");

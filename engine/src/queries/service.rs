@@ -72,9 +72,7 @@ impl Queries {
     /// Validates a query, checks what its fetch is expected to cost, and
     /// saves it; its hash names it from then on.
     pub async fn create(&self, spec: &QuerySpec) -> Result<QueryHash> {
-        spec.validate(self.bounds.max_identities, self.bounds.max_years)?;
-        let spec = spec.normalized();
-        let costs = self.estimate(&spec).await?;
+        let (spec, costs) = self.priced(spec).await?;
         self.bounds.check_cost(&costs)?;
         self.store().save_query(&spec).await
     }
@@ -82,13 +80,21 @@ impl Queries {
     /// What a query would cost before it is created, and whether it would
     /// be refused (the form shows it as people type).
     pub async fn cost(&self, spec: &QuerySpec) -> Result<QueryCost> {
-        spec.validate(self.bounds.max_identities, self.bounds.max_years)?;
-        let forges = self.estimate(&spec.normalized()).await?;
+        let (_, forges) = self.priced(spec).await?;
         Ok(QueryCost {
             refusal: self.bounds.check_cost(&forges).err().map(|e| e.message),
             most_requests: self.bounds.max_fetch_requests,
             forges,
         })
+    }
+
+    /// A valid query in its normalized form, and what fetching it would
+    /// cost now.
+    async fn priced(&self, spec: &QuerySpec) -> Result<(QuerySpec, Vec<FetchCost>)> {
+        spec.validate(self.bounds.max_identities, self.bounds.max_years)?;
+        let spec = spec.normalized();
+        let costs = self.estimate(&spec).await?;
+        Ok((spec, costs))
     }
 
     /// What fetching a query's days not yet cached is expected to cost,
@@ -138,6 +144,15 @@ impl Queries {
             account.progress = id.and_then(|id| self.filler.progress(id));
         }
         Ok(Some(summary))
+    }
+
+    /// A query's tallies from what the cache holds, remembered like the
+    /// page's, without starting a fetch (exports and feeds only read).
+    pub async fn cached_summary(&self, hash: &QueryHash) -> Result<Option<Summary>> {
+        let Some(spec) = self.spec(hash).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.reading(hash, &spec).await?.summary))
     }
 
     /// The day-by-day counts behind a query's graphs, read with the same
