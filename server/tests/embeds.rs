@@ -11,8 +11,6 @@
 mod common;
 
 use chrono::NaiveDate;
-use engine::store::testing::TestDb;
-use model::forge::Forge;
 
 use common::{client, filled, post_query};
 
@@ -44,11 +42,7 @@ async fn the_calendar_and_badge_show_the_pages_numbers_and_run_nothing() {
     let simulator = common::simulator(77, 40).await;
     let world = &simulator.world;
     let account = common::busiest_on_github(world);
-    let db = TestDb::new().await;
-    let server = common::start(
-        &db.url,
-        Some((simulator.url(Forge::GitHub).unwrap(), "sim_server_test")),
-    );
+    let (_db, server) = common::on_simulated_github(&simulator).await;
     let (from, to) = ("2026-01-01", "2026-06-30");
     let location = post_query(
         &server.url,

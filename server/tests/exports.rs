@@ -34,11 +34,7 @@ fn csv_records(text: &str) -> Vec<csv::StringRecord> {
 async fn exports_and_the_feed_hold_exactly_the_pages_items() {
     let simulator = common::simulator(77, 40).await;
     let account = common::busiest_on_github(&simulator.world);
-    let db = TestDb::new().await;
-    let server = common::start(
-        &db.url,
-        Some((simulator.url(Forge::GitHub).unwrap(), "sim_server_test")),
-    );
+    let (_db, server) = common::on_simulated_github(&simulator).await;
     let location = post_query(
         &server.url,
         &[

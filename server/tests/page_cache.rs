@@ -12,7 +12,6 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use engine::queries::Bounds;
 use engine::store::Store;
-use engine::store::testing::TestDb;
 use model::contribution::{Contribution, ContributionKind};
 use model::forge::Forge;
 use model::query::{AccountSpec, PersonSpec, QuerySpec};
@@ -28,11 +27,7 @@ async fn total(url: &str) -> (bool, u64) {
 async fn a_remembered_page_gives_way_to_a_write_from_another_process() {
     let simulator = common::simulator(5, 30).await;
     let account = common::busiest_on_github(&simulator.world).clone();
-    let db = TestDb::new().await;
-    let server = common::start(
-        &db.url,
-        Some((simulator.url(Forge::GitHub).unwrap(), "sim_server_test")),
-    );
+    let (db, server) = common::on_simulated_github(&simulator).await;
     let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let who = AccountSpec {
         forge: Forge::GitHub,

@@ -19,11 +19,7 @@ async fn a_query_posted_without_javascript_reads_the_truth() {
     let simulator = common::simulator(77, 40).await;
     let world = &simulator.world;
     let account = common::busiest_on_github(world);
-    let db = TestDb::new().await;
-    let server = common::start(
-        &db.url,
-        Some((simulator.url(Forge::GitHub).unwrap(), "sim_server_test")),
-    );
+    let (_db, server) = common::on_simulated_github(&simulator).await;
 
     let location = post_query(
         &server.url,

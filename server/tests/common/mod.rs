@@ -59,6 +59,19 @@ pub fn start(database_url: &str, github: Option<(&str, &str)>) -> Server {
     start_with(database_url, &env)
 }
 
+/// A fresh database and `tally` on it reading the simulator's GitHub with
+/// the token tests use.
+pub async fn on_simulated_github(
+    simulator: &Simulator,
+) -> (engine::store::testing::TestDb, Server) {
+    let db = engine::store::testing::TestDb::new().await;
+    let server = start(
+        &db.url,
+        Some((simulator.url(Forge::GitHub).unwrap(), "sim_server_test")),
+    );
+    (db, server)
+}
+
 /// The settings of a `tally` reading the simulator's GitHub and GitLab with
 /// an instance token, and signing in through their OAuth servers.
 pub fn sim_forges(simulator: &Simulator) -> Vec<(&'static str, String)> {
