@@ -8,7 +8,7 @@
 //! calendar, `width` in pixels ([`MIN_WIDTH`] to [`MAX_WIDTH`]; the
 //! drawing keeps its proportions). Anything else is a 400 naming it.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
@@ -309,7 +309,7 @@ fn draw_calendar(summary: &Summary, activity: &Activity, options: Options) -> St
             );
         }
         let count = totals.get(&day).copied().unwrap_or(0);
-        if missing.contains_key(&day) {
+        if missing.contains(&day) {
             let _ = write!(
                 svg,
                 r#"<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" rx="2" fill="none" stroke="{}" stroke-dasharray="2 1" data-date="{day}" data-count="{count}" data-unfetched="true"><title>{day}: at least {count}, not fetched yet</title></rect>"#,
@@ -356,17 +356,13 @@ fn draw_calendar(summary: &Summary, activity: &Activity, options: Options) -> St
     svg
 }
 
-/// The days someone's counts are missing on, with how many people miss it.
-fn missing_days(activity: &Activity) -> BTreeMap<NaiveDate, usize> {
-    let mut missing = BTreeMap::new();
-    for (first, last) in activity.unfetched_runs(None) {
-        let mut day = first;
-        while day <= last {
-            *missing.entry(day).or_default() += 1;
-            day += Duration::days(1);
-        }
-    }
-    missing
+/// The days someone's counts are missing on.
+fn missing_days(activity: &Activity) -> BTreeSet<NaiveDate> {
+    activity
+        .unfetched_runs(None)
+        .into_iter()
+        .flat_map(|(first, last)| first.iter_days().take_while(move |day| *day <= last))
+        .collect()
 }
 
 fn month_name(day: NaiveDate) -> &'static str {

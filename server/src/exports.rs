@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use engine::store::Store;
+use futures_util::stream::{self, StreamExt};
 use model::contribution::{ContributionKind, Status};
 use model::query::{ListedContribution, QueryHash, QuerySpec, Summary};
 use model::wire::wire_name;
@@ -167,51 +168,37 @@ fn items_body(
     write: fn(&Item, bool, &mut String),
     tail: &'static str,
 ) -> Body {
-    enum Next {
-        Head,
-        After(Option<String>, bool),
-        Tail,
-        Done,
-    }
-    let pages = futures_util::stream::unfold(Next::Head, move |next| {
-        let (store, spec, head) = (store.clone(), spec.clone(), head.clone());
+    // The state: the cursor of the next page (`Some(None)`: the first),
+    // or `None` once the list is read.
+    let pages = stream::unfold(Some(None::<String>), move |cursor| {
+        let (store, spec) = (store.clone(), spec.clone());
         async move {
-            match next {
-                Next::Head => Some((Ok(head), Next::After(None, true))),
-                Next::After(after, first) => {
-                    let page =
-                        engine::queries::page(&store, &spec, after.as_deref(), EXPORT_PAGE).await;
-                    let page = match page {
-                        Ok(page) => page,
-                        // The body is under way: ending it early is the
-                        // only way left to say so, and the client sees a
-                        // cut answer, never a short one that looks whole.
-                        Err(error) => {
-                            tracing::warn!(%error, "an export stopped");
-                            return Some((
-                                Err(std::io::Error::other(error.to_string())),
-                                Next::Done,
-                            ));
-                        }
-                    };
-                    let mut chunk = String::new();
-                    for (i, listed) in page.items.iter().enumerate() {
-                        write(&Item::of(listed, &spec), first && i == 0, &mut chunk);
+            let after = cursor?;
+            let page =
+                match engine::queries::page(&store, &spec, after.as_deref(), EXPORT_PAGE).await {
+                    Ok(page) => page,
+                    // The body is under way: ending it early is the only way
+                    // left to say so, and the client sees a cut answer, never
+                    // a short one that looks whole.
+                    Err(error) => {
+                        tracing::warn!(%error, "an export stopped");
+                        return Some((Err(std::io::Error::other(error.to_string())), None));
                     }
-                    let more = page.next.is_some() && !page.items.is_empty();
-                    let next = if more {
-                        Next::After(page.next, first && page.items.is_empty())
-                    } else {
-                        Next::Tail
-                    };
-                    Some((Ok(chunk), next))
-                }
-                Next::Tail => Some((Ok(tail.to_owned()), Next::Done)),
-                Next::Done => None,
+                };
+            let mut chunk = String::new();
+            for (i, listed) in page.items.iter().enumerate() {
+                write(
+                    &Item::of(listed, &spec),
+                    after.is_none() && i == 0,
+                    &mut chunk,
+                );
             }
+            let next = page.next.filter(|_| !page.items.is_empty());
+            Some((Ok(chunk), next.map(Some)))
         }
     });
-    Body::from_stream(pages)
+    let ends = |text: String| stream::once(std::future::ready(Ok(text)));
+    Body::from_stream(ends(head).chain(pages).chain(ends(tail.to_owned())))
 }
 
 fn with_type(

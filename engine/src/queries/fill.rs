@@ -239,12 +239,16 @@ impl Filler {
             .into_iter()
             .map(|k| (k.account, k.id))
             .collect();
+        // One read per account already known, side by side.
+        let runs = futures_util::future::try_join_all(accounts.iter().map(|account| async {
+            match known.get(account) {
+                Some(&id) => self.days_to_fetch(id, from, to).await,
+                None => Ok(vec![(from, to)]),
+            }
+        }))
+        .await?;
         let mut pieces_of: BTreeMap<(model::forge::Forge, Option<String>), u64> = BTreeMap::new();
-        for account in accounts {
-            let runs = match known.get(account) {
-                Some(&id) => self.days_to_fetch(id, from, to).await?,
-                None => vec![(from, to)],
-            };
+        for (account, runs) in accounts.iter().zip(runs) {
             *pieces_of
                 .entry((account.forge, account.instance.clone()))
                 .or_default() += pieces(&runs).len() as u64;
