@@ -198,7 +198,11 @@ fn items_body(
         }
     });
     let ends = |text: String| stream::once(std::future::ready(Ok(text)));
-    Body::from_stream(ends(head).chain(pages).chain(ends(tail.to_owned())))
+    // Fused: the compression layer polls a body once more after its end,
+    // and an unfold polled after its end panics (which cut compressed
+    // exports off mid-stream before).
+    let whole = ends(head).chain(pages).chain(ends(tail.to_owned())).fuse();
+    Body::from_stream(whole)
 }
 
 fn with_type(
@@ -210,13 +214,6 @@ fn with_type(
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    // Sent as written: compressing these streamed bodies cut them off
-    // mid-stream (found by a browser test, cause not yet found), and an
-    // export cut short must never look whole.
-    headers.insert(
-        header::CONTENT_ENCODING,
-        HeaderValue::from_static("identity"),
-    );
     headers.insert(
         "tally-complete",
         HeaderValue::from_static(if complete { "true" } else { "false" }),
